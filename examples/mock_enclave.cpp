@@ -1,0 +1,80 @@
+// mock_enclave - a simulated enclave service on 127.0.0.1, for development and tests.
+//
+//   mock_enclave [--port N] [--nitro [--root-out FILE] [--pcr N=HEX]...] [--slow MS]
+//
+// Without --nitro it answers like the Python development service outside an
+// enclave (a mock attestation, which only clients built with mock_attestation
+// accept). With --nitro it generates a test PKI and serves real-format Nitro
+// documents; give the client the root from --root-out as its trust anchor.
+// Prints "listening on http://127.0.0.1:PORT" once ready; stops on SIGINT/SIGTERM.
+#include <tee/testing/enclave_server.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+namespace {
+volatile std::sig_atomic_t stop_requested = 0;
+void on_signal(int) { stop_requested = 1; }
+
+int usage(int code) {
+    (code ? std::cerr : std::cout)
+        << "usage: mock_enclave [--port N] [--nitro] [--root-out FILE] [--pcr N=HEX]... [--slow MS]\n"
+           "  --port N        listen on 127.0.0.1:N (default 8000; 0 = any free port)\n"
+           "  --nitro         serve Nitro attestation documents signed by a generated test chain\n"
+           "  --root-out FILE write that chain's root certificate (PEM) to FILE\n"
+           "  --pcr N=HEX     PCR value in the documents (repeatable; default 16 fixed values)\n"
+           "  --slow MS       wait MS milliseconds before every answer\n";
+    return code;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    tee::testing::enclave_options eo;
+    tee::testing::server_options so;
+    so.port = 8000;
+    std::string root_out;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) { std::cerr << "mock_enclave: " << a << " needs a value\n"; std::exit(usage(2)); }
+            return argv[++i];
+        };
+        try {
+            if (a == "--port") so.port = std::stoi(next());
+            else if (a == "--nitro") eo.nitro = true;
+            else if (a == "--root-out") root_out = next();
+            else if (a == "--slow") so.delay = std::chrono::milliseconds(std::stol(next()));
+            else if (a == "--pcr") {
+                std::string v = next();
+                auto eq = v.find('=');
+                auto bytes = eq == std::string::npos ? std::nullopt : tee::from_hex(v.substr(eq + 1));
+                if (!bytes) { std::cerr << "mock_enclave: --pcr wants N=HEX\n"; return 2; }
+                eo.pcrs[static_cast<unsigned>(std::stoul(v.substr(0, eq)))] = *bytes;
+            } else if (a == "-h" || a == "--help") return usage(0);
+            else { std::cerr << "mock_enclave: unknown option " << a << "\n"; return usage(2); }
+        } catch (const std::exception&) {
+            std::cerr << "mock_enclave: bad value for " << a << "\n";
+            return 2;
+        }
+    }
+    if (!root_out.empty() && !eo.nitro) { std::cerr << "mock_enclave: --root-out needs --nitro\n"; return 2; }
+
+    tee::testing::simulated_enclave enclave(eo);
+    if (!root_out.empty()) {
+        std::ofstream(root_out) << enclave.pki()->root_pem();
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    try {
+        tee::testing::enclave_server server(enclave, so);
+        std::cout << "listening on " << server.url() << (eo.nitro ? " (nitro)" : " (mock)") << std::endl;
+        while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } catch (const std::exception& e) {
+        std::cerr << "mock_enclave: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

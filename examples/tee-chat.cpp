@@ -1,0 +1,276 @@
+// tee-chat - a secure chat with an LLM enclave from the command line.
+//
+//   tee-chat [options] "prompt"        encrypt, send, verify, print the answer
+//   tee-chat attest [options]          fetch and verify the attestation only
+//
+// Reads PLATFORM_API_KEY, PLATFORM, MODEL and TEE_TLS_URL from the environment.
+// --demo starts a simulated enclave in-process (Nitro mode, test root as the
+// trust anchor) so the whole exchange runs offline with no API key.
+#include <tee/tee.hpp>
+#include <tee/testing/enclave_server.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace {
+
+enum exit_code { ok = 0, internal = 1, usage_error = 2, config = 3, transport = 4, attestation = 5,
+                 protocol = 6, service = 7, signature = 8 };
+
+constexpr const char* help_text = R"(usage: tee-chat [options] "prompt"
+       tee-chat attest [options]
+
+Sends the prompt to an LLM enclave: verifies the enclave's attestation,
+encrypts the prompt and API key to the attested key, verifies the signed answer.
+
+options:
+  --demo           run against a simulated enclave started in-process on a free
+                   loopback port (Nitro mode, its test root trusted); no network,
+                   no API key needed
+  --allow-mock     accept a development enclave's mock attestation (verifies
+                   nothing; the only way to talk to a service outside an enclave)
+  --root FILE      trust this root certificate (PEM or DER) instead of AWS's
+  --pcr N=HEX      require PCR N to equal HEX (repeatable; pin 0, 1 and 2)
+  --url URL        enclave base URL (default $TEE_TLS_URL or http://127.0.0.1:8000)
+  --timeout SEC    read timeout per request (default 60)
+  --json           print one JSON object instead of text
+  -h, --help       this text;   --version   the library version
+
+environment: PLATFORM_API_KEY (required, except with --demo), PLATFORM, MODEL, TEE_TLS_URL
+
+exit codes:
+  0 success               4 transport (refused, timeout, TLS)   7 service refused (error answer, HTTP 4xx/5xx)
+  1 internal error        5 attestation failed                  8 signature or replay check failed
+  2 usage                 6 protocol (malformed answer)
+  3 configuration
+)";
+
+struct options {
+    bool attest_only = false, demo = false, allow_mock = false, json = false;
+    std::string prompt, root_file, url;
+    std::map<unsigned, std::string> pcrs;
+    std::optional<long> timeout_s;
+};
+
+int exit_for(const tee::error& e) {
+    switch (e.kind()) {
+        case tee::error_kind::config: return config;
+        case tee::error_kind::transport: return transport;
+        case tee::error_kind::attestation: return attestation;
+        case tee::error_kind::protocol: return protocol;
+        case tee::error_kind::service: return service;
+        case tee::error_kind::signature: return signature;
+    }
+    return internal;
+}
+
+// A spinner on stderr while the exchange runs, only when stderr is a terminal.
+class spinner {
+public:
+    spinner() {
+        if (!isatty(STDERR_FILENO)) return;
+        thread_ = std::thread([this] {
+            const char* frames = "|/-\\";
+            for (int i = 0; !done_; ++i) {
+                std::cerr << "\r" << frames[i % 4] << " talking to the enclave..." << std::flush;
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+            std::cerr << "\r\033[K" << std::flush;
+        });
+    }
+    ~spinner() {
+        done_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+};
+
+std::string iso_ms(std::uint64_t ms) {
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+std::string iso(std::chrono::system_clock::time_point tp) {
+    return iso_ms(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count()));
+}
+
+nlohmann::ordered_json identity_json(const tee::enclave_identity& id) {
+    nlohmann::ordered_json j;
+    j["kind"] = id.kind;
+    j["verified"] = id.verified;
+    j["key_fingerprint"] = id.key_fingerprint;
+    j["public_key"] = tee::to_hex(id.public_key);
+    if (id.kind == "nitro") {
+        j["module_id"] = id.module_id;
+        j["timestamp_ms"] = id.timestamp_ms;
+        j["verified_at"] = iso(id.verified_at);
+        j["expired_certificates_tolerated"] = id.expired_certificates_tolerated;
+        j["pcrs"] = nlohmann::ordered_json::object();
+        for (const auto& [i, v] : id.pcrs) j["pcrs"][std::to_string(i)] = tee::to_hex(v);
+        j["chain"] = nlohmann::ordered_json::array();
+        for (const auto& c : id.chain)
+            j["chain"].push_back({{"subject", c.subject}, {"not_before", iso(c.not_before)}, {"not_after", iso(c.not_after)}});
+    }
+    return j;
+}
+
+void print_identity(const tee::enclave_identity& id) {
+    std::cout << "attestation: " << id.kind << (id.verified ? " (verified)" : " (NOT verified: mock)") << "\n"
+              << "enclave key: sha256:" << id.key_fingerprint << "\n";
+    if (id.kind != "nitro") return;
+    std::cout << "module:      " << id.module_id << "\n"
+              << "signed at:   " << iso_ms(id.timestamp_ms) << "\n"
+              << "verified at: " << iso(id.verified_at)
+              << (id.expired_certificates_tolerated ? " (expired certificates tolerated)" : "") << "\n";
+    for (const auto& [i, v] : id.pcrs) std::cout << "PCR" << i << (i < 10 ? ":  " : ": ") << tee::to_hex(v) << "\n";
+    for (const auto& c : id.chain)
+        std::cout << "cert:        " << c.subject << "  [" << iso(c.not_before) << " .. " << iso(c.not_after) << "]\n";
+}
+
+template <class Client>
+int run(Client& client, const options& o) {
+    if (o.attest_only) {
+        const tee::enclave_identity* id;
+        {
+            spinner s;
+            id = &client.attest();
+        }
+        if (o.json) std::cout << identity_json(*id).dump(2) << "\n";
+        else print_identity(*id);
+        return ok;
+    }
+    tee::chat_result r;
+    {
+        spinner s;
+        r = client.chat(o.prompt);
+    }
+    const auto& id = client.attest();
+    if (o.json) {
+        nlohmann::ordered_json j;
+        j["response"] = r.response;
+        j["message"] = r.message;
+        j["platform"] = r.platform;
+        j["ai_model"] = r.ai_model;
+        j["timestamp"] = r.timestamp;
+        j["signature_verified"] = true;
+        j["signature"] = r.signature;
+        j["attestation"] = identity_json(id);
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::cout << r.response << "\n\n"
+                  << "-- signature verified; attestation " << id.kind
+                  << (id.verified ? " (verified)" : " (mock: NOT verified)") << "; enclave key sha256:"
+                  << id.key_fingerprint.substr(0, 16) << "...\n";
+    }
+    return ok;
+}
+
+int parse(int argc, char** argv, options& o) {
+    int i = 1;
+    if (argc > 1 && std::string(argv[1]) == "attest") { o.attest_only = true; ++i; }
+    for (; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::optional<std::string> {
+            if (i + 1 >= argc) return std::nullopt;
+            return std::string(argv[++i]);
+        };
+        std::optional<std::string> v;
+        if (a == "-h" || a == "--help") { std::cout << help_text; return 0; }
+        else if (a == "--version") { std::cout << "tee-chat " << tee::version() << "\n"; return 0; }
+        else if (a == "--demo") o.demo = true;
+        else if (a == "--allow-mock") o.allow_mock = true;
+        else if (a == "--json") o.json = true;
+        else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout") {
+            if (!(v = next())) { std::cerr << "tee-chat: " << a << " needs a value\n"; return usage_error; }
+            if (a == "--root") o.root_file = *v;
+            else if (a == "--url") o.url = *v;
+            else if (a == "--timeout") {
+                char* end = nullptr;
+                long t = std::strtol(v->c_str(), &end, 10);
+                if (*end != '\0' || t <= 0) { std::cerr << "tee-chat: --timeout wants seconds > 0\n"; return usage_error; }
+                o.timeout_s = t;
+            } else {
+                auto eq = v->find('=');
+                char* end = nullptr;
+                unsigned long n = eq == std::string::npos ? 99 : std::strtoul(v->substr(0, eq).c_str(), &end, 10);
+                if (n > 31) { std::cerr << "tee-chat: --pcr wants N=HEX with N in 0..31\n"; return usage_error; }
+                o.pcrs[static_cast<unsigned>(n)] = v->substr(eq + 1);
+            }
+        } else if (!a.empty() && a[0] == '-') {
+            std::cerr << "tee-chat: unknown option " << a << " (see --help)\n";
+            return usage_error;
+        } else if (o.prompt.empty() && !o.attest_only) o.prompt = a;
+        else { std::cerr << "tee-chat: unexpected argument (quote the prompt)\n"; return usage_error; }
+    }
+    if (!o.attest_only && o.prompt.empty()) { std::cerr << help_text; return usage_error; }
+    return -1;  // go on
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw tee::config_error("cannot read " + path);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    if (int rc = parse(argc, argv, o); rc >= 0) return rc;
+    try {
+        std::optional<tee::testing::simulated_enclave> enclave;
+        std::optional<tee::testing::enclave_server> server;
+        tee::config cfg;
+        if (o.demo) {
+            tee::testing::enclave_options eo;
+            eo.nitro = !o.allow_mock;
+            enclave.emplace(eo);
+            server.emplace(*enclave);
+            cfg.url = server->url();
+            const char* key = std::getenv("PLATFORM_API_KEY");
+            cfg.api_key = tee::secret_string(key && *key ? key : "demo-key-not-a-secret");
+            const char* p = std::getenv("PLATFORM");
+            const char* m = std::getenv("MODEL");
+            cfg.platform = p && *p ? p : "openai";
+            cfg.model = m && *m ? m : "gpt-4";
+        } else {
+            cfg = tee::config::from_env();
+        }
+        if (!o.url.empty()) cfg.url = o.url;
+        if (o.timeout_s) cfg.transport.read_timeout = std::chrono::seconds(*o.timeout_s);
+
+        if (o.allow_mock) {
+            tee::mock_client client(cfg);
+            return run(client, o);
+        }
+        tee::nitro_options no;
+        no.expected_pcrs = o.pcrs;
+        if (!o.root_file.empty()) no.trusted_root = read_file(o.root_file);
+        else if (o.demo) no.trusted_root = enclave->pki()->root_pem();
+        tee::client<> client(cfg, tee::nitro_attestation(no));
+        return run(client, o);
+    } catch (const tee::error& e) {
+        std::cerr << "tee-chat: " << tee::to_string(e.kind()) << " error: " << e.what() << "\n";
+        return exit_for(e);
+    } catch (const std::exception& e) {
+        std::cerr << "tee-chat: internal error: " << e.what() << "\n";
+        return internal;
+    }
+}

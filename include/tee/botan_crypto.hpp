@@ -1,0 +1,157 @@
+// tee/botan_crypto.hpp - the Botan 2 crypto backend (the default).
+//
+// Implements tee::crypto_backend with Botan 2: P-384 keys, ECDH, HKDF-SHA256,
+// AES-256-GCM (any IV length; the protocol uses 32 bytes) and ECDSA P-384 /
+// SHA-384 verification. Secrets come back as tee::secure_bytes; Botan keeps
+// private scalars in its own wiping containers. Randomness is Botan's
+// system_rng (getrandom), which is thread-safe.
+//
+// Interop trap handled here: Botan's X509::BER_encode of an ECDH key writes
+// the ECDH algorithm OID, which Python's cryptography cannot load. spki_der()
+// writes the id-ecPublicKey / secp384r1 form byte for byte instead.
+#pragma once
+
+#include "tee/detail/prelude.hpp"
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <botan/aead.h>
+#include <botan/ec_group.h>
+#include <botan/ecdh.h>
+#include <botan/ecdsa.h>
+#include <botan/hash.h>
+#include <botan/kdf.h>
+#include <botan/pubkey.h>
+#include <botan/system_rng.h>
+
+#include "tee/concepts.hpp"
+#include "tee/errors.hpp"
+#include "tee/p384.hpp"
+
+namespace tee {
+
+
+class botan_crypto {
+public:
+    struct private_key {
+        std::shared_ptr<const Botan::ECDH_PrivateKey> key;  // shared: copies of a client share one key
+    };
+    struct public_key {
+        std::shared_ptr<const Botan::ECDSA_PublicKey> key;
+        std::vector<std::uint8_t> point;  // 04||x||y, what ECDH consumes
+    };
+
+    std::vector<std::uint8_t> random_bytes(std::size_t n) const {
+        std::vector<std::uint8_t> out(n);
+        Botan::system_rng().randomize(out.data(), out.size());
+        return out;
+    }
+
+    private_key generate_p384() const {
+        return {std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group())};
+    }
+
+    std::vector<std::uint8_t> spki_der(const private_key& k) const {
+        auto point = k.key->public_point().encode(Botan::PointGFp::UNCOMPRESSED);
+        return p384::spki_of_point(point);
+    }
+
+    public_key load_public_key(byte_span bytes) const {
+        byte_span point = p384::point_of(bytes);
+        if (point.empty())
+            throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
+                                 "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
+        try {
+            Botan::PointGFp pt = group().OS2ECP(point.data(), point.size());  // checks on-curve
+            return {std::make_shared<const Botan::ECDSA_PublicKey>(group(), pt),
+                    std::vector<std::uint8_t>(point.begin(), point.end())};
+        } catch (const std::exception&) {
+            throw protocol_error("enclave public key is not a point on P-384");
+        }
+    }
+
+    secure_bytes ecdh(const private_key& priv, const public_key& peer) const {
+        Botan::PK_Key_Agreement ka(*priv.key, Botan::system_rng(), "Raw");
+        Botan::secure_vector<std::uint8_t> z = ka.derive_key(0, peer.point).bits_of();
+        return secure_bytes(z.begin(), z.end());
+    }
+
+    secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const {
+        auto kdf = Botan::KDF::create_or_throw("HKDF(SHA-256)");
+        Botan::secure_vector<std::uint8_t> k =
+            kdf->derive_key(length, ikm.data(), ikm.size(), salt.data(), salt.size(), info.data(), info.size());
+        return secure_bytes(k.begin(), k.end());
+    }
+
+    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const {
+        auto mode = gcm(key, iv, Botan::ENCRYPTION);
+        Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
+        mode->finish(buf);
+        return std::vector<std::uint8_t>(buf.begin(), buf.end());
+    }
+
+    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const {
+        if (ciphertext.size() < 16) return std::nullopt;
+        auto mode = gcm(key, iv, Botan::DECRYPTION);
+        Botan::secure_vector<std::uint8_t> buf(ciphertext.begin(), ciphertext.end());
+        try {
+            mode->finish(buf);
+        } catch (const Botan::Invalid_Authentication_Tag&) {
+            return std::nullopt;
+        }
+        return secure_bytes(buf.begin(), buf.end());
+    }
+
+    bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const {
+        return verify(pub, msg, sig, Botan::DER_SEQUENCE);
+    }
+
+    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
+        if (sig.size() != 96) return false;
+        return verify(pub, msg, sig, Botan::IEEE_1363);
+    }
+
+    std::array<std::uint8_t, 32> sha256(byte_span data) const { return digest<32>("SHA-256", data); }
+    std::array<std::uint8_t, 48> sha384(byte_span data) const { return digest<48>("SHA-384", data); }
+
+private:
+    static const Botan::EC_Group& group() {
+        static const Botan::EC_Group g("secp384r1");
+        return g;
+    }
+
+    static std::unique_ptr<Botan::AEAD_Mode> gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir) {
+        if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
+        if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
+        auto mode = Botan::AEAD_Mode::create_or_throw("AES-256/GCM", dir);
+        mode->set_key(key.data(), key.size());
+        mode->start(iv.data(), iv.size());
+        return mode;
+    }
+
+    static bool verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
+        try {
+            Botan::PK_Verifier v(*pub.key, "EMSA1(SHA-384)", fmt);
+            return v.verify_message(msg.data(), msg.size(), sig.data(), sig.size());
+        } catch (const std::exception&) {
+            return false;  // malformed DER and the like: not a valid signature
+        }
+    }
+
+    template <std::size_t N>
+    static std::array<std::uint8_t, N> digest(const char* name, byte_span data) {
+        auto h = Botan::HashFunction::create_or_throw(name);
+        h->update(data.data(), data.size());
+        std::array<std::uint8_t, N> out{};
+        h->final(out.data());
+        return out;
+    }
+};
+
+static_assert(crypto_backend<botan_crypto>);
+
+}  // namespace tee

@@ -1,0 +1,45 @@
+// tee/config.hpp - what a client needs to know, and from_env() which reads it
+// from the variables of the service's own tutorials (PROTOCOL section 1).
+#pragma once
+
+#include "tee/detail/prelude.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+
+#include "tee/concepts.hpp"
+#include "tee/errors.hpp"
+#include "tee/secure_bytes.hpp"
+
+namespace tee {
+
+struct config {
+    std::string url = "http://127.0.0.1:8000";  // TEE_TLS_URL; trailing '/' allowed
+    secret_string api_key;                      // PLATFORM_API_KEY; travels only encrypted
+    std::string platform;                       // PLATFORM: openai, anthropic, gemini (sent as given)
+    std::string model;                          // MODEL, e.g. gpt-4 (sent as given)
+
+    transport_options transport;                // timeouts, answer cap, CA file (url is copied in)
+
+    // Replay protection: the signed timestamp of an answer must lie within this
+    // window of the local clock. The signed message must always equal the prompt.
+    std::chrono::seconds answer_time_window{300};
+    bool accept_any_answer_time = false;        // relax the window check, by name
+
+    // Reads PLATFORM_API_KEY (required), PLATFORM, MODEL and TEE_TLS_URL.
+    static config from_env() {
+        config c;
+        const char* key = std::getenv("PLATFORM_API_KEY");
+        if (key == nullptr || *key == '\0')
+            throw config_error("PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
+                               "(it is sent only inside the encrypted request)");
+        c.api_key = secret_string(key);
+        if (const char* v = std::getenv("PLATFORM")) c.platform = v;
+        if (const char* v = std::getenv("MODEL")) c.model = v;
+        if (const char* v = std::getenv("TEE_TLS_URL"); v != nullptr && *v != '\0') c.url = v;
+        return c;
+    }
+};
+
+}  // namespace tee

@@ -1,0 +1,57 @@
+// tee/enclave_identity.hpp - what an attestation policy established about the
+// enclave: the key requests are encrypted to, and (for Nitro) the measured
+// identity of the enclave image and how the document was verified.
+#pragma once
+
+#include "tee/detail/prelude.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tee {
+
+struct certificate_info {
+    std::string subject;
+    std::string issuer;
+    std::chrono::system_clock::time_point not_before;
+    std::chrono::system_clock::time_point not_after;
+};
+
+struct enclave_identity {
+    std::string kind;                       // "mock" or "nitro": the policy that accepted it
+    bool verified = false;                  // true only for a policy that verifies (not mock)
+    std::vector<std::uint8_t> public_key;   // the enclave key, DER SPKI (120 bytes)
+    std::string key_fingerprint;            // hex SHA-256 of public_key
+
+    // Nitro only (empty for mock):
+    std::string module_id;
+    std::uint64_t timestamp_ms = 0;         // signed document time
+    std::map<unsigned, std::vector<std::uint8_t>> pcrs;
+    std::vector<std::uint8_t> nonce;
+    std::vector<std::uint8_t> user_data;
+    std::vector<certificate_info> chain;    // leaf first, root last
+    std::chrono::system_clock::time_point verified_at{};  // the verification time used
+    bool expired_certificates_tolerated = false;  // set when allow_expired_certificates let it pass
+    bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
+};
+
+}  // namespace tee
+
+#include "tee/encoding.hpp"
+#include "tee/p384.hpp"
+
+namespace tee {
+
+// Records the attested key in `id`: normalised to the 120-byte SPKI, with its
+// fingerprint. `point` is the 97-byte point of a key the backend has loaded.
+template <class Crypto>
+void set_enclave_key(enclave_identity& id, const Crypto& crypto, std::span<const std::uint8_t> point) {
+    id.public_key = p384::spki_of_point(point);
+    id.key_fingerprint = to_hex(crypto.sha256(id.public_key));
+}
+
+}  // namespace tee

@@ -1,0 +1,159 @@
+// tee/httplib_transport.hpp - the default transport: cpp-httplib over
+// http:// or https:// with timeouts, an answer-size cap and keep-alive.
+//
+// One transport owns one httplib::Client (one connection, reused between
+// chats). httplib serialises requests on a client, so concurrent chats on one
+// transport take turns on that connection.
+//
+// https:// verifies the server certificate and host name against the system CA
+// store (or transport_options::ca_file). There is no option to switch that off.
+#pragma once
+
+#include "tee/detail/prelude.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+
+#include "tee/concepts.hpp"
+#include "tee/errors.hpp"
+
+namespace tee {
+
+struct parsed_url {
+    std::string scheme;       // "http" or "https"
+    std::string host_port;    // "host" or "host:port"
+    std::string path_prefix;  // "" or "/prefix" (no trailing slash)
+};
+
+// Splits TEE_TLS_URL-style base URLs. Throws config_error for anything else.
+inline parsed_url parse_base_url(std::string_view url) {
+    parsed_url out;
+    auto sep = url.find("://");
+    if (sep == std::string_view::npos) throw config_error("enclave URL must start with http:// or https://");
+    out.scheme = std::string(url.substr(0, sep));
+    if (out.scheme != "http" && out.scheme != "https")
+        throw config_error("enclave URL scheme must be http or https, not '" + out.scheme + "'");
+    std::string_view rest = url.substr(sep + 3);
+    auto slash = rest.find('/');
+    out.host_port = std::string(rest.substr(0, slash));
+    if (out.host_port.empty()) throw config_error("enclave URL has no host");
+    if (out.host_port.find_first_of("@?# ") != std::string::npos)
+        throw config_error("enclave URL host part may not contain credentials, queries or spaces");
+    if (slash != std::string_view::npos) {
+        out.path_prefix = std::string(rest.substr(slash));
+        while (!out.path_prefix.empty() && out.path_prefix.back() == '/') out.path_prefix.pop_back();
+    }
+    return out;
+}
+
+class httplib_transport {
+public:
+    explicit httplib_transport(const transport_options& opt)
+        : opt_(opt), url_(parse_base_url(opt.base_url)),
+          client_(std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port)) {
+        using namespace std::chrono;
+        client_->set_connection_timeout(duration_cast<microseconds>(opt.connect_timeout));
+        client_->set_read_timeout(duration_cast<microseconds>(opt.read_timeout));
+        client_->set_write_timeout(duration_cast<microseconds>(opt.write_timeout));
+        client_->set_keep_alive(true);
+        client_->set_follow_location(false);  // a redirect is not followed to another host
+        if (url_.scheme == "https") {
+            client_->enable_server_certificate_verification(true);
+            if (!opt.ca_file.empty()) client_->set_ca_cert_path(opt.ca_file);
+        }
+    }
+
+    http_response get(std::string_view path) { return send("GET", path, {}); }
+    http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
+
+    const transport_options& options() const noexcept { return opt_; }
+
+private:
+    http_response send(const char* method, std::string_view path, std::string_view body) {
+        using clock = std::chrono::steady_clock;
+        const auto start = clock::now();
+        const auto deadline = start + opt_.total_timeout;
+
+        httplib::Request req;
+        req.method = method;
+        req.path = url_.path_prefix + std::string(path);
+        req.headers.emplace("Accept", "application/json");
+        if (std::string_view(method) == "POST") {
+            req.headers.emplace("Content-Type", "application/json");
+            req.body = std::string(body);
+        }
+        std::string answer;
+        bool too_large = false, too_slow = false;
+        req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+            if (answer.size() + len > opt_.max_answer_bytes) return !(too_large = true);
+            if (clock::now() > deadline) return !(too_slow = true);
+            answer.append(data, len);
+            return true;
+        };
+
+        httplib::Response res;
+        httplib::Error err = httplib::Error::Success;
+        const bool ok = client_->send(req, res, err);
+        const auto elapsed = clock::now() - start;
+        const std::string where = std::string(method) + " " + url_.host_port + req.path;
+
+        if (too_large)
+            throw transport_error(transport_cause::too_large,
+                                  where + ": answer exceeds " + std::to_string(opt_.max_answer_bytes) + " bytes");
+        if (too_slow)
+            throw transport_error(transport_cause::timeout, where + ": answer not complete within " +
+                                                                seconds(opt_.total_timeout) + " s");
+        if (!ok || err != httplib::Error::Success) throw map_error(err, where, elapsed);
+        if (res.status == 0) throw transport_error(transport_cause::other, where + ": no HTTP status");
+        return {res.status, std::move(answer)};
+    }
+
+    transport_error map_error(httplib::Error err, const std::string& where,
+                              std::chrono::steady_clock::duration elapsed) const {
+        using httplib::Error;
+        switch (err) {
+            case Error::Connection:
+                // httplib reports refused, unreachable and connect timeout alike; the
+                // elapsed time tells a connect timeout apart.
+                if (elapsed >= opt_.connect_timeout)
+                    return {transport_cause::timeout,
+                            where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+                return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
+            case Error::ConnectionTimeout:
+                return {transport_cause::timeout, where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+            case Error::Read:
+                if (elapsed >= opt_.read_timeout)
+                    return {transport_cause::timeout, where + ": no answer within " + seconds(opt_.read_timeout) + " s"};
+                return {transport_cause::connection, where + ": connection closed before a complete answer"};
+            case Error::Write:
+                return {transport_cause::connection, where + ": could not send the request"};
+            case Error::SSLConnection:
+                return {transport_cause::tls, where + ": TLS handshake failed"};
+            case Error::SSLLoadingCerts:
+                return {transport_cause::tls, where + ": could not load the CA certificates"};
+            case Error::SSLServerVerification:
+                return {transport_cause::tls, where + ": server certificate did not verify"};
+            default:
+                return {transport_cause::other, where + ": " + httplib::to_string(err)};
+        }
+    }
+
+    static std::string seconds(std::chrono::milliseconds ms) {
+        auto s = std::to_string(ms.count() / 1000.0);
+        s.erase(s.find_last_not_of('0') + 1);
+        if (!s.empty() && s.back() == '.') s.pop_back();
+        return s;
+    }
+
+    transport_options opt_;
+    parsed_url url_;
+    std::unique_ptr<httplib::Client> client_;
+};
+
+static_assert(transport<httplib_transport>);
+
+}  // namespace tee

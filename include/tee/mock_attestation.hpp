@@ -1,0 +1,54 @@
+// tee/mock_attestation.hpp - the development policy: accepts the mock answer
+// of a service running outside an enclave. It proves nothing about who holds
+// the key, so it is never a default: a program must name it.
+//
+//   {"attestation_doc": {"nonce": "<hex>", "public_key": "<hex DER SPKI>"}, "mock": true}
+//
+// It refuses a real (Nitro) document - talking to a real enclave without
+// verifying it would be a silent downgrade - and any answer without a usable key.
+#pragma once
+
+#include "tee/detail/prelude.hpp"
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "tee/concepts.hpp"
+#include "tee/encoding.hpp"
+#include "tee/errors.hpp"
+
+namespace tee {
+
+struct mock_attestation {
+    static constexpr std::string_view kind = "mock";
+    static constexpr bool verifies = false;
+
+    template <crypto_backend Crypto>
+    enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto) const {
+        if (!answer.is_object() || !answer.contains("attestation_doc"))
+            throw attestation_error("attestation answer has no attestation_doc");
+        const auto& doc = answer["attestation_doc"];
+        if (doc.is_string())
+            throw attestation_error("the enclave sent a real Nitro attestation document; the mock policy "
+                                    "does not verify those (use nitro_attestation)");
+        if (!doc.is_object()) throw attestation_error("mock attestation_doc is not an object");
+        auto pk = doc.find("public_key");
+        if (pk == doc.end() || !pk->is_string())
+            throw attestation_error("mock attestation_doc has no public_key string");
+        auto bytes = from_hex(pk->template get_ref<const std::string&>());
+        if (!bytes) throw attestation_error("mock attestation public_key is not hex");
+        enclave_identity id;
+        id.kind = std::string(kind);
+        id.verified = false;
+        try {
+            crypto.load_public_key(*bytes);  // throws unless a P-384 SPKI or point on the curve
+            set_enclave_key(id, crypto, p384::point_of(*bytes));
+        } catch (const protocol_error& e) {
+            throw attestation_error(std::string("mock attestation key unusable: ") + e.what());
+        }
+        return id;
+    }
+};
+
+}  // namespace tee

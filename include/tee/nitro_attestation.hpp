@@ -1,0 +1,353 @@
+// tee/nitro_attestation.hpp - the default attestation policy: verifies an AWS
+// Nitro Enclaves attestation document (PROTOCOL section 2) before any secret
+// is encrypted to the key it carries.
+//
+// verify() runs, and every step must hold:
+//  1. structure: base64 -> COSE_Sign1 [protected {1:-35}, {}, payload, r||s]
+//     (untagged or tag 18); payload fields present, typed and within AWS's limits;
+//  2. COSE ES384 signature with the leaf certificate's P-384 key;
+//  3. chain leaf -> cabundle (root first, checked in order) -> trusted root,
+//     with Botan's path validation at the verification time (now, or injected);
+//  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
+//  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
+//     (PCR0 all zeros) refused.
+// Nothing the server sends can relax these: options are the program's.
+#pragma once
+
+#include "tee/detail/prelude.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <botan/certstor.h>
+#include <botan/data_src.h>
+#include <botan/x509cert.h>
+#include <botan/x509path.h>
+#include <nlohmann/json.hpp>
+
+#include "tee/aws_nitro_root.hpp"
+#include "tee/cbor.hpp"
+#include "tee/concepts.hpp"
+#include "tee/encoding.hpp"
+#include "tee/errors.hpp"
+
+namespace tee {
+
+struct nitro_options {
+    // Trust anchor, PEM or DER. Empty: the embedded AWS Nitro root (fingerprint checked).
+    std::string trusted_root;
+    // Verification time source. Empty: the system clock.
+    std::function<std::chrono::system_clock::time_point()> clock;
+    // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
+    // at least: without pins any Nitro enclave in the world passes.
+    std::map<unsigned, std::string> expected_pcrs;
+    // Refuse documents older than this (by their signed timestamp).
+    std::optional<std::chrono::milliseconds> max_age;
+    // Refuse documents whose nonce differs.
+    std::optional<std::vector<std::uint8_t>> expected_nonce;
+    // Accept a chain that has expired since the document was signed (checked at
+    // the document's own timestamp instead); the identity says so.
+    bool allow_expired_certificates = false;
+    // Audit an archived document: verify everything at its own signed timestamp.
+    bool audit_at_document_time = false;
+    // Accept debug-mode enclaves (PCR0 all zeros), whose memory the host can read.
+    bool allow_debug_mode = false;
+    // A document signed this far in the future of the verification time is refused.
+    std::chrono::milliseconds max_clock_skew{std::chrono::minutes(5)};
+};
+
+class nitro_attestation {
+public:
+    static constexpr std::string_view kind = "nitro";
+    static constexpr bool verifies = true;
+
+    explicit nitro_attestation(nitro_options opt = {}) : opt_(std::move(opt)) {
+        for (const auto& [index, hex] : opt_.expected_pcrs) {
+            auto v = from_hex(hex);
+            if (index > 31 || !v || (v->size() != 32 && v->size() != 48 && v->size() != 64))
+                throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
+            pins_[index] = std::move(*v);
+        }
+        root_ = load_root(opt_.trusted_root);
+    }
+
+    const nitro_options& options() const noexcept { return opt_; }
+
+    // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
+    template <crypto_backend Crypto>
+    enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto) const {
+        if (!answer.is_object() || !answer.contains("attestation_doc"))
+            throw attestation_error("attestation answer has no attestation_doc");
+        if (auto m = answer.find("mock"); m != answer.end() && *m != false)
+            throw attestation_error("the enclave offered a mock attestation (\"mock\": true); refused: this "
+                                    "client verifies Nitro documents (a mock answer is a downgrade)");
+        const auto& doc = answer["attestation_doc"];
+        if (!doc.is_string())
+            throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
+                                    " instead of base64); refused: mock answers are a downgrade");
+        auto bytes = from_base64(doc.get_ref<const std::string&>());
+        if (!bytes) throw attestation_error("attestation_doc is not valid base64");
+        return verify_document(*bytes, crypto);
+    }
+
+    // Verifies the raw COSE_Sign1 bytes of a document.
+    template <crypto_backend Crypto>
+    enclave_identity verify_document(byte_span cose, const Crypto& crypto) const {
+        parsed p = parse(cose);
+        enclave_identity id;
+        id.kind = std::string(kind);
+
+        // 2. COSE signature by the leaf key.
+        auto leaf = certificate(p.certificate, "leaf certificate");
+        typename Crypto::public_key leaf_key;
+        try {
+            leaf_key = crypto.load_public_key(leaf.subject_public_key()->subject_public_key());
+        } catch (const std::exception&) {
+            throw attestation_error("leaf certificate key is not an uncompressed P-384 key");
+        }
+        if (!crypto.ecdsa_p384_verify_raw(leaf_key, cbor::encode(sig_structure(p)), p.signature))
+            throw attestation_error("COSE signature does not verify with the leaf certificate key");
+
+        // 3. Certificate chain, at the verification time.
+        const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
+        const auto signed_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(p.timestamp_ms));
+        id.verified_at = opt_.audit_at_document_time ? signed_at : now;
+        std::vector<Botan::X509_Certificate> chain{leaf};
+        for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
+            chain.push_back(certificate(*it, "cabundle certificate"));
+        check_order(chain);
+        auto status = validate(chain, id.verified_at);
+        if (!status.successful_validation()) {
+            const bool expired = status.result() == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
+            if (expired && opt_.allow_expired_certificates && validate(chain, signed_at).successful_validation())
+                id.expired_certificates_tolerated = true;
+            else
+                throw attestation_error("certificate chain does not verify at " + iso_time(id.verified_at) + ": " +
+                                        status.result_string());
+        }
+        for (const auto& c : chain)
+            id.chain.push_back({c.subject_dn().to_string(), c.issuer_dn().to_string(),
+                                c.not_before().to_std_timepoint(), c.not_after().to_std_timepoint()});
+        id.chain.push_back({root_.subject_dn().to_string(), root_.issuer_dn().to_string(),
+                            root_.not_before().to_std_timepoint(), root_.not_after().to_std_timepoint()});
+        if (chain.back() == root_) id.chain.pop_back();  // the cabundle carried the root itself
+
+        // 4. The enclave key, bound by user_data.
+        if (!p.public_key) throw attestation_error("document carries no enclave public_key");
+        if (!p.user_data) throw attestation_error("document carries no user_data binding the public_key");
+        auto digest = crypto.sha256(*p.public_key);
+        if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
+            throw attestation_error("user_data is not SHA-256(public_key): the key is not bound to this document");
+        try {
+            crypto.load_public_key(*p.public_key);  // throws unless P-384
+        } catch (const protocol_error&) {
+            throw attestation_error("document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
+        }
+        set_enclave_key(id, crypto, p384::point_of(*p.public_key));
+
+        // 5. Policy pins.
+        const auto& pcr0 = p.pcrs.at(0);
+        id.debug_mode = std::all_of(pcr0.begin(), pcr0.end(), [](std::uint8_t b) { return b == 0; });
+        if (id.debug_mode && !opt_.allow_debug_mode)
+            throw attestation_error("PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
+                                    "refused (allow_debug_mode to accept)");
+        for (const auto& [index, want] : pins_) {
+            auto it = p.pcrs.find(index);
+            if (it == p.pcrs.end()) throw attestation_error("PCR" + std::to_string(index) + " is pinned but absent");
+            if (it->second != want)
+                throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
+                                        ", pinned to " + to_hex(want));
+        }
+        if (signed_at > id.verified_at + opt_.max_clock_skew)
+            throw attestation_error("document is signed at " + iso_time(signed_at) + ", in the future of " +
+                                    iso_time(id.verified_at));
+        if (opt_.max_age && id.verified_at - signed_at > *opt_.max_age)
+            throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at) + ")");
+        if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
+            throw attestation_error("document nonce differs from the expected nonce");
+
+        id.verified = true;
+        id.module_id = std::move(p.module_id);
+        id.timestamp_ms = p.timestamp_ms;
+        id.pcrs = std::move(p.pcrs);
+        id.nonce = p.nonce.value_or(std::vector<std::uint8_t>{});
+        id.user_data = std::move(*p.user_data);
+        return id;
+    }
+
+    // ---- step 1, a pure function of the bytes (what the fuzzers call) ----
+    struct parsed {
+        std::vector<std::uint8_t> protected_header, payload, signature;
+        std::string module_id;
+        std::uint64_t timestamp_ms = 0;
+        std::map<unsigned, std::vector<std::uint8_t>> pcrs;
+        std::vector<std::uint8_t> certificate;
+        std::vector<std::vector<std::uint8_t>> cabundle;  // root first
+        std::optional<std::vector<std::uint8_t>> public_key, user_data, nonce;
+    };
+
+    static parsed parse(byte_span cose) {
+        auto fail = [](const std::string& what) -> attestation_error {
+            return attestation_error("attestation document: " + what);
+        };
+        auto top = cbor::decode(cose);
+        if (!top.ok()) throw fail(top.error().message());
+        const cbor::value* msg = &top.value();
+        if (msg->is_tag()) {
+            if (msg->tag_number() != 18) throw fail("unexpected CBOR tag " + std::to_string(msg->tag_number()));
+            msg = &msg->tag_content();
+        }
+        if (!msg->is_array() || msg->as_array().size() != 4) throw fail("not a COSE_Sign1 array of 4 items");
+        const auto& a = msg->as_array();
+        if (!a[0].is_bytes() || !a[1].is_map() || !a[2].is_bytes() || !a[3].is_bytes())
+            throw fail("COSE_Sign1 items are not [bstr, map, bstr, bstr]");
+        parsed p;
+        p.protected_header = a[0].as_bytes();
+        p.payload = a[2].as_bytes();
+        p.signature = a[3].as_bytes();
+        if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
+
+        auto prot = cbor::decode(p.protected_header);
+        if (!prot.ok()) throw fail("protected header: " + prot.error().message());
+        const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
+        if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
+            throw fail("protected header algorithm is not ES384 (-35)");
+
+        auto body = cbor::decode(p.payload);
+        if (!body.ok()) throw fail("payload: " + body.error().message());
+        const cbor::value& m = body.value();
+        if (!m.is_map()) throw fail("payload is not a map");
+        auto field = [&](std::string_view name) -> const cbor::value& {
+            const cbor::value* v = m.find(name);
+            if (v == nullptr) throw fail("payload has no " + std::string(name));
+            return *v;
+        };
+        auto bytes_field = [&](std::string_view name, std::size_t min, std::size_t max) {
+            const cbor::value& v = field(name);
+            if (!v.is_bytes()) throw fail(std::string(name) + " is not a byte string");
+            if (v.as_bytes().size() < min || v.as_bytes().size() > max)
+                throw fail(std::string(name) + " has " + std::to_string(v.as_bytes().size()) + " bytes, outside " +
+                           std::to_string(min) + ".." + std::to_string(max));
+            return v.as_bytes();
+        };
+        auto optional_bytes = [&](std::string_view name, std::size_t min) -> std::optional<std::vector<std::uint8_t>> {
+            const cbor::value* v = m.find(name);
+            if (v == nullptr || v->is_null()) return std::nullopt;
+            return bytes_field(name, min, 1024);
+        };
+
+        const cbor::value& module = field("module_id");
+        if (!module.is_text() || module.as_text().empty()) throw fail("module_id is not a non-empty text");
+        p.module_id = module.as_text();
+        const cbor::value& digest = field("digest");
+        if (!digest.is_text() || digest.as_text() != "SHA384") throw fail("digest is not \"SHA384\"");
+        const cbor::value& ts = field("timestamp");
+        if (!ts.is_uint() || ts.as_uint() == 0) throw fail("timestamp is not a positive integer");
+        p.timestamp_ms = ts.as_uint();
+
+        const cbor::value& pcrs = field("pcrs");
+        if (!pcrs.is_map() || pcrs.as_map().empty() || pcrs.as_map().size() > 32)
+            throw fail("pcrs is not a map of 1..32 entries");
+        for (const auto& [k, v] : pcrs.as_map()) {
+            if (!k.is_uint() || k.as_uint() > 31) throw fail("PCR index is not an integer 0..31");
+            if (!v.is_bytes()) throw fail("PCR" + std::to_string(k.as_uint()) + " is not a byte string");
+            auto n = v.as_bytes().size();
+            if (n != 32 && n != 48 && n != 64)
+                throw fail("PCR" + std::to_string(k.as_uint()) + " has " + std::to_string(n) + " bytes, not 32/48/64");
+            p.pcrs[static_cast<unsigned>(k.as_uint())] = v.as_bytes();
+        }
+        if (!p.pcrs.count(0)) throw fail("pcrs has no PCR0");
+
+        p.certificate = bytes_field("certificate", 1, 1024);
+        const cbor::value& bundle = field("cabundle");
+        if (!bundle.is_array() || bundle.as_array().empty()) throw fail("cabundle is not a non-empty array");
+        for (const auto& c : bundle.as_array()) {
+            if (!c.is_bytes() || c.as_bytes().empty() || c.as_bytes().size() > 1024)
+                throw fail("cabundle entry is not a byte string of 1..1024 bytes");
+            p.cabundle.push_back(c.as_bytes());
+        }
+        p.public_key = optional_bytes("public_key", 1);
+        p.user_data = optional_bytes("user_data", 0);
+        p.nonce = optional_bytes("nonce", 0);
+        return p;
+    }
+
+    // The bytes the COSE signature covers: ["Signature1", protected, h'', payload].
+    static cbor::value sig_structure(const parsed& p) {
+        using cbor::value;
+        return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
+                             value::bytes(p.payload)});
+    }
+
+private:
+    static Botan::X509_Certificate certificate(const std::vector<std::uint8_t>& der, const char* what) {
+        try {
+            return Botan::X509_Certificate(der);
+        } catch (const std::exception&) {
+            throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
+        }
+    }
+
+    static Botan::X509_Certificate load_root(const std::string& configured) {
+        const bool embedded = configured.empty();
+        Botan::X509_Certificate root;
+        try {
+            std::string_view src = embedded ? aws_nitro_root_pem : std::string_view(configured);
+            Botan::DataSource_Memory ds(reinterpret_cast<const std::uint8_t*>(src.data()), src.size());
+            root = Botan::X509_Certificate(ds);  // PEM or DER
+        } catch (const std::exception&) {
+            throw config_error("trusted root is not a PEM or DER X.509 certificate");
+        }
+        if (embedded && root.fingerprint("SHA-256") != fingerprint_colons(aws_nitro_root_sha256))
+            throw config_error("embedded AWS Nitro root does not match its pinned SHA-256 fingerprint");
+        return root;
+    }
+
+    static std::string fingerprint_colons(std::string_view hex) {  // Botan's "64:1A:03:..." form
+        std::string out;
+        for (std::size_t i = 0; i < hex.size(); i += 2) {
+            if (i) out += ':';
+            out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
+            out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
+        }
+        return out;
+    }
+
+    // cabundle must run root-first down to the leaf's issuer, with no gaps.
+    static void check_order(const std::vector<Botan::X509_Certificate>& chain) {
+        for (std::size_t i = 0; i + 1 < chain.size(); ++i)
+            if (chain[i].issuer_dn() != chain[i + 1].subject_dn())
+                throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
+                                        std::to_string(chain.size() - 1 - i) + " does not issue the next)");
+    }
+
+    Botan::Path_Validation_Result validate(const std::vector<Botan::X509_Certificate>& chain,
+                                           std::chrono::system_clock::time_point at) const {
+        Botan::Certificate_Store_In_Memory store;
+        store.add_certificate(root_);
+        Botan::Path_Validation_Restrictions restrictions(false, 128);
+        return Botan::x509_path_validate(chain, restrictions, store, "", Botan::Usage_Type::UNSPECIFIED, at);
+    }
+
+    static std::string iso_time(std::chrono::system_clock::time_point t) {
+        std::time_t tt = std::chrono::system_clock::to_time_t(t);
+        std::tm tm{};
+        gmtime_r(&tt, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return buf;
+    }
+
+    nitro_options opt_;
+    std::map<unsigned, std::vector<std::uint8_t>> pins_;
+    Botan::X509_Certificate root_;
+};
+
+}  // namespace tee

@@ -1,0 +1,204 @@
+// tee/protocol.hpp - the bytes of one chat (PROTOCOL section 3), as pure
+// functions the client composes: build the encrypted request, then check the
+// answer. Kept apart from the client so tests and fuzzers can call them alone.
+//
+//   request:  {"nonce": hex(32 random bytes), "public_key": hex(client SPKI),
+//              "data": hex(AES-256-GCM(key, iv = nonce, plaintext) || tag)}
+//   key:      HKDF-SHA256(ikm = ECDH x coordinate, salt = none,
+//                         info = "encryption data", L = 32)
+//   answer:   {"sig": hex(DER ECDSA P-384/SHA-384), "data": {...}} where the
+//             signature covers Python's json.dumps(data, separators=(",", ":"),
+//             sort_keys=True) - NOT the bytes of the HTTP body.
+#pragma once
+
+#include "tee/detail/prelude.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "tee/canonical_json.hpp"
+#include "tee/concepts.hpp"
+#include "tee/encoding.hpp"
+#include "tee/errors.hpp"
+#include "tee/secure_bytes.hpp"
+#include "tee/utf8.hpp"
+
+namespace tee {
+
+// What a verified chat returns: the answer and the signed fields it came with.
+struct chat_result {
+    std::string response;      // the LLM's answer
+    std::string message;       // the prompt, as signed by the enclave
+    std::string platform;
+    std::string ai_model;
+    std::int64_t timestamp = 0;  // signed, seconds since the epoch
+    nlohmann::json data;       // the whole signed object
+    std::string signature;     // hex DER signature over canonical_json(data)
+    std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
+    std::string attestation_kind;         // "nitro" or "mock"
+};
+
+// A replayed or misrouted answer: correctly signed, but not the answer to this prompt now.
+struct replay_error : signature_error {
+    using signature_error::signature_error;
+};
+
+namespace protocol {
+
+inline constexpr std::string_view hkdf_info = "encryption data";
+inline constexpr std::size_t nonce_size = 32;
+
+// Derives the AES-256 key shared with the enclave.
+template <crypto_backend Crypto>
+secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key& mine,
+                        const typename Crypto::public_key& theirs) {
+    secure_bytes shared = crypto.ecdh(mine, theirs);
+    auto info = std::span(reinterpret_cast<const std::uint8_t*>(hkdf_info.data()), hkdf_info.size());
+    return crypto.hkdf_sha256(shared, {}, info, 32);
+}
+
+namespace detail {
+// Appends s as a JSON string (ASCII only: \uXXXX for the rest) without ever
+// holding it in a non-wiping buffer. s must be valid UTF-8 (checked by caller).
+inline void append_json_string(secure_bytes& out, std::string_view s) {
+    static constexpr char hexd[] = "0123456789abcdef";
+    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
+    auto put_u = [&](unsigned u) {
+        const char e[6] = {'\\', 'u', hexd[(u >> 12) & 15], hexd[(u >> 8) & 15], hexd[(u >> 4) & 15], hexd[u & 15]};
+        put({e, 6});
+    };
+    out.push_back('"');
+    for (std::size_t i = 0; i < s.size();) {
+        char32_t cp = 0;
+        std::size_t n = utf8_decode(s, i, cp);  // validated before, so n > 0
+        i += n;
+        if (cp == '"') put("\\\"");
+        else if (cp == '\\') put("\\\\");
+        else if (cp >= 0x20 && cp < 0x7f) out.push_back(static_cast<std::uint8_t>(cp));
+        else if (cp < 0x10000) put_u(static_cast<unsigned>(cp));
+        else {
+            cp -= 0x10000;
+            put_u(0xd800 + static_cast<unsigned>(cp >> 10));
+            put_u(0xdc00 + static_cast<unsigned>(cp & 0x3ff));
+        }
+    }
+    out.push_back('"');
+}
+}  // namespace detail
+
+// The request plaintext {"api_key","message","platform","ai_model"}, built in
+// wiping memory because it holds the API key.
+inline secure_bytes request_plaintext(const secret_string& api_key, std::string_view message,
+                                      std::string_view platform, std::string_view model) {
+    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model}})
+        if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
+    if (!is_valid_utf8(api_key.reveal())) throw config_error("the API key is not valid UTF-8");
+    secure_bytes out;
+    out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
+    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
+    put("{\"api_key\":");
+    detail::append_json_string(out, api_key.reveal());
+    put(",\"message\":");
+    detail::append_json_string(out, message);
+    put(",\"platform\":");
+    detail::append_json_string(out, platform);
+    put(",\"ai_model\":");
+    detail::append_json_string(out, model);
+    put("}");
+    return out;
+}
+
+// The body of POST /talk.
+inline std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {
+    std::string body;
+    body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
+    body += "{\"nonce\":\"";
+    body += to_hex(nonce);
+    body += "\",\"public_key\":\"";
+    body += client_spki_hex;
+    body += "\",\"data\":\"";
+    body += to_hex(ciphertext);
+    body += "\"}";
+    return body;
+}
+
+// Turns an HTTP answer that is not a success into the service_error it means.
+inline void throw_if_refused(const http_response& res) {
+    if (res.status == 200) return;
+    std::string text;
+    try {
+        auto j = parse_json(res.body);
+        for (const char* k : {"error", "detail", "message"})
+            if (j.is_object() && j.contains(k) && j[k].is_string()) { text = j[k].get<std::string>(); break; }
+    } catch (const protocol_error&) {
+        text = tee::detail::printable_prefix(res.body, 200);
+    }
+    throw service_error(res.status, tee::detail::printable_prefix(text, 200));
+}
+
+// Parses and verifies the answer to POST /talk with the enclave key, and
+// checks that it answers `prompt` (signed message equal, timestamp in window).
+// Throws service_error, protocol_error, signature_error or replay_error.
+template <crypto_backend Crypto>
+chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_key& enclave_key,
+                          const http_response& res, std::string_view prompt,
+                          std::chrono::system_clock::time_point now, std::chrono::seconds window,
+                          bool check_time = true) {
+    throw_if_refused(res);
+    nlohmann::json answer = parse_json(res.body);
+    if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
+    if (auto e = answer.find("error"); e != answer.end())
+        throw service_error(200, e->is_string() ? tee::detail::printable_prefix(e->get<std::string>(), 200) : e->dump());
+    auto sig_it = answer.find("sig");
+    if (sig_it == answer.end()) throw protocol_error("answer has no \"sig\"");
+    if (!sig_it->is_string()) throw protocol_error("answer \"sig\" is not a string");
+    auto data_it = answer.find("data");
+    if (data_it == answer.end()) throw protocol_error("answer has no \"data\"");
+    if (!data_it->is_object()) throw protocol_error("answer \"data\" is not an object");
+    auto sig = from_hex(sig_it->get_ref<const std::string&>());
+    if (!sig) throw protocol_error("answer \"sig\" is not hex");
+
+    std::string canonical = canonical_json(*data_it);
+    auto msg = std::span(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size());
+    if (!crypto.ecdsa_p384_verify_der(enclave_key, msg, *sig))
+        throw signature_error("answer signature does not verify with the attested enclave key");
+
+    const nlohmann::json& data = *data_it;
+    auto text = [&](const char* k) -> std::string {
+        auto it = data.find(k);
+        if (it == data.end()) throw protocol_error(std::string("signed data has no \"") + k + "\"");
+        if (!it->is_string()) throw protocol_error(std::string("signed data \"") + k + "\" is not a string");
+        return it->get<std::string>();
+    };
+    chat_result r;
+    r.response = text("response");
+    r.message = text("message");
+    r.platform = text("platform");
+    r.ai_model = text("ai_model");
+    auto ts = data.find("timestamp");
+    if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
+    if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
+    r.timestamp = ts->get<std::int64_t>();
+
+    if (r.message != prompt)
+        throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
+    if (check_time) {
+        auto signed_at = std::chrono::system_clock::time_point(std::chrono::seconds(r.timestamp));
+        auto skew = signed_at > now ? signed_at - now : now - signed_at;
+        if (skew > window)
+            throw replay_error("signed timestamp is " +
+                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(skew).count()) +
+                               " s away from the local clock (window " + std::to_string(window.count()) +
+                               " s): a replayed answer, or a wrong clock");
+    }
+    r.data = std::move(*data_it);
+    r.signature = std::move(sig_it->get_ref<std::string&>());
+    return r;
+}
+
+}  // namespace protocol
+}  // namespace tee

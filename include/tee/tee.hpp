@@ -1,0 +1,9 @@
+// tee/tee.hpp - everything of tee-client in one include.
+//
+//   #include <tee/tee.hpp>
+//   tee::client<> c(tee::config::from_env());
+//   std::cout << c.chat("BTC price right now").response << "\n";
+#pragma once
+
+#include "tee/version.hpp"
+#include "tee/client.hpp"

@@ -1,0 +1,175 @@
+// tee/testing/simulated_enclave.hpp - a development enclave in a class, for
+// tests, the demo and examples/mock_enclave. It behaves like the Python
+// development service: same endpoints, same crypto, same answers and errors,
+// and a fake "LLM" that echoes the prompt. It is not an enclave and proves
+// nothing; it exists so that the client can be exercised for real, offline.
+//
+//   GET  /attestation   mock answer, or (nitro mode) a real-format Nitro
+//                       document signed by a generated test chain
+//   POST /talk          decrypt, check, echo, sign exactly like the service
+//
+// handle() is a pure request -> answer function (no sockets); enclave_server
+// (tee/testing/enclave_server.hpp) puts it on a loopback port.
+#pragma once
+
+#include "tee/detail/prelude.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <botan/ecdh.h>
+#include <botan/ecdsa.h>
+#include <botan/pubkey.h>
+#include <botan/system_rng.h>
+#include <nlohmann/json.hpp>
+
+#include "tee/botan_crypto.hpp"
+#include "tee/canonical_json.hpp"
+#include "tee/encoding.hpp"
+#include "tee/protocol.hpp"
+#include "tee/testing/test_pki.hpp"
+
+namespace tee::testing {
+
+struct enclave_options {
+    bool nitro = false;                          // serve Nitro documents instead of the mock answer
+    std::map<unsigned, std::vector<std::uint8_t>> pcrs;  // nitro: PCR values (default: 0..15, non-zero)
+    std::string module_id = "i-00000000simulated-enc0000000000000000";
+    std::string response_prefix = "Echo from the simulated enclave: ";
+};
+
+class simulated_enclave {
+public:
+    explicit simulated_enclave(enclave_options opt = {}) : opt_(std::move(opt)) {
+        if (opt_.nitro) pki_ = std::make_unique<test_pki>();
+        rotate_key();
+    }
+
+    // Replaces the enclave key, as a restarted enclave would.
+    void rotate_key() {
+        auto k = std::make_shared<keys>();
+        k->sign = std::make_unique<Botan::ECDSA_PrivateKey>(Botan::system_rng(), group());
+        k->ecdh.key = std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group(),
+                                                                      k->sign->private_value());
+        k->spki = p384::spki_of_point(k->sign->public_point().encode(Botan::PointGFp::UNCOMPRESSED));
+        std::lock_guard lock(mu_);
+        keys_ = std::move(k);
+    }
+
+    std::vector<std::uint8_t> public_key() const { return current()->spki; }
+    const test_pki* pki() const noexcept { return pki_.get(); }
+
+    http_response handle(std::string_view method, std::string_view path, std::string_view body) {
+        if (method == "GET" && path == "/attestation") return attestation();
+        if (method == "POST" && path == "/talk") return talk(body);
+        return {404, R"({"detail":"Not Found"})"};
+    }
+
+    http_response attestation() const {
+        const std::vector<std::uint8_t> spki = current()->spki;
+        std::vector<std::uint8_t> nonce{'t', 'e', 'e', '-', 't', 'l', 's'};
+        auto rnd = botan_crypto{}.random_bytes(32);
+        nonce.insert(nonce.end(), rnd.begin(), rnd.end());
+        nlohmann::ordered_json j;
+        if (pki_) {
+            j["attestation_doc"] = to_base64(pki_->attestation_document(spki, nonce, opt_.pcrs, opt_.module_id));
+        } else {
+            j["attestation_doc"] = {{"nonce", to_hex(nonce)}, {"public_key", to_hex(spki)}};
+            j["mock"] = true;
+        }
+        return {200, j.dump()};
+    }
+
+    http_response talk(std::string_view body) const {
+        auto keys = current();
+        nlohmann::json req;
+        try {
+            req = nlohmann::json::parse(body);
+        } catch (const std::exception&) {
+            return {422, R"({"detail":"request body is not JSON"})"};
+        }
+        if (!req.is_object() || !req.contains("nonce") || !req.contains("public_key") || !req.contains("data") ||
+            !req["nonce"].is_string() || !req["public_key"].is_string() || !req["data"].is_string())
+            return {422, R"({"detail":"nonce, public_key and data are required strings"})"};
+        const std::string nonce_hex = req["nonce"];
+        if (nonce_hex.size() < 8) return error("invalid nonce, must be at least 8 characters long");
+
+        botan_crypto crypto;
+        auto nonce = from_hex(nonce_hex);
+        auto client_spki = from_hex(req["public_key"].get<std::string>());
+        auto ct = from_hex(req["data"].get<std::string>());
+        // Like Python's load_der_public_key: only the id-ecPublicKey SPKI is accepted.
+        if (!nonce || !client_spki || !ct || client_spki->size() != p384::spki_size ||
+            p384::point_of(*client_spki).empty())
+            return decryption_failed();
+        std::optional<secure_bytes> plaintext;
+        try {
+            auto client_key = crypto.load_public_key(*client_spki);
+            secure_bytes aes = protocol::derive_key(crypto, keys->ecdh, client_key);
+            plaintext = crypto.aes256gcm_open(aes, *nonce, *ct);
+        } catch (const std::exception&) {
+            return decryption_failed();
+        }
+        if (!plaintext) return decryption_failed();
+
+        nlohmann::json p;
+        try {
+            p = nlohmann::json::parse(plaintext->begin(), plaintext->end());
+        } catch (const std::exception&) {
+            return decryption_failed();
+        }
+        auto str = [&](const char* k) { return p.contains(k) && p[k].is_string() ? p[k].get<std::string>() : ""; };
+        const std::string platform = str("platform"), model = str("ai_model"), message = str("message");
+        if (str("api_key").empty()) return error("invalid api_key");
+        if (platform != "openai" && platform != "anthropic" && platform != "gemini") return error("invalid platform");
+        if (model.empty()) return error("invalid ai model");
+
+        nlohmann::ordered_json data;  // insertion order, like the Python dict
+        data["platform"] = platform;
+        data["ai_model"] = model;
+        data["timestamp"] = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+        data["message"] = message;
+        data["response"] = opt_.response_prefix + message;
+        std::string canonical = canonical_json(nlohmann::json(data));
+        Botan::PK_Signer signer(*keys->sign, Botan::system_rng(), "EMSA1(SHA-384)", Botan::DER_SEQUENCE);
+        auto sig = signer.sign_message(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size(),
+                                       Botan::system_rng());
+        nlohmann::ordered_json out;
+        out["sig"] = to_hex(sig);
+        out["data"] = data;
+        return {200, out.dump()};  // UTF-8, insertion order: not the signed form
+    }
+
+private:
+    static const Botan::EC_Group& group() {
+        static const Botan::EC_Group g("secp384r1");
+        return g;
+    }
+    static http_response error(std::string_view text) {
+        return {200, nlohmann::json{{"error", text}}.dump()};
+    }
+    static http_response decryption_failed() { return {500, R"({"detail":"decryption failed"})"}; }
+
+    struct keys {  // one P-384 scalar, used for ECDH and ECDSA like the Python service
+        std::unique_ptr<Botan::ECDSA_PrivateKey> sign;
+        botan_crypto::private_key ecdh;
+        std::vector<std::uint8_t> spki;
+    };
+    std::shared_ptr<const keys> current() const {
+        std::lock_guard lock(mu_);
+        return keys_;
+    }
+
+    enclave_options opt_;
+    std::unique_ptr<test_pki> pki_;
+    mutable std::mutex mu_;
+    std::shared_ptr<const keys> keys_;
+};
+
+}  // namespace tee::testing

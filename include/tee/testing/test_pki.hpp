@@ -1,0 +1,148 @@
+// tee/testing/test_pki.hpp - a throw-away certificate chain shaped like AWS
+// Nitro's (P-384 root -> intermediate -> leaf), and COSE_Sign1 attestation
+// documents signed by its leaf, byte-compatible with the real ones.
+//
+// For tests and the demo only: the root is generated in memory, so nothing it
+// signs is trusted unless a program passes root_pem() as its trust anchor.
+#pragma once
+
+#include "tee/detail/prelude.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <botan/ecdsa.h>
+#include <botan/hash.h>
+#include <botan/pkcs10.h>
+#include <botan/pubkey.h>
+#include <botan/system_rng.h>
+#include <botan/x509_ca.h>
+#include <botan/x509self.h>
+
+#include "tee/cbor.hpp"
+
+namespace tee::testing {
+
+// The leaf's validity window; by default like AWS's: a few hours around now.
+struct pki_validity {
+    std::chrono::system_clock::time_point not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
+    std::chrono::system_clock::time_point not_after = std::chrono::system_clock::now() + std::chrono::hours(3);
+};
+
+class test_pki {
+public:
+    using time_point = std::chrono::system_clock::time_point;
+
+    explicit test_pki(pki_validity leaf = {}) {
+        using namespace std::chrono;
+        auto& rng = Botan::system_rng();
+        const auto now = system_clock::now();
+        root_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
+        inter_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
+        leaf_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
+
+        Botan::X509_Cert_Options ro = options("tee-client test root", now - hours(24), now + hours(24 * 3650));
+        ro.CA_key();
+        root_ = std::make_unique<Botan::X509_Certificate>(Botan::X509::create_self_signed_cert(ro, *root_key_, "SHA-384", rng));
+
+        Botan::X509_Cert_Options io = options("tee-client test intermediate", now, now);
+        io.CA_key(2);
+        inter_ = std::make_unique<Botan::X509_Certificate>(
+            issue(*root_, *root_key_, io, *inter_key_, now - hours(24), now + hours(24 * 365)));
+
+        Botan::X509_Cert_Options lo = options("i-00000000simulated.tee-client.test", now, now);
+        leaf_ = std::make_unique<Botan::X509_Certificate>(
+            issue(*inter_, *inter_key_, lo, *leaf_key_, leaf.not_before, leaf.not_after));
+    }
+
+    std::string root_pem() const { return root_->PEM_encode(); }
+    std::vector<std::uint8_t> root_der() const { return root_->BER_encode(); }
+    std::vector<std::uint8_t> intermediate_der() const { return inter_->BER_encode(); }
+    std::vector<std::uint8_t> leaf_der() const { return leaf_->BER_encode(); }
+
+    // The payload map of a document, in AWS's key order; tests edit it freely.
+    cbor::value payload(const std::vector<std::uint8_t>& enclave_spki, const std::vector<std::uint8_t>& nonce,
+                        std::map<unsigned, std::vector<std::uint8_t>> pcrs, const std::string& module_id,
+                        std::uint64_t timestamp_ms = 0) const {
+        using cbor::value;
+        if (timestamp_ms == 0)
+            timestamp_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          std::chrono::system_clock::now().time_since_epoch())
+                                                          .count());
+        if (pcrs.empty())
+            for (unsigned i = 0; i < 16; ++i) pcrs[i] = std::vector<std::uint8_t>(48, static_cast<std::uint8_t>(0xa0 + i));
+        cbor::value::map_type pcr_map;
+        for (auto& [i, v] : pcrs) pcr_map.emplace_back(value::uint(i), value::bytes(v));
+        auto digest = Botan::HashFunction::create_or_throw("SHA-256");
+        auto user_data = digest->process(enclave_spki);
+        cbor::value::map_type m;
+        auto add = [&](const char* k, value v) { m.emplace_back(value::text(k), std::move(v)); };
+        add("module_id", value::text(module_id));
+        add("digest", value::text("SHA384"));
+        add("timestamp", value::uint(timestamp_ms));
+        add("pcrs", value::map(std::move(pcr_map)));
+        add("certificate", value::bytes(leaf_der()));
+        add("cabundle", value::array({value::bytes(root_der()), value::bytes(intermediate_der())}));
+        add("public_key", value::bytes(enclave_spki));
+        add("user_data", value::bytes(std::vector<std::uint8_t>(user_data.begin(), user_data.end())));
+        add("nonce", value::bytes(nonce));
+        return value::map(std::move(m));
+    }
+
+    // COSE_Sign1 [protected {1: alg}, {}, payload, r||s] signed by the leaf key.
+    std::vector<std::uint8_t> sign(const cbor::value& payload_map, std::int64_t alg = -35, bool tag18 = false) const {
+        return sign_bytes(cbor::encode(payload_map), alg, tag18);
+    }
+    std::vector<std::uint8_t> sign_bytes(const std::vector<std::uint8_t>& payload_bytes, std::int64_t alg = -35,
+                                         bool tag18 = false) const {
+        using cbor::value;
+        cbor::value::map_type header;
+        header.emplace_back(value::integer(1), value::integer(alg));
+        auto prot = cbor::encode(value::map(std::move(header)));
+        auto to_be_signed = cbor::encode(value::array(
+            {value::text("Signature1"), value::bytes(prot), value::bytes({}), value::bytes(payload_bytes)}));
+        Botan::PK_Signer signer(*leaf_key_, Botan::system_rng(), "EMSA1(SHA-384)", Botan::IEEE_1363);
+        auto sig = signer.sign_message(to_be_signed, Botan::system_rng());
+        value cose = value::array({value::bytes(prot), value::map({}), value::bytes(payload_bytes),
+                                   value::bytes(std::vector<std::uint8_t>(sig.begin(), sig.end()))});
+        return cbor::encode(tag18 ? value::tag(18, std::move(cose)) : cose);
+    }
+
+    std::vector<std::uint8_t> attestation_document(const std::vector<std::uint8_t>& enclave_spki,
+                                                   const std::vector<std::uint8_t>& nonce,
+                                                   const std::map<unsigned, std::vector<std::uint8_t>>& pcrs,
+                                                   const std::string& module_id) const {
+        return sign(payload(enclave_spki, nonce, pcrs, module_id));
+    }
+
+private:
+    static const Botan::EC_Group& group() {
+        static const Botan::EC_Group g("secp384r1");
+        return g;
+    }
+    static Botan::X509_Cert_Options options(const std::string& cn, time_point nb, time_point na) {
+        Botan::X509_Cert_Options o;
+        o.common_name = cn;
+        o.organization = "tee-client tests";
+        o.country = "US";
+        o.start = Botan::X509_Time(nb);
+        o.end = Botan::X509_Time(na);
+        return o;
+    }
+    static Botan::X509_Certificate issue(const Botan::X509_Certificate& ca_cert, const Botan::Private_Key& ca_key,
+                                         const Botan::X509_Cert_Options& o, const Botan::Private_Key& subject_key,
+                                         time_point nb, time_point na) {
+        auto& rng = Botan::system_rng();
+        Botan::X509_CA ca(ca_cert, ca_key, "SHA-384", rng);
+        auto req = Botan::X509::create_cert_req(o, subject_key, "SHA-384", rng);
+        return ca.sign_request(req, rng, Botan::X509_Time(nb), Botan::X509_Time(na));
+    }
+
+    std::unique_ptr<Botan::ECDSA_PrivateKey> root_key_, inter_key_, leaf_key_;
+    std::unique_ptr<Botan::X509_Certificate> root_, inter_, leaf_;
+};
+
+}  // namespace tee::testing
