@@ -45,6 +45,8 @@
 // not reach the signed bytes since `data` is re-serialized anyway.
 #pragma once
 
+#include "tee/detail/prelude.hpp"
+
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +60,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tee/errors.hpp"
+#include "tee/utf8.hpp"
 
 namespace tee {
 
@@ -75,70 +78,42 @@ inline std::string printable_prefix(std::string_view s, std::size_t max) {
     return out;
 }
 
-inline void append_u_escape(std::string& out, std::uint32_t unit) {
+template <class Out>
+void append_u_escape(Out& out, std::uint32_t unit) {
     static constexpr char hex[] = "0123456789abcdef";
-    out += "\\u";
-    out.push_back(hex[unit >> 12 & 0xf]);
-    out.push_back(hex[unit >> 8 & 0xf]);
-    out.push_back(hex[unit >> 4 & 0xf]);
-    out.push_back(hex[unit & 0xf]);
+    const char e[6] = {'\\', 'u', hex[unit >> 12 & 0xf], hex[unit >> 8 & 0xf], hex[unit >> 4 & 0xf], hex[unit & 0xf]};
+    out.insert(out.end(), e, e + 6);
 }
 
-// Appends `s` as a Python ensure_ascii JSON string literal. Throws
-// protocol_error if `s` is not valid UTF-8 (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF).
-inline void append_python_string(std::string& out, std::string_view s) {
+// Appends `s` as a Python ensure_ascii JSON string literal to `out` (a
+// std::string, or tee::secure_bytes for the request plaintext). Throws
+// protocol_error if `s` is not valid UTF-8.
+template <class Out>
+void append_python_string(Out& out, std::string_view s) {
+    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
     out.push_back('"');
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto b0 = static_cast<unsigned char>(s[i]);
-        if (b0 < 0x80) {
-            switch (b0) {
-                case '"': out += "\\\""; break;
-                case '\\': out += "\\\\"; break;
-                case '\b': out += "\\b"; break;
-                case '\f': out += "\\f"; break;
-                case '\n': out += "\\n"; break;
-                case '\r': out += "\\r"; break;
-                case '\t': out += "\\t"; break;
-                default:
-                    if (b0 < 0x20 || b0 == 0x7f) append_u_escape(out, b0);
-                    else out.push_back(static_cast<char>(b0));
-            }
-            ++i;
-            continue;
-        }
-        // Multi-byte sequence: length and the valid range of the 2nd byte.
-        std::size_t len = 0;
-        std::uint32_t cp = 0;
-        unsigned char lo = 0x80, hi = 0xbf;
-        if (b0 >= 0xc2 && b0 <= 0xdf) { len = 2; cp = b0 & 0x1f; }
-        else if (b0 >= 0xe0 && b0 <= 0xef) {
-            len = 3; cp = b0 & 0x0f;
-            if (b0 == 0xe0) lo = 0xa0;        // overlong
-            else if (b0 == 0xed) hi = 0x9f;   // surrogates
-        } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-            len = 4; cp = b0 & 0x07;
-            if (b0 == 0xf0) lo = 0x90;        // overlong
-            else if (b0 == 0xf4) hi = 0x8f;   // above U+10FFFF
-        } else {
-            throw protocol_error("string is not valid UTF-8 (byte " + std::to_string(i) + ")");
-        }
-        if (s.size() - i < len) throw protocol_error("string is not valid UTF-8 (truncated sequence)");
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf))
-                throw protocol_error("string is not valid UTF-8 (byte " + std::to_string(i + k) + ")");
-            cp = cp << 6 | (b & 0x3f);
-        }
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            append_u_escape(out, 0xd800 + (cp >> 10));
-            append_u_escape(out, 0xdc00 + (cp & 0x3ff));
-        } else {
-            append_u_escape(out, cp);
-        }
+    for (std::size_t i = 0; i < s.size();) {
+        char32_t cp = 0;
+        const std::size_t len = utf8_decode(s, i, cp);
+        if (len == 0) throw protocol_error("string is not valid UTF-8 (byte " + std::to_string(i) + ")");
         i += len;
+        switch (cp) {
+            case '"': put("\\\""); break;
+            case '\\': put("\\\\"); break;
+            case '\b': put("\\b"); break;
+            case '\f': put("\\f"); break;
+            case '\n': put("\\n"); break;
+            case '\r': put("\\r"); break;
+            case '\t': put("\\t"); break;
+            default:
+                if (cp >= 0x20 && cp < 0x7f) out.push_back(static_cast<char>(cp));
+                else if (cp < 0x10000) append_u_escape(out, static_cast<std::uint32_t>(cp));
+                else {
+                    cp -= 0x10000;
+                    append_u_escape(out, static_cast<std::uint32_t>(0xd800 + (cp >> 10)));
+                    append_u_escape(out, static_cast<std::uint32_t>(0xdc00 + (cp & 0x3ff)));
+                }
+        }
     }
     out.push_back('"');
 }

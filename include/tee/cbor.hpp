@@ -28,6 +28,8 @@
 //   if (const auto* pcrs = doc.find("pcrs")) { const auto* pcr0 = pcrs->find(0); ... }
 #pragma once
 
+#include "tee/detail/prelude.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +42,8 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "tee/utf8.hpp"
 
 namespace tee::cbor {
 
@@ -198,30 +202,6 @@ private:
 
 namespace detail {
 
-// Index of the first byte not part of a well-formed UTF-8 sequence, or s.size().
-// Rejects overlong forms, surrogates (U+D800..DFFF) and code points > U+10FFFF.
-inline std::size_t utf8_error_at(std::span<const std::uint8_t> s) noexcept {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const std::uint8_t b = s[i];
-        if (b < 0x80) { ++i; continue; }
-        std::size_t len = 0;
-        std::uint32_t cp = 0, min = 0;
-        if ((b & 0xe0) == 0xc0) { len = 2; cp = b & 0x1fu; min = 0x80; }
-        else if ((b & 0xf0) == 0xe0) { len = 3; cp = b & 0x0fu; min = 0x800; }
-        else if ((b & 0xf8) == 0xf0) { len = 4; cp = b & 0x07u; min = 0x10000; }
-        else return i;
-        if (s.size() - i < len) return i;
-        for (std::size_t k = 1; k < len; ++k) {
-            if ((s[i + k] & 0xc0) != 0x80) return i;
-            cp = (cp << 6) | (s[i + k] & 0x3fu);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-        i += len;
-    }
-    return s.size();
-}
-
 // Strict ordering of map keys (integers and text) for duplicate detection.
 inline bool key_less(const value& a, const value& b) {
     if (a.type() != b.type()) return a.type() < b.type();
@@ -299,7 +279,7 @@ private:
         if (!check_count(n, lim_.max_string, 1, start)) return false;
         const auto s = in_.subspan(pos_, static_cast<std::size_t>(n));
         if (is_text) {
-            if (const std::size_t bad = utf8_error_at(s); bad != s.size()) return fail(errc::invalid_utf8, pos_ + bad);
+            if (const std::size_t bad = utf8_error_offset({reinterpret_cast<const char*>(s.data()), s.size()}); bad != s.size()) return fail(errc::invalid_utf8, pos_ + bad);
             out = value::text(std::string(s.begin(), s.end()));
         } else {
             out = value::bytes(std::vector<std::uint8_t>(s.begin(), s.end()));

@@ -24,6 +24,8 @@
 // output; the only exception they can throw is std::bad_alloc.
 #pragma once
 
+#include "tee/detail/prelude.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>

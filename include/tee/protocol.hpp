@@ -61,53 +61,24 @@ secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key
     return crypto.hkdf_sha256(shared, {}, info, 32);
 }
 
-namespace detail {
-// Appends s as a JSON string (ASCII only: \uXXXX for the rest) without ever
-// holding it in a non-wiping buffer. s must be valid UTF-8 (checked by caller).
-inline void append_json_string(secure_bytes& out, std::string_view s) {
-    static constexpr char hexd[] = "0123456789abcdef";
-    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
-    auto put_u = [&](unsigned u) {
-        const char e[6] = {'\\', 'u', hexd[(u >> 12) & 15], hexd[(u >> 8) & 15], hexd[(u >> 4) & 15], hexd[u & 15]};
-        put({e, 6});
-    };
-    out.push_back('"');
-    for (std::size_t i = 0; i < s.size();) {
-        char32_t cp = 0;
-        std::size_t n = utf8_decode(s, i, cp);  // validated before, so n > 0
-        i += n;
-        if (cp == '"') put("\\\"");
-        else if (cp == '\\') put("\\\\");
-        else if (cp >= 0x20 && cp < 0x7f) out.push_back(static_cast<std::uint8_t>(cp));
-        else if (cp < 0x10000) put_u(static_cast<unsigned>(cp));
-        else {
-            cp -= 0x10000;
-            put_u(0xd800 + static_cast<unsigned>(cp >> 10));
-            put_u(0xdc00 + static_cast<unsigned>(cp & 0x3ff));
-        }
-    }
-    out.push_back('"');
-}
-}  // namespace detail
-
 // The request plaintext {"api_key","message","platform","ai_model"}, built in
-// wiping memory because it holds the API key.
+// wiping memory because it holds the API key (strings in Python's ASCII form).
 inline secure_bytes request_plaintext(const secret_string& api_key, std::string_view message,
                                       std::string_view platform, std::string_view model) {
-    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model}})
+    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
+                              {"API key", api_key.reveal()}})
         if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
-    if (!is_valid_utf8(api_key.reveal())) throw config_error("the API key is not valid UTF-8");
     secure_bytes out;
     out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
     auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
     put("{\"api_key\":");
-    detail::append_json_string(out, api_key.reveal());
+    tee::detail::append_python_string(out, api_key.reveal());
     put(",\"message\":");
-    detail::append_json_string(out, message);
+    tee::detail::append_python_string(out, message);
     put(",\"platform\":");
-    detail::append_json_string(out, platform);
+    tee::detail::append_python_string(out, platform);
     put(",\"ai_model\":");
-    detail::append_json_string(out, model);
+    tee::detail::append_python_string(out, model);
     put("}");
     return out;
 }
