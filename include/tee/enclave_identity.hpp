@@ -10,7 +10,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <span>
 #include <vector>
+
+#include "tee/encoding.hpp"
+#include "tee/p384.hpp"
 
 namespace tee {
 
@@ -38,13 +42,6 @@ struct enclave_identity {
     bool expired_certificates_tolerated = false;  // set when allow_expired_certificates let it pass
     bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
 };
-
-}  // namespace tee
-
-#include "tee/encoding.hpp"
-#include "tee/p384.hpp"
-
-namespace tee {
 
 // Records the attested key in `id`: normalised to the 120-byte SPKI, with its
 // fingerprint. `point` is the 97-byte point of a key the backend has loaded.

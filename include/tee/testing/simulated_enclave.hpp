@@ -136,17 +136,25 @@ public:
                                 std::chrono::system_clock::now().time_since_epoch()).count();
         data["message"] = message;
         data["response"] = opt_.response_prefix + message;
-        std::string canonical = canonical_json(nlohmann::json(data));
-        Botan::PK_Signer signer(*keys->sign, Botan::system_rng(), "EMSA1(SHA-384)", Botan::DER_SEQUENCE);
-        auto sig = signer.sign_message(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size(),
-                                       Botan::system_rng());
         nlohmann::ordered_json out;
-        out["sig"] = to_hex(sig);
+        out["sig"] = sign_hex(nlohmann::json(data), *keys);
         out["data"] = data;
         return {200, out.dump()};  // UTF-8, insertion order: not the signed form
     }
 
+    // Hex DER ECDSA P-384/SHA-384 signature over canonical_json(data), made
+    // with the current enclave key: what the service puts in "sig".
+    std::string sign_hex(const nlohmann::json& data) const { return sign_hex(data, *current()); }
+
 private:
+    struct keys;
+    static std::string sign_hex(const nlohmann::json& data, const keys& k) {
+        std::string canonical = canonical_json(data);
+        Botan::PK_Signer signer(*k.sign, Botan::system_rng(), "EMSA1(SHA-384)", Botan::DER_SEQUENCE);
+        return to_hex(signer.sign_message(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size(),
+                                          Botan::system_rng()));
+    }
+
     static const Botan::EC_Group& group() {
         static const Botan::EC_Group g("secp384r1");
         return g;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the project into a scratch directory and builds a consumer against
+# the installed headers with pkg-config only; then builds the same consumer
+# with tee-client as a meson subproject. Both must run a verified demo chat.
+set -euo pipefail
+src=$1 build=$2
+cxx=${CXX:-c++}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+meson install -C "$build" --destdir "$tmp/root" --quiet --no-rebuild
+pc=$(find "$tmp/root" -name tee-client.pc | head -n 1)
+[ -n "$pc" ] || { echo "no tee-client.pc installed"; exit 1; }
+[ -f "$(dirname "$pc")/../../../include/tee/tee.hpp" ] || [ -n "$(find "$tmp/root" -path '*include/tee/tee.hpp')" ] \
+  || { echo "headers not installed"; exit 1; }
+# point the staged .pc at its staged prefix (what a real install needs no help for)
+prefix=$(sed -n 's/^prefix=//p' "$pc")
+sed -i "s|^prefix=.*|prefix=$tmp/root$prefix|" "$pc"
+export PKG_CONFIG_PATH=$(dirname "$pc")
+flags=$(pkg-config --cflags --libs tee-client)
+echo "pkg-config tee-client: $flags"
+case "$flags" in *"$src/include"*) echo "flags point into the source tree"; exit 1;; esac
+# shellcheck disable=SC2086
+$cxx "$src/tests/consumer/installed_demo.cpp" -o "$tmp/installed_demo" $flags -Wall -Wextra -Wpedantic -Werror
+"$tmp/installed_demo"
+
+mkdir -p "$tmp/sub/subprojects"
+ln -s "$src" "$tmp/sub/subprojects/tee-client"
+cp "$src/tests/consumer/installed_demo.cpp" "$tmp/sub/main.cpp"
+cat > "$tmp/sub/meson.build" <<'MESON'
+project('consumer', 'cpp', default_options : ['cpp_std=c++20'])
+tee = dependency('tee-client', fallback : 'tee-client', default_options : ['tests=false', 'examples=false'])
+executable('consumer', 'main.cpp', dependencies : tee)
+MESON
+unset PKG_CONFIG_PATH
+meson setup "$tmp/sub/build" "$tmp/sub" --wrap-mode=forcefallback >/dev/null
+ninja -C "$tmp/sub/build" >/dev/null
+"$tmp/sub/build/consumer"
+echo "install and subproject consumers: OK"

@@ -1,0 +1,25 @@
+// Built by tests/check_install.sh against an installed copy (pkg-config
+// tee-client) and as a meson subproject: the same verified demo chat.
+#include <tee/tee.hpp>
+#include <tee/testing/enclave_server.hpp>
+
+#include <iostream>
+
+int main() {
+    tee::testing::enclave_options eo;
+    eo.nitro = true;
+    tee::testing::simulated_enclave enclave(eo);
+    tee::testing::enclave_server server(enclave);
+    tee::config cfg;
+    cfg.url = server.url();
+    cfg.api_key = tee::secret_string("demo-key");
+    cfg.platform = "openai";
+    cfg.model = "gpt-4";
+    tee::nitro_options trust;
+    trust.trusted_root = enclave.pki()->root_pem();
+    tee::client<> client(cfg, tee::nitro_attestation(trust));
+    const auto r = client.chat("hello from a consumer");
+    const bool ok = r.message == "hello from a consumer" && client.attest().verified;
+    std::cout << (ok ? "consumer: verified chat OK" : "consumer: FAILED") << " (tee-client " << tee::version() << ")\n";
+    return ok ? 0 : 1;
+}
