@@ -1,6 +1,7 @@
 // mock_enclave - a simulated enclave service on 127.0.0.1, for development and tests.
 //
 //   mock_enclave [--port N] [--nitro [--root-out FILE] [--pcr N=HEX]...] [--slow MS]
+//                [--encrypt-response] [--no-well-known] [--rotate-key-after N] [--replay]
 //
 // Without --nitro it answers like the Python development service outside an
 // enclave (a mock attestation, which only clients built with mock_attestation
@@ -21,12 +22,16 @@ void on_signal(int) { stop_requested = 1; }
 
 int usage(int code) {
     (code ? std::cerr : std::cout)
-        << "usage: mock_enclave [--port N] [--nitro] [--root-out FILE] [--pcr N=HEX]... [--slow MS]\n"
+        << "usage: mock_enclave [--port N] [--nitro] [--root-out FILE] [--pcr N=HEX]... [--slow MS] [flags]\n"
            "  --port N        listen on 127.0.0.1:N (default 8000; 0 = any free port)\n"
            "  --nitro         serve Nitro attestation documents signed by a generated test chain\n"
            "  --root-out FILE write that chain's root certificate (PEM) to FILE\n"
            "  --pcr N=HEX     PCR value in the documents (repeatable; default 16 fixed values)\n"
-           "  --slow MS       wait MS milliseconds before every answer\n";
+           "  --slow MS       wait MS milliseconds before every answer\n"
+           "  --encrypt-response    send answers in the encrypted form of newer services\n"
+           "  --no-well-known       do not serve POST /.well-known/attestation (an older service)\n"
+           "  --rotate-key-after N  restart with a new key after every N chats\n"
+           "  --replay              always send the first answer again (a replaying attacker)\n";
     return code;
 }
 }  // namespace
@@ -46,6 +51,11 @@ int main(int argc, char** argv) {
             if (a == "--port") so.port = std::stoi(next());
             else if (a == "--nitro") eo.nitro = true;
             else if (a == "--root-out") root_out = next();
+            else if (a == "--encrypt-response") eo.encrypt_response = true;
+            else if (a == "--no-well-known") eo.well_known = false;
+            else if (a == "--well-known") eo.well_known = true;
+            else if (a == "--rotate-key-after") eo.rotate_key_after = static_cast<unsigned>(std::stoul(next()));
+            else if (a == "--replay") eo.replay = true;
             else if (a == "--slow") so.delay = std::chrono::milliseconds(std::stol(next()));
             else if (a == "--pcr") {
                 std::string v = next();

@@ -145,13 +145,13 @@ void print_identity(const tee::enclave_identity& id) {
 template <class Client>
 int run(Client& client, const options& o) {
     if (o.attest_only) {
-        const tee::enclave_identity* id;
+        tee::enclave_identity id;
         {
             spinner s;
-            id = &client.attest();
+            id = client.attest();
         }
-        if (o.json) std::cout << identity_json(*id).dump(2) << "\n";
-        else print_identity(*id);
+        if (o.json) std::cout << identity_json(id).dump(2) << "\n";
+        else print_identity(id);
         return ok;
     }
     tee::chat_result r;

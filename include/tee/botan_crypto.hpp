@@ -81,6 +81,8 @@ public:
     }
 
     secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const {
+        // RFC 5869 caps L at 255 * HashLen; Botan 2 would silently return less.
+        if (length > 255 * 32) throw protocol_error("HKDF-SHA256 output is limited to 8160 bytes");
         auto kdf = Botan::KDF::create_or_throw("HKDF(SHA-256)");
         Botan::secure_vector<std::uint8_t> k =
             kdf->derive_key(length, ikm.data(), ikm.size(), salt.data(), salt.size(), info.data(), info.size());

@@ -6,23 +6,29 @@
 // Life of a client:
 //  * construction: checks the configuration, builds the transport, generates
 //    the client's P-384 key pair (kept for the client's lifetime, as the
-//    services expect). No network traffic.
-//  * attest(): GET {url}/attestation, verified by the Attestation policy; the
-//    enclave key is loaded and the AES key (ECDH + HKDF) derived once.
-//    chat() calls it on first use; call it yourself to fail early.
+//    services expect, unless config::client_keys is per_request). No I/O.
+//  * attest(): fetches the attestation (config::endpoint), verified by the
+//    Attestation policy; loads the enclave key and derives the AES key (ECDH +
+//    HKDF) once. chat() calls it on first use; call it yourself to fail early.
 //  * chat(): encrypt the request to the attested key, POST {url}/talk, verify
 //    the signature over the canonical JSON of the answer, check it answers
-//    this prompt now, return it.
+//    this prompt now, return it. If the enclave restarted with a new key, the
+//    client attests again (fully verified) and retries once.
 //
-// Threads: chat() and attest() may be called from several threads at once.
-// The session (identity, keys) is immutable once established and shared; the
-// default transport serialises requests on its one keep-alive connection.
+// Threads: one client may be used from several threads at once (chat(),
+// chat_async(), attest()). The session (identity, keys) is immutable and
+// shared; replacing it is under a mutex. The default transport serialises
+// requests on its one keep-alive connection; use one client per thread for
+// parallel connections.
 #pragma once
 
 #include "tee/detail/prelude.hpp"
 
+#include <exception>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -56,29 +62,38 @@ public:
             throw config_error("no API key configured (PLATFORM_API_KEY): the enclave needs one");
     }
 
-    // Fetches and verifies the attestation (once; later calls return the same identity).
-    const enclave_identity& attest() { return session()->identity; }
+    // Fetches and verifies the attestation (once; later calls return the same
+    // identity until a key change makes the client attest again).
+    enclave_identity attest() { return session()->identity; }
 
     chat_result chat(std::string_view message) {
         auto s = session();
-        std::vector<std::uint8_t> nonce = crypto_.random_bytes(protocol::nonce_size);
-        std::vector<std::uint8_t> ciphertext;
-        {
-            secure_bytes plaintext = protocol::request_plaintext(cfg_.api_key, message, cfg_.platform, cfg_.model);
-            ciphertext = crypto_.aes256gcm_seal(s->aes_key, nonce, plaintext);
-        }  // the plaintext (with the API key) is wiped here
-        http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex_, ciphertext));
-        chat_result r = protocol::verify_answer(crypto_, s->enclave_key, res, message,
-                                                std::chrono::system_clock::now(), cfg_.answer_time_window,
-                                                !cfg_.accept_any_answer_time);
-        r.enclave_key_fingerprint = s->identity.key_fingerprint;
-        r.attestation_kind = s->identity.kind;
-        return r;
+        std::exception_ptr first;
+        try {
+            return exchange(*s, message);
+        } catch (const replay_error&) {
+            throw;  // a correctly signed answer to something else: not a key change
+        } catch (const signature_error&) {
+            first = std::current_exception();
+        } catch (const service_error& e) {
+            if (e.http_status() != 500) throw;
+            first = std::current_exception();
+        }
+        if (!cfg_.reattest_on_key_change) std::rethrow_exception(first);
+        auto fresh = reattest(s);
+        if (fresh->identity.public_key == s->identity.public_key) std::rethrow_exception(first);  // same key
+        return exchange(*fresh, message);
+    }
+
+    // chat() on another thread; several may be in flight on one client.
+    std::future<chat_result> chat_async(std::string message) {
+        return std::async(std::launch::async, [this, m = std::move(message)] { return chat(m); });
     }
 
     const config& settings() const noexcept { return cfg_; }
     const Attestation& attestation_policy() const noexcept { return attestation_; }
-    // The client's own public key (hex DER SPKI), as sent with every request.
+    // The client's own public key (hex DER SPKI), as sent with every request
+    // (in per_request mode, each chat sends a fresh one instead).
     const std::string& client_public_key_hex() const noexcept { return spki_hex_; }
 
 private:
@@ -94,14 +109,54 @@ private:
         return o;
     }
 
+    chat_result exchange(const session_state& s, std::string_view message) {
+        // per_request: a fresh key pair, and so a fresh AES key, for this chat only
+        std::optional<typename Crypto::private_key> once;
+        std::string once_hex;
+        secure_bytes once_aes;
+        if (cfg_.client_keys == client_key_mode::per_request) {
+            once = crypto_.generate_p384();
+            once_hex = to_hex(crypto_.spki_der(*once));
+            once_aes = protocol::derive_key(crypto_, *once, s.enclave_key);
+        }
+        const secure_bytes& aes = once ? once_aes : s.aes_key;
+        const std::string& spki_hex = once ? once_hex : spki_hex_;
+
+        std::vector<std::uint8_t> nonce = crypto_.random_bytes(protocol::nonce_size);
+        std::vector<std::uint8_t> ciphertext;
+        {
+            secure_bytes plaintext = protocol::request_plaintext(cfg_.api_key, message, cfg_.platform, cfg_.model);
+            ciphertext = crypto_.aes256gcm_seal(aes, nonce, plaintext);
+        }  // the plaintext (with the API key) is wiped here
+        http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex, ciphertext));
+        chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res, message, std::chrono::system_clock::now(),
+                                                cfg_.answer_time_window, !cfg_.accept_any_answer_time,
+                                                protocol::answer_keys{aes, s.identity.public_key});
+        r.enclave_key_fingerprint = s.identity.key_fingerprint;
+        r.attestation_kind = s.identity.kind;
+        return r;
+    }
+
     std::shared_ptr<const session_state> session() {
         std::lock_guard lock(mu_);
         if (!session_) session_ = establish();
         return session_;
     }
 
+    // Attests again unless another thread already did since `seen`.
+    std::shared_ptr<const session_state> reattest(const std::shared_ptr<const session_state>& seen) {
+        std::lock_guard lock(mu_);
+        if (session_ == seen) session_ = establish();
+        return session_;
+    }
+
     std::shared_ptr<const session_state> establish() {
-        http_response res = transport_.get("/attestation");
+        bool well_known = cfg_.endpoint != attestation_endpoint::legacy;
+        http_response res = well_known ? transport_.post_json("/.well-known/attestation", "{}") : transport_.get("/attestation");
+        if (cfg_.endpoint == attestation_endpoint::automatic && (res.status == 404 || res.status == 405)) {
+            well_known = false;
+            res = transport_.get("/attestation");
+        }
         if (res.status != 200) protocol::throw_if_refused(res);
         nlohmann::json answer;
         try {
@@ -110,9 +165,22 @@ private:
             throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
         }
         enclave_identity id = attestation_.verify(answer, crypto_);
+        if (well_known) check_advertised_key(answer, id);
         auto key = crypto_.load_public_key(id.public_key);
         secure_bytes aes = protocol::derive_key(crypto_, key_, key);
         return std::make_shared<const session_state>(session_state{std::move(id), std::move(key), std::move(aes)});
+    }
+
+    // The newer endpoint also states the key outright: it must be the attested one.
+    static void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
+        auto it = answer.find("public_key");
+        if (it == answer.end() || !it->is_string())
+            throw attestation_error("well-known attestation answer has no public_key string");
+        auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
+        auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
+        if (a.empty()) throw attestation_error("advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
+        if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
+            throw attestation_error("advertised public_key differs from the attested one");
     }
 
     config cfg_;
@@ -126,7 +194,7 @@ private:
 };
 
 // Short names for the common choices (like spdlog's _mt / _st):
-using nitro_client = client<>;                                              // the default, spelled out
+using nitro_client = client<>;                                                  // the default, spelled out
 using mock_client = client<httplib_transport, botan_crypto, mock_attestation>;  // development enclaves only
 
 }  // namespace tee

@@ -14,6 +14,19 @@
 
 namespace tee {
 
+// Where the enclave publishes its attestation (PROTOCOL section 2).
+enum class attestation_endpoint {
+    legacy,      // GET {url}/attestation
+    well_known,  // POST {url}/.well-known/attestation, whose public_key must match the document
+    automatic,   // well_known, falling back to legacy when the service answers 404/405
+};
+
+// Which client key encrypts a request.
+enum class client_key_mode {
+    per_client,   // one P-384 key pair for the client's lifetime (what the services expect)
+    per_request,  // a fresh key pair per chat: a later leak of a client key reveals no earlier request
+};
+
 struct config {
     std::string url = "http://127.0.0.1:8000";  // TEE_TLS_URL; trailing '/' allowed
     secret_string api_key;                      // PLATFORM_API_KEY; travels only encrypted
@@ -21,6 +34,13 @@ struct config {
     std::string model;                          // MODEL, e.g. gpt-4 (sent as given)
 
     transport_options transport;                // timeouts, answer cap, CA file (url is copied in)
+
+    attestation_endpoint endpoint = attestation_endpoint::legacy;
+    client_key_mode client_keys = client_key_mode::per_client;
+    // When a chat fails the way a restarted enclave makes it fail (HTTP 500 on
+    // decrypt, a signature or answer key from another key), attest again (through
+    // the policy, never skipping verification) and retry that chat once.
+    bool reattest_on_key_change = true;
 
     // Replay protection: the signed timestamp of an answer must lie within this
     // window of the local clock. The signed message must always equal the prompt.

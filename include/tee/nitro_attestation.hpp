@@ -42,16 +42,16 @@ namespace tee {
 
 struct nitro_options {
     // Trust anchor, PEM or DER. Empty: the embedded AWS Nitro root (fingerprint checked).
-    std::string trusted_root;
+    std::string trusted_root{};
     // Verification time source. Empty: the system clock.
-    std::function<std::chrono::system_clock::time_point()> clock;
+    std::function<std::chrono::system_clock::time_point()> clock{};
     // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
     // at least: without pins any Nitro enclave in the world passes.
-    std::map<unsigned, std::string> expected_pcrs;
+    std::map<unsigned, std::string> expected_pcrs{};
     // Refuse documents older than this (by their signed timestamp).
-    std::optional<std::chrono::milliseconds> max_age;
+    std::optional<std::chrono::milliseconds> max_age{};
     // Refuse documents whose nonce differs.
-    std::optional<std::vector<std::uint8_t>> expected_nonce;
+    std::optional<std::vector<std::uint8_t>> expected_nonce{};
     // Accept a chain that has expired since the document was signed (checked at
     // the document's own timestamp instead); the identity says so.
     bool allow_expired_certificates = false;
@@ -108,7 +108,7 @@ public:
         auto leaf = certificate(p.certificate, "leaf certificate");
         typename Crypto::public_key leaf_key;
         try {
-            leaf_key = crypto.load_public_key(leaf.subject_public_key()->subject_public_key());
+            leaf_key = crypto.load_public_key(leaf.load_subject_public_key()->subject_public_key());  // owned: no leak
         } catch (const std::exception&) {
             throw attestation_error("leaf certificate key is not an uncompressed P-384 key");
         }
@@ -183,6 +183,7 @@ public:
     }
 
     // ---- step 1, a pure function of the bytes (what the fuzzers call) ----
+    static constexpr std::uint64_t max_timestamp_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
     struct parsed {
         std::vector<std::uint8_t> protected_header, payload, signature;
         std::string module_id;
@@ -244,12 +245,18 @@ public:
         };
 
         const cbor::value& module = field("module_id");
-        if (!module.is_text() || module.as_text().empty()) throw fail("module_id is not a non-empty text");
+        if (!module.is_text()) throw fail("module_id is not a text string");
+        if (module.as_text().empty()) throw fail("module_id is empty");
         p.module_id = module.as_text();
         const cbor::value& digest = field("digest");
-        if (!digest.is_text() || digest.as_text() != "SHA384") throw fail("digest is not \"SHA384\"");
+        if (!digest.is_text()) throw fail("digest is not a text string");
+        if (digest.as_text() != "SHA384") throw fail("digest is not \"SHA384\"");
         const cbor::value& ts = field("timestamp");
         if (!ts.is_uint() || ts.as_uint() == 0) throw fail("timestamp is not a positive integer");
+        // system_clock counts nanoseconds in an int64 (up to 2262): a larger
+        // timestamp would overflow (undefined behaviour) in verify_document's
+        // time arithmetic, which runs before the chain is checked.
+        if (ts.as_uint() > max_timestamp_ms) throw fail("timestamp is after the year 2200");
         p.timestamp_ms = ts.as_uint();
 
         const cbor::value& pcrs = field("pcrs");
@@ -321,11 +328,23 @@ private:
     }
 
     // cabundle must run root-first down to the leaf's issuer, with no gaps.
+    // Names are not enough: Botan builds its path from the trust store and
+    // skips a foreign certificate of the same name, which would then be
+    // reported in enclave_identity::chain unverified. So each entry must sign
+    // the one below it.
+    static bool issued_by(const Botan::X509_Certificate& cert, const Botan::X509_Certificate& issuer) {
+        if (cert.issuer_dn() != issuer.subject_dn()) return false;
+        try {
+            return cert.check_signature(*issuer.load_subject_public_key());
+        } catch (const std::exception&) {
+            return false;
+        }
+    }
     static void check_order(const std::vector<Botan::X509_Certificate>& chain) {
         for (std::size_t i = 0; i + 1 < chain.size(); ++i)
-            if (chain[i].issuer_dn() != chain[i + 1].subject_dn())
+            if (!issued_by(chain[i], chain[i + 1]))
                 throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
-                                        std::to_string(chain.size() - 1 - i) + " does not issue the next)");
+                                        std::to_string(chain.size() - 2 - i) + " does not issue the next)");
     }
 
     Botan::Path_Validation_Result validate(const std::vector<Botan::X509_Certificate>& chain,

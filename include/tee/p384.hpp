@@ -12,8 +12,12 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
+
+#include "tee/encoding.hpp"
 
 namespace tee {
 
@@ -42,5 +46,21 @@ inline std::vector<std::uint8_t> spki_of_point(std::span<const std::uint8_t> poi
     return out;
 }
 }  // namespace p384
+
+// A key as the newer attestation endpoint writes it: hex of a DER SPKI, hex of
+// a raw point, or PEM ("-----BEGIN PUBLIC KEY-----"). Empty if none of those.
+inline std::vector<std::uint8_t> parse_public_key_text(std::string_view text) {
+    constexpr std::string_view begin = "-----BEGIN PUBLIC KEY-----", end = "-----END PUBLIC KEY-----";
+    std::optional<std::vector<std::uint8_t>> bytes;
+    if (auto b = text.find(begin); b != std::string_view::npos) {
+        auto e = text.find(end, b);
+        if (e == std::string_view::npos) return {};
+        bytes = from_base64(text.substr(b + begin.size(), e - b - begin.size()));
+    } else {
+        bytes = from_hex(text);
+    }
+    if (!bytes || p384::point_of(*bytes).empty()) return {};
+    return *bytes;
+}
 
 }  // namespace tee

@@ -8,13 +8,17 @@
 //                         info = "encryption data", L = 32)
 //   answer:   {"sig": hex(DER ECDSA P-384/SHA-384), "data": {...}} where the
 //             signature covers Python's json.dumps(data, separators=(",", ":"),
-//             sort_keys=True) - NOT the bytes of the HTTP body.
+//             sort_keys=True) - NOT the bytes of the HTTP body. Newer services
+//             send "data": {"encrypted_data", "nonce", "public_key"} instead:
+//             the same AES-GCM under the same key; the signature covers the
+//             decrypted object.
 #pragma once
 
 #include "tee/detail/prelude.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +28,7 @@
 #include "tee/concepts.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
+#include "tee/p384.hpp"
 #include "tee/secure_bytes.hpp"
 #include "tee/utf8.hpp"
 
@@ -104,11 +109,42 @@ inline void throw_if_refused(const http_response& res) {
     try {
         auto j = parse_json(res.body);
         for (const char* k : {"error", "detail", "message"})
-            if (j.is_object() && j.contains(k) && j[k].is_string()) { text = j[k].get<std::string>(); break; }
+            if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
     } catch (const protocol_error&) {
         text = tee::detail::printable_prefix(res.body, 200);
     }
     throw service_error(res.status, tee::detail::printable_prefix(text, 200));
+}
+
+// What is needed to open an encrypted answer ("data": {"encrypted_data",
+// "nonce", "public_key"}): the AES key of this exchange and the attested
+// enclave key, which the answer must name.
+struct answer_keys {
+    byte_span aes_key;
+    byte_span enclave_key;  // SPKI or raw point of the attested key
+};
+
+template <crypto_backend Crypto>
+nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, const std::optional<answer_keys>& keys) {
+    auto field = [&](const char* k) {
+        auto it = enc.find(k);
+        if (it == enc.end() || !it->is_string())
+            throw protocol_error(std::string("encrypted answer has no \"") + k + "\" string");
+        auto bytes = from_hex(it->template get_ref<const std::string&>());
+        if (!bytes) throw protocol_error(std::string("encrypted answer \"") + k + "\" is not hex");
+        return *bytes;
+    };
+    auto ciphertext = field("encrypted_data"), nonce = field("nonce"), named = field("public_key");
+    if (!keys) throw protocol_error("encrypted answer, but this exchange has no key to open it");
+    if (nonce.empty()) throw protocol_error("encrypted answer has an empty nonce");
+    auto named_point = p384::point_of(named), attested = p384::point_of(keys->enclave_key);
+    if (named_point.empty() || !std::equal(named_point.begin(), named_point.end(), attested.begin(), attested.end()))
+        throw signature_error("encrypted answer names an enclave key other than the attested one");
+    auto plain = crypto.aes256gcm_open(keys->aes_key, nonce, ciphertext);
+    if (!plain) throw signature_error("encrypted answer does not decrypt with this exchange's key");
+    nlohmann::json data = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
+    if (!data.is_object()) throw protocol_error("decrypted answer data is not an object");
+    return data;
 }
 
 // Parses and verifies the answer to POST /talk with the enclave key, and
@@ -118,12 +154,12 @@ template <crypto_backend Crypto>
 chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_key& enclave_key,
                           const http_response& res, std::string_view prompt,
                           std::chrono::system_clock::time_point now, std::chrono::seconds window,
-                          bool check_time = true) {
+                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt) {
     throw_if_refused(res);
     nlohmann::json answer = parse_json(res.body);
     if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
     if (auto e = answer.find("error"); e != answer.end())
-        throw service_error(200, e->is_string() ? tee::detail::printable_prefix(e->get<std::string>(), 200) : e->dump());
+        throw service_error(200, tee::detail::printable_prefix(e->is_string() ? e->get<std::string>() : e->dump(), 200));
     auto sig_it = answer.find("sig");
     if (sig_it == answer.end()) throw protocol_error("answer has no \"sig\"");
     if (!sig_it->is_string()) throw protocol_error("answer \"sig\" is not a string");
@@ -132,6 +168,7 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     if (!data_it->is_object()) throw protocol_error("answer \"data\" is not an object");
     auto sig = from_hex(sig_it->get_ref<const std::string&>());
     if (!sig) throw protocol_error("answer \"sig\" is not hex");
+    if (data_it->contains("encrypted_data")) *data_it = open_answer(crypto, *data_it, keys);
 
     std::string canonical = canonical_json(*data_it);
     auto msg = std::span(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size());

@@ -7,3 +7,4 @@
 
 #include "tee/version.hpp"
 #include "tee/client.hpp"
+#include "tee/openssl_crypto.hpp"  // the alternative crypto backend (links libcrypto if used)

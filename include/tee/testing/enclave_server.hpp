@@ -38,6 +38,9 @@ public:
         if (port_ <= 0) throw std::runtime_error("simulated enclave: cannot bind 127.0.0.1:" + std::to_string(opt_.port));
         // bound and listening now: connections queue until the accept loop runs
         thread_ = std::thread([this] { server_.listen_after_bind(); });
+        // httplib's stop() does nothing until the accept loop has started: wait
+        // for it, or a server destroyed right after construction hangs in join().
+        while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ~enclave_server() {
         server_.stop();

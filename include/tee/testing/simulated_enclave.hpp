@@ -6,6 +6,7 @@
 //
 //   GET  /attestation   mock answer, or (nitro mode) a real-format Nitro
 //                       document signed by a generated test chain
+//   POST /.well-known/attestation   the same, plus "public_key"
 //   POST /talk          decrypt, check, echo, sign exactly like the service
 //
 // handle() is a pure request -> answer function (no sockets); enclave_server
@@ -14,11 +15,13 @@
 
 #include "tee/detail/prelude.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,9 +41,14 @@ namespace tee::testing {
 
 struct enclave_options {
     bool nitro = false;                          // serve Nitro documents instead of the mock answer
-    std::map<unsigned, std::vector<std::uint8_t>> pcrs;  // nitro: PCR values (default: 0..15, non-zero)
+    std::map<unsigned, std::vector<std::uint8_t>> pcrs{};  // nitro: PCR values (default: 0..15, non-zero)
     std::string module_id = "i-00000000simulated-enc0000000000000000";
     std::string response_prefix = "Echo from the simulated enclave: ";
+    // Behaviours of newer or misbehaving services, for tests (mock_enclave flags):
+    bool encrypt_response = false;   // answer "data": {"encrypted_data", "nonce", "public_key"}
+    bool well_known = true;          // also serve POST /.well-known/attestation
+    unsigned rotate_key_after = 0;   // restart with a new key after every N chats (0: never)
+    bool replay = false;             // always send the first answer again
 };
 
 class simulated_enclave {
@@ -66,7 +74,19 @@ public:
 
     http_response handle(std::string_view method, std::string_view path, std::string_view body) {
         if (method == "GET" && path == "/attestation") return attestation();
-        if (method == "POST" && path == "/talk") return talk(body);
+        if (method == "POST" && path == "/.well-known/attestation" && opt_.well_known) return well_known_attestation();
+        if (method == "POST" && path == "/talk") {
+            if (opt_.replay) {
+                std::lock_guard lock(replay_mu_);
+                if (first_answer_) return *first_answer_;
+                http_response r = talk(body);
+                if (r.status == 200) first_answer_ = r;
+                return r;
+            }
+            http_response r = talk(body);
+            if (opt_.rotate_key_after != 0 && ++chats_ % opt_.rotate_key_after == 0) rotate_key();
+            return r;
+        }
         return {404, R"({"detail":"Not Found"})"};
     }
 
@@ -82,6 +102,13 @@ public:
             j["attestation_doc"] = {{"nonce", to_hex(nonce)}, {"public_key", to_hex(spki)}};
             j["mock"] = true;
         }
+        return {200, j.dump()};
+    }
+
+    // The newer endpoint: the same document, and the key stated outright.
+    http_response well_known_attestation() const {
+        nlohmann::ordered_json j = nlohmann::ordered_json::parse(attestation().body);
+        j["public_key"] = to_hex(current()->spki);
         return {200, j.dump()};
     }
 
@@ -108,9 +135,10 @@ public:
             p384::point_of(*client_spki).empty())
             return decryption_failed();
         std::optional<secure_bytes> plaintext;
+        secure_bytes aes;
         try {
             auto client_key = crypto.load_public_key(*client_spki);
-            secure_bytes aes = protocol::derive_key(crypto, keys->ecdh, client_key);
+            aes = protocol::derive_key(crypto, keys->ecdh, client_key);
             plaintext = crypto.aes256gcm_open(aes, *nonce, *ct);
         } catch (const std::exception&) {
             return decryption_failed();
@@ -138,7 +166,14 @@ public:
         data["response"] = opt_.response_prefix + message;
         nlohmann::ordered_json out;
         out["sig"] = sign_hex(nlohmann::json(data), *keys);
-        out["data"] = data;
+        if (opt_.encrypt_response) {
+            auto iv = crypto.random_bytes(32);
+            std::string plain = data.dump();
+            auto sealed = crypto.aes256gcm_seal(aes, iv, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
+            out["data"] = {{"encrypted_data", to_hex(sealed)}, {"nonce", to_hex(iv)}, {"public_key", to_hex(keys->spki)}};
+        } else {
+            out["data"] = data;
+        }
         return {200, out.dump()};  // UTF-8, insertion order: not the signed form
     }
 
@@ -178,6 +213,9 @@ private:
     std::unique_ptr<test_pki> pki_;
     mutable std::mutex mu_;
     std::shared_ptr<const keys> keys_;
+    std::atomic<unsigned> chats_{0};
+    std::mutex replay_mu_;
+    std::optional<http_response> first_answer_;
 };
 
 }  // namespace tee::testing

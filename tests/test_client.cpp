@@ -1,0 +1,952 @@
+// End-to-end and negative tests of tee::client<> (tee/client.hpp).
+//
+// Everything runs over real HTTP on 127.0.0.1:
+//  * end to end: a simulated_enclave (mock or Nitro mode) behind enclave_server;
+//  * crafted answers: a small httplib server of this file (fake_server) that
+//    answers GET /attestation with a real simulated_enclave's mock answer and
+//    POST /talk with a body built here. Signed answers are made with
+//    simulated_enclave::sign_hex, so that the signature is valid and only the
+//    one defect a case is about remains;
+//  * transport failures: a closed port, a socket that never answers, a server
+//    that drips an endless body.
+//
+// Every failure case checks the exact dynamic type of the exception (so that
+// e.g. a replay_error cannot pass for a plain signature_error), a fragment of
+// its message, its accessors (cause(), http_status(), service_message()), and
+// that the message does not contain the API key.
+//
+// The tee headers come first: they must precede <httplib.h> (see
+// tee/detail/prelude.hpp).
+#include "tee/client.hpp"
+#include "tee/testing/enclave_server.hpp"
+#include "tee/testing/simulated_enclave.hpp"
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <cxxabi.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using tee::testing::enclave_options;
+using tee::testing::enclave_server;
+using tee::testing::simulated_enclave;
+
+constexpr std::string_view secret_key = "sk-SECRET-should-never-appear";
+constexpr std::string_view prompt = "BTC price right now";
+
+// ------------------------------------------------------------------ helpers
+
+// Every exception message the failure cases produced (checked for the key at the end too).
+std::vector<std::string>& messages_seen() {
+    static std::vector<std::string> all;
+    return all;
+}
+
+std::string type_name(const std::type_info& t) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
+    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
+}
+
+bool contains(std::string_view haystack, std::string_view needle) {
+    return haystack.find(needle) != std::string_view::npos;
+}
+
+// Runs f, which must throw exactly E (not a subclass) with `fragment` in its
+// message and without the API key in it; returns a copy for further checks.
+template <class E, class F>
+E expect_error(F&& f, std::string_view fragment) {
+    std::exception_ptr ep;
+    try {
+        f();
+    } catch (...) {
+        ep = std::current_exception();
+    }
+    REQUIRE_MESSAGE(ep != nullptr, "no exception thrown; expected one with '" << std::string(fragment) << "'");
+    CHECK_THROWS_AS(std::rethrow_exception(ep), E);
+    try {
+        std::rethrow_exception(ep);
+    } catch (const E& e) {
+        const std::string what = e.what();
+        messages_seen().push_back(what);
+        CAPTURE(what);
+        CHECK_MESSAGE(typeid(e) == typeid(E), "a subclass of the expected type was thrown: " << type_name(typeid(e)));
+        CHECK_MESSAGE(contains(what, fragment), "message lacks '" << std::string(fragment) << "'");
+        CHECK_FALSE(contains(what, secret_key));
+        return e;
+    } catch (const std::exception& e) {
+        FAIL("wrong exception type " << type_name(typeid(e)) << ": " << std::string(e.what()));
+    } catch (...) {
+        FAIL("a non-std exception");
+    }
+    throw std::logic_error("not reached");
+}
+
+tee::service_error expect_service_error(std::function<void()> f, int status, std::string_view service_message) {
+    auto e = expect_error<tee::service_error>(std::move(f), service_message);
+    CHECK(e.http_status() == status);
+    CHECK(e.service_message() == service_message);
+    CHECK_FALSE(contains(e.service_message(), secret_key));
+    return e;
+}
+
+tee::transport_error expect_transport_error(std::function<void()> f, tee::transport_cause cause,
+                                            std::string_view fragment) {
+    auto e = expect_error<tee::transport_error>(std::move(f), fragment);
+    CHECK_MESSAGE(e.cause() == cause, "cause is '" << std::string(tee::to_string(e.cause())) << "', expected '"
+                                                   << std::string(tee::to_string(cause)) << "'");
+    return e;
+}
+
+tee::config make_config(std::string url, std::string_view key = secret_key) {
+    tee::config c;
+    c.url = std::move(url);
+    c.api_key = tee::secret_string(key);
+    c.platform = "openai";
+    c.model = "gpt-4";
+    return c;
+}
+
+std::int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string fingerprint(const std::vector<std::uint8_t>& spki) { return tee::to_hex(tee::botan_crypto{}.sha256(spki)); }
+
+bool is_lower_hex(std::string_view s) {
+    return s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// (Designated initializers would trip -Wmissing-field-initializers: the option
+// structs have members without default member initializers.)
+enclave_options nitro_mode() {
+    enclave_options o;
+    o.nitro = true;
+    return o;
+}
+
+tee::nitro_options trusting(std::string root_pem) {
+    tee::nitro_options o;
+    o.trusted_root = std::move(root_pem);
+    return o;
+}
+
+// An httplib server on 127.0.0.1 (any free port) answering every GET and POST
+// with `handler`, from a background thread; stopped and joined on destruction.
+class fake_server {
+public:
+    using handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+    explicit fake_server(handler h) : handler_(std::move(h)) {
+        auto call = [this](const httplib::Request& req, httplib::Response& res) { handler_(req, res); };
+        server_.Get(".*", call);
+        server_.Post(".*", call);
+        server_.set_keep_alive_max_count(1000);
+        server_.set_payload_max_length(8u << 20);
+        port_ = server_.bind_to_any_port("127.0.0.1");
+        if (port_ <= 0) throw std::runtime_error("fake_server: cannot bind 127.0.0.1");
+        thread_ = std::thread([this] { server_.listen_after_bind(); });
+        // stop() is a no-op until the accept loop runs: wait for it.
+        while (!server_.is_running()) std::this_thread::sleep_for(1ms);
+    }
+    ~fake_server() {
+        server_.stop();
+        thread_.join();
+    }
+    fake_server(const fake_server&) = delete;
+    fake_server& operator=(const fake_server&) = delete;
+
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    handler handler_;
+    httplib::Server server_;
+    int port_ = -1;
+    std::thread thread_;
+};
+
+// Answers GET /attestation with a real mock-mode simulated_enclave and POST
+// /talk with whatever answer() set last.
+struct crafted_server {
+    simulated_enclave enclave;  // mock mode; its key signs the crafted answers
+    std::mutex mu;
+    int status = 200;
+    std::string body;
+    std::string last_request;
+    fake_server server{[this](const httplib::Request& req, httplib::Response& res) {
+        if (req.method == "GET") {
+            auto a = enclave.handle(req.method, req.path, req.body);
+            res.status = a.status;
+            res.set_content(a.body, "application/json");
+            return;
+        }
+        std::lock_guard lock(mu);
+        last_request = req.body;
+        res.status = status;
+        res.set_content(body, "application/json");
+    }};
+
+    void answer(int s, std::string b) {
+        std::lock_guard lock(mu);
+        status = s;
+        body = std::move(b);
+    }
+    std::string url() const { return server.url(); }
+};
+
+// The signed "data" of an answer to `message`, with the fields the service sends.
+json answer_data(std::string_view message, std::int64_t timestamp = now_seconds()) {
+    return json{{"platform", "openai"},
+                {"ai_model", "gpt-4"},
+                {"timestamp", timestamp},
+                {"message", std::string(message)},
+                {"response", "crafted answer to: " + std::string(message)}};
+}
+
+std::string signed_body(const simulated_enclave& signer, const json& data) {
+    return json{{"sig", signer.sign_hex(data)}, {"data", data}}.dump();
+}
+
+// A bound TCP port with nothing listening on it any more.
+int closed_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+// A socket that listens (the kernel completes connections) but never reads or writes.
+class silent_listener {
+public:
+    silent_listener() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd_ >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(fd_, 8) == 0);
+        socklen_t len = sizeof addr;
+        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        port_ = ntohs(addr.sin_port);
+    }
+    ~silent_listener() { ::close(fd_); }
+    silent_listener(const silent_listener&) = delete;
+    silent_listener& operator=(const silent_listener&) = delete;
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    int fd_ = -1;
+    int port_ = 0;
+};
+
+// Sets and unsets environment variables, restoring the previous values.
+class env_guard {
+public:
+    explicit env_guard(std::vector<const char*> names) {
+        for (const char* n : names) {
+            const char* v = std::getenv(n);
+            saved_.emplace_back(n, v ? std::optional<std::string>(v) : std::nullopt);
+        }
+    }
+    ~env_guard() {
+        for (const auto& [n, v] : saved_) {
+            if (v) ::setenv(n.c_str(), v->c_str(), 1);
+            else ::unsetenv(n.c_str());
+        }
+    }
+    env_guard(const env_guard&) = delete;
+    env_guard& operator=(const env_guard&) = delete;
+
+private:
+    std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+}  // namespace
+
+// ======================================================= end to end, mock mode
+
+TEST_CASE("end to end (mock): one chat against the simulated enclave over loopback") {
+    simulated_enclave enclave;
+    enclave_server server(enclave);
+    tee::mock_client client(make_config(server.url()));
+
+    const auto r = client.chat(prompt);
+    CHECK(contains(r.response, prompt));
+    CHECK(r.message == prompt);
+    CHECK(r.platform == "openai");
+    CHECK(r.ai_model == "gpt-4");
+    CHECK(std::llabs(r.timestamp - now_seconds()) <= 60);
+    CHECK(r.attestation_kind == "mock");
+    CHECK(r.enclave_key_fingerprint == fingerprint(enclave.public_key()));
+    CHECK(r.enclave_key_fingerprint.size() == 64);
+    CHECK(r.data.is_object());
+    CHECK(r.data["message"] == prompt);
+    CHECK_FALSE(r.signature.empty());
+    CHECK(is_lower_hex(r.signature));
+
+    const tee::enclave_identity& id = client.attest();
+    CHECK(id.kind == "mock");
+    CHECK_FALSE(id.verified);  // the mock policy proves nothing
+    CHECK(id.public_key == enclave.public_key());
+}
+
+TEST_CASE("end to end (mock): several chats on one client share one keep-alive connection") {
+    simulated_enclave enclave;
+    std::mutex mu;
+    std::vector<int> client_ports;
+    fake_server proxy([&](const httplib::Request& req, httplib::Response& res) {
+        {
+            std::lock_guard lock(mu);
+            client_ports.push_back(req.remote_port);
+        }
+        auto a = enclave.handle(req.method, req.path, req.body);
+        res.status = a.status;
+        res.set_content(a.body, "application/json");
+    });
+    tee::mock_client client(make_config(proxy.url()));
+    for (int i = 0; i < 5; ++i) {
+        const std::string message = "question number " + std::to_string(i);
+        const auto r = client.chat(message);
+        CHECK(r.message == message);
+        CHECK(contains(r.response, message));
+        CHECK(r.enclave_key_fingerprint == fingerprint(enclave.public_key()));
+    }
+    std::lock_guard lock(mu);
+    REQUIRE(client_ports.size() == 6);  // one attestation, five chats
+    for (int p : client_ports) CHECK(p == client_ports.front());
+}
+
+TEST_CASE("end to end (mock): unicode, quotes, backslash, control characters, empty and 100 KB prompts") {
+    simulated_enclave enclave;
+    enclave_server server(enclave);
+    tee::mock_client client(make_config(server.url()));
+
+    SUBCASE("unicode and escapes") {
+        const std::string message = "Prix du BTC \xe2\x82\xac \xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87 \"quoted\" "
+                                    "back\\slash / new\nline tab\t ctrl\x01" "end \x7f \xc3\xa9";
+        const auto r = client.chat(message);
+        CHECK(r.message == message);
+        CHECK(r.response == "Echo from the simulated enclave: " + message);
+    }
+    SUBCASE("empty prompt") {
+        const auto r = client.chat("");
+        CHECK(r.message.empty());
+        CHECK(r.response == "Echo from the simulated enclave: ");
+    }
+    SUBCASE("100 KB prompt") {
+        std::string message;
+        while (message.size() < 100 * 1024) message += "The quick brown fox jumps over the lazy dog 0123456789.\n";
+        const auto r = client.chat(message);
+        CHECK(r.message == message);
+        CHECK(r.response.size() == message.size() + std::string("Echo from the simulated enclave: ").size());
+    }
+}
+
+// ====================================================== end to end, Nitro mode
+
+TEST_CASE("end to end (nitro): the default client<> verifies a Nitro document of the test PKI") {
+    simulated_enclave enclave(nitro_mode());
+    REQUIRE(enclave.pki() != nullptr);
+    enclave_server server(enclave);
+
+    tee::client<> client(make_config(server.url()), tee::nitro_attestation(trusting(enclave.pki()->root_pem())));
+    const tee::enclave_identity& id = client.attest();
+    CHECK(id.kind == "nitro");
+    CHECK(id.verified);
+    CHECK(id.public_key == enclave.public_key());
+    CHECK(id.key_fingerprint == fingerprint(enclave.public_key()));
+
+    const auto r = client.chat(prompt);
+    CHECK(r.message == prompt);
+    CHECK(contains(r.response, prompt));
+    CHECK(r.attestation_kind == "nitro");
+    CHECK(r.enclave_key_fingerprint == fingerprint(enclave.public_key()));
+
+    SUBCASE("the embedded AWS root does not trust the test chain") {
+        tee::client<> aws_rooted(make_config(server.url()));
+        expect_error<tee::attestation_error>([&] { aws_rooted.chat(prompt); }, "certificate chain does not verify");
+    }
+    SUBCASE("the mock policy refuses a real Nitro document") {
+        tee::mock_client mock(make_config(server.url()));
+        auto e = expect_error<tee::attestation_error>([&] { mock.chat(prompt); }, "real Nitro attestation document");
+        CHECK(contains(e.what(), "mock policy"));
+    }
+}
+
+TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused downgrade") {
+    simulated_enclave enclave;  // mock mode
+    enclave_server server(enclave);
+    tee::client<> client(make_config(server.url()));
+    auto e = expect_error<tee::attestation_error>([&] { client.chat(prompt); }, "mock");
+    CHECK(contains(e.what(), "downgrade"));
+
+    SUBCASE("also without the \"mock\" flag") {
+        fake_server unflagged([&](const httplib::Request& req, httplib::Response& res) {
+            json a = json::parse(enclave.handle(req.method, req.path, req.body).body);
+            a.erase("mock");
+            res.set_content(a.dump(), "application/json");
+        });
+        tee::client<> c2(make_config(unflagged.url()));
+        expect_error<tee::attestation_error>([&] { c2.attest(); }, "mock answers are a downgrade");
+    }
+}
+
+// =========================================== service errors from the simulator
+
+TEST_CASE("service errors from the simulated service, and a missing API key") {
+    simulated_enclave enclave;
+    enclave_server server(enclave);
+
+    SUBCASE("empty platform") {
+        auto cfg = make_config(server.url());
+        cfg.platform = "";
+        tee::mock_client client(cfg);
+        expect_service_error([&] { client.chat(prompt); }, 200, "invalid platform");
+    }
+    SUBCASE("unknown platform") {
+        auto cfg = make_config(server.url());
+        cfg.platform = "skynet";
+        tee::mock_client client(cfg);
+        expect_service_error([&] { client.chat(prompt); }, 200, "invalid platform");
+    }
+    SUBCASE("empty model") {
+        auto cfg = make_config(server.url());
+        cfg.model = "";
+        tee::mock_client client(cfg);
+        expect_service_error([&] { client.chat(prompt); }, 200, "invalid ai model");
+    }
+    SUBCASE("empty API key: refused at construction") {
+        expect_error<tee::config_error>([&] { tee::mock_client client(make_config(server.url(), "")); },
+                                        "PLATFORM_API_KEY");
+    }
+    SUBCASE("a restarted enclave (new key) answers HTTP 500 when re-attestation is off") {
+        auto cfg = make_config(server.url());
+        cfg.reattest_on_key_change = false;
+        tee::mock_client client(cfg);
+        CHECK(client.chat(prompt).message == prompt);
+        enclave.rotate_key();
+        expect_service_error([&] { client.chat(prompt); }, 500, "decryption failed");
+    }
+    SUBCASE("a restarted enclave (new key): by default the client attests again and retries") {
+        tee::mock_client client(make_config(server.url()));
+        const auto old_fp = client.chat(prompt).enclave_key_fingerprint;
+        enclave.rotate_key();
+        const auto r = client.chat(prompt);
+        CHECK(r.message == prompt);
+        CHECK(r.enclave_key_fingerprint == fingerprint(enclave.public_key()));
+        CHECK(r.enclave_key_fingerprint != old_fp);
+    }
+}
+
+// ==================================================================== config
+
+TEST_CASE("config: from_env and URL checks") {
+    env_guard env({"PLATFORM_API_KEY", "PLATFORM", "MODEL", "TEE_TLS_URL"});
+
+    SUBCASE("PLATFORM_API_KEY missing") {
+        ::unsetenv("PLATFORM_API_KEY");
+        expect_error<tee::config_error>([] { (void)tee::config::from_env(); }, "PLATFORM_API_KEY");
+    }
+    SUBCASE("PLATFORM_API_KEY empty") {
+        ::setenv("PLATFORM_API_KEY", "", 1);
+        expect_error<tee::config_error>([] { (void)tee::config::from_env(); }, "PLATFORM_API_KEY");
+    }
+    SUBCASE("all variables set") {
+        ::setenv("PLATFORM_API_KEY", std::string(secret_key).c_str(), 1);
+        ::setenv("PLATFORM", "anthropic", 1);
+        ::setenv("MODEL", "claude-3", 1);
+        ::setenv("TEE_TLS_URL", "https://enclave.example:8443/", 1);
+        const auto c = tee::config::from_env();
+        CHECK(c.api_key.reveal() == secret_key);
+        CHECK(c.platform == "anthropic");
+        CHECK(c.model == "claude-3");
+        CHECK(c.url == "https://enclave.example:8443/");
+        CHECK_NOTHROW(tee::mock_client{c});  // constructing makes no network traffic
+    }
+    SUBCASE("only the key set: defaults") {
+        ::setenv("PLATFORM_API_KEY", std::string(secret_key).c_str(), 1);
+        ::unsetenv("PLATFORM");
+        ::unsetenv("MODEL");
+        ::unsetenv("TEE_TLS_URL");
+        const auto c = tee::config::from_env();
+        CHECK(c.url == "http://127.0.0.1:8000");
+        CHECK(c.platform.empty());
+        CHECK(c.model.empty());
+    }
+    SUBCASE("bad URL scheme from the environment: refused at construction") {
+        ::setenv("PLATFORM_API_KEY", std::string(secret_key).c_str(), 1);
+        ::setenv("TEE_TLS_URL", "ftp://x", 1);
+        const auto c = tee::config::from_env();
+        expect_error<tee::config_error>([&] { tee::mock_client client(c); }, "'ftp'");
+    }
+    SUBCASE("bad URLs in a config") {
+        expect_error<tee::config_error>([] { tee::mock_client c(make_config("ftp://x")); }, "'ftp'");
+        expect_error<tee::config_error>([] { tee::client<> c(make_config("ftp://x")); }, "'ftp'");
+        expect_error<tee::config_error>([] { tee::mock_client c(make_config("127.0.0.1:8000")); }, "http://");
+        expect_error<tee::config_error>([] { tee::mock_client c(make_config("http://")); }, "no host");
+        expect_error<tee::config_error>([] { tee::mock_client c(make_config("http://user@host")); }, "credentials");
+        CHECK_NOTHROW(tee::mock_client{make_config("http://127.0.0.1:8000/prefix/")});
+    }
+}
+
+// ================================================ crafted answers to POST /talk
+
+TEST_CASE("crafted answers: a validly signed answer is accepted (control for the cases below)") {
+    crafted_server s;
+    tee::mock_client client(make_config(s.url()));
+    s.answer(200, signed_body(s.enclave, answer_data(prompt)));
+    const auto r = client.chat(prompt);
+    CHECK(r.response == "crafted answer to: " + std::string(prompt));
+    CHECK(r.message == prompt);
+
+    SUBCASE("extra fields in data and body are signed and accepted") {
+        json data = answer_data(prompt);
+        data["extra"] = json{{"nested", json::array({1, 2.5, "x", nullptr, true})}};
+        json body{{"sig", s.enclave.sign_hex(data)}, {"data", data}, {"unsigned_note", "ignored"}};
+        s.answer(200, body.dump());
+        CHECK(client.chat(prompt).data["extra"]["nested"][1] == 2.5);
+    }
+}
+
+TEST_CASE("crafted answers: signature failures are signature_error") {
+    crafted_server s;
+    tee::mock_client client(make_config(s.url()));
+    auto chat = [&] { client.chat(prompt); };
+    const json data = answer_data(prompt);
+    const std::string sig = s.enclave.sign_hex(data);
+
+    SUBCASE("a hex digit of the signature flipped (in the integers)") {
+        std::string bad = sig;
+        bad[bad.size() - 3] = bad[bad.size() - 3] == '0' ? '1' : '0';
+        s.answer(200, json{{"sig", bad}, {"data", data}}.dump());
+        expect_error<tee::signature_error>(chat, "does not verify");
+    }
+    SUBCASE("a hex digit of the signature flipped (in the DER header)") {
+        std::string bad = sig;
+        bad[1] = bad[1] == '0' ? '1' : '0';  // 0x30 SEQUENCE tag -> 0x31
+        s.answer(200, json{{"sig", bad}, {"data", data}}.dump());
+        expect_error<tee::signature_error>(chat, "does not verify");
+    }
+    SUBCASE("empty signature") {
+        s.answer(200, json{{"sig", ""}, {"data", data}}.dump());
+        expect_error<tee::signature_error>(chat, "does not verify");
+    }
+    SUBCASE("signed, then the response changed") {
+        json tampered = data;
+        tampered["response"] = "buy now!";
+        s.answer(200, json{{"sig", sig}, {"data", tampered}}.dump());
+        expect_error<tee::signature_error>(chat, "does not verify");
+    }
+    SUBCASE("signed, then a field added") {
+        json tampered = data;
+        tampered["note"] = "added";
+        s.answer(200, json{{"sig", sig}, {"data", tampered}}.dump());
+        expect_error<tee::signature_error>(chat, "does not verify");
+    }
+    SUBCASE("signed by another key") {
+        simulated_enclave other;
+        s.answer(200, signed_body(other, data));
+        expect_error<tee::signature_error>(chat, "does not verify");
+    }
+    SUBCASE("signed by the enclave's next key, after the session attested the old one") {
+        auto cfg = make_config(s.url());
+        cfg.reattest_on_key_change = false;
+        tee::mock_client strict(cfg);
+        s.answer(200, signed_body(s.enclave, data));
+        CHECK(strict.chat(prompt).message == prompt);  // attests key A, answer by A
+        CHECK(client.chat(prompt).message == prompt);  // the default client too
+        s.enclave.rotate_key();                          // a restart: key B
+        s.answer(200, signed_body(s.enclave, answer_data(prompt)));
+        expect_error<tee::signature_error>([&] { strict.chat(prompt); }, "does not verify");
+        // by default the client attests again (key B, through the policy) and the retry verifies
+        CHECK(client.chat(prompt).message == prompt);
+    }
+}
+
+TEST_CASE("crafted answers: service refusals are service_error with status and text") {
+    crafted_server s;
+    tee::mock_client client(make_config(s.url()));
+    auto chat = [&] { client.chat(prompt); };
+
+    SUBCASE("{\"error\"} with HTTP 200") {
+        s.answer(200, R"({"error":"invalid api_key"})");
+        expect_service_error(chat, 200, "invalid api_key");
+    }
+    SUBCASE("{\"error\"} that is not a string") {
+        s.answer(200, R"({"error":{"code":7}})");
+        expect_service_error(chat, 200, R"({"code":7})");
+    }
+    SUBCASE("a long or non-string {\"error\"} is truncated to 200 printable characters") {
+        s.answer(200, json{{"error", std::string(5000, 'x')}}.dump());
+        auto e = expect_service_error(chat, 200, std::string(200, 'x') + "...");
+        CHECK(std::string_view(e.what()).size() < 300);
+        s.answer(200, json{{"error", json::array({std::string(5000, 'y'), "\xc3\xa9"})}}.dump());
+        auto e2 = expect_service_error(chat, 200, "[\"" + std::string(198, 'y') + "...");
+        CHECK(std::string_view(e2.what()).size() < 300);
+    }
+    SUBCASE("HTTP 422 with a FastAPI validation body (detail is a list)") {
+        s.answer(422, R"({"detail":[{"loc":["body","nonce"],"msg":"field required","type":"value_error.missing"}]})");
+        auto e = expect_error<tee::service_error>(chat, "HTTP 422");
+        CHECK(e.http_status() == 422);
+    }
+    SUBCASE("the nonce refusal") {
+        s.answer(200, R"({"error":"invalid nonce, must be at least 8 characters long"})");
+        expect_service_error(chat, 200, "invalid nonce, must be at least 8 characters long");
+    }
+    SUBCASE("HTTP 500 {\"detail\"}") {
+        s.answer(500, R"({"detail":"decryption failed"})");
+        auto e = expect_service_error(chat, 500, "decryption failed");
+        CHECK(contains(e.what(), "HTTP 500"));
+    }
+    SUBCASE("HTTP 404 with a non-JSON body") {
+        s.answer(404, "<html>Not Found</html>");
+        auto e = expect_service_error(chat, 404, "<html>Not Found</html>");
+        CHECK(contains(e.what(), "HTTP 404"));
+    }
+    SUBCASE("HTTP 502 with an empty body") {
+        s.answer(502, "");
+        auto e = expect_service_error(chat, 502, "");
+        CHECK(contains(e.what(), "HTTP 502"));
+    }
+    SUBCASE("HTTP 500 on GET /attestation") {
+        fake_server broken([](const httplib::Request&, httplib::Response& res) {
+            res.status = 500;
+            res.set_content(R"({"detail":"enclave not ready"})", "application/json");
+        });
+        tee::mock_client c2(make_config(broken.url()));
+        expect_service_error([&] { c2.attest(); }, 500, "enclave not ready");
+    }
+}
+
+TEST_CASE("crafted answers: malformed answers are protocol_error") {
+    crafted_server s;
+    tee::mock_client client(make_config(s.url()));
+    auto chat = [&] { client.chat(prompt); };
+    const json data = answer_data(prompt);
+    const std::string sig = s.enclave.sign_hex(data);
+    const std::string good = signed_body(s.enclave, data);
+
+    SUBCASE("non-JSON body with 200") {
+        s.answer(200, "<html>hello</html>");
+        expect_error<tee::protocol_error>(chat, "not valid JSON");
+    }
+    SUBCASE("empty body with 200") {
+        s.answer(200, "");
+        expect_error<tee::protocol_error>(chat, "empty");
+    }
+    SUBCASE("truncated JSON") {
+        s.answer(200, good.substr(0, good.size() / 2));
+        expect_error<tee::protocol_error>(chat, "not valid JSON");
+    }
+    SUBCASE("trailing garbage after the JSON") {
+        s.answer(200, good + "x");
+        expect_error<tee::protocol_error>(chat, "not valid JSON");
+    }
+    SUBCASE("a JSON array") {
+        s.answer(200, json::array({json{{"sig", sig}, {"data", data}}}).dump());
+        expect_error<tee::protocol_error>(chat, "not a JSON object");
+    }
+    SUBCASE("missing sig") {
+        s.answer(200, json{{"data", data}}.dump());
+        expect_error<tee::protocol_error>(chat, "no \"sig\"");
+    }
+    SUBCASE("missing data") {
+        s.answer(200, json{{"sig", sig}}.dump());
+        expect_error<tee::protocol_error>(chat, "no \"data\"");
+    }
+    SUBCASE("sig not a string") {
+        s.answer(200, json{{"sig", 12345}, {"data", data}}.dump());
+        expect_error<tee::protocol_error>(chat, "\"sig\" is not a string");
+    }
+    SUBCASE("sig not hex") {
+        s.answer(200, json{{"sig", "zz" + sig.substr(2)}, {"data", data}}.dump());
+        expect_error<tee::protocol_error>(chat, "\"sig\" is not hex");
+    }
+    SUBCASE("sig of odd length") {
+        s.answer(200, json{{"sig", sig + "0"}, {"data", data}}.dump());
+        expect_error<tee::protocol_error>(chat, "\"sig\" is not hex");
+    }
+    SUBCASE("data not an object") {
+        s.answer(200, json{{"sig", sig}, {"data", data.dump()}}.dump());
+        expect_error<tee::protocol_error>(chat, "\"data\" is not an object");
+    }
+    SUBCASE("signed data without response") {
+        json d = data;
+        d.erase("response");
+        s.answer(200, signed_body(s.enclave, d));
+        expect_error<tee::protocol_error>(chat, "no \"response\"");
+    }
+    SUBCASE("signed data without message") {
+        json d = data;
+        d.erase("message");
+        s.answer(200, signed_body(s.enclave, d));
+        expect_error<tee::protocol_error>(chat, "no \"message\"");
+    }
+    SUBCASE("signed data without timestamp") {
+        json d = data;
+        d.erase("timestamp");
+        s.answer(200, signed_body(s.enclave, d));
+        expect_error<tee::protocol_error>(chat, "no \"timestamp\"");
+    }
+    SUBCASE("signed timestamp is a string") {
+        json d = data;
+        d["timestamp"] = std::to_string(now_seconds());
+        s.answer(200, signed_body(s.enclave, d));
+        expect_error<tee::protocol_error>(chat, "\"timestamp\" is not an integer");
+    }
+    SUBCASE("signed timestamp is a float") {
+        json d = data;
+        d["timestamp"] = static_cast<double>(now_seconds()) + 0.5;
+        s.answer(200, signed_body(s.enclave, d));
+        expect_error<tee::protocol_error>(chat, "\"timestamp\" is not an integer");
+    }
+    SUBCASE("signed response is a number") {
+        json d = data;
+        d["response"] = 42;
+        s.answer(200, signed_body(s.enclave, d));
+        expect_error<tee::protocol_error>(chat, "\"response\" is not a string");
+    }
+    SUBCASE("duplicate keys in the body") {
+        s.answer(200, R"({"sig":")" + sig + R"(","data":)" + data.dump() + R"(,"data":)" + data.dump() + "}");
+        expect_error<tee::protocol_error>(chat, "duplicate object key \"data\"");
+    }
+    SUBCASE("duplicate keys inside the signed data") {
+        std::string d = data.dump();  // sorted: {"ai_model":...
+        REQUIRE(d.front() == '{');
+        d.insert(1, R"("response":"first one",)");
+        s.answer(200, R"({"sig":")" + sig + R"(","data":)" + d + "}");
+        expect_error<tee::protocol_error>(chat, "duplicate object key \"response\"");
+    }
+    SUBCASE("an integer beyond 64 bits") {
+        json d = data;
+        d["timestamp"] = 4242;
+        std::string text = d.dump();
+        const auto at = text.find("4242");
+        REQUIRE(at != std::string::npos);
+        text.replace(at, 4, "123456789012345678901234567890");
+        s.answer(200, R"({"sig":")" + sig + R"(","data":)" + text + "}");
+        expect_error<tee::protocol_error>(chat, "64-bit range");
+    }
+    SUBCASE("invalid UTF-8 in the body") {
+        s.answer(200, "{\"sig\":\"" + sig + "\",\"data\":{\"response\":\"\xff\xfe\"}}");
+        expect_error<tee::protocol_error>(chat, "not valid JSON");
+    }
+}
+
+TEST_CASE("crafted answers: answers to another prompt or time are replay_error") {
+    crafted_server s;
+    auto cfg = make_config(s.url());
+
+    SUBCASE("validly signed answer to a different message") {
+        tee::mock_client client(cfg);
+        s.answer(200, signed_body(s.enclave, answer_data("ETH price right now")));
+        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "signed message differs");
+        // the same answer is fine for the prompt it was made for
+        CHECK(client.chat("ETH price right now").message == "ETH price right now");
+    }
+    SUBCASE("validly signed answer one hour old") {
+        s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() - 3600)));
+        tee::mock_client client(cfg);
+        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
+        cfg.accept_any_answer_time = true;
+        tee::mock_client relaxed(cfg);
+        CHECK(relaxed.chat(prompt).timestamp <= now_seconds() - 3590);
+    }
+    SUBCASE("validly signed answer one hour in the future") {
+        s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() + 3600)));
+        tee::mock_client client(cfg);
+        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
+    }
+    SUBCASE("a wider window accepts the hour-old answer") {
+        s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() - 3600)));
+        cfg.answer_time_window = std::chrono::hours(2);
+        tee::mock_client client(cfg);
+        CHECK(client.chat(prompt).message == prompt);
+    }
+}
+
+TEST_CASE("crafted answers: a body larger than max_answer_bytes is transport_error too_large") {
+    crafted_server s;
+    auto cfg = make_config(s.url());
+    cfg.transport.max_answer_bytes = 64 * 1024;
+    tee::mock_client client(cfg);
+    s.answer(200, std::string(1 << 20, ' ') + signed_body(s.enclave, answer_data(prompt)));
+    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::too_large, "65536 bytes");
+
+    SUBCASE("just below the cap is fine") {
+        std::string body = signed_body(s.enclave, answer_data(prompt));
+        body.insert(0, std::string(64 * 1024 - body.size(), ' '));  // JSON allows leading whitespace
+        s.answer(200, body);
+        CHECK(client.chat(prompt).message == prompt);
+    }
+}
+
+// ================================================================= transport
+
+TEST_CASE("transport: a refused connection") {
+    const int port = closed_port();
+    tee::mock_client client(make_config("http://127.0.0.1:" + std::to_string(port)));
+    const auto start = std::chrono::steady_clock::now();
+    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::refused, "could not connect");
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+}
+
+TEST_CASE("transport: a server that accepts but never answers times out") {
+    silent_listener silent;
+    auto cfg = make_config(silent.url());
+    cfg.transport.read_timeout = 500ms;
+    tee::mock_client client(cfg);
+    const auto start = std::chrono::steady_clock::now();
+    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "no answer within 0.5 s");
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    CHECK(elapsed >= 450ms);
+    CHECK(elapsed < 4s);
+}
+
+TEST_CASE("transport: a handler slower than the read timeout times out on POST /talk") {
+    simulated_enclave enclave;
+    fake_server slow([&](const httplib::Request& req, httplib::Response& res) {
+        if (req.method == "POST") std::this_thread::sleep_for(1500ms);
+        auto a = enclave.handle(req.method, req.path, req.body);
+        res.status = a.status;
+        res.set_content(a.body, "application/json");
+    });
+    auto cfg = make_config(slow.url());
+    cfg.transport.read_timeout = 500ms;
+    tee::mock_client client(cfg);
+    client.attest();
+    const auto start = std::chrono::steady_clock::now();
+    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "POST");
+    CHECK(std::chrono::steady_clock::now() - start < 1400ms);
+}
+
+TEST_CASE("transport: an endless drip of a body hits total_timeout") {
+    simulated_enclave enclave;
+    std::atomic<bool> stop{false};
+    fake_server drip([&](const httplib::Request& req, httplib::Response& res) {
+        if (req.method == "GET") {
+            auto a = enclave.handle(req.method, req.path, req.body);
+            res.set_content(a.body, "application/json");
+            return;
+        }
+        res.set_chunked_content_provider("application/json", [&stop](std::size_t, httplib::DataSink& sink) {
+            if (stop) return false;
+            std::this_thread::sleep_for(50ms);
+            return sink.write(" ", 1);
+        });
+    });
+    auto cfg = make_config(drip.url());
+    cfg.transport.total_timeout = 1s;
+    tee::mock_client client(cfg);
+    client.attest();  // total_timeout is per request: attest first, then time the chat alone
+    const auto start = std::chrono::steady_clock::now();
+    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "not complete within 1 s");
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    CHECK(elapsed >= 950ms);
+    CHECK(elapsed < 4s);
+    stop = true;
+}
+
+// ========================================================== the request bytes
+
+TEST_CASE("the request: POST /talk carries exactly nonce, public_key and data; no API key in clear") {
+    simulated_enclave enclave;
+    std::mutex mu;
+    std::vector<std::string> bodies;
+    std::vector<std::string> content_types;
+    fake_server capture([&](const httplib::Request& req, httplib::Response& res) {
+        if (req.method == "POST") {
+            std::lock_guard lock(mu);
+            bodies.push_back(req.body);
+            content_types.push_back(req.get_header_value("Content-Type"));
+        }
+        auto a = enclave.handle(req.method, req.path, req.body);
+        res.status = a.status;
+        res.set_content(a.body, "application/json");
+    });
+    const auto cfg = make_config(capture.url());
+    tee::mock_client client(cfg);
+    CHECK(client.chat(prompt).message == prompt);
+    CHECK(client.chat(prompt).message == prompt);
+
+    std::lock_guard lock(mu);
+    REQUIRE(bodies.size() == 2);
+    std::vector<std::string> nonces;
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+        const std::string& body = bodies[i];
+        CAPTURE(body);
+        CHECK(content_types[i] == "application/json");
+        CHECK_FALSE(contains(body, secret_key));
+        CHECK_FALSE(contains(body, tee::to_hex(std::span(reinterpret_cast<const std::uint8_t*>(secret_key.data()),
+                                                         secret_key.size()))));
+        const json j = json::parse(body);
+        REQUIRE(j.is_object());
+        CHECK(j.size() == 3);
+        REQUIRE(j.contains("nonce"));
+        REQUIRE(j.contains("public_key"));
+        REQUIRE(j.contains("data"));
+        REQUIRE(j["nonce"].is_string());
+        REQUIRE(j["public_key"].is_string());
+        REQUIRE(j["data"].is_string());
+        const std::string nonce = j["nonce"], key = j["public_key"], data = j["data"];
+        CHECK(nonce.size() == 64);
+        CHECK(is_lower_hex(nonce));
+        CHECK(key.size() == 240);
+        CHECK(key.rfind("3076301006072a8648ce3d020106052b8104002203620004", 0) == 0);
+        CHECK(is_lower_hex(key));
+        CHECK(key == client.client_public_key_hex());
+        CHECK(is_lower_hex(data));
+        // ciphertext = plaintext {"api_key","message","platform","ai_model"} + 16-byte tag
+        const auto plaintext = tee::protocol::request_plaintext(cfg.api_key, prompt, cfg.platform, cfg.model);
+        CHECK(data.size() == 2 * (plaintext.size() + 16));
+        nonces.push_back(nonce);
+    }
+    CHECK(nonces[0] != nonces[1]);
+    CHECK(json::parse(bodies[0])["public_key"] == json::parse(bodies[1])["public_key"]);  // one key per client
+}
+
+// ================================================================== secrets
+
+// Runs last in the default (file/line) order: every failure message seen above.
+TEST_CASE("secrets: no exception message contains the API key") {
+    MESSAGE("exception messages checked: " << messages_seen().size());
+    for (const auto& m : messages_seen()) {
+        CAPTURE(m);
+        CHECK_FALSE(contains(m, secret_key));
+        CHECK_FALSE(contains(m, "SECRET"));
+    }
+}
