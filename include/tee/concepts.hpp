@@ -37,7 +37,8 @@ struct transport_options {
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds total_timeout{120'000}; // whole request, including a slow drip
     std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused
-    std::string ca_file;                              // https: extra CA bundle (PEM); empty = system store
+    std::string ca_file;                              // https: trust this CA bundle (PEM) instead of the system store
+    std::string pinned_spki_sha256;                   // https: hex SHA-256 of the server's DER SPKI; empty = no pin
 };
 
 struct http_response {

@@ -6,7 +6,10 @@
 // transport take turns on that connection.
 //
 // https:// verifies the server certificate and host name against the system CA
-// store (or transport_options::ca_file). There is no option to switch that off.
+// store (or transport_options::ca_file), and optionally pins the server key
+// (transport_options::pinned_spki_sha256: hex SHA-256 of its DER SPKI, which
+// survives certificate renewal with the same key). There is no option to
+// switch verification off.
 #pragma once
 
 #include "tee/detail/prelude.hpp"
@@ -17,8 +20,14 @@
 #include <string_view>
 
 #include <httplib.h>
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#endif
 
 #include "tee/concepts.hpp"
+#include "tee/encoding.hpp"
 #include "tee/errors.hpp"
 
 namespace tee {
@@ -62,8 +71,15 @@ public:
         client_->set_keep_alive(true);
         client_->set_follow_location(false);  // a redirect is not followed to another host
         if (url_.scheme == "https") {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
             client_->enable_server_certificate_verification(true);
             if (!opt.ca_file.empty()) client_->set_ca_cert_path(opt.ca_file);
+            if (!opt.pinned_spki_sha256.empty()) pin_server_key(opt.pinned_spki_sha256);
+#else
+            throw config_error("https:// needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT)");
+#endif
+        } else if (!opt.pinned_spki_sha256.empty() || !opt.ca_file.empty()) {
+            throw config_error("a CA file or a pinned server key needs an https:// URL");
         }
     }
 
@@ -136,11 +152,40 @@ private:
             case Error::SSLLoadingCerts:
                 return {transport_cause::tls, where + ": could not load the CA certificates"};
             case Error::SSLServerVerification:
-                return {transport_cause::tls, where + ": server certificate did not verify"};
+                return {transport_cause::tls, where + ": server certificate did not verify" +
+                                                  (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
             default:
                 return {transport_cause::other, where + ": " + httplib::to_string(err)};
         }
     }
+
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    // httplib verifies the chain itself (SSL_get_verify_result after the
+    // handshake); we add the pin to that same verification, so a mismatch is
+    // reported like any other certificate failure and the handshake never
+    // carries a request.
+    void pin_server_key(const std::string& hex) {
+        auto pin = from_hex(hex);
+        if (!pin || pin->size() != 32) throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
+        pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
+        SSL_CTX_set_cert_verify_callback(client_->ssl_context(), &verify_with_pin, pin_.get());
+    }
+
+    static int verify_with_pin(X509_STORE_CTX* store, void* arg) {
+        if (X509_verify_cert(store) != 1) return 0;
+        const auto& pin = *static_cast<const std::vector<std::uint8_t>*>(arg);
+        EVP_PKEY* key = X509_get0_pubkey(X509_STORE_CTX_get0_cert(store));
+        unsigned char* der = nullptr;
+        int len = key ? i2d_PUBKEY(key, &der) : -1;
+        unsigned char digest[32];
+        bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
+                     CRYPTO_memcmp(digest, pin.data(), 32) == 0;
+        OPENSSL_free(der);
+        if (match) return 1;
+        X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
+#endif
 
     static std::string seconds(std::chrono::milliseconds ms) {
         auto s = std::to_string(ms.count() / 1000.0);
@@ -152,6 +197,7 @@ private:
     transport_options opt_;
     parsed_url url_;
     std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callback
 };
 
 static_assert(transport<httplib_transport>);

@@ -416,7 +416,8 @@ struct transport_options {
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds total_timeout{120'000}; // whole request, including a slow drip
     std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused
-    std::string ca_file;                              // https: extra CA bundle (PEM); empty = system store
+    std::string ca_file;                              // https: trust this CA bundle (PEM) instead of the system store
+    std::string pinned_spki_sha256;                   // https: hex SHA-256 of the server's DER SPKI; empty = no pin
 };
 
 struct http_response {
@@ -813,7 +814,10 @@ struct config {
 // transport take turns on that connection.
 //
 // https:// verifies the server certificate and host name against the system CA
-// store (or transport_options::ca_file). There is no option to switch that off.
+// store (or transport_options::ca_file), and optionally pins the server key
+// (transport_options::pinned_spki_sha256: hex SHA-256 of its DER SPKI, which
+// survives certificate renewal with the same key). There is no option to
+// switch verification off.
 
 
 #include <chrono>
@@ -822,6 +826,11 @@ struct config {
 #include <string_view>
 
 #include <httplib.h>
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#endif
 
 
 namespace tee {
@@ -865,8 +874,15 @@ public:
         client_->set_keep_alive(true);
         client_->set_follow_location(false);  // a redirect is not followed to another host
         if (url_.scheme == "https") {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
             client_->enable_server_certificate_verification(true);
             if (!opt.ca_file.empty()) client_->set_ca_cert_path(opt.ca_file);
+            if (!opt.pinned_spki_sha256.empty()) pin_server_key(opt.pinned_spki_sha256);
+#else
+            throw config_error("https:// needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT)");
+#endif
+        } else if (!opt.pinned_spki_sha256.empty() || !opt.ca_file.empty()) {
+            throw config_error("a CA file or a pinned server key needs an https:// URL");
         }
     }
 
@@ -939,11 +955,40 @@ private:
             case Error::SSLLoadingCerts:
                 return {transport_cause::tls, where + ": could not load the CA certificates"};
             case Error::SSLServerVerification:
-                return {transport_cause::tls, where + ": server certificate did not verify"};
+                return {transport_cause::tls, where + ": server certificate did not verify" +
+                                                  (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
             default:
                 return {transport_cause::other, where + ": " + httplib::to_string(err)};
         }
     }
+
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    // httplib verifies the chain itself (SSL_get_verify_result after the
+    // handshake); we add the pin to that same verification, so a mismatch is
+    // reported like any other certificate failure and the handshake never
+    // carries a request.
+    void pin_server_key(const std::string& hex) {
+        auto pin = from_hex(hex);
+        if (!pin || pin->size() != 32) throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
+        pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
+        SSL_CTX_set_cert_verify_callback(client_->ssl_context(), &verify_with_pin, pin_.get());
+    }
+
+    static int verify_with_pin(X509_STORE_CTX* store, void* arg) {
+        if (X509_verify_cert(store) != 1) return 0;
+        const auto& pin = *static_cast<const std::vector<std::uint8_t>*>(arg);
+        EVP_PKEY* key = X509_get0_pubkey(X509_STORE_CTX_get0_cert(store));
+        unsigned char* der = nullptr;
+        int len = key ? i2d_PUBKEY(key, &der) : -1;
+        unsigned char digest[32];
+        bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
+                     CRYPTO_memcmp(digest, pin.data(), 32) == 0;
+        OPENSSL_free(der);
+        if (match) return 1;
+        X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
+#endif
 
     static std::string seconds(std::chrono::milliseconds ms) {
         auto s = std::to_string(ms.count() / 1000.0);
@@ -955,6 +1000,7 @@ private:
     transport_options opt_;
     parsed_url url_;
     std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callback
 };
 
 static_assert(transport<httplib_transport>);
@@ -2884,6 +2930,8 @@ static_assert(crypto_backend<openssl_crypto>);
 
 
 #include <chrono>
+#include <fstream>
+#include <stdexcept>
 #include <map>
 #include <memory>
 #include <string>
@@ -2892,6 +2940,7 @@ static_assert(crypto_backend<openssl_crypto>);
 #include <botan/ecdsa.h>
 #include <botan/hash.h>
 #include <botan/pkcs10.h>
+#include <botan/pkcs8.h>
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>
 #include <botan/x509_ca.h>
@@ -3017,6 +3066,58 @@ private:
 
     std::unique_ptr<Botan::ECDSA_PrivateKey> root_key_, inter_key_, leaf_key_;
     std::unique_ptr<Botan::X509_Certificate> root_, inter_, leaf_;
+};
+
+// A throw-away CA and a TLS server certificate for 127.0.0.1 / localhost,
+// written as PEM files (what httplib::SSLServer and transport_options::ca_file read).
+class tls_test_pki {
+public:
+    explicit tls_test_pki(const std::string& dir) : dir_(dir) {
+        using namespace std::chrono;
+        auto& rng = Botan::system_rng();
+        const auto now = system_clock::now();
+        Botan::ECDSA_PrivateKey ca_key(rng, Botan::EC_Group("secp384r1"));
+        server_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, Botan::EC_Group("secp384r1"));
+        Botan::X509_Cert_Options co;
+        co.common_name = "tee-client test TLS CA";
+        co.organization = "tee-client tests";
+        co.start = Botan::X509_Time(now - hours(1));
+        co.end = Botan::X509_Time(now + hours(24));
+        co.CA_key();
+        Botan::X509_Certificate ca = Botan::X509::create_self_signed_cert(co, ca_key, "SHA-384", rng);
+        Botan::X509_Cert_Options so;
+        so.common_name = "127.0.0.1";
+        so.organization = "tee-client tests";
+        so.ip = "127.0.0.1";
+        so.dns = "localhost";
+        so.add_ex_constraint("PKIX.ServerAuth");
+        Botan::X509_CA signer(ca, ca_key, "SHA-384", rng);
+        Botan::X509_Certificate cert = signer.sign_request(Botan::X509::create_cert_req(so, *server_key_, "SHA-384", rng),
+                                                           rng, Botan::X509_Time(now - hours(1)),
+                                                           Botan::X509_Time(now + hours(24)));
+        write(ca_file(), ca.PEM_encode());
+        write(cert_file(), cert.PEM_encode());
+        write(key_file(), Botan::PKCS8::PEM_encode(*server_key_));
+        auto spki = server_key_->subject_public_key();
+        auto h = Botan::HashFunction::create_or_throw("SHA-256");
+        auto d = h->process(spki);
+        spki_sha256_ = to_hex(std::vector<std::uint8_t>(d.begin(), d.end()));
+    }
+    std::string ca_file() const { return dir_ + "/ca.pem"; }
+    std::string cert_file() const { return dir_ + "/server.pem"; }
+    std::string key_file() const { return dir_ + "/server.key"; }
+    // What transport_options::pinned_spki_sha256 wants for this server.
+    const std::string& server_spki_sha256() const { return spki_sha256_; }
+
+private:
+    static void write(const std::string& path, const std::string& text) {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out) throw std::runtime_error("cannot write " + path);
+    }
+    std::string dir_;
+    std::unique_ptr<Botan::ECDSA_PrivateKey> server_key_;
+    std::string spki_sha256_;
 };
 
 }  // namespace tee::testing
@@ -3246,6 +3347,7 @@ private:
 
 
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -3258,46 +3360,62 @@ namespace tee::testing {
 struct server_options {
     int port = 0;                                  // 0: any free port
     std::chrono::milliseconds delay{0};            // wait this long before every answer
+    std::string tls_cert_file{}, tls_key_file{};   // both set: serve https (PEM files)
 };
 
 class enclave_server {
 public:
-    explicit enclave_server(simulated_enclave& enclave, server_options opt = {}) : enclave_(enclave), opt_(opt) {
+    explicit enclave_server(simulated_enclave& enclave, server_options opt = {})
+        : enclave_(enclave), opt_(opt), server_(make_server(opt_)) {
         auto handler = [this](const httplib::Request& req, httplib::Response& res) {
             if (opt_.delay.count() > 0) std::this_thread::sleep_for(opt_.delay);
             http_response r = enclave_.handle(req.method, req.path, req.body);
             res.status = r.status;
             res.set_content(r.body, "application/json");
         };
-        server_.Get(".*", handler);
-        server_.Post(".*", handler);
-        server_.set_payload_max_length(1 << 20);
-        port_ = opt_.port == 0 ? server_.bind_to_any_port("127.0.0.1")
-                               : (server_.bind_to_port("127.0.0.1", opt_.port) ? opt_.port : -1);
+        server_->Get(".*", handler);
+        server_->Post(".*", handler);
+        server_->set_payload_max_length(1 << 20);
+        port_ = opt_.port == 0 ? server_->bind_to_any_port("127.0.0.1")
+                               : (server_->bind_to_port("127.0.0.1", opt_.port) ? opt_.port : -1);
         if (port_ <= 0) throw std::runtime_error("simulated enclave: cannot bind 127.0.0.1:" + std::to_string(opt_.port));
         // bound and listening now: connections queue until the accept loop runs
-        thread_ = std::thread([this] { server_.listen_after_bind(); });
+        thread_ = std::thread([this] { server_->listen_after_bind(); });
         // httplib's stop() does nothing until the accept loop has started: wait
         // for it, or a server destroyed right after construction hangs in join().
-        while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ~enclave_server() {
-        server_.stop();
+        server_->stop();
         if (thread_.joinable()) thread_.join();
     }
     enclave_server(const enclave_server&) = delete;
     enclave_server& operator=(const enclave_server&) = delete;
 
     int port() const noexcept { return port_; }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::string url() const { return (tls() ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
     // Blocks until stop() (from another thread or a signal handler's flag).
     void wait() { if (thread_.joinable()) thread_.join(); }
-    void stop() { server_.stop(); }
+    void stop() { server_->stop(); }
 
 private:
+    bool tls() const { return !opt_.tls_cert_file.empty(); }
+    static std::unique_ptr<httplib::Server> make_server(const server_options& o) {
+        if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+            throw std::runtime_error("simulated enclave: TLS needs both a certificate and a key file");
+        if (o.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+        auto s = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(), o.tls_key_file.c_str());
+        if (!s->is_valid()) throw std::runtime_error("simulated enclave: cannot load the TLS certificate or key");
+        return s;
+#else
+        throw std::runtime_error("simulated enclave: httplib has no OpenSSL support");
+#endif
+    }
+
     simulated_enclave& enclave_;
     server_options opt_;
-    httplib::Server server_;
+    std::unique_ptr<httplib::Server> server_;
     int port_ = -1;
     std::thread thread_;
 };

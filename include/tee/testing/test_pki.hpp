@@ -9,6 +9,8 @@
 #include "tee/detail/prelude.hpp"
 
 #include <chrono>
+#include <fstream>
+#include <stdexcept>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,12 +19,14 @@
 #include <botan/ecdsa.h>
 #include <botan/hash.h>
 #include <botan/pkcs10.h>
+#include <botan/pkcs8.h>
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>
 #include <botan/x509_ca.h>
 #include <botan/x509self.h>
 
 #include "tee/cbor.hpp"
+#include "tee/encoding.hpp"
 
 namespace tee::testing {
 
@@ -143,6 +147,58 @@ private:
 
     std::unique_ptr<Botan::ECDSA_PrivateKey> root_key_, inter_key_, leaf_key_;
     std::unique_ptr<Botan::X509_Certificate> root_, inter_, leaf_;
+};
+
+// A throw-away CA and a TLS server certificate for 127.0.0.1 / localhost,
+// written as PEM files (what httplib::SSLServer and transport_options::ca_file read).
+class tls_test_pki {
+public:
+    explicit tls_test_pki(const std::string& dir) : dir_(dir) {
+        using namespace std::chrono;
+        auto& rng = Botan::system_rng();
+        const auto now = system_clock::now();
+        Botan::ECDSA_PrivateKey ca_key(rng, Botan::EC_Group("secp384r1"));
+        server_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, Botan::EC_Group("secp384r1"));
+        Botan::X509_Cert_Options co;
+        co.common_name = "tee-client test TLS CA";
+        co.organization = "tee-client tests";
+        co.start = Botan::X509_Time(now - hours(1));
+        co.end = Botan::X509_Time(now + hours(24));
+        co.CA_key();
+        Botan::X509_Certificate ca = Botan::X509::create_self_signed_cert(co, ca_key, "SHA-384", rng);
+        Botan::X509_Cert_Options so;
+        so.common_name = "127.0.0.1";
+        so.organization = "tee-client tests";
+        so.ip = "127.0.0.1";
+        so.dns = "localhost";
+        so.add_ex_constraint("PKIX.ServerAuth");
+        Botan::X509_CA signer(ca, ca_key, "SHA-384", rng);
+        Botan::X509_Certificate cert = signer.sign_request(Botan::X509::create_cert_req(so, *server_key_, "SHA-384", rng),
+                                                           rng, Botan::X509_Time(now - hours(1)),
+                                                           Botan::X509_Time(now + hours(24)));
+        write(ca_file(), ca.PEM_encode());
+        write(cert_file(), cert.PEM_encode());
+        write(key_file(), Botan::PKCS8::PEM_encode(*server_key_));
+        auto spki = server_key_->subject_public_key();
+        auto h = Botan::HashFunction::create_or_throw("SHA-256");
+        auto d = h->process(spki);
+        spki_sha256_ = to_hex(std::vector<std::uint8_t>(d.begin(), d.end()));
+    }
+    std::string ca_file() const { return dir_ + "/ca.pem"; }
+    std::string cert_file() const { return dir_ + "/server.pem"; }
+    std::string key_file() const { return dir_ + "/server.key"; }
+    // What transport_options::pinned_spki_sha256 wants for this server.
+    const std::string& server_spki_sha256() const { return spki_sha256_; }
+
+private:
+    static void write(const std::string& path, const std::string& text) {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out) throw std::runtime_error("cannot write " + path);
+    }
+    std::string dir_;
+    std::unique_ptr<Botan::ECDSA_PrivateKey> server_key_;
+    std::string spki_sha256_;
 };
 
 }  // namespace tee::testing
