@@ -2,8 +2,7 @@
 // from include/tee/. Do not edit: change include/ and regenerate.
 //
 // Needs Botan 2, nlohmann/json and cpp-httplib (with OpenSSL):
-//   g++ -std=c++20 app.cpp $(pkg-config --cflags --libs botan-2 cpp-httplib)
-// (add $(pkg-config --libs openssl) when you use tee::openssl_crypto).
+//   g++ -std=c++20 app.cpp $(pkg-config --cflags --libs botan-2 cpp-httplib openssl)
 // Define TEE_ENABLE_TESTING before including it to get tee::testing (the
 // simulated enclave used by demos and tests).
 #ifndef TEE_SINGLE_INCLUDE_HPP
