@@ -2,8 +2,8 @@
 // http:// or https:// with timeouts, an answer-size cap and keep-alive.
 //
 // One transport owns one httplib::Client (one connection, reused between
-// chats). httplib serialises requests on a client, so concurrent chats on one
-// transport take turns on that connection.
+// chats) and one watchdog thread for total_timeout. Requests on one transport
+// take turns on that connection.
 //
 // https:// verifies the server certificate and host name against the system CA
 // store (or transport_options::ca_file), and optionally pins the server key
@@ -15,9 +15,12 @@
 #include "tee/detail/prelude.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <httplib.h>
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
@@ -59,11 +62,70 @@ inline parsed_url parse_base_url(std::string_view url) {
     return out;
 }
 
+namespace detail {
+// Enforces transport_options::total_timeout on a whole exchange. httplib's
+// timeouts are per read, so a server that drips a byte at a time (headers or
+// body) would never trip them. One thread per transport sleeps until the
+// deadline of the request in flight and, if it is still in flight then,
+// shuts its socket down (httplib::Client::stop is made for that).
+class request_deadline {
+public:
+    using clock = std::chrono::steady_clock;
+    explicit request_deadline(httplib::Client& client) : client_(client), thread_([this] { run(); }) {}
+    ~request_deadline() {
+        {
+            std::lock_guard lock(m_);
+            quit_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+    void arm(clock::time_point deadline) {
+        {
+            std::lock_guard lock(m_);
+            deadline_ = deadline;
+            armed_ = true;
+            fired_ = false;
+        }
+        cv_.notify_one();
+    }
+    // Returns true when the deadline fired during the request.
+    bool disarm() {
+        std::lock_guard lock(m_);
+        armed_ = false;
+        return fired_;
+    }
+
+private:
+    void run() {
+        std::unique_lock lock(m_);
+        while (!quit_) {
+            if (!armed_) {
+                cv_.wait(lock);
+            } else if (cv_.wait_until(lock, deadline_) == std::cv_status::timeout && armed_ &&
+                       clock::now() >= deadline_) {
+                fired_ = true;
+                armed_ = false;
+                client_.stop();
+            }
+        }
+    }
+
+    httplib::Client& client_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool quit_ = false, armed_ = false, fired_ = false;
+    clock::time_point deadline_{};
+    std::thread thread_;
+};
+}  // namespace detail
+
 class httplib_transport {
 public:
     explicit httplib_transport(const transport_options& opt)
         : opt_(opt), url_(parse_base_url(opt.base_url)),
-          client_(std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port)) {
+          client_(std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port)),
+          deadline_(std::make_unique<detail::request_deadline>(*client_)), send_mu_(std::make_unique<std::mutex>()) {
         using namespace std::chrono;
         client_->set_connection_timeout(duration_cast<microseconds>(opt.connect_timeout));
         client_->set_read_timeout(duration_cast<microseconds>(opt.read_timeout));
@@ -113,7 +175,13 @@ private:
 
         httplib::Response res;
         httplib::Error err = httplib::Error::Success;
-        const bool ok = client_->send(req, res, err);
+        bool ok;
+        {
+            std::lock_guard one_at_a_time(*send_mu_);  // the deadline watches one request
+            deadline_->arm(deadline);
+            ok = client_->send(req, res, err);
+            too_slow = deadline_->disarm() || too_slow;
+        }
         const auto elapsed = clock::now() - start;
         const std::string where = std::string(method) + " " + url_.host_port + req.path;
 
@@ -197,6 +265,8 @@ private:
     transport_options opt_;
     parsed_url url_;
     std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<detail::request_deadline> deadline_;  // destroyed before client_
+    std::unique_ptr<std::mutex> send_mu_;
     std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callback
 };
 
