@@ -1,9 +1,10 @@
-// Tests of tee::openssl_crypto (tee/openssl_crypto.hpp), the OpenSSL 3 backend.
+// Tests of the crypto backends: tee::botan_crypto and tee::openssl_crypto.
 //
-//  * known answers: the vectors of test_crypto.cpp (FIPS 180 "abc", RFC 5869,
-//    AES-256-GCM with a 32-byte IV against Python's AESGCM, the service's real
-//    signed answer, the 120-byte SPKI form), as TEST_CASE_TEMPLATEs run against
-//    BOTH backends, so that one file states what both must do;
+//  * known answers for every primitive (FIPS 180 "abc", RFC 5869 HKDF, the
+//    protocol's HKDF and AES-256-GCM with a 32-byte IV against Python's
+//    cryptography, the service's real signed answer, the 120-byte SPKI form),
+//    as TEST_CASE_TEMPLATEs run against BOTH backends, so that one file states
+//    what both must do;
 //  * differential: each backend loads the other's keys, the ECDH of a Botan key
 //    with an OpenSSL key agrees from both sides, each opens the other's
 //    ciphertexts (and seals to identical bytes), HKDF/SHA agree on random
