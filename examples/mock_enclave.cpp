@@ -2,6 +2,7 @@
 //
 //   mock_enclave [--port N] [--nitro [--root-out FILE] [--pcr N=HEX]...] [--slow MS]
 //                [--encrypt-response] [--no-well-known] [--rotate-key-after N] [--replay]
+//                [--tls-cert FILE --tls-key FILE]
 //
 // Without --nitro it answers like the Python development service outside an
 // enclave (a mock attestation, which only clients built with mock_attestation
@@ -31,7 +32,8 @@ int usage(int code) {
            "  --encrypt-response    send answers in the encrypted form of newer services\n"
            "  --no-well-known       do not serve POST /.well-known/attestation (an older service)\n"
            "  --rotate-key-after N  restart with a new key after every N chats\n"
-           "  --replay              always send the first answer again (a replaying attacker)\n";
+           "  --replay              always send the first answer again (a replaying attacker)\n"
+           "  --tls-cert FILE --tls-key FILE   serve https with this certificate and key (PEM)\n";
     return code;
 }
 }  // namespace
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
             else if (a == "--well-known") eo.well_known = true;
             else if (a == "--rotate-key-after") eo.rotate_key_after = static_cast<unsigned>(std::stoul(next()));
             else if (a == "--replay") eo.replay = true;
+            else if (a == "--tls-cert") so.tls_cert_file = next();
+            else if (a == "--tls-key") so.tls_key_file = next();
             else if (a == "--slow") so.delay = std::chrono::milliseconds(std::stol(next()));
             else if (a == "--pcr") {
                 std::string v = next();
