@@ -1,4 +1,4 @@
-// End-to-end and negative tests of tee::client<> (tee/client.hpp).
+// End-to-end and negative tests of test_nitro_client (tee/client.hpp).
 //
 // Everything runs over real HTTP on 127.0.0.1:
 //  * end to end: a simulated_enclave (mock or Nitro mode) behind enclave_server;
@@ -18,6 +18,7 @@
 // The tee headers come first: they must precede <httplib.h> (see
 // tee/detail/prelude.hpp).
 #include "tee/client.hpp"
+#include "test_backend.hpp"
 #include "tee/testing/enclave_server.hpp"
 #include "tee/testing/simulated_enclave.hpp"
 
@@ -302,7 +303,7 @@ private:
 TEST_CASE("end to end (mock): one chat against the simulated enclave over loopback") {
     simulated_enclave enclave;
     enclave_server server(enclave);
-    tee::mock_client client(make_config(server.url()));
+    test_mock_client client(make_config(server.url()));
 
     const auto r = client.chat(prompt);
     CHECK(contains(r.response, prompt));
@@ -337,7 +338,7 @@ TEST_CASE("end to end (mock): several chats on one client share one keep-alive c
         res.status = a.status;
         res.set_content(a.body, "application/json");
     });
-    tee::mock_client client(make_config(proxy.url()));
+    test_mock_client client(make_config(proxy.url()));
     for (int i = 0; i < 5; ++i) {
         const std::string message = "question number " + std::to_string(i);
         const auto r = client.chat(message);
@@ -353,7 +354,7 @@ TEST_CASE("end to end (mock): several chats on one client share one keep-alive c
 TEST_CASE("end to end (mock): unicode, quotes, backslash, control characters, empty and 100 KB prompts") {
     simulated_enclave enclave;
     enclave_server server(enclave);
-    tee::mock_client client(make_config(server.url()));
+    test_mock_client client(make_config(server.url()));
 
     SUBCASE("unicode and escapes") {
         const std::string message = "Prix du BTC \xe2\x82\xac \xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87 \"quoted\" "
@@ -383,7 +384,7 @@ TEST_CASE("end to end (nitro): the default client<> verifies a Nitro document of
     REQUIRE(enclave.pki() != nullptr);
     enclave_server server(enclave);
 
-    tee::client<> client(make_config(server.url()), tee::nitro_attestation(trusting(enclave.pki()->root_pem())));
+    test_nitro_client client(make_config(server.url()), tee::nitro_attestation(trusting(enclave.pki()->root_pem())));
     const tee::enclave_identity& id = client.attest();
     CHECK(id.kind == "nitro");
     CHECK(id.verified);
@@ -397,11 +398,11 @@ TEST_CASE("end to end (nitro): the default client<> verifies a Nitro document of
     CHECK(r.enclave_key_fingerprint == fingerprint(enclave.public_key()));
 
     SUBCASE("the embedded AWS root does not trust the test chain") {
-        tee::client<> aws_rooted(make_config(server.url()));
+        test_nitro_client aws_rooted(make_config(server.url()));
         expect_error<tee::attestation_error>([&] { aws_rooted.chat(prompt); }, "certificate chain does not verify");
     }
     SUBCASE("the mock policy refuses a real Nitro document") {
-        tee::mock_client mock(make_config(server.url()));
+        test_mock_client mock(make_config(server.url()));
         auto e = expect_error<tee::attestation_error>([&] { mock.chat(prompt); }, "real Nitro attestation document");
         CHECK(contains(e.what(), "mock policy"));
     }
@@ -410,7 +411,7 @@ TEST_CASE("end to end (nitro): the default client<> verifies a Nitro document of
 TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused downgrade") {
     simulated_enclave enclave;  // mock mode
     enclave_server server(enclave);
-    tee::client<> client(make_config(server.url()));
+    test_nitro_client client(make_config(server.url()));
     auto e = expect_error<tee::attestation_error>([&] { client.chat(prompt); }, "mock");
     CHECK(contains(e.what(), "downgrade"));
 
@@ -420,7 +421,7 @@ TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused do
             a.erase("mock");
             res.set_content(a.dump(), "application/json");
         });
-        tee::client<> c2(make_config(unflagged.url()));
+        test_nitro_client c2(make_config(unflagged.url()));
         expect_error<tee::attestation_error>([&] { c2.attest(); }, "mock answers are a downgrade");
     }
 }
@@ -434,35 +435,35 @@ TEST_CASE("service errors from the simulated service, and a missing API key") {
     SUBCASE("empty platform") {
         auto cfg = make_config(server.url());
         cfg.platform = "";
-        tee::mock_client client(cfg);
+        test_mock_client client(cfg);
         expect_service_error([&] { client.chat(prompt); }, 200, "invalid platform");
     }
     SUBCASE("unknown platform") {
         auto cfg = make_config(server.url());
         cfg.platform = "skynet";
-        tee::mock_client client(cfg);
+        test_mock_client client(cfg);
         expect_service_error([&] { client.chat(prompt); }, 200, "invalid platform");
     }
     SUBCASE("empty model") {
         auto cfg = make_config(server.url());
         cfg.model = "";
-        tee::mock_client client(cfg);
+        test_mock_client client(cfg);
         expect_service_error([&] { client.chat(prompt); }, 200, "invalid ai model");
     }
     SUBCASE("empty API key: refused at construction") {
-        expect_error<tee::config_error>([&] { tee::mock_client client(make_config(server.url(), "")); },
+        expect_error<tee::config_error>([&] { test_mock_client client(make_config(server.url(), "")); },
                                         "PLATFORM_API_KEY");
     }
     SUBCASE("a restarted enclave (new key) answers HTTP 500 when re-attestation is off") {
         auto cfg = make_config(server.url());
         cfg.reattest_on_key_change = false;
-        tee::mock_client client(cfg);
+        test_mock_client client(cfg);
         CHECK(client.chat(prompt).message == prompt);
         enclave.rotate_key();
         expect_service_error([&] { client.chat(prompt); }, 500, "decryption failed");
     }
     SUBCASE("a restarted enclave (new key): by default the client attests again and retries") {
-        tee::mock_client client(make_config(server.url()));
+        test_mock_client client(make_config(server.url()));
         const auto old_fp = client.chat(prompt).enclave_key_fingerprint;
         enclave.rotate_key();
         const auto r = client.chat(prompt);
@@ -495,7 +496,7 @@ TEST_CASE("config: from_env and URL checks") {
         CHECK(c.platform == "anthropic");
         CHECK(c.model == "claude-3");
         CHECK(c.url == "https://enclave.example:8443/");
-        CHECK_NOTHROW(tee::mock_client{c});  // constructing makes no network traffic
+        CHECK_NOTHROW(test_mock_client{c});  // constructing makes no network traffic
     }
     SUBCASE("only the key set: defaults") {
         ::setenv("PLATFORM_API_KEY", std::string(secret_key).c_str(), 1);
@@ -511,15 +512,15 @@ TEST_CASE("config: from_env and URL checks") {
         ::setenv("PLATFORM_API_KEY", std::string(secret_key).c_str(), 1);
         ::setenv("TEE_TLS_URL", "ftp://x", 1);
         const auto c = tee::config::from_env();
-        expect_error<tee::config_error>([&] { tee::mock_client client(c); }, "'ftp'");
+        expect_error<tee::config_error>([&] { test_mock_client client(c); }, "'ftp'");
     }
     SUBCASE("bad URLs in a config") {
-        expect_error<tee::config_error>([] { tee::mock_client c(make_config("ftp://x")); }, "'ftp'");
-        expect_error<tee::config_error>([] { tee::client<> c(make_config("ftp://x")); }, "'ftp'");
-        expect_error<tee::config_error>([] { tee::mock_client c(make_config("127.0.0.1:8000")); }, "http://");
-        expect_error<tee::config_error>([] { tee::mock_client c(make_config("http://")); }, "no host");
-        expect_error<tee::config_error>([] { tee::mock_client c(make_config("http://user@host")); }, "credentials");
-        CHECK_NOTHROW(tee::mock_client{make_config("http://127.0.0.1:8000/prefix/")});
+        expect_error<tee::config_error>([] { test_mock_client c(make_config("ftp://x")); }, "'ftp'");
+        expect_error<tee::config_error>([] { test_nitro_client c(make_config("ftp://x")); }, "'ftp'");
+        expect_error<tee::config_error>([] { test_mock_client c(make_config("127.0.0.1:8000")); }, "http://");
+        expect_error<tee::config_error>([] { test_mock_client c(make_config("http://")); }, "no host");
+        expect_error<tee::config_error>([] { test_mock_client c(make_config("http://user@host")); }, "credentials");
+        CHECK_NOTHROW(test_mock_client{make_config("http://127.0.0.1:8000/prefix/")});
     }
 }
 
@@ -527,7 +528,7 @@ TEST_CASE("config: from_env and URL checks") {
 
 TEST_CASE("crafted answers: a validly signed answer is accepted (control for the cases below)") {
     crafted_server s;
-    tee::mock_client client(make_config(s.url()));
+    test_mock_client client(make_config(s.url()));
     s.answer(200, signed_body(s.enclave, answer_data(prompt)));
     const auto r = client.chat(prompt);
     CHECK(r.response == "crafted answer to: " + std::string(prompt));
@@ -544,7 +545,7 @@ TEST_CASE("crafted answers: a validly signed answer is accepted (control for the
 
 TEST_CASE("crafted answers: signature failures are signature_error") {
     crafted_server s;
-    tee::mock_client client(make_config(s.url()));
+    test_mock_client client(make_config(s.url()));
     auto chat = [&] { client.chat(prompt); };
     const json data = answer_data(prompt);
     const std::string sig = s.enclave.sign_hex(data);
@@ -585,7 +586,7 @@ TEST_CASE("crafted answers: signature failures are signature_error") {
     SUBCASE("signed by the enclave's next key, after the session attested the old one") {
         auto cfg = make_config(s.url());
         cfg.reattest_on_key_change = false;
-        tee::mock_client strict(cfg);
+        test_mock_client strict(cfg);
         s.answer(200, signed_body(s.enclave, data));
         CHECK(strict.chat(prompt).message == prompt);  // attests key A, answer by A
         CHECK(client.chat(prompt).message == prompt);  // the default client too
@@ -599,7 +600,7 @@ TEST_CASE("crafted answers: signature failures are signature_error") {
 
 TEST_CASE("crafted answers: service refusals are service_error with status and text") {
     crafted_server s;
-    tee::mock_client client(make_config(s.url()));
+    test_mock_client client(make_config(s.url()));
     auto chat = [&] { client.chat(prompt); };
 
     SUBCASE("{\"error\"} with HTTP 200") {
@@ -647,14 +648,14 @@ TEST_CASE("crafted answers: service refusals are service_error with status and t
             res.status = 500;
             res.set_content(R"({"detail":"enclave not ready"})", "application/json");
         });
-        tee::mock_client c2(make_config(broken.url()));
+        test_mock_client c2(make_config(broken.url()));
         expect_service_error([&] { c2.attest(); }, 500, "enclave not ready");
     }
 }
 
 TEST_CASE("crafted answers: malformed answers are protocol_error") {
     crafted_server s;
-    tee::mock_client client(make_config(s.url()));
+    test_mock_client client(make_config(s.url()));
     auto chat = [&] { client.chat(prompt); };
     const json data = answer_data(prompt);
     const std::string sig = s.enclave.sign_hex(data);
@@ -772,7 +773,7 @@ TEST_CASE("crafted answers: answers to another prompt or time are replay_error")
     auto cfg = make_config(s.url());
 
     SUBCASE("validly signed answer to a different message") {
-        tee::mock_client client(cfg);
+        test_mock_client client(cfg);
         s.answer(200, signed_body(s.enclave, answer_data("ETH price right now")));
         expect_error<tee::replay_error>([&] { client.chat(prompt); }, "signed message differs");
         // the same answer is fine for the prompt it was made for
@@ -780,21 +781,21 @@ TEST_CASE("crafted answers: answers to another prompt or time are replay_error")
     }
     SUBCASE("validly signed answer one hour old") {
         s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() - 3600)));
-        tee::mock_client client(cfg);
+        test_mock_client client(cfg);
         expect_error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
         cfg.accept_any_answer_time = true;
-        tee::mock_client relaxed(cfg);
+        test_mock_client relaxed(cfg);
         CHECK(relaxed.chat(prompt).timestamp <= now_seconds() - 3590);
     }
     SUBCASE("validly signed answer one hour in the future") {
         s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() + 3600)));
-        tee::mock_client client(cfg);
+        test_mock_client client(cfg);
         expect_error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
     }
     SUBCASE("a wider window accepts the hour-old answer") {
         s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() - 3600)));
         cfg.answer_time_window = std::chrono::hours(2);
-        tee::mock_client client(cfg);
+        test_mock_client client(cfg);
         CHECK(client.chat(prompt).message == prompt);
     }
 }
@@ -803,7 +804,7 @@ TEST_CASE("crafted answers: a body larger than max_answer_bytes is transport_err
     crafted_server s;
     auto cfg = make_config(s.url());
     cfg.transport.max_answer_bytes = 64 * 1024;
-    tee::mock_client client(cfg);
+    test_mock_client client(cfg);
     s.answer(200, std::string(1 << 20, ' ') + signed_body(s.enclave, answer_data(prompt)));
     expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::too_large, "65536 bytes");
 
@@ -819,7 +820,7 @@ TEST_CASE("crafted answers: a body larger than max_answer_bytes is transport_err
 
 TEST_CASE("transport: a refused connection") {
     const int port = closed_port();
-    tee::mock_client client(make_config("http://127.0.0.1:" + std::to_string(port)));
+    test_mock_client client(make_config("http://127.0.0.1:" + std::to_string(port)));
     const auto start = std::chrono::steady_clock::now();
     expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::refused, "could not connect");
     CHECK(std::chrono::steady_clock::now() - start < 2s);
@@ -829,7 +830,7 @@ TEST_CASE("transport: a server that accepts but never answers times out") {
     silent_listener silent;
     auto cfg = make_config(silent.url());
     cfg.transport.read_timeout = 500ms;
-    tee::mock_client client(cfg);
+    test_mock_client client(cfg);
     const auto start = std::chrono::steady_clock::now();
     expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "no answer within 0.5 s");
     const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -847,7 +848,7 @@ TEST_CASE("transport: a handler slower than the read timeout times out on POST /
     });
     auto cfg = make_config(slow.url());
     cfg.transport.read_timeout = 500ms;
-    tee::mock_client client(cfg);
+    test_mock_client client(cfg);
     client.attest();
     const auto start = std::chrono::steady_clock::now();
     expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "POST");
@@ -871,7 +872,7 @@ TEST_CASE("transport: an endless drip of a body hits total_timeout") {
     });
     auto cfg = make_config(drip.url());
     cfg.transport.total_timeout = 1s;
-    tee::mock_client client(cfg);
+    test_mock_client client(cfg);
     client.attest();  // total_timeout is per request: attest first, then time the chat alone
     const auto start = std::chrono::steady_clock::now();
     expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "not complete within 1 s");
@@ -899,7 +900,7 @@ TEST_CASE("the request: POST /talk carries exactly nonce, public_key and data; n
         res.set_content(a.body, "application/json");
     });
     const auto cfg = make_config(capture.url());
-    tee::mock_client client(cfg);
+    test_mock_client client(cfg);
     CHECK(client.chat(prompt).message == prompt);
     CHECK(client.chat(prompt).message == prompt);
 
