@@ -2,18 +2,21 @@
 //
 //   mock_enclave [--port N] [--nitro [--root-out FILE] [--pcr N=HEX]...] [--slow MS]
 //                [--encrypt-response] [--no-well-known] [--rotate-key-after N] [--replay]
-//                [--tls-cert FILE --tls-key FILE]
+//                [--tls-cert FILE --tls-key FILE] [--fault NAME]
 //
 // Without --nitro it answers like the Python development service outside an
 // enclave (a mock attestation, which only clients built with mock_attestation
 // accept). With --nitro it generates a test PKI and serves real-format Nitro
 // documents; give the client the root from --root-out as its trust anchor.
+// --fault NAME makes every answer to POST /talk faulty (tee/testing/faults.hpp),
+// for fault-injection tests of clients.
 // Prints "listening on http://127.0.0.1:PORT" once ready; stops on SIGINT/SIGTERM.
 #include <tee/testing/enclave_server.hpp>
 
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <string>
 
@@ -33,7 +36,11 @@ int usage(int code) {
            "  --no-well-known       do not serve POST /.well-known/attestation (an older service)\n"
            "  --rotate-key-after N  restart with a new key after every N chats\n"
            "  --replay              always send the first answer again (a replaying attacker)\n"
-           "  --tls-cert FILE --tls-key FILE   serve https with this certificate and key (PEM)\n";
+           "  --tls-cert FILE --tls-key FILE   serve https with this certificate and key (PEM)\n"
+           "  --fault NAME          make every answer to POST /talk faulty, for tests; NAME is one of:\n";
+    for (const auto& f : tee::testing::fault_table)  // connection-refused: a port nobody listens on
+        if (f.id != tee::testing::fault::none && f.id != tee::testing::fault::connection_refused)
+            (code ? std::cerr : std::cout) << "      " << std::left << std::setw(22) << f.name << f.description << "\n";
     return code;
 }
 }  // namespace
@@ -61,6 +68,15 @@ int main(int argc, char** argv) {
             else if (a == "--tls-cert") so.tls_cert_file = next();
             else if (a == "--tls-key") so.tls_key_file = next();
             else if (a == "--slow") so.delay = std::chrono::milliseconds(std::stol(next()));
+            else if (a == "--fault") {
+                std::string name = next();
+                auto f = tee::testing::fault_from_name(name);
+                if (!f || *f == tee::testing::fault::connection_refused) {
+                    std::cerr << "mock_enclave: unknown fault '" << name << "' (see --help)\n";
+                    return 2;
+                }
+                so.fault = *f;
+            }
             else if (a == "--pcr") {
                 std::string v = next();
                 auto eq = v.find('=');
@@ -75,6 +91,11 @@ int main(int argc, char** argv) {
         }
     }
     if (!root_out.empty() && !eo.nitro) { std::cerr << "mock_enclave: --root-out needs --nitro\n"; return 2; }
+    if (eo.encrypt_response && tee::testing::layer_of(so.fault) == tee::testing::fault_layer::data) {
+        std::cerr << "mock_enclave: --fault " << tee::testing::fault_name(so.fault)
+                  << " changes the plain answer form: not with --encrypt-response\n";
+        return 2;
+    }
 
     tee::testing::simulated_enclave enclave(eo);
     if (!root_out.empty()) {

@@ -42,6 +42,10 @@ options:
   --url URL        enclave base URL (default $TEE_TLS_URL or http://127.0.0.1:8000)
   --timeout SEC    read timeout per request (default 60)
   --json           print one JSON object instead of text
+  --repeat N       send the prompt N times on one client (one attestation, a
+                   kept-alive connection) and print one summary line: count,
+                   verified, all verified, mean latency per chat in ms (the
+                   first failure stops the run and sets the exit code)
   -h, --help       this text;   --version   the library version
 
 environment: PLATFORM_API_KEY (required, except with --demo), PLATFORM, MODEL, TEE_TLS_URL
@@ -58,6 +62,7 @@ struct options {
     std::string prompt, root_file, url;
     std::map<unsigned, std::string> pcrs;
     std::optional<long> timeout_s;
+    long repeat = 0;  // --repeat N: N chats, one summary line
 };
 
 int exit_for(const tee::error& e) {
@@ -142,8 +147,49 @@ void print_identity(const tee::enclave_identity& id) {
         std::cout << "cert:        " << c.subject << "  [" << iso(c.not_before) << " .. " << iso(c.not_after) << "]\n";
 }
 
+// --repeat N: the chats run back to back on one client; one summary line.
+// A failing chat ends the run: the summary says so, the error sets the exit code.
+template <class Client>
+int run_repeated(Client& client, const options& o) {
+    long done = 0;
+    std::chrono::steady_clock::duration total{};
+    auto summary = [&](bool failed) {
+        const double mean_ms = done ? std::chrono::duration<double, std::milli>(total).count() / double(done) : 0.0;
+        if (o.json) {
+            nlohmann::ordered_json j;
+            j["count"] = o.repeat;
+            j["verified"] = done;
+            j["all_verified"] = !failed;
+            j["mean_latency_ms"] = mean_ms;
+            std::cout << j.dump() << std::endl;
+        } else {
+            std::ostringstream line;
+            line.setf(std::ios::fixed);
+            line.precision(3);
+            line << "repeat: " << o.repeat << " chats, " << done << " verified, all verified: "
+                 << (failed ? "no" : "yes") << ", mean latency " << mean_ms << " ms";
+            std::cout << line.str() << std::endl;
+        }
+    };
+    spinner s;
+    try {
+        client.attest();  // before the clock: latency is per chat, not per attestation
+        for (; done < o.repeat; ++done) {
+            const auto start = std::chrono::steady_clock::now();
+            client.chat(o.prompt);  // throws unless verified (signature, prompt, time)
+            total += std::chrono::steady_clock::now() - start;
+        }
+    } catch (...) {
+        summary(true);
+        throw;
+    }
+    summary(false);
+    return ok;
+}
+
 template <class Client>
 int run(Client& client, const options& o) {
+    if (o.repeat > 0) return run_repeated(client, o);
     if (o.attest_only) {
         tee::enclave_identity id;
         {
@@ -195,7 +241,7 @@ int parse(int argc, char** argv, options& o) {
         else if (a == "--demo") o.demo = true;
         else if (a == "--allow-mock") o.allow_mock = true;
         else if (a == "--json") o.json = true;
-        else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout") {
+        else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout" || a == "--repeat") {
             if (!(v = next())) { std::cerr << "tee-chat: " << a << " needs a value\n"; return usage_error; }
             if (a == "--root") o.root_file = *v;
             else if (a == "--url") o.url = *v;
@@ -204,6 +250,11 @@ int parse(int argc, char** argv, options& o) {
                 long t = std::strtol(v->c_str(), &end, 10);
                 if (*end != '\0' || t <= 0) { std::cerr << "tee-chat: --timeout wants seconds > 0\n"; return usage_error; }
                 o.timeout_s = t;
+            } else if (a == "--repeat") {
+                char* end = nullptr;
+                long n = std::strtol(v->c_str(), &end, 10);
+                if (*end != '\0' || n <= 0) { std::cerr << "tee-chat: --repeat wants a count > 0\n"; return usage_error; }
+                o.repeat = n;
             } else {
                 auto eq = v->find('=');
                 char* end = nullptr;
@@ -218,6 +269,7 @@ int parse(int argc, char** argv, options& o) {
         else { std::cerr << "tee-chat: unexpected argument (quote the prompt)\n"; return usage_error; }
     }
     if (!o.attest_only && o.prompt.empty()) { std::cerr << help_text; return usage_error; }
+    if (o.attest_only && o.repeat > 0) { std::cerr << "tee-chat: --repeat applies to chats, not to attest\n"; return usage_error; }
     return -1;  // go on
 }
 

@@ -607,6 +607,19 @@ TEST_CASE("crafted answers: service refusals are service_error with status and t
         s.answer(200, R"({"error":"invalid api_key"})");
         expect_service_error(chat, 200, "invalid api_key");
     }
+    SUBCASE("a service that echoes the API key: it is redacted from the error") {
+        s.answer(200, json{{"error", "invalid api_key " + std::string(secret_key)}}.dump());
+        try {
+            client.chat(prompt);
+            FAIL("no exception");
+        } catch (const tee::service_error& e) {
+            CHECK(std::string(e.what()).find(secret_key) == std::string::npos);
+            CHECK(e.service_message().find(secret_key) == std::string::npos);
+            CHECK(e.service_message() == "invalid api_key [API key redacted]");
+        }
+        s.answer(500, "<html>bad gateway for key " + std::string(secret_key) + "</html>");
+        CHECK_THROWS_WITH_AS(client.chat(prompt), doctest::Contains("[API key redacted]"), tee::service_error);
+    }
     SUBCASE("{\"error\"} that is not a string") {
         s.answer(200, R"({"error":{"code":7}})");
         expect_service_error(chat, 200, R"({"code":7})");

@@ -25,6 +25,8 @@
 #include "tee/detail/prelude.hpp"
 
 #include <exception>
+#include <algorithm>
+#include <concepts>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -52,8 +54,10 @@ public:
     using crypto_type = Crypto;
     using attestation_type = Attestation;
 
+    // Builds the transport from cfg (cfg.transport with base_url = cfg.url).
     explicit client(config cfg, Attestation attestation = Attestation{})
-        : client(cfg, Transport(transport_for(cfg)), std::move(attestation)) {}
+        requires std::constructible_from<Transport, const transport_options&>
+        : client(cfg, Transport(transport_options_for(cfg)), std::move(attestation)) {}
 
     client(config cfg, Transport transport, Attestation attestation)
         : cfg_(std::move(cfg)), attestation_(std::move(attestation)), transport_(std::move(transport)),
@@ -64,9 +68,50 @@ public:
 
     // Fetches and verifies the attestation (once; later calls return the same
     // identity until a key change makes the client attest again).
-    enclave_identity attest() { return session()->identity; }
+    enclave_identity attest() {
+        try {
+            return session()->identity;
+        } catch (const error& e) {
+            rethrow_redacted(e);
+        }
+    }
 
     chat_result chat(std::string_view message) {
+        try {
+            return chat_once_or_twice(message);
+        } catch (const error& e) {
+            rethrow_redacted(e);
+        }
+    }
+
+    // chat() on another thread; several may be in flight on one client. The
+    // client must outlive the futures it returned.
+    std::future<chat_result> chat_async(std::string message) {
+        return std::async(std::launch::async, [this, m = std::move(message)] { return chat(m); });
+    }
+
+    // What the one-argument constructor hands its transport.
+    static transport_options transport_options_for(const config& cfg) {
+        transport_options o = cfg.transport;
+        o.base_url = cfg.url;
+        return o;
+    }
+
+    const config& settings() const noexcept { return cfg_; }
+    Transport& transport() noexcept { return transport_; }
+    const Attestation& attestation_policy() const noexcept { return attestation_; }
+    // The client's own public key (hex DER SPKI), as sent with every request
+    // (in per_request mode, each chat sends a fresh one instead).
+    const std::string& client_public_key_hex() const noexcept { return spki_hex_; }
+
+private:
+    struct session_state {
+        enclave_identity identity;
+        typename Crypto::public_key enclave_key;
+        secure_bytes aes_key;  // from the static ECDH with the attested key: once per session
+    };
+
+    chat_result chat_once_or_twice(std::string_view message) {
         auto s = session();
         std::exception_ptr first;
         try {
@@ -85,28 +130,27 @@ public:
         return exchange(*fresh, message);
     }
 
-    // chat() on another thread; several may be in flight on one client.
-    std::future<chat_result> chat_async(std::string message) {
-        return std::async(std::launch::async, [this, m = std::move(message)] { return chat(m); });
-    }
-
-    const config& settings() const noexcept { return cfg_; }
-    const Attestation& attestation_policy() const noexcept { return attestation_; }
-    // The client's own public key (hex DER SPKI), as sent with every request
-    // (in per_request mode, each chat sends a fresh one instead).
-    const std::string& client_public_key_hex() const noexcept { return spki_hex_; }
-
-private:
-    struct session_state {
-        enclave_identity identity;
-        typename Crypto::public_key enclave_key;
-        secure_bytes aes_key;  // from the static ECDH with the attested key: once per session
-    };
-
-    static transport_options transport_for(const config& cfg) {
-        transport_options o = cfg.transport;
-        o.base_url = cfg.url;
-        return o;
+    // A service that echoes the request (or a hostile one) could put the API
+    // key into an error text; no message of ours carries it, so cut it out.
+    [[noreturn]] void rethrow_redacted(const error& e) const {
+        const std::string_view key = cfg_.api_key.reveal();
+        std::string what = e.what();
+        if (key.empty() || what.find(key) == std::string::npos) throw;
+        for (auto at = what.find(key); at != std::string::npos; at = what.find(key, at))
+            what.replace(at, key.size(), "[API key redacted]");
+        if (auto* s = dynamic_cast<const service_error*>(&e)) {
+            std::string text = s->service_message();
+            for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at))
+                text.replace(at, key.size(), "[API key redacted]");
+            throw service_error(s->http_status(), text);
+        }
+        if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
+        if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
+        if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
+        if (dynamic_cast<const attestation_error*>(&e)) throw attestation_error(what);
+        if (auto* t = dynamic_cast<const transport_error*>(&e))  // drop the "cause: " prefix it adds again
+            throw transport_error(t->cause(), what.substr(std::min(what.size(), to_string(t->cause()).size() + 2)));
+        throw config_error(what);
     }
 
     chat_result exchange(const session_state& s, std::string_view message) {

@@ -48,8 +48,10 @@ struct http_response {
 
 // A transport performs one HTTP exchange per call and throws tee::transport_error
 // (with its cause) when no HTTP answer arrives. Any HTTP status is returned, not thrown.
+// (A client can build one itself only if it is constructible from transport_options;
+// otherwise hand the client a built instance.)
 template <class T>
-concept transport = std::constructible_from<T, const transport_options&> &&
+concept transport = std::move_constructible<T> &&
     requires(T& t, std::string_view path, std::string_view body) {
         { t.get(path) } -> std::same_as<http_response>;
         { t.post_json(path, body) } -> std::same_as<http_response>;

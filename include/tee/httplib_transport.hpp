@@ -131,6 +131,9 @@ public:
         client_->set_read_timeout(duration_cast<microseconds>(opt.read_timeout));
         client_->set_write_timeout(duration_cast<microseconds>(opt.write_timeout));
         client_->set_keep_alive(true);
+        // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
+        // holds the body until the server's delayed ACK (40 ms per request).
+        client_->set_tcp_nodelay(true);
         client_->set_follow_location(false);  // a redirect is not followed to another host
         if (url_.scheme == "https") {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT

@@ -426,8 +426,10 @@ struct http_response {
 
 // A transport performs one HTTP exchange per call and throws tee::transport_error
 // (with its cause) when no HTTP answer arrives. Any HTTP status is returned, not thrown.
+// (A client can build one itself only if it is constructible from transport_options;
+// otherwise hand the client a built instance.)
 template <class T>
-concept transport = std::constructible_from<T, const transport_options&> &&
+concept transport = std::move_constructible<T> &&
     requires(T& t, std::string_view path, std::string_view body) {
         { t.get(path) } -> std::same_as<http_response>;
         { t.post_json(path, body) } -> std::same_as<http_response>;
@@ -933,6 +935,9 @@ public:
         client_->set_read_timeout(duration_cast<microseconds>(opt.read_timeout));
         client_->set_write_timeout(duration_cast<microseconds>(opt.write_timeout));
         client_->set_keep_alive(true);
+        // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
+        // holds the body until the server's delayed ACK (40 ms per request).
+        client_->set_tcp_nodelay(true);
         client_->set_follow_location(false);  // a redirect is not followed to another host
         if (url_.scheme == "https") {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
@@ -2528,6 +2533,8 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
 
 
 #include <exception>
+#include <algorithm>
+#include <concepts>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -2547,8 +2554,10 @@ public:
     using crypto_type = Crypto;
     using attestation_type = Attestation;
 
+    // Builds the transport from cfg (cfg.transport with base_url = cfg.url).
     explicit client(config cfg, Attestation attestation = Attestation{})
-        : client(cfg, Transport(transport_for(cfg)), std::move(attestation)) {}
+        requires std::constructible_from<Transport, const transport_options&>
+        : client(cfg, Transport(transport_options_for(cfg)), std::move(attestation)) {}
 
     client(config cfg, Transport transport, Attestation attestation)
         : cfg_(std::move(cfg)), attestation_(std::move(attestation)), transport_(std::move(transport)),
@@ -2559,9 +2568,50 @@ public:
 
     // Fetches and verifies the attestation (once; later calls return the same
     // identity until a key change makes the client attest again).
-    enclave_identity attest() { return session()->identity; }
+    enclave_identity attest() {
+        try {
+            return session()->identity;
+        } catch (const error& e) {
+            rethrow_redacted(e);
+        }
+    }
 
     chat_result chat(std::string_view message) {
+        try {
+            return chat_once_or_twice(message);
+        } catch (const error& e) {
+            rethrow_redacted(e);
+        }
+    }
+
+    // chat() on another thread; several may be in flight on one client. The
+    // client must outlive the futures it returned.
+    std::future<chat_result> chat_async(std::string message) {
+        return std::async(std::launch::async, [this, m = std::move(message)] { return chat(m); });
+    }
+
+    // What the one-argument constructor hands its transport.
+    static transport_options transport_options_for(const config& cfg) {
+        transport_options o = cfg.transport;
+        o.base_url = cfg.url;
+        return o;
+    }
+
+    const config& settings() const noexcept { return cfg_; }
+    Transport& transport() noexcept { return transport_; }
+    const Attestation& attestation_policy() const noexcept { return attestation_; }
+    // The client's own public key (hex DER SPKI), as sent with every request
+    // (in per_request mode, each chat sends a fresh one instead).
+    const std::string& client_public_key_hex() const noexcept { return spki_hex_; }
+
+private:
+    struct session_state {
+        enclave_identity identity;
+        typename Crypto::public_key enclave_key;
+        secure_bytes aes_key;  // from the static ECDH with the attested key: once per session
+    };
+
+    chat_result chat_once_or_twice(std::string_view message) {
         auto s = session();
         std::exception_ptr first;
         try {
@@ -2580,28 +2630,27 @@ public:
         return exchange(*fresh, message);
     }
 
-    // chat() on another thread; several may be in flight on one client.
-    std::future<chat_result> chat_async(std::string message) {
-        return std::async(std::launch::async, [this, m = std::move(message)] { return chat(m); });
-    }
-
-    const config& settings() const noexcept { return cfg_; }
-    const Attestation& attestation_policy() const noexcept { return attestation_; }
-    // The client's own public key (hex DER SPKI), as sent with every request
-    // (in per_request mode, each chat sends a fresh one instead).
-    const std::string& client_public_key_hex() const noexcept { return spki_hex_; }
-
-private:
-    struct session_state {
-        enclave_identity identity;
-        typename Crypto::public_key enclave_key;
-        secure_bytes aes_key;  // from the static ECDH with the attested key: once per session
-    };
-
-    static transport_options transport_for(const config& cfg) {
-        transport_options o = cfg.transport;
-        o.base_url = cfg.url;
-        return o;
+    // A service that echoes the request (or a hostile one) could put the API
+    // key into an error text; no message of ours carries it, so cut it out.
+    [[noreturn]] void rethrow_redacted(const error& e) const {
+        const std::string_view key = cfg_.api_key.reveal();
+        std::string what = e.what();
+        if (key.empty() || what.find(key) == std::string::npos) throw;
+        for (auto at = what.find(key); at != std::string::npos; at = what.find(key, at))
+            what.replace(at, key.size(), "[API key redacted]");
+        if (auto* s = dynamic_cast<const service_error*>(&e)) {
+            std::string text = s->service_message();
+            for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at))
+                text.replace(at, key.size(), "[API key redacted]");
+            throw service_error(s->http_status(), text);
+        }
+        if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
+        if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
+        if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
+        if (dynamic_cast<const attestation_error*>(&e)) throw attestation_error(what);
+        if (auto* t = dynamic_cast<const transport_error*>(&e))  // drop the "cause: " prefix it adds again
+            throw transport_error(t->cause(), what.substr(std::min(what.size(), to_string(t->cause()).size() + 2)));
+        throw config_error(what);
     }
 
     chat_result exchange(const session_state& s, std::string_view message) {
@@ -3409,13 +3458,423 @@ private:
 }  // namespace tee::testing
 // ---- end tee/testing/simulated_enclave.hpp
 
+// ---- begin tee/testing/faults.hpp --------------------------------------
+// tee/testing/faults.hpp - named faults of a broken or hostile enclave
+// service, for the fault-injection tests (tests/test_faults.cpp) and
+// `mock_enclave --fault NAME`. Test code only: nothing here is used by the client.
+//
+// Two layers of faults (fault_table lists them all, with their names):
+//
+//  * data faults change the bytes of a correct answer to POST /talk:
+//    inject_answer_fault() turns a simulated_enclave's answer into the faulty
+//    one (invalid UTF-8 or a lone surrogate in a signed string, JSON nested
+//    10,000 deep, a duplicate key, an integer beyond 64 bits, each answer field
+//    missing or of the wrong type, a broken signature, a replayed answer, and
+//    a large but valid answer for the configurable size cap). Where the defect
+//    sits inside the signed "data", the changed data is signed again with the
+//    enclave's key, so the signature is valid and the one defect is all that
+//    is wrong: the client must name that defect, not a signature failure.
+//
+//  * transport faults happen below HTTP: connection refused, a connection
+//    reset in the middle of the body, a body that never ends, a 100 MB body.
+//    fault_transport (below) simulates them in process, without sockets and
+//    without sleeping (a simulated clock), and enforces the answer rules of
+//    tee::httplib_transport with the same transport_options and the same
+//    messages: max_answer_bytes (cause too_large), total_timeout and
+//    read_timeout (cause timeout). enclave_server serves them for real over
+//    HTTP (server_options::fault): reset-mid-body declares a Content-Length
+//    and closes after half of it, endless-body drips a chunked body forever,
+//    huge-body streams 100 MB without holding them.
+//
+// A fault applies to the answers to POST /talk only (attestation works, so
+// the fault hits a chat), except connection-refused, which refuses every
+// request (fault_transport only: over HTTP it is a port nobody listens on).
+
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+
+namespace tee::testing {
+
+enum class fault {
+    none,
+    // transport: below HTTP
+    connection_refused,
+    reset_mid_body,
+    endless_body,
+    huge_body,
+    // the JSON of the answer
+    invalid_utf8,
+    lone_surrogate,
+    deep_nesting,
+    duplicate_keys,
+    big_integer,
+    // an answer field missing
+    missing_sig,
+    missing_data,
+    missing_response,
+    missing_message,
+    missing_timestamp,
+    missing_platform,
+    missing_ai_model,
+    // an answer field of the wrong type
+    wrong_type_sig,
+    wrong_type_data,
+    wrong_type_response,
+    wrong_type_message,
+    wrong_type_timestamp,
+    wrong_type_platform,
+    wrong_type_ai_model,
+    // well-formed, but not a valid answer to this prompt now
+    bad_signature,
+    wrong_message,
+    stale_timestamp,
+    // not a fault: a valid answer of about fault_sizes::large_answer bytes
+    large_answer,
+};
+
+enum class fault_layer { none, transport, data };
+
+struct fault_info {
+    fault id;
+    std::string_view name;  // mock_enclave --fault NAME
+    fault_layer layer;
+    std::string_view description;
+};
+
+inline constexpr fault_info fault_table[] = {
+    {fault::none, "none", fault_layer::none, "a correct answer"},
+    {fault::connection_refused, "connection-refused", fault_layer::transport,
+     "every connection is refused (test transport only; over HTTP: a closed port)"},
+    {fault::reset_mid_body, "reset-mid-body", fault_layer::transport,
+     "declares the Content-Length of the answer, sends half of it and closes the connection"},
+    {fault::endless_body, "endless-body", fault_layer::transport,
+     "a chunked body of a few spaces every 50 ms that never ends"},
+    {fault::huge_body, "huge-body", fault_layer::transport, "a body of 100 MB (spaces), streamed"},
+    {fault::invalid_utf8, "invalid-utf8", fault_layer::data, "raw bytes ff fe (invalid UTF-8) inside the signed response"},
+    {fault::lone_surrogate, "lone-surrogate", fault_layer::data,
+     "a lone \\ud800 escape (no valid code point) inside the signed response"},
+    {fault::deep_nesting, "deep-nesting", fault_layer::data, "an array nested 10,000 levels deep inside data"},
+    {fault::duplicate_keys, "duplicate-keys", fault_layer::data, "data has the key \"response\" twice"},
+    {fault::big_integer, "big-integer", fault_layer::data, "the signed timestamp is a 30-digit integer (beyond 64 bits)"},
+    {fault::missing_sig, "missing-sig", fault_layer::data, "no \"sig\""},
+    {fault::missing_data, "missing-data", fault_layer::data, "no \"data\""},
+    {fault::missing_response, "missing-response", fault_layer::data, "signed data without \"response\""},
+    {fault::missing_message, "missing-message", fault_layer::data, "signed data without \"message\""},
+    {fault::missing_timestamp, "missing-timestamp", fault_layer::data, "signed data without \"timestamp\""},
+    {fault::missing_platform, "missing-platform", fault_layer::data, "signed data without \"platform\""},
+    {fault::missing_ai_model, "missing-ai-model", fault_layer::data, "signed data without \"ai_model\""},
+    {fault::wrong_type_sig, "wrong-type-sig", fault_layer::data, "\"sig\" is a number"},
+    {fault::wrong_type_data, "wrong-type-data", fault_layer::data, "\"data\" is a string (the JSON text of the object)"},
+    {fault::wrong_type_response, "wrong-type-response", fault_layer::data, "signed \"response\" is a number"},
+    {fault::wrong_type_message, "wrong-type-message", fault_layer::data, "signed \"message\" is a number"},
+    {fault::wrong_type_timestamp, "wrong-type-timestamp", fault_layer::data, "signed \"timestamp\" is a string"},
+    {fault::wrong_type_platform, "wrong-type-platform", fault_layer::data, "signed \"platform\" is a number"},
+    {fault::wrong_type_ai_model, "wrong-type-ai-model", fault_layer::data, "signed \"ai_model\" is a number"},
+    {fault::bad_signature, "bad-signature", fault_layer::data, "the response was changed after signing"},
+    {fault::wrong_message, "wrong-message", fault_layer::data, "a validly signed answer to another prompt (a replay)"},
+    {fault::stale_timestamp, "stale-timestamp", fault_layer::data, "a validly signed answer signed one hour ago (a replay)"},
+    {fault::large_answer, "large-answer", fault_layer::data, "a valid answer of about 2 MiB (for the configurable size cap)"},
+};
+
+constexpr const fault_info& info_of(fault f) {
+    for (const auto& i : fault_table)
+        if (i.id == f) return i;
+    return fault_table[0];
+}
+constexpr std::string_view fault_name(fault f) { return info_of(f).name; }
+constexpr fault_layer layer_of(fault f) { return info_of(f).layer; }
+
+inline std::optional<fault> fault_from_name(std::string_view name) {
+    for (const auto& i : fault_table)
+        if (i.name == name) return i.id;
+    return std::nullopt;
+}
+
+// The sizes and pace of the faults.
+struct fault_sizes {
+    std::size_t huge_body = 100'000'000;              // huge-body: bytes promised and streamed
+    std::size_t large_answer = std::size_t{2} << 20;  // large-answer: the body is about this long
+    std::size_t nesting_depth = 10'000;               // deep-nesting
+    std::chrono::milliseconds drip_interval{50};      // endless-body: a few bytes this often
+    std::size_t drip_bytes = 2;
+};
+
+namespace detail {
+
+inline constexpr std::string_view fault_marker = "@@tee-fault-marker@@";
+
+inline void replace_once(std::string& text, std::string_view what, std::string_view with) {
+    const auto at = text.find(what);
+    if (at == std::string::npos) throw std::logic_error("faults: marker not found");
+    text.replace(at, what.size(), with);
+}
+
+// "1.5", "120", "0.05": seconds as tee::httplib_transport writes them in messages.
+inline std::string fault_seconds(std::chrono::milliseconds ms) {
+    auto s = std::to_string(static_cast<double>(ms.count()) / 1000.0);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+}
+
+}  // namespace detail
+
+// Turns a correct answer to POST /talk (a simulated_enclave's, signed by
+// `signer`) into the faulty one for a data fault. A refusal (a status other
+// than 200, or {"error": ...}) is returned unchanged: the faults are about a
+// successful answer. Throws std::invalid_argument for a transport fault and
+// for an answer in the encrypted form (the faults need the plain "data").
+inline http_response inject_answer_fault(fault f, const http_response& correct, const simulated_enclave& signer,
+                                         const fault_sizes& sizes = {}) {
+    using ojson = nlohmann::ordered_json;  // insertion order, like the service's body
+    if (f == fault::none) return correct;
+    if (layer_of(f) != fault_layer::data)
+        throw std::invalid_argument("faults: " + std::string(fault_name(f)) + " is not a data fault");
+    if (correct.status != 200) return correct;
+    ojson answer = ojson::parse(correct.body);
+    if (!answer.is_object() || answer.contains("error")) return correct;
+    if (!answer.contains("sig") || !answer.contains("data") || !answer["data"].is_object())
+        throw std::invalid_argument("faults: the answer has no plain sig and data");
+    ojson& data = answer["data"];
+    if (data.contains("encrypted_data"))
+        throw std::invalid_argument("faults: data faults need the plain answer form (not encrypt_response)");
+
+    const std::string marker(detail::fault_marker);
+    const std::string quoted_marker = "\"" + marker + "\"";
+    auto sign = [&](const ojson& d) { return signer.sign_hex(nlohmann::json(d)); };
+    auto resign = [&] { answer["sig"] = sign(data); };
+    // The answer's text, with the quoted marker (a string) replaced by raw text.
+    auto with_raw = [&](std::string_view raw) {
+        std::string body = answer.dump();
+        detail::replace_once(body, quoted_marker, raw);
+        return body;
+    };
+    auto out = [&](std::string body) { return http_response{200, std::move(body)}; };
+
+    switch (f) {
+        case fault::invalid_utf8:  // the signature is the correct one; the bytes go in after signing
+        case fault::lone_surrogate: {
+            data["response"] = data["response"].get<std::string>() + marker;
+            std::string body = answer.dump();
+            detail::replace_once(body, marker, f == fault::invalid_utf8 ? "\xff\xfe" : "\\ud800");
+            return out(std::move(body));
+        }
+        case fault::deep_nesting: {
+            data["nested"] = marker;
+            std::string deep(sizes.nesting_depth, '[');
+            deep.append(sizes.nesting_depth, ']');
+            return out(with_raw(deep));
+        }
+        case fault::duplicate_keys: {
+            // {"sig": ..., "data": {"response": "<forged>", <the signed data's fields>}}
+            const std::string fields = data.dump();
+            return out("{\"sig\":" + ojson(answer["sig"]).dump() +
+                       ",\"data\":{\"response\":\"a forged first answer\"," + fields.substr(1) + "}");
+        }
+        case fault::big_integer:
+            data["timestamp"] = marker;
+            return out(with_raw("123456789012345678901234567890"));
+        case fault::missing_sig: answer.erase("sig"); break;
+        case fault::missing_data: answer.erase("data"); break;
+        case fault::missing_response: data.erase("response"); resign(); break;
+        case fault::missing_message: data.erase("message"); resign(); break;
+        case fault::missing_timestamp: data.erase("timestamp"); resign(); break;
+        case fault::missing_platform: data.erase("platform"); resign(); break;
+        case fault::missing_ai_model: data.erase("ai_model"); resign(); break;
+        case fault::wrong_type_sig: answer["sig"] = 12345; break;
+        case fault::wrong_type_data: answer["data"] = data.dump(); break;
+        case fault::wrong_type_response: data["response"] = 42; resign(); break;
+        case fault::wrong_type_message: data["message"] = 42; resign(); break;
+        case fault::wrong_type_timestamp: data["timestamp"] = std::to_string(data["timestamp"].get<std::int64_t>()); resign(); break;
+        case fault::wrong_type_platform: data["platform"] = 42; resign(); break;
+        case fault::wrong_type_ai_model: data["ai_model"] = 42; resign(); break;
+        case fault::bad_signature: data["response"] = data["response"].get<std::string>() + " (changed after signing)"; break;
+        case fault::wrong_message:
+            data["message"] = "a prompt someone else sent";
+            data["response"] = "an answer to a prompt someone else sent";
+            resign();
+            break;
+        case fault::stale_timestamp: data["timestamp"] = data["timestamp"].get<std::int64_t>() - 3600; resign(); break;
+        case fault::large_answer: {
+            const std::size_t now = answer.dump().size();
+            const std::size_t pad = sizes.large_answer > now ? sizes.large_answer - now : 0;
+            data["response"] = data["response"].get<std::string>() + " " + std::string(pad, 'x');
+            resign();
+            break;
+        }
+        default: throw std::logic_error("faults: unhandled data fault");
+    }
+    return out(answer.dump());
+}
+
+// A tee::transport without sockets: requests go straight to a
+// simulated_enclave in this process (like examples/in_memory.cpp), and the
+// answers to POST /talk carry the selected fault. Transport faults are
+// simulated on a simulated clock: an endless body "arrives" drip by drip
+// until total_timeout has passed, in no real time; a 100 MB body is offered
+// in 64 KiB pieces and refused once it passes max_answer_bytes, never held.
+// Every answer, faulty or not, goes through the same rules as in
+// tee::httplib_transport (the options' max_answer_bytes, total_timeout and
+// read_timeout), with the same causes and messages.
+//
+// The client owns its transport; the fault is switched through the shared
+// control(), which also reports what happened:
+//
+//   tee::testing::fault_transport t(enclave, fault::huge_body);
+//   auto ctl = t.control();
+//   tee::client<fault_transport, tee::botan_crypto, tee::mock_attestation> c(cfg, std::move(t), {});
+//   c.chat("x");                        // transport_error, cause too_large
+//   ctl->active = fault::none;          // the same client chats normally again
+class fault_transport {
+public:
+    struct control_block {
+        std::atomic<fault> active{fault::none};
+        std::atomic<unsigned> injected{0};         // answers (or refusals) the fault was applied to
+        std::atomic<std::size_t> largest_body{0};  // most answer bytes the transport ever held
+        std::atomic<std::uint64_t> offered{0};     // body bytes offered by the last faulty answer
+        std::atomic<std::int64_t> simulated_ms{0}; // simulated duration of the last faulty answer
+    };
+
+    // Satisfies tee::transport's constructibility from the options; a fault
+    // transport needs an enclave, so it must be handed to the client built.
+    explicit fault_transport(const transport_options&) {
+        throw config_error("fault_transport needs a simulated_enclave: pass one to the client's constructor");
+    }
+    fault_transport(simulated_enclave& enclave, fault f, transport_options opt = {}, fault_sizes sizes = {})
+        : enclave_(&enclave), opt_(std::move(opt)), url_(parse_base_url(opt_.base_url)), sizes_(sizes),
+          ctl_(std::make_shared<control_block>()) {
+        ctl_->active = f;
+    }
+
+    http_response get(std::string_view path) { return send("GET", path, {}); }
+    http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
+
+    const transport_options& options() const noexcept { return opt_; }
+    const std::shared_ptr<control_block>& control() const noexcept { return ctl_; }
+
+private:
+    // The body as httplib_transport receives it: piece by piece, refused once
+    // it passes max_answer_bytes, cut once total_timeout has passed.
+    class receiver {
+    public:
+        receiver(const fault_transport& t, std::string where) : t_(t), where_(std::move(where)) {}
+        void wait(std::chrono::milliseconds d) {
+            if (d > t_.opt_.read_timeout)  // httplib's per-read timeout fires first
+                throw transport_error(transport_cause::timeout,
+                                      where_ + ": no answer within " + detail::fault_seconds(t_.opt_.read_timeout) + " s");
+            elapsed_ += d;
+        }
+        void receive(std::string_view piece) {
+            offered_ += piece.size();
+            if (body_.size() + piece.size() > t_.opt_.max_answer_bytes)
+                throw transport_error(transport_cause::too_large,
+                                      where_ + ": answer exceeds " + std::to_string(t_.opt_.max_answer_bytes) + " bytes");
+            if (elapsed_ > t_.opt_.total_timeout)
+                throw transport_error(transport_cause::timeout, where_ + ": answer not complete within " +
+                                                                    detail::fault_seconds(t_.opt_.total_timeout) + " s");
+            body_.append(piece);
+            std::size_t seen = t_.ctl_->largest_body.load();
+            while (seen < body_.size() && !t_.ctl_->largest_body.compare_exchange_weak(seen, body_.size())) {
+            }
+        }
+        std::string take() { return std::move(body_); }
+        std::uint64_t offered() const noexcept { return offered_; }
+        std::chrono::milliseconds elapsed() const noexcept { return elapsed_; }
+
+    private:
+        const fault_transport& t_;
+        std::string where_;
+        std::string body_;
+        std::uint64_t offered_ = 0;
+        std::chrono::milliseconds elapsed_{0};
+    };
+
+    http_response send(std::string_view method, std::string_view path, std::string_view body) {
+        const std::string where = std::string(method) + " " + url_.host_port + url_.path_prefix + std::string(path);
+        const fault f = ctl_->active.load();
+        if (f == fault::connection_refused) {
+            ++ctl_->injected;
+            throw transport_error(transport_cause::refused, where + ": could not connect (refused or unreachable)");
+        }
+        http_response answer = enclave_->handle(method, path, body);
+        receiver rx(*this, where);
+        if (f == fault::none || method != "POST" || path != "/talk") {
+            rx.receive(answer.body);
+            return {answer.status, rx.take()};
+        }
+        ++ctl_->injected;
+        struct report {  // what the faulty answer did, also when it throws
+            control_block& c;
+            receiver& r;
+            ~report() {
+                c.offered = r.offered();
+                c.simulated_ms = r.elapsed().count();
+            }
+        } on_exit{*ctl_, rx};
+        switch (f) {
+            case fault::reset_mid_body:
+                rx.receive(std::string_view(answer.body).substr(0, answer.body.size() / 2));
+                throw transport_error(transport_cause::connection, where + ": connection closed before a complete answer");
+            case fault::endless_body: {
+                const std::string drip(std::max<std::size_t>(sizes_.drip_bytes, 1), ' ');
+                const auto interval = std::max(sizes_.drip_interval, std::chrono::milliseconds(1));
+                for (;;) {  // ends when the simulated clock passes total_timeout
+                    rx.wait(interval);
+                    rx.receive(drip);
+                }
+            }
+            case fault::huge_body: {
+                const std::string piece(64 * 1024, ' ');
+                for (std::size_t sent = 0; sent < sizes_.huge_body;) {
+                    const std::size_t n = std::min(piece.size(), sizes_.huge_body - sent);
+                    rx.receive(std::string_view(piece).substr(0, n));
+                    sent += n;
+                }
+                return {200, rx.take()};
+            }
+            default: {
+                http_response faulty = inject_answer_fault(f, answer, *enclave_, sizes_);
+                rx.receive(faulty.body);
+                return {faulty.status, rx.take()};
+            }
+        }
+    }
+
+    simulated_enclave* enclave_;
+    transport_options opt_;
+    parsed_url url_;
+    fault_sizes sizes_;
+    std::shared_ptr<control_block> ctl_;
+};
+
+static_assert(transport<fault_transport>);
+
+}  // namespace tee::testing
+// ---- end tee/testing/faults.hpp
+
 // ---- begin tee/testing/enclave_server.hpp ------------------------------
 // tee/testing/enclave_server.hpp - a simulated_enclave on a loopback port,
 // served by httplib from a background thread. Used by `tee-chat --demo`,
 // examples/mock_enclave and the end-to-end tests.
 
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -3430,21 +3889,30 @@ struct server_options {
     int port = 0;                                  // 0: any free port
     std::chrono::milliseconds delay{0};            // wait this long before every answer
     std::string tls_cert_file{}, tls_key_file{};   // both set: serve https (PEM files)
+    // Misbehave on every answer to POST /talk (tee/testing/faults.hpp; mock_enclave
+    // --fault NAME). Transport faults are served for real: reset-mid-body,
+    // endless-body, huge-body; connection-refused cannot be served (std::invalid_argument).
+    tee::testing::fault fault = tee::testing::fault::none;
+    tee::testing::fault_sizes fault_sizes{};
 };
 
 class enclave_server {
 public:
     explicit enclave_server(simulated_enclave& enclave, server_options opt = {})
         : enclave_(enclave), opt_(opt), server_(make_server(opt_)) {
+        set_fault(opt_.fault);
         auto handler = [this](const httplib::Request& req, httplib::Response& res) {
             if (opt_.delay.count() > 0) std::this_thread::sleep_for(opt_.delay);
             http_response r = enclave_.handle(req.method, req.path, req.body);
+            if (const auto f = fault_.load(); f != fault::none && req.method == "POST" && req.path == "/talk")
+                return serve_fault(f, std::move(r), res);
             res.status = r.status;
             res.set_content(r.body, "application/json");
         };
         server_->Get(".*", handler);
         server_->Post(".*", handler);
         server_->set_payload_max_length(1 << 20);
+        server_->set_tcp_nodelay(true);  // like uvicorn: no Nagle/delayed-ACK stall per answer
         port_ = opt_.port == 0 ? server_->bind_to_any_port("127.0.0.1")
                                : (server_->bind_to_port("127.0.0.1", opt_.port) ? opt_.port : -1);
         if (port_ <= 0) throw std::runtime_error("simulated enclave: cannot bind 127.0.0.1:" + std::to_string(opt_.port));
@@ -3455,6 +3923,7 @@ public:
         while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ~enclave_server() {
+        stopping_ = true;  // ends an endless-body drip
         server_->stop();
         if (thread_.joinable()) thread_.join();
     }
@@ -3465,10 +3934,71 @@ public:
     std::string url() const { return (tls() ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
     // Blocks until stop() (from another thread or a signal handler's flag).
     void wait() { if (thread_.joinable()) thread_.join(); }
-    void stop() { server_->stop(); }
+    void stop() {
+        stopping_ = true;
+        server_->stop();
+    }
+
+    // Switches the fault of the answers to POST /talk (fault::none: correct answers).
+    void set_fault(fault f) {
+        if (f == fault::connection_refused)
+            throw std::invalid_argument("simulated enclave: connection-refused cannot be served "
+                                        "(a refused connection is a port nobody listens on)");
+        fault_ = f;
+    }
+    // Body bytes the transport faults have written so far (huge-body: far less than 100 MB
+    // when the client gives up at its answer cap).
+    std::uint64_t fault_bytes_sent() const noexcept { return fault_bytes_; }
 
 private:
     bool tls() const { return !opt_.tls_cert_file.empty(); }
+
+    void serve_fault(fault f, http_response r, httplib::Response& res) {
+        res.status = r.status;
+        const fault_sizes& sz = opt_.fault_sizes;
+        switch (f) {
+            case fault::reset_mid_body: {
+                // Content-Length promises the whole answer; half of it comes, then the
+                // provider gives up and httplib closes the connection.
+                auto body = std::make_shared<const std::string>(std::move(r.body));
+                res.set_content_provider(body->size(), "application/json",
+                                         [this, body](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                                             if (offset > 0) return false;
+                                             const std::size_t half = std::max<std::size_t>(body->size() / 2, 1);
+                                             fault_bytes_ += half;
+                                             return sink.write(body->data(), half);
+                                         });
+                return;
+            }
+            case fault::endless_body:
+                res.set_chunked_content_provider(
+                    "application/json", [this, sz](std::size_t, httplib::DataSink& sink) {
+                        if (stopping_) return false;
+                        std::this_thread::sleep_for(sz.drip_interval);
+                        const std::string drip(std::max<std::size_t>(sz.drip_bytes, 1), ' ');
+                        fault_bytes_ += drip.size();
+                        return sink.write(drip.data(), drip.size());  // false once the client is gone
+                    });
+                return;
+            case fault::huge_body:
+                res.set_content_provider(sz.huge_body, "application/json",
+                                         [this](std::size_t, std::size_t length, httplib::DataSink& sink) {
+                                             static const std::string piece(64 * 1024, ' ');
+                                             if (stopping_) return false;
+                                             const std::size_t n = std::min(length, piece.size());
+                                             if (!sink.write(piece.data(), n)) return false;  // the client gave up
+                                             fault_bytes_ += n;
+                                             return true;
+                                         });
+                return;
+            default: {
+                http_response faulty = inject_answer_fault(f, r, enclave_, sz);
+                res.status = faulty.status;
+                res.set_content(faulty.body, "application/json");
+            }
+        }
+    }
+
     static std::unique_ptr<httplib::Server> make_server(const server_options& o) {
         if (o.tls_cert_file.empty() != o.tls_key_file.empty())
             throw std::runtime_error("simulated enclave: TLS needs both a certificate and a key file");
@@ -3486,6 +4016,9 @@ private:
     server_options opt_;
     std::unique_ptr<httplib::Server> server_;
     int port_ = -1;
+    std::atomic<fault> fault_{fault::none};
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::uint64_t> fault_bytes_{0};
     std::thread thread_;
 };
 
