@@ -40,7 +40,15 @@ options:
   --root FILE      trust this root certificate (PEM or DER) instead of AWS's
   --pcr N=HEX      require PCR N to equal HEX (repeatable; pin 0, 1 and 2)
   --url URL        enclave base URL (default $TEE_TLS_URL or http://127.0.0.1:8000)
-  --timeout SEC    read timeout per request (default 60)
+  --timeout SEC    limit for each request: connecting, every read, and the whole
+                   exchange (default: connect 10, read 60, whole 120)
+  --endpoint E     where to fetch the attestation: legacy (GET /attestation,
+                   the default), well-known (POST /.well-known/attestation, whose
+                   public_key must match the document) or auto (well-known,
+                   falling back to legacy on 404/405)
+  --per-request-keys  a fresh client key pair for every chat
+  --ca FILE        https: trust this CA bundle (PEM) instead of the system store
+  --pin-spki HEX   https: require the server key's SHA-256 (of its DER SPKI)
   --json           print one JSON object instead of text
   --repeat N       send the prompt N times on one client (one attestation, a
                    kept-alive connection) and print one summary line: count,
@@ -58,8 +66,9 @@ exit codes:
 )";
 
 struct options {
-    bool attest_only = false, demo = false, allow_mock = false, json = false;
-    std::string prompt, root_file, url;
+    bool attest_only = false, demo = false, allow_mock = false, json = false, per_request_keys = false;
+    std::string prompt, root_file, url, ca_file, pin;
+    tee::attestation_endpoint endpoint = tee::attestation_endpoint::legacy;
     std::map<unsigned, std::string> pcrs;
     std::optional<long> timeout_s;
     long repeat = 0;  // --repeat N: N chats, one summary line
@@ -241,9 +250,19 @@ int parse(int argc, char** argv, options& o) {
         else if (a == "--demo") o.demo = true;
         else if (a == "--allow-mock") o.allow_mock = true;
         else if (a == "--json") o.json = true;
-        else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout" || a == "--repeat") {
+        else if (a == "--per-request-keys") o.per_request_keys = true;
+        else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout" || a == "--repeat" ||
+                 a == "--ca" || a == "--pin-spki" || a == "--endpoint") {
             if (!(v = next())) { std::cerr << "tee-chat: " << a << " needs a value\n"; return usage_error; }
             if (a == "--root") o.root_file = *v;
+            else if (a == "--ca") o.ca_file = *v;
+            else if (a == "--pin-spki") o.pin = *v;
+            else if (a == "--endpoint") {
+                if (*v == "legacy") o.endpoint = tee::attestation_endpoint::legacy;
+                else if (*v == "well-known") o.endpoint = tee::attestation_endpoint::well_known;
+                else if (*v == "auto") o.endpoint = tee::attestation_endpoint::automatic;
+                else { std::cerr << "tee-chat: --endpoint wants legacy, well-known or auto\n"; return usage_error; }
+            }
             else if (a == "--url") o.url = *v;
             else if (a == "--timeout") {
                 char* end = nullptr;
@@ -306,7 +325,15 @@ int main(int argc, char** argv) {
             cfg = tee::config::from_env();
         }
         if (!o.url.empty()) cfg.url = o.url;
-        if (o.timeout_s) cfg.transport.read_timeout = std::chrono::seconds(*o.timeout_s);
+        if (o.timeout_s) {
+            const std::chrono::seconds t(*o.timeout_s);
+            cfg.transport.read_timeout = cfg.transport.total_timeout = t;
+            cfg.transport.connect_timeout = std::min<std::chrono::milliseconds>(cfg.transport.connect_timeout, t);
+        }
+        if (!o.ca_file.empty()) cfg.transport.ca_file = o.ca_file;
+        if (!o.pin.empty()) cfg.transport.pinned_spki_sha256 = o.pin;
+        cfg.endpoint = o.endpoint;
+        if (o.per_request_keys) cfg.client_keys = tee::client_key_mode::per_request;
 
         if (o.allow_mock) {
             tee::mock_client client(cfg);

@@ -28,6 +28,7 @@
 
 #include <botan/certstor.h>
 #include <botan/data_src.h>
+#include <botan/pk_keys.h>
 #include <botan/x509cert.h>
 #include <botan/x509path.h>
 #include <nlohmann/json.hpp>
@@ -126,18 +127,17 @@ public:
         auto status = validate(chain, id.verified_at);
         if (!status.successful_validation()) {
             const bool expired = status.result() == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
-            if (expired && opt_.allow_expired_certificates && validate(chain, signed_at).successful_validation())
-                id.expired_certificates_tolerated = true;
-            else
+            auto then = expired && opt_.allow_expired_certificates ? validate(chain, signed_at) : status;
+            if (!then.successful_validation())
                 throw attestation_error("certificate chain does not verify at " + iso_time(id.verified_at) + ": " +
                                         status.result_string());
+            id.expired_certificates_tolerated = true;
+            status = std::move(then);
         }
-        for (const auto& c : chain)
-            id.chain.push_back({c.subject_dn().to_string(), c.issuer_dn().to_string(),
-                                c.not_before().to_std_timepoint(), c.not_after().to_std_timepoint()});
-        id.chain.push_back({root_.subject_dn().to_string(), root_.issuer_dn().to_string(),
-                            root_.not_before().to_std_timepoint(), root_.not_after().to_std_timepoint()});
-        if (chain.back() == root_) id.chain.pop_back();  // the cabundle carried the root itself
+        bound_to_path(chain, status);
+        for (const auto& c : status.cert_path())  // what was validated: leaf ... trusted root
+            id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
+                                c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
 
         // 4. The enclave key, bound by user_data.
         if (!p.public_key) throw attestation_error("document carries no enclave public_key");
@@ -328,23 +328,25 @@ private:
     }
 
     // cabundle must run root-first down to the leaf's issuer, with no gaps.
-    // Names are not enough: Botan builds its path from the trust store and
-    // skips a foreign certificate of the same name, which would then be
-    // reported in enclave_identity::chain unverified. So each entry must sign
-    // the one below it.
-    static bool issued_by(const Botan::X509_Certificate& cert, const Botan::X509_Certificate& issuer) {
-        if (cert.issuer_dn() != issuer.subject_dn()) return false;
-        try {
-            return cert.check_signature(*issuer.load_subject_public_key());
-        } catch (const std::exception&) {
-            return false;
-        }
-    }
+    // Names first (cheap, and the precise message); after path validation,
+    // bound_to_path() checks that every entry is the certificate the chain was
+    // actually validated through, so a foreign certificate of the same name is
+    // refused without verifying each signature twice.
     static void check_order(const std::vector<Botan::X509_Certificate>& chain) {
         for (std::size_t i = 0; i + 1 < chain.size(); ++i)
-            if (!issued_by(chain[i], chain[i + 1]))
-                throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
-                                        std::to_string(chain.size() - 2 - i) + " does not issue the next)");
+            if (chain[i].issuer_dn() != chain[i + 1].subject_dn())
+                throw attestation_error(out_of_order(chain.size() - 2 - i));
+    }
+    static void bound_to_path(const std::vector<Botan::X509_Certificate>& chain,
+                              const Botan::Path_Validation_Result& validated) {
+        const auto& path = validated.cert_path();  // leaf ... trusted root
+        for (std::size_t i = 0; i < chain.size(); ++i)
+            if (i >= path.size() || !path[i] || !(*path[i] == chain[i]))
+                throw attestation_error(out_of_order(chain.size() - 1 - i));
+    }
+    static std::string out_of_order(std::size_t cabundle_index) {
+        return "cabundle is not ordered root first down to the leaf's issuer (entry " + std::to_string(cabundle_index) +
+               " does not issue the next)";
     }
 
     Botan::Path_Validation_Result validate(const std::vector<Botan::X509_Certificate>& chain,

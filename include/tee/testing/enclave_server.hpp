@@ -48,7 +48,9 @@ public:
         server_->Get(".*", handler);
         server_->Post(".*", handler);
         server_->set_payload_max_length(1 << 20);
-        server_->set_tcp_nodelay(true);  // like uvicorn: no Nagle/delayed-ACK stall per answer
+        server_->set_tcp_nodelay(true);
+        // like uvicorn: no Nagle/delayed-ACK stall per answer, no reconnect every 5 requests
+        server_->set_keep_alive_max_count(100000);
         port_ = opt_.port == 0 ? server_->bind_to_any_port("127.0.0.1")
                                : (server_->bind_to_port("127.0.0.1", opt_.port) ? opt_.port : -1);
         if (port_ <= 0) throw std::runtime_error("simulated enclave: cannot bind 127.0.0.1:" + std::to_string(opt_.port));
