@@ -656,6 +656,11 @@ TEST_CASE("generated: cabundle as map") {
     m.emplace_back(cbor::value::uint(0), cbor::value::bytes(g.pki.root_der()));
     g.expect_field_fail("cabundle", cbor::value::map(std::move(m)), "cabundle is not a non-empty array");
 }
+TEST_CASE("generated: a cabundle of 17 certificates is refused before any signature work") {
+    generated g;
+    cbor::value::array_type bundle(17, cbor::value::bytes(g.pki.intermediate_der()));
+    g.expect_field_fail("cabundle", cbor::value::array(std::move(bundle)), "cabundle has more than 16 certificates");
+}
 TEST_CASE("generated: cabundle entry as text") {
     generated g;
     g.expect_field_fail("cabundle", cbor::value::array({cbor::value::text("root")}),

@@ -68,6 +68,8 @@ class nitro_attestation {
 public:
     static constexpr std::string_view kind = "nitro";
     static constexpr bool verifies = true;
+    // AWS's chains have 4 cabundle entries; a long self-made chain only costs CPU.
+    static constexpr std::size_t max_cabundle = 16;
 
     explicit nitro_attestation(nitro_options opt = {}) : opt_(std::move(opt)) {
         for (const auto& [index, hex] : opt_.expected_pcrs) {
@@ -275,6 +277,7 @@ public:
         p.certificate = bytes_field("certificate", 1, 1024);
         const cbor::value& bundle = field("cabundle");
         if (!bundle.is_array() || bundle.as_array().empty()) throw fail("cabundle is not a non-empty array");
+        if (bundle.as_array().size() > max_cabundle) throw fail("cabundle has more than 16 certificates");
         for (const auto& c : bundle.as_array()) {
             if (!c.is_bytes() || c.as_bytes().empty() || c.as_bytes().size() > 1024)
                 throw fail("cabundle entry is not a byte string of 1..1024 bytes");
