@@ -13,7 +13,8 @@
 // Every failure case checks the exact dynamic type of the exception (so that
 // e.g. a replay_error cannot pass for a plain signature_error), a fragment of
 // its message, its accessors (cause(), http_status(), service_message()), and
-// that the message does not contain the API key.
+// that the message does not contain the API key (tee_test::expectations, in
+// test_support.hpp).
 //
 // The tee headers come first: they must precede <httplib.h> (see
 // tee/detail/prelude.hpp).
@@ -21,11 +22,11 @@
 #include "test_backend.hpp"
 #include "tee/testing/enclave_server.hpp"
 #include "tee/testing/simulated_enclave.hpp"
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
-#include <cxxabi.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,15 +35,12 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <exception>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -62,80 +60,15 @@ constexpr std::string_view prompt = "BTC price right now";
 
 // ------------------------------------------------------------------ helpers
 
-// Every exception message the failure cases produced (checked for the key at the end too).
-std::vector<std::string>& messages_seen() {
-    static std::vector<std::string> all;
-    return all;
-}
+using tee_test::contains;
+using tee_test::now_seconds;
 
-std::string type_name(const std::type_info& t) {
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
-    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-    return haystack.find(needle) != std::string_view::npos;
-}
-
-// Runs f, which must throw exactly E (not a subclass) with `fragment` in its
-// message and without the API key in it; returns a copy for further checks.
-template <class E, class F>
-E expect_error(F&& f, std::string_view fragment) {
-    std::exception_ptr ep;
-    try {
-        f();
-    } catch (...) {
-        ep = std::current_exception();
-    }
-    REQUIRE_MESSAGE(ep != nullptr, "no exception thrown; expected one with '" << std::string(fragment) << "'");
-    CHECK_THROWS_AS(std::rethrow_exception(ep), E);
-    try {
-        std::rethrow_exception(ep);
-    } catch (const E& e) {
-        const std::string what = e.what();
-        messages_seen().push_back(what);
-        CAPTURE(what);
-        CHECK_MESSAGE(typeid(e) == typeid(E), "a subclass of the expected type was thrown: " << type_name(typeid(e)));
-        CHECK_MESSAGE(contains(what, fragment), "message lacks '" << std::string(fragment) << "'");
-        CHECK_FALSE(contains(what, secret_key));
-        return e;
-    } catch (const std::exception& e) {
-        FAIL("wrong exception type " << type_name(typeid(e)) << ": " << std::string(e.what()));
-    } catch (...) {
-        FAIL("a non-std exception");
-    }
-    throw std::logic_error("not reached");
-}
-
-tee::service_error expect_service_error(std::function<void()> f, int status, std::string_view service_message) {
-    auto e = expect_error<tee::service_error>(std::move(f), service_message);
-    CHECK(e.http_status() == status);
-    CHECK(e.service_message() == service_message);
-    CHECK_FALSE(contains(e.service_message(), secret_key));
-    return e;
-}
-
-tee::transport_error expect_transport_error(std::function<void()> f, tee::transport_cause cause,
-                                            std::string_view fragment) {
-    auto e = expect_error<tee::transport_error>(std::move(f), fragment);
-    CHECK_MESSAGE(e.cause() == cause, "cause is '" << std::string(tee::to_string(e.cause())) << "', expected '"
-                                                   << std::string(tee::to_string(cause)) << "'");
-    return e;
-}
+// Every failure case goes through it; it keeps each exception message it
+// checked (checked for the key at the end too).
+tee_test::expectations expect{secret_key};
 
 tee::config make_config(std::string url, std::string_view key = secret_key) {
-    tee::config c;
-    c.url = std::move(url);
-    c.api_key = tee::secret_string(key);
-    c.platform = "openai";
-    c.model = "gpt-4";
-    return c;
-}
-
-std::int64_t now_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return tee_test::make_config(std::move(url), key);
 }
 
 std::string fingerprint(const std::vector<std::uint8_t>& spki) { return tee::to_hex(tee::botan_crypto{}.sha256(spki)); }
@@ -399,11 +332,11 @@ TEST_CASE("end to end (nitro): the default client<> verifies a Nitro document of
 
     SUBCASE("the embedded AWS root does not trust the test chain") {
         test_nitro_client aws_rooted(make_config(server.url()));
-        expect_error<tee::attestation_error>([&] { aws_rooted.chat(prompt); }, "certificate chain does not verify");
+        expect.error<tee::attestation_error>([&] { aws_rooted.chat(prompt); }, "certificate chain does not verify");
     }
     SUBCASE("the mock policy refuses a real Nitro document") {
         test_mock_client mock(make_config(server.url()));
-        auto e = expect_error<tee::attestation_error>([&] { mock.chat(prompt); }, "real Nitro attestation document");
+        auto e = expect.error<tee::attestation_error>([&] { mock.chat(prompt); }, "real Nitro attestation document");
         CHECK(contains(e.what(), "mock policy"));
     }
 }
@@ -412,7 +345,7 @@ TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused do
     simulated_enclave enclave;  // mock mode
     enclave_server server(enclave);
     test_nitro_client client(make_config(server.url()));
-    auto e = expect_error<tee::attestation_error>([&] { client.chat(prompt); }, "mock");
+    auto e = expect.error<tee::attestation_error>([&] { client.chat(prompt); }, "mock");
     CHECK(contains(e.what(), "downgrade"));
 
     SUBCASE("also without the \"mock\" flag") {
@@ -422,7 +355,7 @@ TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused do
             res.set_content(a.dump(), "application/json");
         });
         test_nitro_client c2(make_config(unflagged.url()));
-        expect_error<tee::attestation_error>([&] { c2.attest(); }, "mock answers are a downgrade");
+        expect.error<tee::attestation_error>([&] { c2.attest(); }, "mock answers are a downgrade");
     }
 }
 
@@ -436,22 +369,22 @@ TEST_CASE("service errors from the simulated service, and a missing API key") {
         auto cfg = make_config(server.url());
         cfg.platform = "";
         test_mock_client client(cfg);
-        expect_service_error([&] { client.chat(prompt); }, 200, "invalid platform");
+        expect.service_error([&] { client.chat(prompt); }, 200, "invalid platform");
     }
     SUBCASE("unknown platform") {
         auto cfg = make_config(server.url());
         cfg.platform = "skynet";
         test_mock_client client(cfg);
-        expect_service_error([&] { client.chat(prompt); }, 200, "invalid platform");
+        expect.service_error([&] { client.chat(prompt); }, 200, "invalid platform");
     }
     SUBCASE("empty model") {
         auto cfg = make_config(server.url());
         cfg.model = "";
         test_mock_client client(cfg);
-        expect_service_error([&] { client.chat(prompt); }, 200, "invalid ai model");
+        expect.service_error([&] { client.chat(prompt); }, 200, "invalid ai model");
     }
     SUBCASE("empty API key: refused at construction") {
-        expect_error<tee::config_error>([&] { test_mock_client client(make_config(server.url(), "")); },
+        expect.error<tee::config_error>([&] { test_mock_client client(make_config(server.url(), "")); },
                                         "PLATFORM_API_KEY");
     }
     SUBCASE("a restarted enclave (new key) answers HTTP 500 when re-attestation is off") {
@@ -460,7 +393,7 @@ TEST_CASE("service errors from the simulated service, and a missing API key") {
         test_mock_client client(cfg);
         CHECK(client.chat(prompt).message == prompt);
         enclave.rotate_key();
-        expect_service_error([&] { client.chat(prompt); }, 500, "decryption failed");
+        expect.service_error([&] { client.chat(prompt); }, 500, "decryption failed");
     }
     SUBCASE("a restarted enclave (new key): by default the client attests again and retries") {
         test_mock_client client(make_config(server.url()));
@@ -480,11 +413,11 @@ TEST_CASE("config: from_env and URL checks") {
 
     SUBCASE("PLATFORM_API_KEY missing") {
         ::unsetenv("PLATFORM_API_KEY");
-        expect_error<tee::config_error>([] { (void)tee::config::from_env(); }, "PLATFORM_API_KEY");
+        expect.error<tee::config_error>([] { (void)tee::config::from_env(); }, "PLATFORM_API_KEY");
     }
     SUBCASE("PLATFORM_API_KEY empty") {
         ::setenv("PLATFORM_API_KEY", "", 1);
-        expect_error<tee::config_error>([] { (void)tee::config::from_env(); }, "PLATFORM_API_KEY");
+        expect.error<tee::config_error>([] { (void)tee::config::from_env(); }, "PLATFORM_API_KEY");
     }
     SUBCASE("all variables set") {
         ::setenv("PLATFORM_API_KEY", std::string(secret_key).c_str(), 1);
@@ -512,14 +445,14 @@ TEST_CASE("config: from_env and URL checks") {
         ::setenv("PLATFORM_API_KEY", std::string(secret_key).c_str(), 1);
         ::setenv("TEE_TLS_URL", "ftp://x", 1);
         const auto c = tee::config::from_env();
-        expect_error<tee::config_error>([&] { test_mock_client client(c); }, "'ftp'");
+        expect.error<tee::config_error>([&] { test_mock_client client(c); }, "'ftp'");
     }
     SUBCASE("bad URLs in a config") {
-        expect_error<tee::config_error>([] { test_mock_client c(make_config("ftp://x")); }, "'ftp'");
-        expect_error<tee::config_error>([] { test_nitro_client c(make_config("ftp://x")); }, "'ftp'");
-        expect_error<tee::config_error>([] { test_mock_client c(make_config("127.0.0.1:8000")); }, "http://");
-        expect_error<tee::config_error>([] { test_mock_client c(make_config("http://")); }, "no host");
-        expect_error<tee::config_error>([] { test_mock_client c(make_config("http://user@host")); }, "credentials");
+        expect.error<tee::config_error>([] { test_mock_client c(make_config("ftp://x")); }, "'ftp'");
+        expect.error<tee::config_error>([] { test_nitro_client c(make_config("ftp://x")); }, "'ftp'");
+        expect.error<tee::config_error>([] { test_mock_client c(make_config("127.0.0.1:8000")); }, "http://");
+        expect.error<tee::config_error>([] { test_mock_client c(make_config("http://")); }, "no host");
+        expect.error<tee::config_error>([] { test_mock_client c(make_config("http://user@host")); }, "credentials");
         CHECK_NOTHROW(test_mock_client{make_config("http://127.0.0.1:8000/prefix/")});
     }
 }
@@ -554,34 +487,34 @@ TEST_CASE("crafted answers: signature failures are signature_error") {
         std::string bad = sig;
         bad[bad.size() - 3] = bad[bad.size() - 3] == '0' ? '1' : '0';
         s.answer(200, json{{"sig", bad}, {"data", data}}.dump());
-        expect_error<tee::signature_error>(chat, "does not verify");
+        expect.error<tee::signature_error>(chat, "does not verify");
     }
     SUBCASE("a hex digit of the signature flipped (in the DER header)") {
         std::string bad = sig;
         bad[1] = bad[1] == '0' ? '1' : '0';  // 0x30 SEQUENCE tag -> 0x31
         s.answer(200, json{{"sig", bad}, {"data", data}}.dump());
-        expect_error<tee::signature_error>(chat, "does not verify");
+        expect.error<tee::signature_error>(chat, "does not verify");
     }
     SUBCASE("empty signature") {
         s.answer(200, json{{"sig", ""}, {"data", data}}.dump());
-        expect_error<tee::signature_error>(chat, "does not verify");
+        expect.error<tee::signature_error>(chat, "does not verify");
     }
     SUBCASE("signed, then the response changed") {
         json tampered = data;
         tampered["response"] = "buy now!";
         s.answer(200, json{{"sig", sig}, {"data", tampered}}.dump());
-        expect_error<tee::signature_error>(chat, "does not verify");
+        expect.error<tee::signature_error>(chat, "does not verify");
     }
     SUBCASE("signed, then a field added") {
         json tampered = data;
         tampered["note"] = "added";
         s.answer(200, json{{"sig", sig}, {"data", tampered}}.dump());
-        expect_error<tee::signature_error>(chat, "does not verify");
+        expect.error<tee::signature_error>(chat, "does not verify");
     }
     SUBCASE("signed by another key") {
         simulated_enclave other;
         s.answer(200, signed_body(other, data));
-        expect_error<tee::signature_error>(chat, "does not verify");
+        expect.error<tee::signature_error>(chat, "does not verify");
     }
     SUBCASE("signed by the enclave's next key, after the session attested the old one") {
         auto cfg = make_config(s.url());
@@ -592,7 +525,7 @@ TEST_CASE("crafted answers: signature failures are signature_error") {
         CHECK(client.chat(prompt).message == prompt);  // the default client too
         s.enclave.rotate_key();                          // a restart: key B
         s.answer(200, signed_body(s.enclave, answer_data(prompt)));
-        expect_error<tee::signature_error>([&] { strict.chat(prompt); }, "does not verify");
+        expect.error<tee::signature_error>([&] { strict.chat(prompt); }, "does not verify");
         // by default the client attests again (key B, through the policy) and the retry verifies
         CHECK(client.chat(prompt).message == prompt);
     }
@@ -605,7 +538,7 @@ TEST_CASE("crafted answers: service refusals are service_error with status and t
 
     SUBCASE("{\"error\"} with HTTP 200") {
         s.answer(200, R"({"error":"invalid api_key"})");
-        expect_service_error(chat, 200, "invalid api_key");
+        expect.service_error(chat, 200, "invalid api_key");
     }
     SUBCASE("a service that echoes the API key: it is redacted from the error") {
         s.answer(200, json{{"error", "invalid api_key " + std::string(secret_key)}}.dump());
@@ -622,38 +555,38 @@ TEST_CASE("crafted answers: service refusals are service_error with status and t
     }
     SUBCASE("{\"error\"} that is not a string") {
         s.answer(200, R"({"error":{"code":7}})");
-        expect_service_error(chat, 200, R"({"code":7})");
+        expect.service_error(chat, 200, R"({"code":7})");
     }
     SUBCASE("a long or non-string {\"error\"} is truncated to 200 printable characters") {
         s.answer(200, json{{"error", std::string(5000, 'x')}}.dump());
-        auto e = expect_service_error(chat, 200, std::string(200, 'x') + "...");
+        auto e = expect.service_error(chat, 200, std::string(200, 'x') + "...");
         CHECK(std::string_view(e.what()).size() < 300);
         s.answer(200, json{{"error", json::array({std::string(5000, 'y'), "\xc3\xa9"})}}.dump());
-        auto e2 = expect_service_error(chat, 200, "[\"" + std::string(198, 'y') + "...");
+        auto e2 = expect.service_error(chat, 200, "[\"" + std::string(198, 'y') + "...");
         CHECK(std::string_view(e2.what()).size() < 300);
     }
     SUBCASE("HTTP 422 with a FastAPI validation body (detail is a list)") {
         s.answer(422, R"({"detail":[{"loc":["body","nonce"],"msg":"field required","type":"value_error.missing"}]})");
-        auto e = expect_error<tee::service_error>(chat, "HTTP 422");
+        auto e = expect.error<tee::service_error>(chat, "HTTP 422");
         CHECK(e.http_status() == 422);
     }
     SUBCASE("the nonce refusal") {
         s.answer(200, R"({"error":"invalid nonce, must be at least 8 characters long"})");
-        expect_service_error(chat, 200, "invalid nonce, must be at least 8 characters long");
+        expect.service_error(chat, 200, "invalid nonce, must be at least 8 characters long");
     }
     SUBCASE("HTTP 500 {\"detail\"}") {
         s.answer(500, R"({"detail":"decryption failed"})");
-        auto e = expect_service_error(chat, 500, "decryption failed");
+        auto e = expect.service_error(chat, 500, "decryption failed");
         CHECK(contains(e.what(), "HTTP 500"));
     }
     SUBCASE("HTTP 404 with a non-JSON body") {
         s.answer(404, "<html>Not Found</html>");
-        auto e = expect_service_error(chat, 404, "<html>Not Found</html>");
+        auto e = expect.service_error(chat, 404, "<html>Not Found</html>");
         CHECK(contains(e.what(), "HTTP 404"));
     }
     SUBCASE("HTTP 502 with an empty body") {
         s.answer(502, "");
-        auto e = expect_service_error(chat, 502, "");
+        auto e = expect.service_error(chat, 502, "");
         CHECK(contains(e.what(), "HTTP 502"));
     }
     SUBCASE("HTTP 500 on GET /attestation") {
@@ -662,7 +595,7 @@ TEST_CASE("crafted answers: service refusals are service_error with status and t
             res.set_content(R"({"detail":"enclave not ready"})", "application/json");
         });
         test_mock_client c2(make_config(broken.url()));
-        expect_service_error([&] { c2.attest(); }, 500, "enclave not ready");
+        expect.service_error([&] { c2.attest(); }, 500, "enclave not ready");
     }
 }
 
@@ -676,94 +609,94 @@ TEST_CASE("crafted answers: malformed answers are protocol_error") {
 
     SUBCASE("non-JSON body with 200") {
         s.answer(200, "<html>hello</html>");
-        expect_error<tee::protocol_error>(chat, "not valid JSON");
+        expect.error<tee::protocol_error>(chat, "not valid JSON");
     }
     SUBCASE("empty body with 200") {
         s.answer(200, "");
-        expect_error<tee::protocol_error>(chat, "empty");
+        expect.error<tee::protocol_error>(chat, "empty");
     }
     SUBCASE("truncated JSON") {
         s.answer(200, good.substr(0, good.size() / 2));
-        expect_error<tee::protocol_error>(chat, "not valid JSON");
+        expect.error<tee::protocol_error>(chat, "not valid JSON");
     }
     SUBCASE("trailing garbage after the JSON") {
         s.answer(200, good + "x");
-        expect_error<tee::protocol_error>(chat, "not valid JSON");
+        expect.error<tee::protocol_error>(chat, "not valid JSON");
     }
     SUBCASE("a JSON array") {
         s.answer(200, json::array({json{{"sig", sig}, {"data", data}}}).dump());
-        expect_error<tee::protocol_error>(chat, "not a JSON object");
+        expect.error<tee::protocol_error>(chat, "not a JSON object");
     }
     SUBCASE("missing sig") {
         s.answer(200, json{{"data", data}}.dump());
-        expect_error<tee::protocol_error>(chat, "no \"sig\"");
+        expect.error<tee::protocol_error>(chat, "no \"sig\"");
     }
     SUBCASE("missing data") {
         s.answer(200, json{{"sig", sig}}.dump());
-        expect_error<tee::protocol_error>(chat, "no \"data\"");
+        expect.error<tee::protocol_error>(chat, "no \"data\"");
     }
     SUBCASE("sig not a string") {
         s.answer(200, json{{"sig", 12345}, {"data", data}}.dump());
-        expect_error<tee::protocol_error>(chat, "\"sig\" is not a string");
+        expect.error<tee::protocol_error>(chat, "\"sig\" is not a string");
     }
     SUBCASE("sig not hex") {
         s.answer(200, json{{"sig", "zz" + sig.substr(2)}, {"data", data}}.dump());
-        expect_error<tee::protocol_error>(chat, "\"sig\" is not hex");
+        expect.error<tee::protocol_error>(chat, "\"sig\" is not hex");
     }
     SUBCASE("sig of odd length") {
         s.answer(200, json{{"sig", sig + "0"}, {"data", data}}.dump());
-        expect_error<tee::protocol_error>(chat, "\"sig\" is not hex");
+        expect.error<tee::protocol_error>(chat, "\"sig\" is not hex");
     }
     SUBCASE("data not an object") {
         s.answer(200, json{{"sig", sig}, {"data", data.dump()}}.dump());
-        expect_error<tee::protocol_error>(chat, "\"data\" is not an object");
+        expect.error<tee::protocol_error>(chat, "\"data\" is not an object");
     }
     SUBCASE("signed data without response") {
         json d = data;
         d.erase("response");
         s.answer(200, signed_body(s.enclave, d));
-        expect_error<tee::protocol_error>(chat, "no \"response\"");
+        expect.error<tee::protocol_error>(chat, "no \"response\"");
     }
     SUBCASE("signed data without message") {
         json d = data;
         d.erase("message");
         s.answer(200, signed_body(s.enclave, d));
-        expect_error<tee::protocol_error>(chat, "no \"message\"");
+        expect.error<tee::protocol_error>(chat, "no \"message\"");
     }
     SUBCASE("signed data without timestamp") {
         json d = data;
         d.erase("timestamp");
         s.answer(200, signed_body(s.enclave, d));
-        expect_error<tee::protocol_error>(chat, "no \"timestamp\"");
+        expect.error<tee::protocol_error>(chat, "no \"timestamp\"");
     }
     SUBCASE("signed timestamp is a string") {
         json d = data;
         d["timestamp"] = std::to_string(now_seconds());
         s.answer(200, signed_body(s.enclave, d));
-        expect_error<tee::protocol_error>(chat, "\"timestamp\" is not an integer");
+        expect.error<tee::protocol_error>(chat, "\"timestamp\" is not an integer");
     }
     SUBCASE("signed timestamp is a float") {
         json d = data;
         d["timestamp"] = static_cast<double>(now_seconds()) + 0.5;
         s.answer(200, signed_body(s.enclave, d));
-        expect_error<tee::protocol_error>(chat, "\"timestamp\" is not an integer");
+        expect.error<tee::protocol_error>(chat, "\"timestamp\" is not an integer");
     }
     SUBCASE("signed response is a number") {
         json d = data;
         d["response"] = 42;
         s.answer(200, signed_body(s.enclave, d));
-        expect_error<tee::protocol_error>(chat, "\"response\" is not a string");
+        expect.error<tee::protocol_error>(chat, "\"response\" is not a string");
     }
     SUBCASE("duplicate keys in the body") {
         s.answer(200, R"({"sig":")" + sig + R"(","data":)" + data.dump() + R"(,"data":)" + data.dump() + "}");
-        expect_error<tee::protocol_error>(chat, "duplicate object key \"data\"");
+        expect.error<tee::protocol_error>(chat, "duplicate object key \"data\"");
     }
     SUBCASE("duplicate keys inside the signed data") {
         std::string d = data.dump();  // sorted: {"ai_model":...
         REQUIRE(d.front() == '{');
         d.insert(1, R"("response":"first one",)");
         s.answer(200, R"({"sig":")" + sig + R"(","data":)" + d + "}");
-        expect_error<tee::protocol_error>(chat, "duplicate object key \"response\"");
+        expect.error<tee::protocol_error>(chat, "duplicate object key \"response\"");
     }
     SUBCASE("an integer beyond 64 bits") {
         json d = data;
@@ -773,11 +706,11 @@ TEST_CASE("crafted answers: malformed answers are protocol_error") {
         REQUIRE(at != std::string::npos);
         text.replace(at, 4, "123456789012345678901234567890");
         s.answer(200, R"({"sig":")" + sig + R"(","data":)" + text + "}");
-        expect_error<tee::protocol_error>(chat, "64-bit range");
+        expect.error<tee::protocol_error>(chat, "64-bit range");
     }
     SUBCASE("invalid UTF-8 in the body") {
         s.answer(200, "{\"sig\":\"" + sig + "\",\"data\":{\"response\":\"\xff\xfe\"}}");
-        expect_error<tee::protocol_error>(chat, "not valid JSON");
+        expect.error<tee::protocol_error>(chat, "not valid JSON");
     }
 }
 
@@ -788,14 +721,14 @@ TEST_CASE("crafted answers: answers to another prompt or time are replay_error")
     SUBCASE("validly signed answer to a different message") {
         test_mock_client client(cfg);
         s.answer(200, signed_body(s.enclave, answer_data("ETH price right now")));
-        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "signed message differs");
+        expect.error<tee::replay_error>([&] { client.chat(prompt); }, "signed message differs");
         // the same answer is fine for the prompt it was made for
         CHECK(client.chat("ETH price right now").message == "ETH price right now");
     }
     SUBCASE("validly signed answer one hour old") {
         s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() - 3600)));
         test_mock_client client(cfg);
-        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
+        expect.error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
         cfg.accept_any_answer_time = true;
         test_mock_client relaxed(cfg);
         CHECK(relaxed.chat(prompt).timestamp <= now_seconds() - 3590);
@@ -803,7 +736,7 @@ TEST_CASE("crafted answers: answers to another prompt or time are replay_error")
     SUBCASE("validly signed answer one hour in the future") {
         s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() + 3600)));
         test_mock_client client(cfg);
-        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
+        expect.error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
     }
     SUBCASE("a wider window accepts the hour-old answer") {
         s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() - 3600)));
@@ -819,7 +752,7 @@ TEST_CASE("crafted answers: a body larger than max_answer_bytes is transport_err
     cfg.transport.max_answer_bytes = 64 * 1024;
     test_mock_client client(cfg);
     s.answer(200, std::string(1 << 20, ' ') + signed_body(s.enclave, answer_data(prompt)));
-    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::too_large, "65536 bytes");
+    expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::too_large, "65536 bytes");
 
     SUBCASE("just below the cap is fine") {
         std::string body = signed_body(s.enclave, answer_data(prompt));
@@ -835,7 +768,7 @@ TEST_CASE("transport: a refused connection") {
     const int port = closed_port();
     test_mock_client client(make_config("http://127.0.0.1:" + std::to_string(port)));
     const auto start = std::chrono::steady_clock::now();
-    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::refused, "could not connect");
+    expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::refused, "could not connect");
     CHECK(std::chrono::steady_clock::now() - start < 2s);
 }
 
@@ -845,7 +778,7 @@ TEST_CASE("transport: a server that accepts but never answers times out") {
     cfg.transport.read_timeout = 500ms;
     test_mock_client client(cfg);
     const auto start = std::chrono::steady_clock::now();
-    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "no answer within 0.5 s");
+    expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "no answer within 0.5 s");
     const auto elapsed = std::chrono::steady_clock::now() - start;
     CHECK(elapsed >= 450ms);
     CHECK(elapsed < 4s);
@@ -864,7 +797,7 @@ TEST_CASE("transport: a handler slower than the read timeout times out on POST /
     test_mock_client client(cfg);
     client.attest();
     const auto start = std::chrono::steady_clock::now();
-    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "POST");
+    expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "POST");
     CHECK(std::chrono::steady_clock::now() - start < 1400ms);
 }
 
@@ -888,7 +821,7 @@ TEST_CASE("transport: an endless drip of a body hits total_timeout") {
     test_mock_client client(cfg);
     client.attest();  // total_timeout is per request: attest first, then time the chat alone
     const auto start = std::chrono::steady_clock::now();
-    expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "not complete within 1 s");
+    expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "not complete within 1 s");
     const auto elapsed = std::chrono::steady_clock::now() - start;
     CHECK(elapsed >= 950ms);
     CHECK(elapsed < 4s);
@@ -957,8 +890,8 @@ TEST_CASE("the request: POST /talk carries exactly nonce, public_key and data; n
 
 // Runs last in the default (file/line) order: every failure message seen above.
 TEST_CASE("secrets: no exception message contains the API key") {
-    MESSAGE("exception messages checked: " << messages_seen().size());
-    for (const auto& m : messages_seen()) {
+    MESSAGE("exception messages checked: " << expect.messages_seen().size());
+    for (const auto& m : expect.messages_seen()) {
         CAPTURE(m);
         CHECK_FALSE(contains(m, secret_key));
         CHECK_FALSE(contains(m, "SECRET"));

@@ -21,6 +21,7 @@
 #include "tee/testing/enclave_server.hpp"
 #include "tee/testing/faults.hpp"
 #include "tee/testing/simulated_enclave.hpp"
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -29,20 +30,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <chrono>
-#include <cstdint>
-#include <exception>
 #include <functional>
 #include <optional>
 #include <set>
-#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <typeinfo>
 #include <utility>
-#include <vector>
 
 namespace {
 
@@ -61,77 +56,18 @@ using in_process_client = tee::client<fault_transport, tee::botan_crypto, tee::n
 
 // ------------------------------------------------------------------ helpers
 
-bool contains(std::string_view haystack, std::string_view needle) {
-    return haystack.find(needle) != std::string_view::npos;
-}
+using tee_test::bytes_of;
+using tee_test::contains;
 
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-// The API key in every form a careless program could print it: plain, hex
-// (both cases) and base64 at each of the three alignments it could have
-// inside a longer encoded text (the characters an unknown prefix or suffix
-// influences are dropped).
-std::vector<std::string> secret_forms() {
-    std::vector<std::string> forms{std::string(secret_key), tee::to_hex(bytes_of(secret_key))};
-    std::string upper = forms[1];
-    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    forms.push_back(upper);
-    for (std::size_t shift = 0; shift < 3; ++shift) {
-        std::string padded = std::string(shift, '\0') + std::string(secret_key);
-        std::string b64 = tee::to_base64(bytes_of(padded));
-        const std::size_t skip = shift == 0 ? 0 : shift + 1;  // digits touched by the prefix
-        forms.push_back(b64.substr(skip, (secret_key.size() + shift) / 3 * 4 - skip - 4));
-    }
-    return forms;
-}
-
-bool leaks_secret(std::string_view text) {
-    static const std::vector<std::string> forms = secret_forms();
-    for (const auto& f : forms)
-        if (contains(text, f)) return true;
-    return false;
-}
-
-std::vector<std::string>& messages_seen() {
-    static std::vector<std::string> all;
-    return all;
-}
+// Every failure case goes through it: the exact exception type, a fragment of
+// its message, and no form of the API key (plain, hex or base64) in it; it
+// keeps each message it checked (checked again at the end).
+tee_test::expectations expect{secret_key, tee_test::key_forms::plain_hex_base64};
 
 // (fault, path) pairs that have a test case; checked at the end.
 std::set<std::pair<fault, std::string>>& covered() {
     static std::set<std::pair<fault, std::string>> all;
     return all;
-}
-
-// Runs f, which must throw exactly E (not a subclass) with `fragment` in its
-// message and no form of the API key; returns a copy.
-template <class E, class F>
-E expect_error(F&& f, std::string_view fragment) {
-    std::exception_ptr ep;
-    try {
-        f();
-    } catch (...) {
-        ep = std::current_exception();
-    }
-    REQUIRE_MESSAGE(ep != nullptr, "no exception thrown; expected one with '" << std::string(fragment) << "'");
-    try {
-        std::rethrow_exception(ep);
-    } catch (const E& e) {
-        const std::string what = e.what();
-        messages_seen().push_back(what);
-        CAPTURE(what);
-        CHECK_MESSAGE(typeid(e) == typeid(E), "a subclass of the expected type was thrown: " << typeid(e).name());
-        CHECK_MESSAGE(contains(what, fragment), "message lacks '" << std::string(fragment) << "'");
-        CHECK_FALSE(leaks_secret(what));
-        return e;
-    } catch (const std::exception& e) {
-        FAIL("wrong exception type " << typeid(e).name() << ": " << std::string(e.what()));
-    } catch (...) {
-        FAIL("a non-std exception");
-    }
-    throw std::logic_error("not reached");
 }
 
 // The one enclave of the suite: Nitro mode, so the real verifier runs.
@@ -150,14 +86,7 @@ tee::nitro_attestation trusting_test_root() {
     return tee::nitro_attestation(o);
 }
 
-tee::config make_config(std::string url) {
-    tee::config c;
-    c.url = std::move(url);
-    c.api_key = tee::secret_string(secret_key);
-    c.platform = "openai";
-    c.model = "gpt-4";
-    return c;
-}
+tee::config make_config(std::string url) { return tee_test::make_config(std::move(url), secret_key); }
 
 tee::transport_options options_of(const tee::config& cfg) {
     tee::transport_options o = cfg.transport;
@@ -181,13 +110,12 @@ struct expected {
 
 template <class E>
 E expect_fault(const std::function<void()>& chat, const expected& want) {
-    auto e = expect_error<E>(chat, want.fragment);
     if constexpr (std::is_same_v<E, tee::transport_error>) {
         REQUIRE(want.cause.has_value());
-        CHECK_MESSAGE(e.cause() == *want.cause, "cause is '" << std::string(tee::to_string(e.cause())) << "', expected '"
-                                                             << std::string(tee::to_string(*want.cause)) << "'");
+        return expect.transport_error(chat, *want.cause, want.fragment);
+    } else {
+        return expect.error<E>(chat, want.fragment);
     }
-    return e;
 }
 
 // The fault over HTTP: enclave_server serves it, tee::client<> meets it.
@@ -562,12 +490,12 @@ TEST_CASE("answer cap: above the JSON parser's own 8 MiB limit, a raised transpo
     cfg.transport.max_answer_bytes = 16u << 20;
     http_client client(cfg, trusting_test_root());
     std::optional<tee::chat_result> result;
-    expect_error<tee::protocol_error>([&] { result = client.chat(prompt); }, "answer is too large");
+    expect.error<tee::protocol_error>([&] { result = client.chat(prompt); }, "answer is too large");
     CHECK_FALSE(result.has_value());
 
     in_process_client simulated(cfg, fault_transport(enclave(), fault::large_answer, options_of(cfg), nine),
                                 trusting_test_root());
-    expect_error<tee::protocol_error>([&] { result = simulated.chat(prompt); }, "limit 8388608");
+    expect.error<tee::protocol_error>([&] { result = simulated.chat(prompt); }, "limit 8388608");
     CHECK_FALSE(result.has_value());
 }
 
@@ -587,14 +515,14 @@ TEST_CASE("faults: every named fault has a test case on both paths; no message h
         CHECK(covered().count({i.id, "test transport"}) == 1);
     }
     MESSAGE("faults covered: " << covered().size() << " (fault, path) pairs; exception messages checked: "
-                               << messages_seen().size());
-    for (const auto& m : messages_seen()) {
+                               << expect.messages_seen().size());
+    for (const auto& m : expect.messages_seen()) {
         CAPTURE(m);
-        CHECK_FALSE(leaks_secret(m));
+        CHECK_FALSE(expect.leaks_key(m));
     }
     // the forms themselves are right (a check that checks nothing would pass too)
-    CHECK(leaks_secret(std::string("x") + std::string(secret_key)));
-    CHECK(leaks_secret(tee::to_base64(bytes_of("ab" + std::string(secret_key) + "cd"))));
-    CHECK(leaks_secret(tee::to_base64(bytes_of("a" + std::string(secret_key)))));
-    CHECK(leaks_secret(tee::to_hex(bytes_of(secret_key))));
+    CHECK(expect.leaks_key(std::string("x") + std::string(secret_key)));
+    CHECK(expect.leaks_key(tee::to_base64(bytes_of("ab" + std::string(secret_key) + "cd"))));
+    CHECK(expect.leaks_key(tee::to_base64(bytes_of("a" + std::string(secret_key)))));
+    CHECK(expect.leaks_key(tee::to_hex(bytes_of(secret_key))));
 }

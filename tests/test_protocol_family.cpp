@@ -16,9 +16,10 @@
 // Every behaviour has a passing and a failing case. Failure cases check the
 // exact dynamic type of the exception (a replay_error cannot pass for a plain
 // signature_error), a fragment of its message and its accessors, and that the
-// message does not contain the API key. Request counts prove the client's
-// retry rules: one re-attestation and one retry at most, and never a chat with
-// an unverified key.
+// message does not contain the API key (tee_test::expectations, in
+// test_support.hpp). Request counts prove the client's retry rules: one
+// re-attestation and one retry at most, and never a chat with an unverified
+// key.
 //
 // The tee headers come first: they must precede <httplib.h> (see
 // tee/detail/prelude.hpp).
@@ -27,10 +28,9 @@
 #include "tee/testing/enclave_server.hpp"
 #include "tee/testing/simulated_enclave.hpp"
 #include "tee/testing/test_pki.hpp"
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
-
-#include <cxxabi.h>
 
 #include <atomic>
 #include <cctype>
@@ -48,7 +48,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -73,87 +72,18 @@ constexpr std::string_view prompt = "BTC price right now";
 constexpr std::string_view echo = "Echo from the simulated enclave: ";
 
 // ------------------------------------------------------------------ helpers
-// (the first few are those of test_client.cpp, whose helpers are file-local)
 
-std::vector<std::string>& messages_seen() {
-    static std::vector<std::string> all;
-    return all;
-}
+using tee_test::bytes_of;
+using tee_test::contains;
+using tee_test::now_seconds;
 
-std::string type_name(const std::type_info& t) {
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
-    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
-}
+// Every failure case goes through it; it keeps each exception message it
+// checked (checked for the key at the end too).
+tee_test::expectations expect{secret_key};
 
-bool contains(std::string_view haystack, std::string_view needle) {
-    return haystack.find(needle) != std::string_view::npos;
-}
-
-// Runs f, which must throw exactly E (not a subclass) with `fragment` in its
-// message and without the API key in it; returns a copy for further checks.
-template <class E, class F>
-E expect_error(F&& f, std::string_view fragment) {
-    std::exception_ptr ep;
-    try {
-        f();
-    } catch (...) {
-        ep = std::current_exception();
-    }
-    REQUIRE_MESSAGE(ep != nullptr, "no exception thrown; expected one with '" << std::string(fragment) << "'");
-    CHECK_THROWS_AS(std::rethrow_exception(ep), E);
-    try {
-        std::rethrow_exception(ep);
-    } catch (const E& e) {
-        const std::string what = e.what();
-        messages_seen().push_back(what);
-        CAPTURE(what);
-        CHECK_MESSAGE(typeid(e) == typeid(E), "a subclass of the expected type was thrown: " << type_name(typeid(e)));
-        CHECK_MESSAGE(contains(what, fragment), "message lacks '" << std::string(fragment) << "'");
-        CHECK_FALSE(contains(what, secret_key));
-        return e;
-    } catch (const std::exception& e) {
-        FAIL("wrong exception type " << type_name(typeid(e)) << ": " << std::string(e.what()));
-    } catch (...) {
-        FAIL("a non-std exception");
-    }
-    throw std::logic_error("not reached");
-}
-
-tee::service_error expect_service_error(std::function<void()> f, int status, std::string_view service_message) {
-    auto e = expect_error<tee::service_error>(std::move(f), service_message);
-    CHECK(e.http_status() == status);
-    CHECK(e.service_message() == service_message);
-    return e;
-}
-
-tee::transport_error expect_transport_error(std::function<void()> f, tee::transport_cause cause,
-                                            std::string_view fragment) {
-    auto e = expect_error<tee::transport_error>(std::move(f), fragment);
-    CHECK_MESSAGE(e.cause() == cause, "cause is '" << std::string(tee::to_string(e.cause())) << "', expected '"
-                                                   << std::string(tee::to_string(cause)) << "'");
-    return e;
-}
-
-tee::config make_config(std::string url) {
-    tee::config c;
-    c.url = std::move(url);
-    c.api_key = tee::secret_string(secret_key);
-    c.platform = "openai";
-    c.model = "gpt-4";
-    return c;
-}
-
-std::int64_t now_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+tee::config make_config(std::string url) { return tee_test::make_config(std::move(url), secret_key); }
 
 std::string fingerprint(const std::vector<std::uint8_t>& spki) { return tee::to_hex(tee::botan_crypto{}.sha256(spki)); }
-
-tee::byte_span bytes_of(std::string_view s) {
-    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
 
 std::string pem_of(const std::vector<std::uint8_t>& der) {
     const std::string b64 = tee::to_base64(der);
@@ -489,17 +419,17 @@ TEST_CASE("encrypted answers: a proxy edits the simulated enclave's encrypted an
     }
     SUBCASE("another enclave's key named: signature_error, one re-attestation (same key), no retry") {
         set_edit([&](json& d) { d["public_key"] = tee::to_hex(other.public_key()); });
-        expect_error<tee::signature_error>(chat, "names an enclave key other than the attested one");
+        expect.error<tee::signature_error>(chat, "names an enclave key other than the attested one");
         CHECK(proxy.count(attest_get) == 2);
         CHECK(proxy.count(talk) == 2);  // the control chat and this one: no retry with the same key
     }
     SUBCASE("another enclave's key named as a raw point") {
         set_edit([&](json& d) { d["public_key"] = point_hex_of(other.public_key()); });
-        expect_error<tee::signature_error>(chat, "names an enclave key other than the attested one");
+        expect.error<tee::signature_error>(chat, "names an enclave key other than the attested one");
     }
     SUBCASE("a named key that is no P-384 key") {
         set_edit([&](json& d) { d["public_key"] = "0102030405"; });
-        expect_error<tee::signature_error>(chat, "names an enclave key other than the attested one");
+        expect.error<tee::signature_error>(chat, "names an enclave key other than the attested one");
     }
     SUBCASE("a ciphertext with one hex digit flipped does not open") {
         set_edit([&](json& d) {
@@ -507,7 +437,7 @@ TEST_CASE("encrypted answers: a proxy edits the simulated enclave's encrypted an
             ct[10] = ct[10] == '0' ? '1' : '0';
             d["encrypted_data"] = ct;
         });
-        expect_error<tee::signature_error>(chat, "does not decrypt with this exchange's key");
+        expect.error<tee::signature_error>(chat, "does not decrypt with this exchange's key");
     }
     SUBCASE("a tag with one hex digit flipped does not open") {
         set_edit([&](json& d) {
@@ -515,44 +445,44 @@ TEST_CASE("encrypted answers: a proxy edits the simulated enclave's encrypted an
             ct[ct.size() - 1] = ct.back() == '0' ? '1' : '0';
             d["encrypted_data"] = ct;
         });
-        expect_error<tee::signature_error>(chat, "does not decrypt");
+        expect.error<tee::signature_error>(chat, "does not decrypt");
     }
     SUBCASE("another nonce does not open") {
         set_edit([&](json& d) { d["nonce"] = std::string(64, 'a'); });
-        expect_error<tee::signature_error>(chat, "does not decrypt");
+        expect.error<tee::signature_error>(chat, "does not decrypt");
     }
     SUBCASE("a ciphertext shorter than the tag does not open") {
         set_edit([&](json& d) { d["encrypted_data"] = "00112233"; });
-        expect_error<tee::signature_error>(chat, "does not decrypt");
+        expect.error<tee::signature_error>(chat, "does not decrypt");
     }
     SUBCASE("missing nonce: protocol_error") {
         set_edit([](json& d) { d.erase("nonce"); });
-        expect_error<tee::protocol_error>(chat, "encrypted answer has no \"nonce\" string");
+        expect.error<tee::protocol_error>(chat, "encrypted answer has no \"nonce\" string");
         CHECK(proxy.count(attest_get) == 1);  // a malformed answer is not a key change
     }
     SUBCASE("missing public_key: protocol_error") {
         set_edit([](json& d) { d.erase("public_key"); });
-        expect_error<tee::protocol_error>(chat, "encrypted answer has no \"public_key\" string");
+        expect.error<tee::protocol_error>(chat, "encrypted answer has no \"public_key\" string");
     }
     SUBCASE("encrypted_data not a string: protocol_error") {
         set_edit([](json& d) { d["encrypted_data"] = 42; });
-        expect_error<tee::protocol_error>(chat, "encrypted answer has no \"encrypted_data\" string");
+        expect.error<tee::protocol_error>(chat, "encrypted answer has no \"encrypted_data\" string");
     }
     SUBCASE("encrypted_data not hex: protocol_error") {
         set_edit([](json& d) { d["encrypted_data"] = "zz" + d["encrypted_data"].get<std::string>().substr(2); });
-        expect_error<tee::protocol_error>(chat, "encrypted answer \"encrypted_data\" is not hex");
+        expect.error<tee::protocol_error>(chat, "encrypted answer \"encrypted_data\" is not hex");
     }
     SUBCASE("nonce of odd length: protocol_error") {
         set_edit([](json& d) { d["nonce"] = d["nonce"].get<std::string>() + "0"; });
-        expect_error<tee::protocol_error>(chat, "encrypted answer \"nonce\" is not hex");
+        expect.error<tee::protocol_error>(chat, "encrypted answer \"nonce\" is not hex");
     }
     SUBCASE("public_key not hex: protocol_error") {
         set_edit([](json& d) { d["public_key"] = "-----BEGIN PUBLIC KEY-----"; });
-        expect_error<tee::protocol_error>(chat, "encrypted answer \"public_key\" is not hex");
+        expect.error<tee::protocol_error>(chat, "encrypted answer \"public_key\" is not hex");
     }
     SUBCASE("empty nonce: protocol_error") {
         set_edit([](json& d) { d["nonce"] = ""; });
-        expect_error<tee::protocol_error>(chat, "encrypted answer has an empty nonce");
+        expect.error<tee::protocol_error>(chat, "encrypted answer has an empty nonce");
     }
     // every case: the control chat and one more, never a retry with the same key
     CHECK(proxy.count(talk) == 2);
@@ -580,7 +510,7 @@ TEST_CASE("encrypted answers: crafted plaintexts (the signature covers the decry
             const json wrapper = seal_answer(aes, answer_data(prompt).dump(), key);
             return json{{"sig", s.enclave.sign_hex(wrapper)}, {"data", wrapper}}.dump();
         });
-        expect_error<tee::signature_error>(chat, "answer signature does not verify with the attested enclave key");
+        expect.error<tee::signature_error>(chat, "answer signature does not verify with the attested enclave key");
     }
     SUBCASE("the signature over other data: signature_error") {
         s.set([&](const tee::secure_bytes& aes, const json&) {
@@ -588,7 +518,7 @@ TEST_CASE("encrypted answers: crafted plaintexts (the signature covers the decry
             sent["response"] = "buy now!";
             return json{{"sig", s.enclave.sign_hex(signed_data)}, {"data", seal_answer(aes, sent.dump(), key)}}.dump();
         });
-        expect_error<tee::signature_error>(chat, "does not verify");
+        expect.error<tee::signature_error>(chat, "does not verify");
     }
     SUBCASE("sealed under another exchange's key: signature_error") {
         tee::botan_crypto c;
@@ -598,7 +528,7 @@ TEST_CASE("encrypted answers: crafted plaintexts (the signature covers the decry
             const json data = answer_data(prompt);
             return json{{"sig", s.enclave.sign_hex(data)}, {"data", seal_answer(*aes, data.dump(), key)}}.dump();
         });
-        expect_error<tee::signature_error>(chat, "does not decrypt with this exchange's key");
+        expect.error<tee::signature_error>(chat, "does not decrypt with this exchange's key");
         CHECK(s.attestation_count() == 2);  // a possible key change: attested again, same key, no retry
         CHECK(s.talk_count() == 1);
     }
@@ -606,14 +536,14 @@ TEST_CASE("encrypted answers: crafted plaintexts (the signature covers the decry
         s.set([&](const tee::secure_bytes& aes, const json&) {
             return json{{"sig", "3000"}, {"data", seal_answer(aes, "not json {", key)}}.dump();
         });
-        expect_error<tee::protocol_error>(chat, "not valid JSON");
+        expect.error<tee::protocol_error>(chat, "not valid JSON");
         CHECK(s.attestation_count() == 1);
     }
     SUBCASE("decrypted JSON is an array: protocol_error") {
         s.set([&](const tee::secure_bytes& aes, const json&) {
             return json{{"sig", "3000"}, {"data", seal_answer(aes, "[1,2]", key)}}.dump();
         });
-        expect_error<tee::protocol_error>(chat, "decrypted answer data is not an object");
+        expect.error<tee::protocol_error>(chat, "decrypted answer data is not an object");
     }
     SUBCASE("decrypted, signed data lacks a field: protocol_error") {
         s.set([&](const tee::secure_bytes& aes, const json&) {
@@ -621,14 +551,14 @@ TEST_CASE("encrypted answers: crafted plaintexts (the signature covers the decry
             data.erase("response");
             return json{{"sig", s.enclave.sign_hex(data)}, {"data", seal_answer(aes, data.dump(), key)}}.dump();
         });
-        expect_error<tee::protocol_error>(chat, "signed data has no \"response\"");
+        expect.error<tee::protocol_error>(chat, "signed data has no \"response\"");
     }
     SUBCASE("decrypted, validly signed answer to another prompt: replay_error") {
         s.set([&](const tee::secure_bytes& aes, const json&) {
             const json data = answer_data("ETH price right now");
             return json{{"sig", s.enclave.sign_hex(data)}, {"data", seal_answer(aes, data.dump(), key)}}.dump();
         });
-        expect_error<tee::replay_error>(chat, "signed message differs from the prompt sent");
+        expect.error<tee::replay_error>(chat, "signed message differs from the prompt sent");
         CHECK(s.attestation_count() == 1);  // a replay is not a key change
     }
 }
@@ -676,7 +606,7 @@ TEST_CASE("endpoint: an old service without the well-known endpoint") {
     SUBCASE("well_known: service_error 404, no fallback, no chat") {
         cfg.endpoint = tee::attestation_endpoint::well_known;
         test_mock_client client(cfg);
-        auto e = expect_service_error([&] { client.chat(prompt); }, 404, "Not Found");
+        auto e = expect.service_error([&] { client.chat(prompt); }, 404, "Not Found");
         CHECK(contains(e.what(), "HTTP 404"));
         CHECK(proxy.sequence() == std::vector<std::string>{attest_post});
     }
@@ -698,7 +628,7 @@ TEST_CASE("endpoint: automatic falls back on 405 but not on other failures") {
     SUBCASE("500: service_error, no fallback") {
         status = 500;
         test_mock_client client(cfg);
-        expect_service_error([&] { client.chat(prompt); }, 500, "Method Not Allowed");
+        expect.service_error([&] { client.chat(prompt); }, 500, "Method Not Allowed");
         CHECK(proxy.sequence() == std::vector<std::string>{attest_post});
     }
 }
@@ -747,19 +677,19 @@ TEST_CASE("endpoint: the advertised public_key of the well-known answer") {
 
         // refused before any chat
         set_edit([&](json& j) { j["public_key"] = tee::to_hex(other.public_key()); });
-        expect_error<tee::attestation_error>(attest, "advertised public_key differs from the attested one");
+        expect.error<tee::attestation_error>(attest, "advertised public_key differs from the attested one");
         set_edit([&](json& j) { j["public_key"] = pem_of(other.public_key()); });
-        expect_error<tee::attestation_error>(attest, "advertised public_key differs from the attested one");
+        expect.error<tee::attestation_error>(attest, "advertised public_key differs from the attested one");
         set_edit([&](json& j) { j["public_key"] = point_hex_of(other.public_key()); });
-        expect_error<tee::attestation_error>(chat, "advertised public_key differs from the attested one");
+        expect.error<tee::attestation_error>(chat, "advertised public_key differs from the attested one");
         set_edit([](json& j) { j.erase("public_key"); });
-        expect_error<tee::attestation_error>(chat, "well-known attestation answer has no public_key string");
+        expect.error<tee::attestation_error>(chat, "well-known attestation answer has no public_key string");
         set_edit([](json& j) { j["public_key"] = nullptr; });
-        expect_error<tee::attestation_error>(attest, "well-known attestation answer has no public_key string");
+        expect.error<tee::attestation_error>(attest, "well-known attestation answer has no public_key string");
         set_edit([](json& j) { j["public_key"] = "not a key"; });
-        expect_error<tee::attestation_error>(attest, "advertised public_key is not a P-384 key");
+        expect.error<tee::attestation_error>(attest, "advertised public_key is not a P-384 key");
         set_edit([](json& j) { j["public_key"] = "-----BEGIN PUBLIC KEY-----\nAAAA\n"; });  // no END line
-        expect_error<tee::attestation_error>(attest, "advertised public_key is not a P-384 key");
+        expect.error<tee::attestation_error>(attest, "advertised public_key is not a P-384 key");
         CHECK(proxy.count(talk) == talks_before);
 
         // the legacy endpoint has no advertised key: nothing to compare
@@ -812,7 +742,7 @@ TEST_CASE("key rotation: a restarted enclave is attested again and the chat retr
                 CHECK(client.chat(prompt).message == prompt);
                 const auto old_fp = client.attest().key_fingerprint;
                 enclave.rotate_key();
-                auto e = expect_service_error([&] { client.chat(prompt); }, 500, "decryption failed");
+                auto e = expect.service_error([&] { client.chat(prompt); }, 500, "decryption failed");
                 CHECK(contains(e.what(), "HTTP 500"));
                 CHECK(client.attest().key_fingerprint == old_fp);
                 CHECK(proxy.sequence() == std::vector<std::string>{attest_get, talk, talk});
@@ -852,7 +782,7 @@ TEST_CASE("key rotation: enclave_options.rotate_key_after = 1 (a new key after e
         cfg.reattest_on_key_change = false;
         test_mock_client client(cfg);
         CHECK(client.chat(prompt).message == prompt);
-        expect_service_error([&] { client.chat(prompt); }, 500, "decryption failed");
+        expect.service_error([&] { client.chat(prompt); }, 500, "decryption failed");
         CHECK(proxy.count(attest_get) == 1);
     }
 }
@@ -862,7 +792,7 @@ TEST_CASE("key rotation: the retry happens at most once") {
         simulated_enclave enclave;
         proxy_server proxy(enclave, [&](const httplib::Request&, tee::http_response&) { enclave.rotate_key(); });
         test_mock_client client(make_config(proxy.url()));
-        expect_service_error([&] { client.chat(prompt); }, 500, "decryption failed");
+        expect.service_error([&] { client.chat(prompt); }, 500, "decryption failed");
         CHECK(proxy.sequence() == std::vector<std::string>{attest_get, talk, attest_get, talk});
     }
     SUBCASE("a service that answers 500 with an unchanged key: attested again, then no retry") {
@@ -871,7 +801,7 @@ TEST_CASE("key rotation: the retry happens at most once") {
             if (req.path == "/talk") a = {500, R"({"detail":"internal error"})"};
         });
         test_mock_client client(make_config(proxy.url()));
-        expect_service_error([&] { client.chat(prompt); }, 500, "internal error");
+        expect.service_error([&] { client.chat(prompt); }, 500, "internal error");
         CHECK(proxy.sequence() == std::vector<std::string>{attest_get, talk, attest_get});
     }
     SUBCASE("other refusals are not a key change: no re-attestation") {
@@ -881,9 +811,9 @@ TEST_CASE("key rotation: the retry happens at most once") {
             if (req.path == "/talk") a = {status.load(), R"({"detail":"bad gateway"})"};
         });
         test_mock_client client(make_config(proxy.url()));
-        expect_service_error([&] { client.chat(prompt); }, 502, "bad gateway");
+        expect.service_error([&] { client.chat(prompt); }, 502, "bad gateway");
         status = 422;
-        expect_service_error([&] { client.chat(prompt); }, 422, "bad gateway");
+        expect.service_error([&] { client.chat(prompt); }, 422, "bad gateway");
         CHECK(proxy.sequence() == std::vector<std::string>{attest_get, talk, talk});
     }
 }
@@ -908,12 +838,12 @@ TEST_CASE("key rotation (nitro): the new key is verified before any chat uses it
     SUBCASE("untrusted document for the new key: attestation_error, no chat sent with it") {
         forge = true;
         enclave.rotate_key();
-        expect_error<tee::attestation_error>([&] { client.chat(prompt); }, "certificate chain does not verify");
+        expect.error<tee::attestation_error>([&] { client.chat(prompt); }, "certificate chain does not verify");
         CHECK(proxy.sequence() == std::vector<std::string>{attest_get, talk, talk, attest_get});
         CHECK(proxy.log(talk)[1].status == 500);  // the one chat that failed was to the old key
         CHECK(client.attest().key_fingerprint == old_fp);  // the session is unchanged
         // and again: still nothing sent to the unverified key
-        expect_error<tee::attestation_error>([&] { client.chat(prompt); }, "certificate chain does not verify");
+        expect.error<tee::attestation_error>([&] { client.chat(prompt); }, "certificate chain does not verify");
         CHECK(proxy.count(talk) == 3);
         CHECK(proxy.count(attest_get) == 3);
     }
@@ -972,7 +902,7 @@ TEST_CASE("replay: a service that always sends its first answer") {
     SUBCASE("the second chat (another prompt) is replay_error, and not a key change") {
         test_mock_client client(cfg);
         CHECK(client.chat(prompt).message == prompt);
-        auto e = expect_error<tee::replay_error>([&] { client.chat("ETH price right now"); },
+        auto e = expect.error<tee::replay_error>([&] { client.chat("ETH price right now"); },
                                                  "signed message differs from the prompt sent");
         CHECK(e.kind() == tee::error_kind::signature);  // a replay_error is a signature failure
         CHECK(proxy.sequence() == std::vector<std::string>{attest_get, talk, talk});
@@ -981,14 +911,14 @@ TEST_CASE("replay: a service that always sends its first answer") {
         cfg.accept_any_answer_time = true;
         test_mock_client client(cfg);
         CHECK(client.chat(prompt).message == prompt);
-        expect_error<tee::replay_error>([&] { client.chat("ETH price right now"); }, "signed message differs");
+        expect.error<tee::replay_error>([&] { client.chat("ETH price right now"); }, "signed message differs");
     }
     SUBCASE("the same prompt again: accepted within the window, replay_error once it is older") {
         cfg.answer_time_window = 1s;
         test_mock_client client(cfg);
         const auto first = client.chat(prompt);
         std::this_thread::sleep_for(2100ms);  // the signed timestamp (whole seconds) is now > 2 s old
-        auto e = expect_error<tee::replay_error>([&] { client.chat(prompt); }, "s away from the local clock (window 1 s)");
+        auto e = expect.error<tee::replay_error>([&] { client.chat(prompt); }, "s away from the local clock (window 1 s)");
         CHECK(contains(e.what(), "replayed answer"));
         // the very same answer bytes came back
         const auto talks = proxy.log(talk);
@@ -1010,7 +940,7 @@ TEST_CASE("replay: crafted old and misrouted answers") {
     SUBCASE("an answer to this prompt signed 10 minutes ago: replay_error by default") {
         plain(answer_data(prompt, now_seconds() - 600));
         test_mock_client client(cfg);
-        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock (window 300 s)");
+        expect.error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock (window 300 s)");
         CHECK(s.attestation_count() == 1);
     }
     SUBCASE("the same answer with accept_any_answer_time = true: accepted") {
@@ -1023,13 +953,13 @@ TEST_CASE("replay: crafted old and misrouted answers") {
         plain(answer_data("ETH price right now", now_seconds() - 600));
         cfg.accept_any_answer_time = true;
         test_mock_client client(cfg);
-        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "signed message differs");
+        expect.error<tee::replay_error>([&] { client.chat(prompt); }, "signed message differs");
     }
     SUBCASE("a small window: 10 s old is too old, 0 s old is fine") {
         cfg.answer_time_window = 5s;
         test_mock_client client(cfg);
         plain(answer_data(prompt, now_seconds() - 10));
-        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "(window 5 s)");
+        expect.error<tee::replay_error>([&] { client.chat(prompt); }, "(window 5 s)");
         plain(answer_data(prompt));
         CHECK(client.chat(prompt).message == prompt);
     }
@@ -1040,7 +970,7 @@ TEST_CASE("replay: crafted old and misrouted answers") {
                 .dump();
         });
         test_mock_client client(cfg);
-        expect_error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
+        expect.error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
     }
 }
 
@@ -1107,7 +1037,7 @@ TEST_CASE("client keys: a replayed encrypted answer cannot be opened by a later 
         cfg.client_keys = tee::client_key_mode::per_request;
         test_mock_client client(cfg);
         CHECK(client.chat(prompt).message == prompt);
-        expect_error<tee::signature_error>([&] { client.chat(prompt); }, "does not decrypt with this exchange's key");
+        expect.error<tee::signature_error>([&] { client.chat(prompt); }, "does not decrypt with this exchange's key");
         CHECK(proxy.sequence() == std::vector<std::string>{attest_get, talk, talk, attest_get});
     }
 }
@@ -1158,41 +1088,41 @@ TEST_CASE("https: test CA, pinning, and what is refused") {
         wrong[0] = wrong[0] == '0' ? '1' : '0';
         cfg.transport.pinned_spki_sha256 = wrong;
         test_mock_client client(cfg);
-        expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
+        expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
                                "or its key is not the pinned one");
     }
     SUBCASE("no ca_file: the system store does not know the test CA") {
         test_mock_client client(cfg);
-        auto e = expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
+        auto e = expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
                                         "/attestation: server certificate did not verify");
         CHECK_FALSE(contains(e.what(), "pinned"));
     }
     SUBCASE("the right pin does not replace CA verification") {
         cfg.transport.pinned_spki_sha256 = pki.server_spki_sha256();
         test_mock_client client(cfg);
-        expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
+        expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
                                "server certificate did not verify");
     }
     SUBCASE("a CA file that does not exist") {
         cfg.transport.ca_file = dir.path() + "/missing.pem";
         test_mock_client client(cfg);
-        expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
+        expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
                                "could not load the CA certificates");
     }
     SUBCASE("a pin with an http:// URL: config_error at construction") {
         auto c2 = make_config("http://127.0.0.1:1");
         c2.transport.pinned_spki_sha256 = pki.server_spki_sha256();
-        expect_error<tee::config_error>([&] { test_mock_client c(c2); }, "needs an https:// URL");
+        expect.error<tee::config_error>([&] { test_mock_client c(c2); }, "needs an https:// URL");
         c2.transport.pinned_spki_sha256.clear();
         c2.transport.ca_file = pki.ca_file();
-        expect_error<tee::config_error>([&] { test_mock_client c(c2); }, "needs an https:// URL");
+        expect.error<tee::config_error>([&] { test_mock_client c(c2); }, "needs an https:// URL");
     }
     SUBCASE("a pin that is not 64 hex digits: config_error at construction") {
         for (const std::string& bad : {std::string(64, 'z'), pki.server_spki_sha256().substr(0, 62),
                                 pki.server_spki_sha256() + "00", std::string("sha256/abc=")}) {
             CAPTURE(bad);
             cfg.transport.pinned_spki_sha256 = bad;
-            expect_error<tee::config_error>([&] { test_mock_client c(cfg); }, "64 hex digits");
+            expect.error<tee::config_error>([&] { test_mock_client c(cfg); }, "64 hex digits");
         }
     }
     SUBCASE("https:// to a plain-http server: transport_error") {
@@ -1201,7 +1131,7 @@ TEST_CASE("https: test CA, pinning, and what is refused") {
         c2.transport.ca_file = pki.ca_file();
         c2.transport.read_timeout = 2s;
         test_mock_client client(c2);
-        expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls, "TLS handshake failed");
+        expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls, "TLS handshake failed");
     }
 }
 
@@ -1218,7 +1148,7 @@ TEST_CASE("slow server: server_options.delay 1500 ms") {
         cfg.transport.read_timeout = 500ms;
         test_mock_client client(cfg);
         const auto start = std::chrono::steady_clock::now();
-        expect_transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "no answer within 0.5 s");
+        expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::timeout, "no answer within 0.5 s");
         const auto elapsed = std::chrono::steady_clock::now() - start;
         CHECK(elapsed >= 450ms);
         CHECK(elapsed < 1400ms);
@@ -1349,7 +1279,7 @@ TEST_CASE("chat_async: 16 chats in flight on one client") {
         cfg.platform = "skynet";
         test_mock_client refused(cfg);
         auto fut = refused.chat_async(std::string(prompt));
-        expect_service_error([&] { fut.get(); }, 200, "invalid platform");
+        expect.service_error([&] { fut.get(); }, 200, "invalid platform");
     }
     SUBCASE("a transport failure too") {
         simulated_enclave slow_enclave;
@@ -1361,16 +1291,16 @@ TEST_CASE("chat_async: 16 chats in flight on one client") {
         test_mock_client c(cfg);
         std::vector<std::future<tee::chat_result>> futs;
         for (int i = 0; i < 4; ++i) futs.push_back(c.chat_async("slow " + std::to_string(i)));
-        for (auto& f : futs) expect_transport_error([&] { f.get(); }, tee::transport_cause::timeout, "no answer within 0.2 s");
+        for (auto& f : futs) expect.transport_error([&] { f.get(); }, tee::transport_cause::timeout, "no answer within 0.2 s");
     }
 }
 
 // ================================================================== secrets
 
 TEST_CASE("secrets: no exception message of this suite contains the API key") {
-    MESSAGE("exception messages checked: " << messages_seen().size());
-    CHECK(messages_seen().size() > 50);
-    for (const auto& m : messages_seen()) {
+    MESSAGE("exception messages checked: " << expect.messages_seen().size());
+    CHECK(expect.messages_seen().size() > 50);
+    for (const auto& m : expect.messages_seen()) {
         CAPTURE(m);
         CHECK_FALSE(contains(m, secret_key));
         CHECK_FALSE(contains(m, "SECRET"));

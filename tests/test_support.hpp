@@ -1,0 +1,171 @@
+// The failure-assertion helpers the end-to-end suites share (test_client.cpp,
+// test_protocol_family.cpp, test_faults.cpp).
+//
+// A suite makes one tee_test::expectations with the API key its configs carry
+// and runs every failure case through it:
+//
+//   tee_test::expectations expect{secret_key};
+//   expect.error<tee::protocol_error>([&] { client.chat(prompt); }, "fragment");
+//   expect.service_error(chat, 401, "invalid api_key");
+//   expect.transport_error(chat, tee::transport_cause::timeout, "no answer within");
+//
+// Each checks the exact dynamic type of the exception (so that e.g. a
+// replay_error cannot pass for a plain signature_error), a fragment of its
+// message, its accessors, and that the message does not contain the API key;
+// key_forms::plain_hex_base64 also looks for the key hex and base64 encoded.
+// Every message checked is kept (messages_seen()) for a suite's last case.
+//
+// The tee headers come first: they must precede <httplib.h> (see
+// tee/detail/prelude.hpp).
+#pragma once
+
+#include "tee/config.hpp"
+#include "tee/encoding.hpp"
+#include "tee/errors.hpp"
+#include "tee/secure_bytes.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cxxabi.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+namespace tee_test {
+
+inline bool contains(std::string_view haystack, std::string_view needle) {
+    return haystack.find(needle) != std::string_view::npos;
+}
+
+inline std::span<const std::uint8_t> bytes_of(std::string_view s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+inline std::string type_name(const std::type_info& t) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
+    return status == 0 && name ? std::string(name.get()) : std::string(t.name());
+}
+
+inline std::int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+inline tee::config make_config(std::string url, std::string_view api_key) {
+    tee::config c;
+    c.url = std::move(url);
+    c.api_key = tee::secret_string(api_key);
+    c.platform = "openai";
+    c.model = "gpt-4";
+    return c;
+}
+
+// The forms of the API key a message is searched for.
+enum class key_forms {
+    plain,             // the key as is
+    plain_hex_base64,  // and hex (both cases) and base64 encoded: what a careless program could print
+};
+
+// The key in each of `forms`. Base64 at each of the three alignments the key
+// could have inside a longer encoded text (the characters an unknown prefix
+// or suffix influences are dropped).
+inline std::vector<std::string> forms_of(std::string_view key, key_forms forms) {
+    std::vector<std::string> out{std::string(key)};
+    if (forms == key_forms::plain) return out;
+    out.push_back(tee::to_hex(bytes_of(key)));
+    std::string upper = out[1];
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out.push_back(upper);
+    for (std::size_t shift = 0; shift < 3; ++shift) {
+        std::string padded = std::string(shift, '\0') + std::string(key);
+        std::string b64 = tee::to_base64(bytes_of(padded));
+        const std::size_t skip = shift == 0 ? 0 : shift + 1;  // digits touched by the prefix
+        out.push_back(b64.substr(skip, (key.size() + shift) / 3 * 4 - skip - 4));
+    }
+    return out;
+}
+
+class expectations {
+public:
+    explicit expectations(std::string_view api_key, key_forms forms = key_forms::plain)
+        : forms_(forms_of(api_key, forms)) {}
+
+    // True if `text` holds the key in any of the forms searched for.
+    bool leaks_key(std::string_view text) const {
+        for (const auto& f : forms_)
+            if (contains(text, f)) return true;
+        return false;
+    }
+
+    // Every exception message the failure cases produced (for a last check).
+    const std::vector<std::string>& messages_seen() const { return messages_; }
+
+    // Runs f, which must throw exactly E (not a subclass) with `fragment` in its
+    // message and without the API key in it; returns a copy for further checks.
+    template <class E, class F>
+    E error(F&& f, std::string_view fragment) {
+        std::exception_ptr ep;
+        try {
+            f();
+        } catch (...) {
+            ep = std::current_exception();
+        }
+        REQUIRE_MESSAGE(ep != nullptr, "no exception thrown; expected one with '" << std::string(fragment) << "'");
+        CHECK_THROWS_AS(std::rethrow_exception(ep), E);
+        try {
+            std::rethrow_exception(ep);
+        } catch (const E& e) {
+            const std::string what = e.what();
+            messages_.push_back(what);
+            CAPTURE(what);
+            CHECK_MESSAGE(typeid(e) == typeid(E),
+                          "a subclass of the expected type was thrown: " << type_name(typeid(e)));
+            CHECK_MESSAGE(contains(what, fragment), "message lacks '" << std::string(fragment) << "'");
+            CHECK_FALSE(leaks_key(what));
+            return e;
+        } catch (const std::exception& e) {
+            FAIL("wrong exception type " << type_name(typeid(e)) << ": " << std::string(e.what()));
+        } catch (...) {
+            FAIL("a non-std exception");
+        }
+        throw std::logic_error("not reached");
+    }
+
+    // A tee::service_error with this HTTP status and exactly this service message.
+    tee::service_error service_error(std::function<void()> f, int status, std::string_view service_message) {
+        auto e = error<tee::service_error>(std::move(f), service_message);
+        CHECK(e.http_status() == status);
+        CHECK(e.service_message() == service_message);
+        CHECK_FALSE(leaks_key(e.service_message()));
+        return e;
+    }
+
+    // A tee::transport_error with this cause and `fragment` in its message.
+    tee::transport_error transport_error(std::function<void()> f, tee::transport_cause cause,
+                                         std::string_view fragment) {
+        auto e = error<tee::transport_error>(std::move(f), fragment);
+        CHECK_MESSAGE(e.cause() == cause, "cause is '" << std::string(tee::to_string(e.cause())) << "', expected '"
+                                                       << std::string(tee::to_string(cause)) << "'");
+        return e;
+    }
+
+private:
+    std::vector<std::string> forms_;
+    std::vector<std::string> messages_;
+};
+
+}  // namespace tee_test
