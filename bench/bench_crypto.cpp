@@ -181,6 +181,16 @@ void register_backend(const std::string& name) {
         for (auto _ : st)
             if (!c.ecdsa_p384_verify_der(pub, as_bytes(a.canonical), a.sig)) st.SkipWithError("did not verify");
     });
+    // A one-shot verification: a key seen for the first time (load + verify),
+    // as each of the 5 signatures of a Nitro document is. The unit of (c).
+    reg("ecdsa_p384_verify_der_new_key", [](benchmark::State& st) {
+        Crypto c;
+        const auto& a = fx().short_answer;
+        for (auto _ : st) {
+            auto pub = c.load_public_key(a.spki);
+            if (!c.ecdsa_p384_verify_der(pub, as_bytes(a.canonical), a.sig)) st.SkipWithError("did not verify");
+        }
+    });
     reg("load_public_key", [](benchmark::State& st) {
         Crypto c;
         for (auto _ : st) benchmark::DoNotOptimize(c.load_public_key(fx().short_answer.spki));
@@ -279,6 +289,18 @@ void register_common() {
                 if (!chain[i].check_signature(*chain[i + 1].load_subject_public_key())) st.SkipWithError("chain");
         st.counters["signatures"] = static_cast<double>(chain.size() - 1);
     }));
+    set_us(benchmark::RegisterBenchmark("nitro_chain_links_botan", [](benchmark::State& st) {
+        // tee/x509_chain.hpp on the real chain: 4 link signatures through botan_crypto, and the rules.
+        auto p = tee::nitro_attestation::parse(fx().nitro_doc);
+        tee::x509_chain::certificate_path chain{std::make_shared<const Botan::X509_Certificate>(p.certificate)};
+        for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
+            chain.push_back(std::make_shared<const Botan::X509_Certificate>(*it));
+        tee::botan_crypto c;
+        for (auto _ : st)
+            if (!tee::x509_chain::ok(tee::x509_chain::check_links(chain, c))) st.SkipWithError("chain");
+    }));
+    // Botan's own path validation of the same chain (what nitro_attestation used
+    // before tee/x509_chain.hpp): 5 signatures, the root's self-signature included.
     set_us(benchmark::RegisterBenchmark("nitro_x509_path_validate", [](benchmark::State& st) {
         auto p = tee::nitro_attestation::parse(fx().nitro_doc);
         std::vector<Botan::X509_Certificate> chain{Botan::X509_Certificate(p.certificate)};
@@ -325,7 +347,7 @@ public:
         out << line;
         for (const char* op : {"p384_keygen", "ecdh", "hkdf_sha256", "aes256gcm_seal_1KiB", "aes256gcm_open_1KiB",
                                "aes256gcm_seal_64KiB", "aes256gcm_open_64KiB", "aes256gcm_seal_request",
-                               "ecdsa_p384_verify_der", "load_public_key", "chat_request", "chat_verify_answer",
+                               "ecdsa_p384_verify_der", "ecdsa_p384_verify_der_new_key", "load_public_key", "chat_request", "chat_verify_answer",
                                "chat_verify_answer_4KiB", "nitro_verify_document"}) {
             const double b = get(std::string(op) + "/botan"), o = get(std::string(op) + "/openssl");
             if (b == 0 && o == 0) continue;
@@ -335,11 +357,12 @@ public:
         for (const char* be : {"botan", "openssl"}) {
             const std::string s = be;
             const double verify = get("ecdsa_p384_verify_der/" + s), seal = get("aes256gcm_seal_request/" + s);
-            const double nitro = get("nitro_verify_document/" + s);
+            const double nitro = get("nitro_verify_document/" + s), one_shot = get("ecdsa_p384_verify_der_new_key/" + s);
             const double request = get("chat_request/" + s), answer = get("chat_verify_answer/" + s);
-            if (verify > 0 && nitro > 0) {
-                std::snprintf(line, sizeof line, "%-8s nitro_verify_document / (5 x ecdsa verify) = %.2f  (%.0f us / %.0f us)\n",
-                              be, nitro / (5 * verify), nitro, 5 * verify);
+            if (one_shot > 0 && nitro > 0) {
+                std::snprintf(line, sizeof line,
+                              "%-8s nitro_verify_document / (5 x one-shot ecdsa verify) = %.2f  (%.0f us / %.0f us)\n",
+                              be, nitro / (5 * one_shot), nitro, 5 * one_shot);
                 out << line;
             }
             if (verify > 0 && seal > 0 && request > 0 && answer > 0) {
@@ -349,9 +372,10 @@ public:
                 out << line;
             }
         }
-        const double fresh = get("ecdsa_p384_verify_der/botan"), reused = get("botan_verify_reused_verifier");
+        const double fresh = get("ecdsa_p384_verify_der_new_key/botan"), reused = get("ecdsa_p384_verify_der/botan");
         if (fresh > 0 && reused > 0) {
-            std::snprintf(line, sizeof line, "botan    verify with a kept PK_Verifier / fresh = %.2f\n", reused / fresh);
+            std::snprintf(line, sizeof line, "botan    verify, key seen before (kept PK_Verifier) / new key = %.2f\n",
+                          reused / fresh);
             out << line;
         }
     }

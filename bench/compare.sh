@@ -244,8 +244,9 @@ ctx_after = context()
 floor = op("ecdsa_p384_verify_der/botan") + op("aes256gcm_seal_request/botan")
 a_ratio = py_cpu / tee_cpu
 b_ratio = tee_cpu * 1e6 / floor
-c_ratio = op("nitro_verify_document/botan") / (5 * op("ecdsa_p384_verify_der/botan"))
-c_ratio_ossl = op("nitro_verify_document/openssl") / (5 * op("ecdsa_p384_verify_der/openssl"))
+one_shot = lambda backend: op(f"ecdsa_p384_verify_der_new_key/{backend}")  # a key seen for the first time
+c_ratio = op("nitro_verify_document/botan") / (5 * one_shot("botan"))
+c_ratio_ossl = op("nitro_verify_document/openssl") / (5 * one_shot("openssl"))
 d_ratio = client_cpu / deps_cpu
 growth = end - warm
 RSS_NOISE_KIB = 64  # 16 pages: allocator and stack noise, not growth
@@ -285,11 +286,11 @@ print(f"| (b'') | tee-chat with TCP_NODELAY forced on both ends (LD_PRELOAD shim
 print(f"| (b''') | client-thread CPU per chat in bench_e2e / floor: against enclave_server; against a server "
       f"that keeps connections open, with a TCP_NODELAY transport "
       f"| {e2e_lib:.0f} us; {e2e_nodelay:.0f} us | {e2e_lib / floor:.2f}; {e2e_nodelay / floor:.2f} | | |")
-print(f"| (c) | Nitro verification of the real vector / 5 ECDSA P-384 verifications (Botan) "
-      f"| {op('nitro_verify_document/botan'):.0f} us / {5 * op('ecdsa_p384_verify_der/botan'):.0f} us "
+print(f"| (c) | Nitro verification of the real vector / 5 one-shot ECDSA P-384 verifications (new key each; Botan) "
+      f"| {op('nitro_verify_document/botan'):.0f} us / {5 * one_shot('botan'):.0f} us "
       f"| {c_ratio:.2f} | <= 1.3 | {yes(c_ratio <= 1.3)} |")
-print(f"| (c') | the same through openssl_crypto (the chain is Botan's X.509 in both) "
-      f"| {op('nitro_verify_document/openssl'):.0f} us / {5 * op('ecdsa_p384_verify_der/openssl'):.0f} us "
+print(f"| (c') | the same through openssl_crypto (COSE and chain signatures by OpenSSL; X.509 decoding by Botan) "
+      f"| {op('nitro_verify_document/openssl'):.0f} us / {5 * one_shot('openssl'):.0f} us "
       f"| {c_ratio_ossl:.2f} | <= 1.3 | {yes(c_ratio_ossl <= 1.3)} |")
 print(f"| (d) | compile CPU: single header + client / dependencies' headers only (-O2, best of 3) "
       f"| {client_cpu:.1f} s / {deps_cpu:.1f} s (wall {client_wall:.1f} s / {deps_wall:.1f} s) "
@@ -316,7 +317,8 @@ for name, label in [("p384_keygen", "P-384 key generation"), ("ecdh", "ECDH (P-3
                     ("aes256gcm_seal_1KiB", "AES-256-GCM seal 1 KiB"), ("aes256gcm_open_1KiB", "AES-256-GCM open 1 KiB"),
                     ("aes256gcm_seal_64KiB", "AES-256-GCM seal 64 KiB"), ("aes256gcm_open_64KiB", "AES-256-GCM open 64 KiB"),
                     ("aes256gcm_seal_request", "AES-256-GCM seal of the request"),
-                    ("ecdsa_p384_verify_der", "ECDSA P-384 verify (DER)"),
+                    ("ecdsa_p384_verify_der", "ECDSA P-384 verify (DER), a key verified with before"),
+                    ("ecdsa_p384_verify_der_new_key", "ECDSA P-384 verify (DER), one-shot: load a new key + verify"),
                     ("chat_request", "a chat's request: nonce, plaintext, seal, body"),
                     ("chat_verify_answer", "a chat's answer: parse, canonical JSON, verify, checks"),
                     ("chat_verify_answer_4KiB", "the same, 4 KiB answer"),
@@ -329,10 +331,11 @@ print("|---|---|")
 for name, label in [("canonical_json_4KiB", "canonical JSON of a 4 KiB answer"),
                     ("parse_json_4KiB", "parse_json of the 4 KiB answer body"),
                     ("nitro_parse", "Nitro: CBOR/COSE parse"),
-                    ("nitro_x509_decode", "Nitro: decode the 5 certificates (Botan)"),
-                    ("nitro_chain_signatures", "Nitro: check_order's 4 issuer signature checks"),
-                    ("nitro_x509_path_validate", "Nitro: Botan x509_path_validate"),
-                    ("botan_verifier_construct", "Botan: construct a PK_Verifier (per verify today)"),
+                    ("nitro_x509_decode", "Nitro: decode the 5 certificates (Botan; the root's includes its self-signature)"),
+                    ("nitro_chain_signatures", "Nitro: Botan's check_signature on the 4 links"),
+                    ("nitro_chain_links_botan", "Nitro: tee/x509_chain.hpp check_links (4 links, botan_crypto)"),
+                    ("nitro_x509_path_validate", "Nitro: Botan x509_path_validate (no longer used: 5 signatures)"),
+                    ("botan_verifier_construct", "Botan: construct a PK_Verifier (once per key now)"),
                     ("botan_verify_reused_verifier", "Botan: ECDSA verify with a kept PK_Verifier")]:
     print(f"| {label} | {us(op(name))} |")
 print()

@@ -13,7 +13,9 @@
 //   rest:  the payload, a CBOR map (anything else is refused before signing)
 //
 // The chain is generated at start-up (random keys), so a crash input replays
-// with a different signature but the same outcome.
+// with a different signature but the same outcome. An accepted document's
+// chain must also pass Botan's x509_path_validate (tee/x509_chain.hpp, which
+// replaced it, must never be the more lenient).
 #include <tee/botan_crypto.hpp>
 #include <tee/cbor.hpp>
 #include <tee/nitro_attestation.hpp>
@@ -21,6 +23,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <vector>
+
+#include <botan/certstor.h>
+#include <botan/x509path.h>
 
 #include "fuzz_util.hpp"
 
@@ -82,6 +88,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto digest = crypto.sha256(*p.public_key);
         FUZZ_CHECK(std::equal(digest.begin(), digest.end(), id.user_data.begin(), id.user_data.end()));
         FUZZ_CHECK(!id.pcrs.at(0).empty());
+        // Differential: the chain tee/x509_chain.hpp accepted, Botan's own path
+        // validation accepts too (it is at least as strict on what it checks).
+        std::vector<Botan::X509_Certificate> chain{Botan::X509_Certificate(p.certificate)};
+        for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it) chain.emplace_back(*it);
+        Botan::Certificate_Store_In_Memory store;
+        store.add_certificate(Botan::X509_Certificate(f.pki.root_der()));
+        const auto botan = Botan::x509_path_validate(chain, Botan::Path_Validation_Restrictions(false, 128), store, "",
+                                                     Botan::Usage_Type::UNSPECIFIED, id.verified_at);
+        FUZZ_CHECK(botan.successful_validation());
         fuzz::accepted("signed document");
     } catch (const tee::error& e) {
         fuzz::refused(e);

@@ -657,3 +657,45 @@ TEST_CASE("openssl_crypto: threads share keys without interference") {
     for (auto& th : threads) th.join();
     CHECK(good == 100);
 }
+
+// botan_crypto keeps PK_Verifiers with a public key (a pool shared by its
+// copies); a verifier that saw a rejection or malformed DER must never make a
+// later verification wrong, and threads must not share one at a time.
+TEST_CASE_TEMPLATE("a key verifies correctly after every kind of rejection, interleaved, and across threads", C,
+                   TEE_BACKENDS) {
+    const C crypto;
+    auto v = vector_json();
+    const auto pub = crypto.load_public_key(hex(v["public_key_der_hex"].get<std::string>()));
+    const auto copy = pub;  // copies share the kept verifiers
+    const bytes msg = str(v["canonical"].get<std::string>()), sig = hex(v["signature_der_hex"].get<std::string>());
+    const bytes raw = raw_of(of_der(sig));
+    auto truncated = sig;
+    truncated.resize(sig.size() - 5);
+    auto bad = sig;
+    bad[sig.size() - 3] ^= 0x40;
+    const std::vector<bytes> rejected_der{bytes{}, bytes(104, 0x30), truncated, bad, bytes{0x30, 0x00}};
+    for (int round = 0; round < 3; ++round)
+        for (const auto& r : rejected_der) {
+            CHECK_FALSE(crypto.ecdsa_p384_verify_der(pub, msg, r));
+            CHECK(crypto.ecdsa_p384_verify_der(copy, msg, sig));  // right after the rejection
+            CHECK_FALSE(crypto.ecdsa_p384_verify_der(copy, bytes{1, 2, 3}, sig));  // right signature, other message
+            CHECK(crypto.ecdsa_p384_verify_der(pub, msg, sig));
+            CHECK_FALSE(crypto.ecdsa_p384_verify_raw(copy, msg, bytes(95, 1)));
+            CHECK_FALSE(crypto.ecdsa_p384_verify_raw(pub, bytes{}, raw));
+            CHECK(crypto.ecdsa_p384_verify_raw(pub, msg, raw));
+        }
+    std::atomic<int> good{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 10; ++i) {
+                const auto& k = (i + t) % 2 ? pub : copy;
+                const bool ok = crypto.ecdsa_p384_verify_der(k, msg, sig) &&
+                                !crypto.ecdsa_p384_verify_der(k, msg, rejected_der[static_cast<std::size_t>(i) % 5]) &&
+                                crypto.ecdsa_p384_verify_raw(k, msg, raw) && !crypto.ecdsa_p384_verify_der(k, bytes{7}, sig);
+                good += ok;
+            }
+        });
+    for (auto& th : threads) th.join();
+    CHECK(good == 40);
+}

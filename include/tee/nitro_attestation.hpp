@@ -6,8 +6,9 @@
 //  1. structure: base64 -> COSE_Sign1 [protected {1:-35}, {}, payload, r||s]
 //     (untagged or tag 18); payload fields present, typed and within AWS's limits;
 //  2. COSE ES384 signature with the leaf certificate's P-384 key;
-//  3. chain leaf -> cabundle (root first, checked in order) -> trusted root,
-//     with Botan's path validation at the verification time (now, or injected);
+//  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
+//     the verification time (now, or injected): tee/x509_chain.hpp, with the
+//     signatures verified by the crypto backend;
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
 //     (PCR0 all zeros) refused.
@@ -21,16 +22,14 @@
 #include <ctime>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <botan/certstor.h>
 #include <botan/data_src.h>
-#include <botan/pk_keys.h>
 #include <botan/x509cert.h>
-#include <botan/x509path.h>
 #include <nlohmann/json.hpp>
 
 #include "tee/aws_nitro_root.hpp"
@@ -38,6 +37,7 @@
 #include "tee/concepts.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
+#include "tee/x509_chain.hpp"
 
 namespace tee {
 
@@ -78,7 +78,8 @@ public:
                 throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
             pins_[index] = std::move(*v);
         }
-        root_ = load_root(opt_.trusted_root);
+        root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
+        root_der_ = root_->BER_encode();
     }
 
     const nitro_options& options() const noexcept { return opt_; }
@@ -111,33 +112,43 @@ public:
         auto leaf = certificate(p.certificate, "leaf certificate");
         typename Crypto::public_key leaf_key;
         try {
-            leaf_key = crypto.load_public_key(leaf.load_subject_public_key()->subject_public_key());  // owned: no leak
+            leaf_key = crypto.load_public_key(leaf->subject_public_key_info());
         } catch (const std::exception&) {
             throw attestation_error("leaf certificate key is not an uncompressed P-384 key");
         }
         if (!crypto.ecdsa_p384_verify_raw(leaf_key, cbor::encode(sig_structure(p)), p.signature))
             throw attestation_error("COSE signature does not verify with the leaf certificate key");
 
-        // 3. Certificate chain, at the verification time.
+        // 3. Certificate chain: leaf, cabundle from the leaf's issuer up, the
+        // trusted root (which is cabundle[0] in AWS's documents).
         const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
         const auto signed_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(p.timestamp_ms));
         id.verified_at = opt_.audit_at_document_time ? signed_at : now;
-        std::vector<Botan::X509_Certificate> chain{leaf};
+        x509_chain::certificate_path chain{leaf};
         for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
-            chain.push_back(certificate(*it, "cabundle certificate"));
+            chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
         check_order(chain);
-        auto status = validate(chain, id.verified_at);
-        if (!status.successful_validation()) {
-            const bool expired = status.result() == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
-            auto then = expired && opt_.allow_expired_certificates ? validate(chain, signed_at) : status;
-            if (!then.successful_validation())
-                throw attestation_error("certificate chain does not verify at " + iso_time(id.verified_at) + ": " +
-                                        status.result_string());
-            id.expired_certificates_tolerated = true;
-            status = std::move(then);
+        auto fail = [&](Botan::Certificate_Status_Code why) {
+            return attestation_error("certificate chain does not verify at " + iso_time(id.verified_at) + ": " +
+                                     Botan::to_string(why));
+        };
+        if (chain.back() != root_) {
+            // A self-issued top that is not the trusted root is another root:
+            // nothing it signs is trusted. Otherwise the trusted root must issue it.
+            if (chain.back()->subject_dn() == chain.back()->issuer_dn())
+                throw fail(Botan::Certificate_Status_Code::CANNOT_ESTABLISH_TRUST);
+            chain.push_back(root_);
         }
-        bound_to_path(chain, status);
-        for (const auto& c : status.cert_path())  // what was validated: leaf ... trusted root
+        const auto links = x509_chain::check_links(chain, crypto);
+        const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
+        if (!x509_chain::ok(status)) {
+            const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
+            if (!(only_expired && opt_.allow_expired_certificates &&
+                  x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at)))))
+                throw fail(status);
+            id.expired_certificates_tolerated = true;
+        }
+        for (const auto& c : chain)  // what was verified: leaf ... trusted root
             id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
                                 c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
 
@@ -297,9 +308,10 @@ public:
     }
 
 private:
-    static Botan::X509_Certificate certificate(const std::vector<std::uint8_t>& der, const char* what) {
+    static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
+                                                                       const char* what) {
         try {
-            return Botan::X509_Certificate(der);
+            return std::make_shared<const Botan::X509_Certificate>(der);
         } catch (const std::exception&) {
             throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
         }
@@ -330,34 +342,13 @@ private:
         return out;
     }
 
-    // cabundle must run root-first down to the leaf's issuer, with no gaps.
-    // Names first (cheap, and the precise message); after path validation,
-    // bound_to_path() checks that every entry is the certificate the chain was
-    // actually validated through, so a foreign certificate of the same name is
-    // refused without verifying each signature twice.
-    static void check_order(const std::vector<Botan::X509_Certificate>& chain) {
+    // cabundle must run root-first down to the leaf's issuer, with no gaps: by
+    // names here (the precise message), by signatures in x509_chain::check_links.
+    static void check_order(const x509_chain::certificate_path& chain) {
         for (std::size_t i = 0; i + 1 < chain.size(); ++i)
-            if (chain[i].issuer_dn() != chain[i + 1].subject_dn())
-                throw attestation_error(out_of_order(chain.size() - 2 - i));
-    }
-    static void bound_to_path(const std::vector<Botan::X509_Certificate>& chain,
-                              const Botan::Path_Validation_Result& validated) {
-        const auto& path = validated.cert_path();  // leaf ... trusted root
-        for (std::size_t i = 0; i < chain.size(); ++i)
-            if (i >= path.size() || !path[i] || !(*path[i] == chain[i]))
-                throw attestation_error(out_of_order(chain.size() - 1 - i));
-    }
-    static std::string out_of_order(std::size_t cabundle_index) {
-        return "cabundle is not ordered root first down to the leaf's issuer (entry " + std::to_string(cabundle_index) +
-               " does not issue the next)";
-    }
-
-    Botan::Path_Validation_Result validate(const std::vector<Botan::X509_Certificate>& chain,
-                                           std::chrono::system_clock::time_point at) const {
-        Botan::Certificate_Store_In_Memory store;
-        store.add_certificate(root_);
-        Botan::Path_Validation_Restrictions restrictions(false, 128);
-        return Botan::x509_path_validate(chain, restrictions, store, "", Botan::Usage_Type::UNSPECIFIED, at);
+            if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
+                throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
+                                        std::to_string(chain.size() - 2 - i) + " does not issue the next)");
     }
 
     static std::string iso_time(std::chrono::system_clock::time_point t) {
@@ -371,7 +362,8 @@ private:
 
     nitro_options opt_;
     std::map<unsigned, std::vector<std::uint8_t>> pins_;
-    Botan::X509_Certificate root_;
+    std::shared_ptr<const Botan::X509_Certificate> root_;  // parsed once; shared by copies of the policy
+    std::vector<std::uint8_t> root_der_;                   // a cabundle entry with these bytes is root_
 };
 
 }  // namespace tee
