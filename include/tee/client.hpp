@@ -56,39 +56,20 @@ public:
 
     // Builds the transport from cfg (cfg.transport with base_url = cfg.url).
     explicit client(config cfg, Attestation attestation = Attestation{})
-        requires std::constructible_from<Transport, const transport_options&>
-        : client(cfg, Transport(transport_options_for(cfg)), std::move(attestation)) {}
+        requires std::constructible_from<Transport, const transport_options&>;
 
-    client(config cfg, Transport transport, Attestation attestation)
-        : cfg_(std::move(cfg)), attestation_(std::move(attestation)), transport_(std::move(transport)),
-          key_(crypto_.generate_p384()), spki_hex_(to_hex(crypto_.spki_der(key_))) {
-        if (cfg_.api_key.empty())
-            throw config_error("no API key configured (PLATFORM_API_KEY): the enclave needs one");
-    }
+    client(config cfg, Transport transport, Attestation attestation);
+    ~client();
 
     // Fetches and verifies the attestation (once; later calls return the same
     // identity until a key change makes the client attest again).
-    enclave_identity attest() {
-        try {
-            return session()->identity;
-        } catch (const error& e) {
-            rethrow_redacted(e);
-        }
-    }
+    enclave_identity attest();
 
-    chat_result chat(std::string_view message) {
-        try {
-            return chat_once_or_twice(message);
-        } catch (const error& e) {
-            rethrow_redacted(e);
-        }
-    }
+    chat_result chat(std::string_view message);
 
     // chat() on another thread; several may be in flight on one client. The
     // client must outlive the futures it returned.
-    std::future<chat_result> chat_async(std::string message) {
-        return std::async(std::launch::async, [this, m = std::move(message)] { return chat(m); });
-    }
+    std::future<chat_result> chat_async(std::string message);
 
     // What the one-argument constructor hands its transport.
     static transport_options transport_options_for(const config& cfg) {
@@ -111,121 +92,13 @@ private:
         secure_bytes aes_key;  // from the static ECDH with the attested key: once per session
     };
 
-    chat_result chat_once_or_twice(std::string_view message) {
-        auto s = session();
-        std::exception_ptr first;
-        try {
-            return exchange(*s, message);
-        } catch (const replay_error&) {
-            throw;  // a correctly signed answer to something else: not a key change
-        } catch (const signature_error&) {
-            first = std::current_exception();
-        } catch (const service_error& e) {
-            if (e.http_status() != 500) throw;
-            first = std::current_exception();
-        }
-        if (!cfg_.reattest_on_key_change) std::rethrow_exception(first);
-        auto fresh = reattest(s);
-        if (fresh->identity.public_key == s->identity.public_key) std::rethrow_exception(first);  // same key
-        return exchange(*fresh, message);
-    }
-
-    // A service that echoes the request (or a hostile one) could put the API
-    // key into an error text; no message of ours carries it, so cut it out.
-    [[noreturn]] void rethrow_redacted(const error& e) const {
-        const std::string_view key = cfg_.api_key.reveal();
-        std::string what = e.what();
-        if (key.empty() || what.find(key) == std::string::npos) throw;
-        for (auto at = what.find(key); at != std::string::npos; at = what.find(key, at))
-            what.replace(at, key.size(), "[API key redacted]");
-        if (auto* s = dynamic_cast<const service_error*>(&e)) {
-            std::string text = s->service_message();
-            for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at))
-                text.replace(at, key.size(), "[API key redacted]");
-            throw service_error(s->http_status(), text);
-        }
-        if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
-        if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
-        if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
-        if (dynamic_cast<const attestation_error*>(&e)) throw attestation_error(what);
-        if (auto* t = dynamic_cast<const transport_error*>(&e))  // drop the "cause: " prefix it adds again
-            throw transport_error(t->cause(), what.substr(std::min(what.size(), to_string(t->cause()).size() + 2)));
-        throw config_error(what);
-    }
-
-    chat_result exchange(const session_state& s, std::string_view message) {
-        // per_request: a fresh key pair, and so a fresh AES key, for this chat only
-        std::optional<typename Crypto::private_key> once;
-        std::string once_hex;
-        secure_bytes once_aes;
-        if (cfg_.client_keys == client_key_mode::per_request) {
-            once = crypto_.generate_p384();
-            once_hex = to_hex(crypto_.spki_der(*once));
-            once_aes = protocol::derive_key(crypto_, *once, s.enclave_key);
-        }
-        const secure_bytes& aes = once ? once_aes : s.aes_key;
-        const std::string& spki_hex = once ? once_hex : spki_hex_;
-
-        std::vector<std::uint8_t> nonce = crypto_.random_bytes(protocol::nonce_size);
-        std::vector<std::uint8_t> ciphertext;
-        {
-            secure_bytes plaintext = protocol::request_plaintext(cfg_.api_key, message, cfg_.platform, cfg_.model);
-            ciphertext = crypto_.aes256gcm_seal(aes, nonce, plaintext);
-        }  // the plaintext (with the API key) is wiped here
-        http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex, ciphertext));
-        chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res, message, std::chrono::system_clock::now(),
-                                                cfg_.answer_time_window, !cfg_.accept_any_answer_time,
-                                                protocol::answer_keys{aes, s.identity.public_key});
-        r.enclave_key_fingerprint = s.identity.key_fingerprint;
-        r.attestation_kind = s.identity.kind;
-        return r;
-    }
-
-    std::shared_ptr<const session_state> session() {
-        std::lock_guard lock(mu_);
-        if (!session_) session_ = establish();
-        return session_;
-    }
-
-    // Attests again unless another thread already did since `seen`.
-    std::shared_ptr<const session_state> reattest(const std::shared_ptr<const session_state>& seen) {
-        std::lock_guard lock(mu_);
-        if (session_ == seen) session_ = establish();
-        return session_;
-    }
-
-    std::shared_ptr<const session_state> establish() {
-        bool well_known = cfg_.endpoint != attestation_endpoint::legacy;
-        http_response res = well_known ? transport_.post_json("/.well-known/attestation", "{}") : transport_.get("/attestation");
-        if (cfg_.endpoint == attestation_endpoint::automatic && (res.status == 404 || res.status == 405)) {
-            well_known = false;
-            res = transport_.get("/attestation");
-        }
-        if (res.status != 200) protocol::throw_if_refused(res);
-        nlohmann::json answer;
-        try {
-            answer = parse_json(res.body);
-        } catch (const protocol_error& e) {
-            throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
-        }
-        enclave_identity id = attestation_.verify(answer, crypto_);
-        if (well_known) check_advertised_key(answer, id);
-        auto key = crypto_.load_public_key(id.public_key);
-        secure_bytes aes = protocol::derive_key(crypto_, key_, key);
-        return std::make_shared<const session_state>(session_state{std::move(id), std::move(key), std::move(aes)});
-    }
-
-    // The newer endpoint also states the key outright: it must be the attested one.
-    static void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
-        auto it = answer.find("public_key");
-        if (it == answer.end() || !it->is_string())
-            throw attestation_error("well-known attestation answer has no public_key string");
-        auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
-        auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
-        if (a.empty()) throw attestation_error("advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
-        if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
-            throw attestation_error("advertised public_key differs from the attested one");
-    }
+    chat_result chat_once_or_twice(std::string_view message);
+    [[noreturn]] void rethrow_redacted(const error& e) const;
+    chat_result exchange(const session_state& s, std::string_view message);
+    std::shared_ptr<const session_state> session();
+    std::shared_ptr<const session_state> reattest(const std::shared_ptr<const session_state>& seen);
+    std::shared_ptr<const session_state> establish();
+    static void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id);
 
     config cfg_;
     Crypto crypto_;
@@ -237,8 +110,195 @@ private:
     std::shared_ptr<const session_state> session_;
 };
 
+// ---- the members, defined outside the class so that an explicit
+// instantiation declaration (TEE_CLIENT_COMPILED_LIB, below) keeps them out of
+// the including file: member functions defined in the class are inline, and
+// compilers instantiate inline members of an extern template anyway.
+#define TEE_CLIENT_MEMBER                                                          \
+    template <transport Transport, crypto_backend Crypto, class Attestation>     \
+        requires attestation_policy<Attestation, Crypto>
+
+TEE_CLIENT_MEMBER
+client<Transport, Crypto, Attestation>::client(config cfg, Attestation attestation)
+    requires std::constructible_from<Transport, const transport_options&>
+    : client(cfg, Transport(transport_options_for(cfg)), std::move(attestation)) {}
+
+TEE_CLIENT_MEMBER
+client<Transport, Crypto, Attestation>::~client() = default;
+
+TEE_CLIENT_MEMBER
+client<Transport, Crypto, Attestation>::client(config cfg, Transport transport, Attestation attestation)
+    : cfg_(std::move(cfg)), attestation_(std::move(attestation)), transport_(std::move(transport)),
+      key_(crypto_.generate_p384()), spki_hex_(to_hex(crypto_.spki_der(key_))) {
+    if (cfg_.api_key.empty())
+        throw config_error("no API key configured (PLATFORM_API_KEY): the enclave needs one");
+}
+
+TEE_CLIENT_MEMBER
+enclave_identity client<Transport, Crypto, Attestation>::attest() {
+    try {
+        return session()->identity;
+    } catch (const error& e) {
+        rethrow_redacted(e);
+    }
+}
+
+TEE_CLIENT_MEMBER
+chat_result client<Transport, Crypto, Attestation>::chat(std::string_view message) {
+    try {
+        return chat_once_or_twice(message);
+    } catch (const error& e) {
+        rethrow_redacted(e);
+    }
+}
+
+TEE_CLIENT_MEMBER
+std::future<chat_result> client<Transport, Crypto, Attestation>::chat_async(std::string message) {
+    return std::async(std::launch::async, [this, m = std::move(message)] { return chat(m); });
+}
+
+TEE_CLIENT_MEMBER
+chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::string_view message) {
+    auto s = session();
+    std::exception_ptr first;
+    try {
+        return exchange(*s, message);
+    } catch (const replay_error&) {
+        throw;  // a correctly signed answer to something else: not a key change
+    } catch (const signature_error&) {
+        first = std::current_exception();
+    } catch (const service_error& e) {
+        if (e.http_status() != 500) throw;
+        first = std::current_exception();
+    }
+    if (!cfg_.reattest_on_key_change) std::rethrow_exception(first);
+    auto fresh = reattest(s);
+    if (fresh->identity.public_key == s->identity.public_key) std::rethrow_exception(first);  // same key
+    return exchange(*fresh, message);
+}
+
+// A service that echoes the request (or a hostile one) could put the API
+// key into an error text; no message of ours carries it, so cut it out.
+TEE_CLIENT_MEMBER
+void client<Transport, Crypto, Attestation>::rethrow_redacted(const error& e) const {
+    const std::string_view key = cfg_.api_key.reveal();
+    std::string what = e.what();
+    if (key.empty() || what.find(key) == std::string::npos) throw;
+    for (auto at = what.find(key); at != std::string::npos; at = what.find(key, at))
+        what.replace(at, key.size(), "[API key redacted]");
+    if (auto* s = dynamic_cast<const service_error*>(&e)) {
+        std::string text = s->service_message();
+        for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at))
+            text.replace(at, key.size(), "[API key redacted]");
+        throw service_error(s->http_status(), text);
+    }
+    if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
+    if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
+    if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
+    if (dynamic_cast<const attestation_error*>(&e)) throw attestation_error(what);
+    if (auto* t = dynamic_cast<const transport_error*>(&e))  // drop the "cause: " prefix it adds again
+        throw transport_error(t->cause(), what.substr(std::min(what.size(), to_string(t->cause()).size() + 2)));
+    throw config_error(what);
+}
+
+TEE_CLIENT_MEMBER
+chat_result client<Transport, Crypto, Attestation>::exchange(const session_state& s, std::string_view message) {
+    // per_request: a fresh key pair, and so a fresh AES key, for this chat only
+    std::optional<typename Crypto::private_key> once;
+    std::string once_hex;
+    secure_bytes once_aes;
+    if (cfg_.client_keys == client_key_mode::per_request) {
+        once = crypto_.generate_p384();
+        once_hex = to_hex(crypto_.spki_der(*once));
+        once_aes = protocol::derive_key(crypto_, *once, s.enclave_key);
+    }
+    const secure_bytes& aes = once ? once_aes : s.aes_key;
+    const std::string& spki_hex = once ? once_hex : spki_hex_;
+
+    std::vector<std::uint8_t> nonce = crypto_.random_bytes(protocol::nonce_size);
+    std::vector<std::uint8_t> ciphertext;
+    {
+        secure_bytes plaintext = protocol::request_plaintext(cfg_.api_key, message, cfg_.platform, cfg_.model);
+        ciphertext = crypto_.aes256gcm_seal(aes, nonce, plaintext);
+    }  // the plaintext (with the API key) is wiped here
+    http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex, ciphertext));
+    chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res, message, std::chrono::system_clock::now(),
+                                            cfg_.answer_time_window, !cfg_.accept_any_answer_time,
+                                            protocol::answer_keys{aes, s.identity.public_key});
+    r.enclave_key_fingerprint = s.identity.key_fingerprint;
+    r.attestation_kind = s.identity.kind;
+    return r;
+}
+
+TEE_CLIENT_MEMBER
+auto client<Transport, Crypto, Attestation>::session() -> std::shared_ptr<const session_state> {
+    std::lock_guard lock(mu_);
+    if (!session_) session_ = establish();
+    return session_;
+}
+
+// Attests again unless another thread already did since `seen`.
+TEE_CLIENT_MEMBER
+auto client<Transport, Crypto, Attestation>::reattest(const std::shared_ptr<const session_state>& seen)
+    -> std::shared_ptr<const session_state> {
+    std::lock_guard lock(mu_);
+    if (session_ == seen) session_ = establish();
+    return session_;
+}
+
+TEE_CLIENT_MEMBER
+auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<const session_state> {
+    bool well_known = cfg_.endpoint != attestation_endpoint::legacy;
+    http_response res = well_known ? transport_.post_json("/.well-known/attestation", "{}") : transport_.get("/attestation");
+    if (cfg_.endpoint == attestation_endpoint::automatic && (res.status == 404 || res.status == 405)) {
+        well_known = false;
+        res = transport_.get("/attestation");
+    }
+    if (res.status != 200) protocol::throw_if_refused(res);
+    nlohmann::json answer;
+    try {
+        answer = parse_json(res.body);
+    } catch (const protocol_error& e) {
+        throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
+    }
+    enclave_identity id = attestation_.verify(answer, crypto_);
+    if (well_known) check_advertised_key(answer, id);
+    auto key = crypto_.load_public_key(id.public_key);
+    secure_bytes aes = protocol::derive_key(crypto_, key_, key);
+    return std::make_shared<const session_state>(session_state{std::move(id), std::move(key), std::move(aes)});
+}
+
+// The newer endpoint also states the key outright: it must be the attested one.
+TEE_CLIENT_MEMBER
+void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann::json& answer,
+                                                                  const enclave_identity& id) {
+    auto it = answer.find("public_key");
+    if (it == answer.end() || !it->is_string())
+        throw attestation_error("well-known attestation answer has no public_key string");
+    auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
+    auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
+    if (a.empty()) throw attestation_error("advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
+    if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
+        throw attestation_error("advertised public_key differs from the attested one");
+}
+
+#undef TEE_CLIENT_MEMBER
+
 // Short names for the common choices (like spdlog's _mt / _st):
 using nitro_client = client<>;                                                  // the default, spelled out
 using mock_client = client<httplib_transport, botan_crypto, mock_attestation>;  // development enclaves only
+
+// Opt-in separate compilation (like spdlog's SPDLOG_COMPILED_LIB): with
+// TEE_CLIENT_COMPILED_LIB defined, files that include this header do not
+// compile the two common clients' members; one file of the program does:
+//     #include <tee/tee.hpp>
+//     template class tee::client<>;
+//     template class tee::client<tee::httplib_transport, tee::botan_crypto, tee::mock_attestation>;
+// (src/tee_client.cpp, built by meson as the tee-client-compiled library).
+// Other instantiations (your own policies) compile where they are used, as usual.
+#if defined(TEE_CLIENT_COMPILED_LIB)
+extern template class client<>;
+extern template class client<httplib_transport, botan_crypto, mock_attestation>;
+#endif
 
 }  // namespace tee
