@@ -30,12 +30,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -178,6 +180,69 @@ int closed_port() {
     return ntohs(addr.sin_port);
 }
 
+// A raw TCP server that answers "/ok" at once and, for any other path, drips
+// its response *headers* one byte every 50 ms (for at most 10 s). httplib's
+// timeouts are per read and its content receiver sees no headers, so only the
+// transport's deadline thread can end such a request.
+class header_drip_server {
+public:
+    header_drip_server() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd_ >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(fd_, 8) == 0);
+        socklen_t len = sizeof addr;
+        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        port_ = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~header_drip_server() {
+        stop_ = true;
+        ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+        thread_.join();
+        ::close(fd_);
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    void serve() {
+        while (!stop_) {
+            const int c = ::accept(fd_, nullptr, nullptr);
+            if (c < 0) return;
+            std::string request;
+            char buf[4096];
+            for (;;) {  // requests of this test have no body: read up to the blank line
+                const auto n = ::recv(c, buf, sizeof buf, 0);
+                if (n <= 0) break;
+                request.append(buf, static_cast<std::size_t>(n));
+                if (request.find("\r\n\r\n") == std::string::npos) continue;
+                if (request.rfind("GET /ok ", 0) == 0) {
+                    const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    if (::send(c, ok.data(), ok.size(), MSG_NOSIGNAL) < 0) break;
+                    request.clear();
+                    continue;
+                }
+                const std::string head = "HTTP/1.1 200 OK\r\nX-Drip: ";
+                if (::send(c, head.data(), head.size(), MSG_NOSIGNAL) < 0) break;
+                for (int i = 0; i < 200 && !stop_; ++i) {  // 10 s at most
+                    std::this_thread::sleep_for(50ms);
+                    if (::send(c, "a", 1, MSG_NOSIGNAL) < 0) break;  // the client hung up
+                }
+                break;
+            }
+            ::close(c);
+        }
+    }
+
+    int fd_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -265,6 +330,34 @@ TEST_CASE("fault: endless-body (HTTP) ends at total_timeout, not before and not 
     CHECK(elapsed >= 0.95);
     CHECK(elapsed < 4.0);
     CHECK(server.fault_bytes_sent() > 0u);  // it did drip
+}
+
+// Headers dripped byte by byte: only httplib_transport's deadline thread can
+// end this. The thread is woken only when idle (each new deadline is later
+// than the one it sleeps until), so cover both states: asleep on the deadline
+// of a request that just finished, and idle after that deadline passed.
+TEST_CASE("transport: headers dripped byte by byte hit total_timeout, with the deadline thread asleep or idle") {
+    header_drip_server server;
+    tee::transport_options o;
+    o.base_url = server.url();
+    o.total_timeout = 400ms;
+    tee::httplib_transport t(o);
+    for (const bool idle : {false, true}) {
+        CAPTURE(idle);
+        REQUIRE(t.get("/ok").status == 200);
+        if (idle) std::this_thread::sleep_for(700ms);  // past that request's deadline
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            t.get("/drip");
+            FAIL("a request whose headers never end returned");
+        } catch (const tee::transport_error& e) {
+            CHECK(e.cause() == tee::transport_cause::timeout);
+            CHECK(contains(e.what(), "not complete within 0.4 s"));
+        }
+        const double elapsed = seconds_since(start);
+        CHECK(elapsed >= 0.38);
+        CHECK(elapsed < 2.0);
+    }
 }
 
 TEST_CASE("fault: endless-body (test transport)") {
