@@ -13,9 +13,10 @@ pc=$(find "$tmp/root" -name tee-client.pc | head -n 1)
 [ -n "$pc" ] || { echo "no tee-client.pc installed"; exit 1; }
 [ -f "$(dirname "$pc")/../../../include/tee/tee.hpp" ] || [ -n "$(find "$tmp/root" -path '*include/tee/tee.hpp')" ] \
   || { echo "headers not installed"; exit 1; }
-# point the staged .pc at its staged prefix (what a real install needs no help for)
+# point the staged .pc files at their staged prefix (what a real install needs no help for)
 prefix=$(sed -n 's/^prefix=//p' "$pc")
-sed -i "s|^prefix=.*|prefix=$tmp/root$prefix|" "$pc"
+[ -f "$(dirname "$pc")/tee-client-compiled.pc" ] || { echo "no tee-client-compiled.pc installed"; exit 1; }
+sed -i "s|^prefix=.*|prefix=$tmp/root$prefix|" "$pc" "$(dirname "$pc")/tee-client-compiled.pc"
 export PKG_CONFIG_PATH=$(dirname "$pc")
 flags=$(pkg-config --cflags --libs tee-client)
 echo "pkg-config tee-client: $flags"
@@ -23,6 +24,13 @@ case "$flags" in *"$src/include"*) echo "flags point into the source tree"; exit
 # shellcheck disable=SC2086
 $cxx "$src/tests/consumer/installed_demo.cpp" -o "$tmp/installed_demo" $flags -Wall -Wextra -Wpedantic -Werror
 "$tmp/installed_demo"
+# the opt-in compiled mode, installed: the macro and the library come from its .pc
+cflags=$(pkg-config --cflags tee-client-compiled) libs=$(pkg-config --libs tee-client-compiled)
+echo "pkg-config tee-client-compiled: $cflags $libs"
+case "$cflags" in *-DTEE_CLIENT_COMPILED_LIB*) ;; *) echo "tee-client-compiled.pc lacks -DTEE_CLIENT_COMPILED_LIB"; exit 1;; esac
+# shellcheck disable=SC2086
+$cxx "$src/tests/consumer/installed_demo.cpp" -o "$tmp/installed_compiled_demo" $cflags $libs -Wall -Wextra -Wpedantic -Werror
+"$tmp/installed_compiled_demo"
 
 mkdir -p "$tmp/sub/subprojects"
 ln -s "$src" "$tmp/sub/subprojects/tee-client"
@@ -31,9 +39,12 @@ cat > "$tmp/sub/meson.build" <<'MESON'
 project('consumer', 'cpp', default_options : ['cpp_std=c++20'])
 tee = dependency('tee-client', fallback : 'tee-client', default_options : ['tests=false', 'examples=false'])
 executable('consumer', 'main.cpp', dependencies : tee)
+tee_compiled = dependency('tee-client-compiled', fallback : 'tee-client', default_options : ['tests=false', 'examples=false'])
+executable('consumer_compiled', 'main.cpp', dependencies : tee_compiled)
 MESON
 unset PKG_CONFIG_PATH
 meson setup "$tmp/sub/build" "$tmp/sub" --wrap-mode=forcefallback >/dev/null
 ninja -C "$tmp/sub/build" >/dev/null
 "$tmp/sub/build/consumer"
+"$tmp/sub/build/consumer_compiled"
 echo "install and subproject consumers: OK"
