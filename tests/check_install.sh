@@ -35,7 +35,7 @@ sanitize=$(meson introspect "$build" --buildoptions |
 if [ "$sanitize" = none ]; then
   # shellcheck disable=SC2086
   $cxx "$src/tests/consumer/installed_demo.cpp" -o "$tmp/installed_compiled_demo" $cflags $libs -Wall -Wextra -Wpedantic -Werror
-  "$tmp/installed_compiled_demo"
+  "$tmp/installed_compiled_demo" --compiled
 else
   echo "installed compiled consumer: not linked in this b_sanitize=$sanitize build (the plain build links it)"
 fi

@@ -60,6 +60,7 @@ constexpr std::string_view prompt = "BTC price right now";
 
 // ------------------------------------------------------------------ helpers
 
+using tee_test::closed_port;
 using tee_test::contains;
 using tee_test::now_seconds;
 
@@ -167,35 +168,11 @@ std::string signed_body(const simulated_enclave& signer, const json& data) {
     return json{{"sig", signer.sign_hex(data)}, {"data", data}}.dump();
 }
 
-// A bound TCP port with nothing listening on it any more.
-int closed_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 // A socket that listens (the kernel completes connections) but never reads or writes.
 class silent_listener {
 public:
     silent_listener() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        REQUIRE(fd_ >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        REQUIRE(::listen(fd_, 8) == 0);
-        socklen_t len = sizeof addr;
-        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-        port_ = ntohs(addr.sin_port);
+        fd_ = tee_test::loopback_socket(port_, true);
     }
     ~silent_listener() { ::close(fd_); }
     silent_listener(const silent_listener&) = delete;

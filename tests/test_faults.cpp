@@ -59,6 +59,7 @@ using in_process_client = tee::client<fault_transport, tee::botan_crypto, tee::n
 // ------------------------------------------------------------------ helpers
 
 using tee_test::bytes_of;
+using tee_test::closed_port;
 using tee_test::contains;
 
 // Every failure case goes through it: the exact exception type, a fragment of
@@ -166,20 +167,6 @@ E fault_in_process(fault f, std::string_view name, const expected& want,
     return e;
 }
 
-// A bound TCP port with nothing listening on it any more.
-int closed_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 // A raw TCP server that answers "/ok" at once and, for any other path, drips
 // its response *headers* one byte every 50 ms (for at most 10 s). httplib's
 // timeouts are per read and its content receiver sees no headers, so only the
@@ -187,16 +174,7 @@ int closed_port() {
 class header_drip_server {
 public:
     header_drip_server() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        REQUIRE(fd_ >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        REQUIRE(::listen(fd_, 8) == 0);
-        socklen_t len = sizeof addr;
-        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-        port_ = ntohs(addr.sin_port);
+        fd_ = tee_test::loopback_socket(port_, true);
         thread_ = std::thread([this] { serve(); });
     }
     ~header_drip_server() {

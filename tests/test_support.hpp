@@ -26,7 +26,11 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <cxxabi.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
@@ -167,5 +171,28 @@ private:
     std::vector<std::string> forms_;
     std::vector<std::string> messages_;
 };
+
+// A TCP socket bound to 127.0.0.1 on a free port, listening if asked; its
+// port goes to `port`. The raw servers of the suites start from it.
+inline int loopback_socket(int& port, bool listening) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    if (listening) REQUIRE(::listen(fd, 8) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port = ntohs(addr.sin_port);
+    return fd;
+}
+
+// A bound TCP port with nothing listening on it any more.
+inline int closed_port() {
+    int port = 0;
+    ::close(loopback_socket(port, false));
+    return port;
+}
 
 }  // namespace tee_test

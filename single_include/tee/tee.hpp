@@ -1946,7 +1946,16 @@ public:
                 throw fail(Botan::Certificate_Status_Code::CANNOT_ESTABLISH_TRUST);
             chain.push_back(root_);
         }
-        const auto links = checked([&] { return x509_chain::check_links(chain, crypto); });
+        // Botan's extension rules (name constraints and the like) may throw on
+        // names they cannot compare: a document only ever gets a tee::error.
+        auto links = Botan::Certificate_Status_Code::OK;
+        try {
+            links = x509_chain::check_links(chain, crypto);
+        } catch (const error&) {
+            throw;
+        } catch (const std::exception&) {
+            throw attestation_error("certificate chain could not be checked (a malformed extension or name)");
+        }
         const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
         if (!x509_chain::ok(status)) {
             const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
@@ -2156,20 +2165,6 @@ private:
             if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
                 throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
                                         std::to_string(chain.size() - 2 - i) + " does not issue the next)");
-    }
-
-    // Botan's extension rules (name constraints and the like) may throw on
-    // names they cannot compare; a document must only ever get an
-    // attestation_error, never another exception.
-    template <class F>
-    static auto checked(F&& f) {
-        try {
-            return f();
-        } catch (const error&) {
-            throw;
-        } catch (const std::exception&) {
-            throw attestation_error("certificate chain could not be checked (a malformed extension or name)");
-        }
     }
 
     static std::string iso_time(std::chrono::system_clock::time_point t) {

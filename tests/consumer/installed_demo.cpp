@@ -1,11 +1,22 @@
 // Built by tests/check_install.sh against an installed copy (pkg-config
-// tee-client) and as a meson subproject: the same verified demo chat.
+// tee-client and tee-client-compiled) and as a meson subproject, and by
+// tests/meson.build against the compiled mode (compiled_demo): the same
+// verified demo chat.
 #include <tee/tee.hpp>
 #include <tee/testing/enclave_server.hpp>
 
 #include <iostream>
+#include <string_view>
 
-int main() {
+int main(int argc, char** argv) {
+#ifndef TEE_CLIENT_COMPILED_LIB
+    if (argc > 1 && std::string_view(argv[1]) == "--compiled") {  // the caller meant the compiled mode
+        std::cout << "consumer: FAILED, built without TEE_CLIENT_COMPILED_LIB\n";
+        return 1;
+    }
+#endif
+    (void)argc;
+    (void)argv;
     tee::testing::enclave_options eo;
     eo.nitro = true;
     tee::testing::simulated_enclave enclave(eo);
@@ -19,7 +30,7 @@ int main() {
     trust.trusted_root = enclave.pki()->root_pem();
     tee::client<> client(cfg, tee::nitro_attestation(trust));
     const auto r = client.chat("hello from a consumer");
-    const bool ok = r.message == "hello from a consumer" && client.attest().verified;
+    const bool ok = r.message == "hello from a consumer" && client.attest().verified && client.attest().kind == "nitro";
     std::cout << (ok ? "consumer: verified chat OK" : "consumer: FAILED") << " (tee-client " << tee::version() << ")\n";
     return ok ? 0 : 1;
 }
