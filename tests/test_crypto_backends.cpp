@@ -478,13 +478,16 @@ TEST_CASE("differential: 200 random (message, tampered signature) cases verify o
         const auto po = ossl.load_public_key(spki);
         const bool vb = raw ? botan.ecdsa_p384_verify_raw(pb, msg, sig) : botan.ecdsa_p384_verify_der(pb, msg, sig);
         const bool vo = raw ? ossl.ecdsa_p384_verify_raw(po, msg, sig) : ossl.ecdsa_p384_verify_der(po, msg, sig);
+        // a key's second verification takes botan_crypto's comb path, not PK_Verifier
+        const bool vb_comb = raw ? botan.ecdsa_p384_verify_raw(pb, msg, sig) : botan.ecdsa_p384_verify_der(pb, msg, sig);
         CAPTURE(i);
         CAPTURE(mutation);
         CAPTURE(raw);
         CAPTURE(hx(sig));
         CHECK(vb == vo);
+        CHECK(vb_comb == vb);
         if (expect) CHECK(vb == *expect);
-        agreed += vb == vo;
+        agreed += vb == vo && vb_comb == vb;
         (vb ? verified : refused)++;
     }
     CHECK(agreed == 200);
@@ -658,9 +661,10 @@ TEST_CASE("openssl_crypto: threads share keys without interference") {
     CHECK(good == 100);
 }
 
-// botan_crypto keeps PK_Verifiers with a public key (a pool shared by its
-// copies); a verifier that saw a rejection or malformed DER must never make a
-// later verification wrong, and threads must not share one at a time.
+// botan_crypto verifies a key's first signature with a one-shot PK_Verifier
+// and every later one through a comb table shared by the key's copies and
+// threads (built lazily under a lock); a rejection or malformed DER on either
+// path must never make a later verification wrong.
 TEST_CASE_TEMPLATE("a key verifies correctly after every kind of rejection, interleaved, and across threads", C,
                    TEE_BACKENDS) {
     const C crypto;

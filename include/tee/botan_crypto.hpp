@@ -30,6 +30,7 @@
 #include <botan/system_rng.h>
 
 #include "tee/concepts.hpp"
+#include "tee/detail/p384_comb.hpp"
 #include "tee/errors.hpp"
 #include "tee/p384.hpp"
 
@@ -41,57 +42,49 @@ public:
     struct private_key {
         std::shared_ptr<const Botan::ECDH_PrivateKey> key;  // shared: copies of a client share one key
     };
-    // Verifiers kept with a public key: a Botan PK_Verifier precomputes a table
-    // for its key (~35 us, ~8% of a P-384 verification), and the session key
-    // verifies every answer. PK_Verifier is not thread-safe, so threads take one
-    // out of the pool and put it back. Only a verifier that has just accepted a
-    // signature goes back: that path finished and reset its hash; after a
-    // rejection (or an exception on malformed DER) its state is not ours to
-    // assume, so it is dropped.
-    class verifier_pool {
+    // How a public key verifies. Its first verification is Botan's one-shot
+    // PK_Verifier: most keys verify once (the Nitro chain, the COSE signature).
+    // A key that verifies again is the session key, which verifies every answer:
+    // it gets a comb table (tee/detail/p384_comb.hpp; ~0.6 ms once), and each
+    // verification after that costs about a third of Botan's. The table is
+    // immutable and shared by the key's copies and threads.
+    class key_verifier {
     public:
-        explicit verifier_pool(std::shared_ptr<const Botan::ECDSA_PublicKey> key) : key_(std::move(key)) {}
+        explicit key_verifier(std::shared_ptr<const Botan::ECDSA_PublicKey> key) : key_(std::move(key)) {}
 
         bool verify(byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
-            std::unique_ptr<Botan::PK_Verifier> v = take(fmt);
-            bool ok = false;
             try {
-                if (!v) v = std::make_unique<Botan::PK_Verifier>(*key_, "EMSA1(SHA-384)", fmt);
-                ok = v->verify_message(msg.data(), msg.size(), sig.data(), sig.size());
+                if (auto comb = comb_for_this_use()) {
+                    if (fmt == Botan::IEEE_1363)
+                        return sig.size() == 96 && comb->verify(msg, Botan::BigInt(sig.data(), 48),
+                                                                Botan::BigInt(sig.data() + 48, 48));
+                    auto rs = detail::parse_der_p384_signature(sig);
+                    return rs && comb->verify(msg, rs->first, rs->second);
+                }
+                Botan::PK_Verifier v(*key_, "EMSA1(SHA-384)", fmt);
+                return v.verify_message(msg.data(), msg.size(), sig.data(), sig.size());
             } catch (const std::exception&) {
                 return false;  // malformed DER and the like: not a valid signature
             }
-            if (ok) give_back(fmt, std::move(v));
-            return ok;
         }
 
     private:
-        static constexpr std::size_t max_kept = 8;  // per format: about the threads that verify at once
-        std::vector<std::unique_ptr<Botan::PK_Verifier>>& kept(Botan::Signature_Format fmt) {
-            return fmt == Botan::DER_SEQUENCE ? der_ : raw_;
-        }
-        std::unique_ptr<Botan::PK_Verifier> take(Botan::Signature_Format fmt) {
+        std::shared_ptr<const detail::p384_comb> comb_for_this_use() {
             std::lock_guard<std::mutex> lock(mutex_);
-            auto& k = kept(fmt);
-            if (k.empty()) return nullptr;
-            auto v = std::move(k.back());
-            k.pop_back();
-            return v;
-        }
-        void give_back(Botan::Signature_Format fmt, std::unique_ptr<Botan::PK_Verifier> v) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (auto& k = kept(fmt); k.size() < max_kept) k.push_back(std::move(v));
+            if (!comb_ && uses_++ > 0) comb_ = std::make_shared<const detail::p384_comb>(key_->public_point());
+            return comb_;
         }
 
         std::shared_ptr<const Botan::ECDSA_PublicKey> key_;
         std::mutex mutex_;
-        std::vector<std::unique_ptr<Botan::PK_Verifier>> der_, raw_;
+        std::size_t uses_ = 0;
+        std::shared_ptr<const detail::p384_comb> comb_;
     };
 
     struct public_key {
         std::shared_ptr<const Botan::ECDSA_PublicKey> key;
         std::vector<std::uint8_t> point;  // 04||x||y, what ECDH consumes
-        std::shared_ptr<verifier_pool> verifiers;  // shared by copies of the key
+        std::shared_ptr<key_verifier> verifier;  // shared by copies of the key
     };
 
     std::vector<std::uint8_t> random_bytes(std::size_t n) const {
@@ -117,8 +110,8 @@ public:
         try {
             Botan::PointGFp pt = group().OS2ECP(point.data(), point.size());  // checks on-curve
             auto key = std::make_shared<const Botan::ECDSA_PublicKey>(group(), pt);
-            auto pool = std::make_shared<verifier_pool>(key);
-            return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end()), std::move(pool)};
+            auto verifier = std::make_shared<key_verifier>(key);
+            return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end()), std::move(verifier)};
         } catch (const std::exception&) {
             throw protocol_error("enclave public key is not a point on P-384");
         }
@@ -171,10 +164,7 @@ public:
     std::array<std::uint8_t, 48> sha384(byte_span data) const { return digest<48>("SHA-384", data); }
 
 private:
-    static const Botan::EC_Group& group() {
-        static const Botan::EC_Group g("secp384r1");
-        return g;
-    }
+    static const Botan::EC_Group& group() { return detail::p384_comb::group(); }
 
     static std::unique_ptr<Botan::AEAD_Mode> gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir) {
         if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
@@ -186,8 +176,8 @@ private:
     }
 
     static bool verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
-        if (!pub.verifiers) return false;  // a default-constructed key verifies nothing
-        return pub.verifiers->verify(msg, sig, fmt);
+        if (!pub.verifier) return false;  // a default-constructed key verifies nothing
+        return pub.verifier->verify(msg, sig, fmt);
     }
 
     template <std::size_t N>
