@@ -113,39 +113,7 @@ tee::nitro_attestation trusting(const simulated_enclave& enclave) {
     return tee::nitro_attestation(o);
 }
 
-// An httplib server on 127.0.0.1 (any free port) answering every GET and POST
-// with `handler`, from a background thread; stopped and joined on destruction.
-class fake_server {
-public:
-    using handler = std::function<void(const httplib::Request&, httplib::Response&)>;
-
-    explicit fake_server(handler h) : handler_(std::move(h)) {
-        auto call = [this](const httplib::Request& req, httplib::Response& res) { handler_(req, res); };
-        server_.Get(".*", call);
-        server_.Post(".*", call);
-        server_.set_keep_alive_max_count(100000);
-        server_.set_payload_max_length(8u << 20);
-        server_.set_tcp_nodelay(true);
-        port_ = server_.bind_to_any_port("127.0.0.1");
-        if (port_ <= 0) throw std::runtime_error("fake_server: cannot bind 127.0.0.1");
-        thread_ = std::thread([this] { server_.listen_after_bind(); });
-        while (!server_.is_running()) std::this_thread::sleep_for(1ms);  // stop() needs the loop running
-    }
-    ~fake_server() {
-        server_.stop();
-        thread_.join();
-    }
-    fake_server(const fake_server&) = delete;
-    fake_server& operator=(const fake_server&) = delete;
-
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
-private:
-    handler handler_;
-    httplib::Server server_;
-    int port_ = -1;
-    std::thread thread_;
-};
+using tee_test::fake_server;
 
 // Forwards every request to a simulated_enclave and records it (method and
 // path, request body, answer body). An optional editor may change the answer

@@ -1,5 +1,5 @@
 // The failure-assertion helpers the end-to-end suites share (test_client.cpp,
-// test_protocol_family.cpp, test_faults.cpp).
+// test_protocol_family.cpp, test_faults.cpp), and their fake_server.
 //
 // A suite makes one tee_test::expectations with the API key its configs carry
 // and runs every failure case through it:
@@ -25,6 +25,7 @@
 #include "tee/secure_bytes.hpp"
 
 #include <doctest/doctest.h>
+#include <httplib.h>
 
 #include <arpa/inet.h>
 #include <cxxabi.h>
@@ -44,6 +45,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <typeinfo>
 #include <utility>
 #include <vector>
@@ -194,5 +196,41 @@ inline int closed_port() {
     ::close(loopback_socket(port, false));
     return port;
 }
+
+// An httplib server on 127.0.0.1 (any free port) answering every GET and POST
+// with `handler`, from a background thread; stopped and joined on destruction.
+// Keep-alive without a practical cap and TCP_NODELAY, like enclave_server.
+class fake_server {
+public:
+    using handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+    explicit fake_server(handler h) : handler_(std::move(h)) {
+        auto call = [this](const httplib::Request& req, httplib::Response& res) { handler_(req, res); };
+        server_.Get(".*", call);
+        server_.Post(".*", call);
+        server_.set_keep_alive_max_count(100000);
+        server_.set_payload_max_length(8u << 20);
+        server_.set_tcp_nodelay(true);
+        port_ = server_.bind_to_any_port("127.0.0.1");
+        if (port_ <= 0) throw std::runtime_error("fake_server: cannot bind 127.0.0.1");
+        thread_ = std::thread([this] { server_.listen_after_bind(); });
+        // stop() is a no-op until the accept loop runs: wait for it.
+        while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ~fake_server() {
+        server_.stop();
+        thread_.join();
+    }
+    fake_server(const fake_server&) = delete;
+    fake_server& operator=(const fake_server&) = delete;
+
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    handler handler_;
+    httplib::Server server_;
+    int port_ = -1;
+    std::thread thread_;
+};
 
 }  // namespace tee_test
