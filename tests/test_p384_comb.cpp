@@ -7,8 +7,9 @@
 //    accepts (hand-made encodings, then random mutations);
 //  * the comb's u1*G + u2*Q equals Botan's for random and edge scalars, and for
 //    Q = G, -G, 2G, where additions meet the doubling and P + -P cases;
-//  * x(R) mod n == r checked in Jacobian coordinates: x below n, x at or above n
-//    (r + n), a wrong r, the point at infinity;
+//  * x(R) mod n == r checked in Jacobian coordinates: x below n, x above n
+//    (r + n), a wrong r, the point at infinity; a key and signature whose R
+//    has x(R) > n, where only the range check r < n refuses (r + n, s);
 //  * 1,200 random verifications through botan_crypto (a kept key, so the comb)
 //    agree with a fresh PK_Verifier and with openssl_crypto, valid and tampered;
 //  * the known answer: the service's real signed answer, through the comb.
@@ -27,6 +28,7 @@
 
 #include <botan/der_enc.h>
 #include <botan/ecdsa.h>
+#include <botan/hash.h>
 #include <botan/numthry.h>
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>
@@ -248,7 +250,7 @@ TEST_CASE("x(R) mod n == r in Jacobian coordinates, including x >= n, where r = 
     // A point whose x is at least n: y^2 = x^3 - 3x + b has a root for about half the x.
     std::optional<PointGFp> high;
     BigInt high_x;
-    for (BigInt x = n; x < p && !high; x += 1) {
+    for (BigInt x = n + 1; x < p && !high; x += 1) {  // x = n would make r = 0, which no signature has
         const BigInt rhs = (x * x * x - 3 * x + group().get_b()) % p;
         const BigInt y = Botan::power_mod(rhs, (p + 1) / 4, p);  // p = 3 mod 4
         if ((y * y) % p == rhs) {
@@ -273,6 +275,35 @@ TEST_CASE("x(R) mod n == r in Jacobian coordinates, including x >= n, where r = 
     CHECK(p384_comb::x_mod_n_is(*high, high_x - n));
     CHECK_FALSE(p384_comb::x_mod_n_is(hj, high_x - n + 1));
     CHECK_FALSE(p384_comb::x_mod_n_is(hj, BigInt(1)));
+
+    // A whole signature through that point: with u1 = e/s, u2 = r/s fixed, the
+    // key Q = (R - u1*G)/u2 makes (r, s) = (x(R) - n, r/u2) valid. Its r + n is
+    // the same x(R), so x_mod_n_is alone would accept it: only the range check
+    // r < n refuses it (the raw form, 48 bytes, passes the DER length limit).
+    {
+        const bytes msg{'x', '>', '=', 'n'};
+        const BigInt r = high_x - n, u2 = random_scalar(rng);
+        const BigInt s = group().multiply_mod_order(r, group().inverse_mod_order(u2));
+        auto h = Botan::HashFunction::create_or_throw("SHA-384");
+        const auto digest = h->process(msg);
+        const BigInt u1 = group().multiply_mod_order(group().mod_order(BigInt(digest.data(), digest.size())),
+                                                     group().inverse_mod_order(s));
+        const PointGFp q = group().inverse_mod_order(u2) * (*high - group().get_base_point() * u1);
+        REQUIRE(q.on_the_curve());
+        REQUIRE(group().point_multiply(u1, q, u2) == *high);
+        const Botan::ECDSA_PublicKey key(group(), q);
+        const p384_comb comb(q);
+        CHECK(comb.verify(msg, r, s));
+        CHECK(botan_says(key, msg, raw_of(r, s), Botan::IEEE_1363));
+        REQUIRE(r + n < BigInt::power_of_2(384));
+        CHECK_FALSE(comb.verify(msg, r + n, s));
+        CHECK_FALSE(botan_says(key, msg, raw_of(r + n, s), Botan::IEEE_1363));
+        const tee::botan_crypto botan;
+        const auto pub = botan.load_public_key(tee::p384::spki_of_point(q.encode(PointGFp::UNCOMPRESSED)));
+        CHECK(botan.ecdsa_p384_verify_raw(pub, msg, raw_of(r, s)));       // Botan's PK_Verifier
+        CHECK(botan.ecdsa_p384_verify_raw(pub, msg, raw_of(r, s)));       // the comb
+        CHECK_FALSE(botan.ecdsa_p384_verify_raw(pub, msg, raw_of(r + n, s)));
+    }
 
     for (int i = 0; i < 50; ++i) {
         const PointGFp pt = jacobian(group().get_base_point() * random_scalar(rng));
