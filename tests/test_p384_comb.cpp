@@ -221,7 +221,9 @@ TEST_CASE("the comb's u1*G + u2*Q is Botan's point_multiply, for random and edge
     std::vector<BigInt> edge{BigInt(0), BigInt(1), BigInt(2), n - 1, n - 2, (n - 1) / 2,
                              BigInt::power_of_2(48), BigInt::power_of_2(383), BigInt::power_of_2(336) - 1,
                              BigInt::power_of_2(48) + 1};
-    for (const auto& [name, q] : keys) {
+    for (const auto& key : keys) {  // (no structured binding: clang 14 cannot capture one in a lambda)
+        const std::string name = key.first;
+        const PointGFp& q = key.second;
         CAPTURE(name);
         const p384_comb comb(q);
         auto check = [&](const BigInt& u1, const BigInt& u2) {
