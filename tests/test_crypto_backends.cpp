@@ -30,6 +30,8 @@
 
 #include <doctest/doctest.h>
 
+#include "test_data.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -52,10 +54,6 @@
 #include <botan/x509cert.h>
 #include <openssl/err.h>
 
-#ifndef TEE_TEST_DATA_DIR
-#error "define TEE_TEST_DATA_DIR as a string literal"
-#endif
-
 namespace {
 using bytes = std::vector<std::uint8_t>;
 using tee::botan_crypto;
@@ -69,11 +67,8 @@ bytes b(const C& c) { return bytes(c.begin(), c.end()); }
 template <class C>
 std::string hx(const C& c) { return tee::to_hex(std::span<const std::uint8_t>(c.data(), c.size())); }
 
-std::string read_data(const char* name) {
-    std::ifstream in(std::string(TEE_TEST_DATA_DIR) + "/" + name, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "cannot open test data " << name);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using tee_test::read_data;
+
 nlohmann::json vector_json() { return nlohmann::json::parse(read_data("signed_response_vector.json")); }
 bytes nitro_doc() { return tee::from_base64(read_data("nitro_attestation_2025-04-24.b64")).value(); }
 

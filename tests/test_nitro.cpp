@@ -5,6 +5,8 @@
 // type AND a fragment of its message, so one failure cannot pass for another.
 #include <doctest/doctest.h>
 
+#include "test_data.hpp"
+
 #include <tee/botan_crypto.hpp>
 #include <tee/cbor.hpp>
 #include <tee/nitro_attestation.hpp>
@@ -27,10 +29,6 @@
 #include <string_view>
 #include <vector>
 
-#ifndef TEE_TEST_DATA_DIR
-#error "define TEE_TEST_DATA_DIR as a string literal, e.g. -DTEE_TEST_DATA_DIR='\"/path/to/tests/data\"'"
-#endif
-
 namespace cbor = tee::cbor;
 using bytes = std::vector<std::uint8_t>;
 using namespace std::chrono_literals;
@@ -47,12 +45,6 @@ constexpr std::string_view vector_nonce_hex =  // "tee-tls" + 32 random bytes
     "7465652d746c73691012a9424f2ab721f4611d03c797f933c6ff778092ecb28316fb2f0b8e3d8d";
 constexpr std::string_view vector_user_data_hex = "7596f57352012e10efe85898d94d22c67052d6a748c00bf4835e9738e7b8e019";
 constexpr std::string_view vector_module_id = "i-097399471f19dfec3-enc019665bb696251d0";
-
-std::string read_file(const std::string& name) {
-    std::ifstream f(std::string(TEE_TEST_DATA_DIR) + "/" + name, std::ios::binary);
-    REQUIRE_MESSAGE(f.good(), "cannot open test data " << name);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-}
 
 bytes unhex(std::string_view h) {
     auto v = tee::from_hex(h);
@@ -76,7 +68,7 @@ std::uint64_t to_ms(system_clock::time_point t) {
 }
 
 const std::string& vector_b64() {
-    static const std::string s = read_file("nitro_attestation_2025-04-24.b64");
+    static const std::string s = tee_test::read_data("nitro_attestation_2025-04-24.b64");
     return s;
 }
 
@@ -227,7 +219,7 @@ TEST_CASE("embedded AWS Nitro root: SHA-256 over DER is the published fingerprin
     const auto embedded = der_of(tee::aws_nitro_root_pem);
     CHECK(tee::to_hex(crypto.sha256(embedded)) == aws_root_sha256);
     CHECK(tee::aws_nitro_root_sha256 == aws_root_sha256);
-    const auto file = der_of(read_file("aws_nitro_root.pem"));
+    const auto file = der_of(tee_test::read_data("aws_nitro_root.pem"));
     CHECK(file == embedded);
     CHECK(tee::to_hex(crypto.sha256(file)) == aws_root_sha256);
     // The default policy loads it (the constructor checks the pin).

@@ -19,6 +19,8 @@
 
 #include <doctest/doctest.h>
 
+#include "test_data.hpp"
+
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -33,10 +35,6 @@
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>
 #include <nlohmann/json.hpp>
-
-#ifndef TEE_TEST_DATA_DIR
-#error "define TEE_TEST_DATA_DIR as a string literal"
-#endif
 
 namespace {
 using bytes = std::vector<std::uint8_t>;
@@ -82,11 +80,7 @@ BigInt random_scalar(std::mt19937_64& rng) {
     return BigInt(v.data(), v.size()) % order();
 }
 
-std::string read_data(const char* name) {
-    std::ifstream in(std::string(TEE_TEST_DATA_DIR) + "/" + name, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "cannot open test data " << name);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using tee_test::read_data;
 
 struct signer {
     Botan::ECDSA_PrivateKey key{Botan::system_rng(), group()};

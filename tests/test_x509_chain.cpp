@@ -19,6 +19,8 @@
 
 #include <doctest/doctest.h>
 
+#include "test_data.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -40,10 +42,6 @@
 #include <botan/x509_ca.h>
 #include <botan/x509_ext.h>
 #include <botan/x509path.h>
-
-#ifndef TEE_TEST_DATA_DIR
-#error "define TEE_TEST_DATA_DIR as a string literal"
-#endif
 
 namespace {
 namespace xc = tee::x509_chain;
@@ -231,11 +229,7 @@ void check_variant(std::string_view rule) {
     FAIL("no variant " << std::string(rule));
 }
 
-std::string read_data(const char* file) {
-    std::ifstream in(std::string(TEE_TEST_DATA_DIR) + "/" + file, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "cannot open test data " << file);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using tee_test::read_data;
 
 // The real AWS chain of tests/data/nitro_attestation_2025-04-24.b64, leaf first,
 // anchored at tests/data/aws_nitro_root.pem.
