@@ -71,18 +71,15 @@ using bytes_t = std::vector<std::uint8_t>;
 const Botan::EC_Group& group() { return p384_comb::group(); }
 const BigInt& order() { return group().get_order(); }
 
-BigInt scalar_of_label(std::string_view label) {
-    auto h = Botan::HashFunction::create_or_throw("SHA-384");
-    h->update(reinterpret_cast<const std::uint8_t*>(label.data()), label.size());
-    const auto d = h->final();
-    return group().mod_order(BigInt(d.data(), d.size()));
-}
-
-BigInt hash_e(std::span<const std::uint8_t> msg) {
+BigInt hash_e(std::span<const std::uint8_t> msg) {  // SHA-384(msg) mod n, ECDSA's e
     auto h = Botan::HashFunction::create_or_throw("SHA-384");
     h->update(msg.data(), msg.size());
     const auto d = h->final();
     return group().mod_order(BigInt(d.data(), d.size()));
+}
+
+BigInt scalar_of_label(std::string_view label) {
+    return hash_e({reinterpret_cast<const std::uint8_t*>(label.data()), label.size()});
 }
 
 bytes_t raw_sig(const BigInt& r, const BigInt& s) {  // r||s, 48 bytes each; r, s < 2^384
@@ -246,8 +243,7 @@ struct comb_result {
 
 comb_result comb_verify(const fixed_key& k, std::span<const std::uint8_t> msg, std::span<const std::uint8_t> sig,
                         bool der) {
-    if (!der)
-        return {sig.size() == 96 && k.comb->verify(msg, BigInt(sig.data(), 48), BigInt(sig.data() + 48, 48))};
+    if (!der) return {k.comb->verify_raw(msg, sig)};
     const auto rs = tee::detail::parse_der_p384_signature(sig);
     const auto ref = botan_der_decode(sig);
     comb_result out;

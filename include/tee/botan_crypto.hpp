@@ -54,13 +54,8 @@ public:
 
         bool verify(byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
             try {
-                if (auto comb = comb_for_this_use()) {
-                    if (fmt == Botan::IEEE_1363)
-                        return sig.size() == 96 && comb->verify(msg, Botan::BigInt(sig.data(), 48),
-                                                                Botan::BigInt(sig.data() + 48, 48));
-                    auto rs = detail::parse_der_p384_signature(sig);
-                    return rs && comb->verify(msg, rs->first, rs->second);
-                }
+                if (auto comb = comb_for_this_use())
+                    return fmt == Botan::IEEE_1363 ? comb->verify_raw(msg, sig) : comb->verify_der(msg, sig);
                 Botan::PK_Verifier v(*key_, "EMSA1(SHA-384)", fmt);
                 return v.verify_message(msg.data(), msg.size(), sig.data(), sig.size());
             } catch (const std::exception&) {

@@ -575,6 +575,16 @@ public:
         return x_mod_n_is(multiply(u1, u2), r);
     }
 
+    // The same, for a signature as DER (parse_der_p384_signature's strict form)
+    // or as r||s (IEEE 1363, 48 bytes each), what PK_Verifier's two formats take.
+    bool verify_der(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> der) const {
+        const auto rs = parse_der_p384_signature(der);
+        return rs && verify(msg, rs->first, rs->second);
+    }
+    bool verify_raw(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> raw) const {
+        return raw.size() == 96 && verify(msg, Botan::BigInt(raw.data(), 48), Botan::BigInt(raw.data() + 48, 48));
+    }
+
     // u1*G + u2*Q for scalars below the order.
     Botan::PointGFp multiply(const Botan::BigInt& u1, const Botan::BigInt& u2) const {
         const table& tg = g_table();
@@ -806,13 +816,8 @@ public:
 
         bool verify(byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
             try {
-                if (auto comb = comb_for_this_use()) {
-                    if (fmt == Botan::IEEE_1363)
-                        return sig.size() == 96 && comb->verify(msg, Botan::BigInt(sig.data(), 48),
-                                                                Botan::BigInt(sig.data() + 48, 48));
-                    auto rs = detail::parse_der_p384_signature(sig);
-                    return rs && comb->verify(msg, rs->first, rs->second);
-                }
+                if (auto comb = comb_for_this_use())
+                    return fmt == Botan::IEEE_1363 ? comb->verify_raw(msg, sig) : comb->verify_der(msg, sig);
                 Botan::PK_Verifier v(*key_, "EMSA1(SHA-384)", fmt);
                 return v.verify_message(msg.data(), msg.size(), sig.data(), sig.size());
             } catch (const std::exception&) {

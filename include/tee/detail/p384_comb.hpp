@@ -97,6 +97,16 @@ public:
         return x_mod_n_is(multiply(u1, u2), r);
     }
 
+    // The same, for a signature as DER (parse_der_p384_signature's strict form)
+    // or as r||s (IEEE 1363, 48 bytes each), what PK_Verifier's two formats take.
+    bool verify_der(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> der) const {
+        const auto rs = parse_der_p384_signature(der);
+        return rs && verify(msg, rs->first, rs->second);
+    }
+    bool verify_raw(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> raw) const {
+        return raw.size() == 96 && verify(msg, Botan::BigInt(raw.data(), 48), Botan::BigInt(raw.data() + 48, 48));
+    }
+
     // u1*G + u2*Q for scalars below the order.
     Botan::PointGFp multiply(const Botan::BigInt& u1, const Botan::BigInt& u2) const {
         const table& tg = g_table();
