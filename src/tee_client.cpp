@@ -1,9 +1,14 @@
 // src/tee_client.cpp - the compiled part of tee-client's opt-in separate
-// compilation (TEE_CLIENT_COMPILED_LIB; see include/tee/client.hpp): the two
-// common clients' members, compiled once here instead of in every file that
-// uses them. Built by meson as the tee-client-compiled static library; a
-// project that copies the single header can compile this file (or these three
-// lines) itself.
+// compilation (TEE_CLIENT_COMPILED_LIB; see tee/detail/prelude.hpp and
+// include/tee/client.hpp). Files that define TEE_CLIENT_COMPILED_LIB see only
+// declarations; this file holds the one definition of every non-template
+// function of the headers, and the members of the two common clients. Built by
+// meson as the tee-client-compiled static library; a project that copies the
+// single header compiles this file (or these lines) once, itself.
+#ifndef TEE_CLIENT_COMPILED_LIB
+#define TEE_CLIENT_COMPILED_LIB
+#endif
+#define TEE_CLIENT_IMPLEMENTATION
 #include <tee/tee.hpp>
 
 template class tee::client<>;

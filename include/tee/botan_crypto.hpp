@@ -50,25 +50,12 @@ public:
     // immutable and shared by the key's copies and threads.
     class key_verifier {
     public:
-        explicit key_verifier(std::shared_ptr<const Botan::ECDSA_PublicKey> key) : key_(std::move(key)) {}
+        explicit key_verifier(std::shared_ptr<const Botan::ECDSA_PublicKey> key);
 
-        bool verify(byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
-            try {
-                if (auto comb = comb_for_this_use())
-                    return fmt == Botan::IEEE_1363 ? comb->verify_raw(msg, sig) : comb->verify_der(msg, sig);
-                Botan::PK_Verifier v(*key_, "EMSA1(SHA-384)", fmt);
-                return v.verify_message(msg.data(), msg.size(), sig.data(), sig.size());
-            } catch (const std::exception&) {
-                return false;  // malformed DER and the like: not a valid signature
-            }
-        }
+        bool verify(byte_span msg, byte_span sig, Botan::Signature_Format fmt);
 
     private:
-        std::shared_ptr<const detail::p384_comb> comb_for_this_use() {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (!comb_ && uses_++ > 0) comb_ = std::make_shared<const detail::p384_comb>(key_->public_point());
-            return comb_;
-        }
+        std::shared_ptr<const detail::p384_comb> comb_for_this_use();
 
         std::shared_ptr<const Botan::ECDSA_PublicKey> key_;
         std::mutex mutex_;
@@ -82,98 +69,35 @@ public:
         std::shared_ptr<key_verifier> verifier;  // shared by copies of the key
     };
 
-    std::vector<std::uint8_t> random_bytes(std::size_t n) const {
-        std::vector<std::uint8_t> out(n);
-        Botan::system_rng().randomize(out.data(), out.size());
-        return out;
-    }
+    std::vector<std::uint8_t> random_bytes(std::size_t n) const;
 
-    private_key generate_p384() const {
-        return {std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group())};
-    }
+    private_key generate_p384() const;
 
-    std::vector<std::uint8_t> spki_der(const private_key& k) const {
-        auto point = k.key->public_point().encode(Botan::PointGFp::UNCOMPRESSED);
-        return p384::spki_of_point(point);
-    }
+    std::vector<std::uint8_t> spki_der(const private_key& k) const;
 
-    public_key load_public_key(byte_span bytes) const {
-        byte_span point = p384::point_of(bytes);
-        if (point.empty())
-            throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
-                                 "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
-        try {
-            Botan::PointGFp pt = group().OS2ECP(point.data(), point.size());  // checks on-curve
-            auto key = std::make_shared<const Botan::ECDSA_PublicKey>(group(), pt);
-            auto verifier = std::make_shared<key_verifier>(key);
-            return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end()), std::move(verifier)};
-        } catch (const std::exception&) {
-            throw protocol_error("enclave public key is not a point on P-384");
-        }
-    }
+    public_key load_public_key(byte_span bytes) const;
 
-    secure_bytes ecdh(const private_key& priv, const public_key& peer) const {
-        Botan::PK_Key_Agreement ka(*priv.key, Botan::system_rng(), "Raw");
-        Botan::secure_vector<std::uint8_t> z = ka.derive_key(0, peer.point).bits_of();
-        return secure_bytes(z.begin(), z.end());
-    }
+    secure_bytes ecdh(const private_key& priv, const public_key& peer) const;
 
-    secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const {
-        // RFC 5869 caps L at 255 * HashLen; Botan 2 would silently return less.
-        if (length > 255 * 32) throw protocol_error("HKDF-SHA256 output is limited to 8160 bytes");
-        auto kdf = Botan::KDF::create_or_throw("HKDF(SHA-256)");
-        Botan::secure_vector<std::uint8_t> k =
-            kdf->derive_key(length, ikm.data(), ikm.size(), salt.data(), salt.size(), info.data(), info.size());
-        return secure_bytes(k.begin(), k.end());
-    }
+    secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const;
 
-    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const {
-        auto mode = gcm(key, iv, Botan::ENCRYPTION);
-        Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
-        mode->finish(buf);
-        return std::vector<std::uint8_t>(buf.begin(), buf.end());
-    }
+    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const;
 
-    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const {
-        if (ciphertext.size() < 16) return std::nullopt;
-        auto mode = gcm(key, iv, Botan::DECRYPTION);
-        Botan::secure_vector<std::uint8_t> buf(ciphertext.begin(), ciphertext.end());
-        try {
-            mode->finish(buf);
-        } catch (const Botan::Invalid_Authentication_Tag&) {
-            return std::nullopt;
-        }
-        return secure_bytes(buf.begin(), buf.end());
-    }
+    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const;
 
-    bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const {
-        return verify(pub, msg, sig, Botan::DER_SEQUENCE);
-    }
+    bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const;
 
-    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
-        if (sig.size() != 96) return false;
-        return verify(pub, msg, sig, Botan::IEEE_1363);
-    }
+    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const;
 
-    std::array<std::uint8_t, 32> sha256(byte_span data) const { return digest<32>("SHA-256", data); }
-    std::array<std::uint8_t, 48> sha384(byte_span data) const { return digest<48>("SHA-384", data); }
+    std::array<std::uint8_t, 32> sha256(byte_span data) const;
+    std::array<std::uint8_t, 48> sha384(byte_span data) const;
 
 private:
-    static const Botan::EC_Group& group() { return detail::p384_comb::group(); }
+    static const Botan::EC_Group& group();
 
-    static std::unique_ptr<Botan::AEAD_Mode> gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir) {
-        if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
-        if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
-        auto mode = Botan::AEAD_Mode::create_or_throw("AES-256/GCM", dir);
-        mode->set_key(key.data(), key.size());
-        mode->start(iv.data(), iv.size());
-        return mode;
-    }
+    static std::unique_ptr<Botan::AEAD_Mode> gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir);
 
-    static bool verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
-        if (!pub.verifier) return false;  // a default-constructed key verifies nothing
-        return pub.verifier->verify(msg, sig, fmt);
-    }
+    static bool verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt);
 
     template <std::size_t N>
     static std::array<std::uint8_t, N> digest(const char* name, byte_span data) {
@@ -186,5 +110,130 @@ private:
 };
 
 static_assert(crypto_backend<botan_crypto>);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE botan_crypto::key_verifier::key_verifier(std::shared_ptr<const Botan::ECDSA_PublicKey> key)
+    : key_(std::move(key)) {}
+
+TEE_INLINE bool botan_crypto::key_verifier::verify(byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
+    try {
+        if (auto comb = comb_for_this_use())
+            return fmt == Botan::IEEE_1363 ? comb->verify_raw(msg, sig) : comb->verify_der(msg, sig);
+        Botan::PK_Verifier v(*key_, "EMSA1(SHA-384)", fmt);
+        return v.verify_message(msg.data(), msg.size(), sig.data(), sig.size());
+    } catch (const std::exception&) {
+        return false;  // malformed DER and the like: not a valid signature
+    }
+}
+
+TEE_INLINE std::shared_ptr<const detail::p384_comb> botan_crypto::key_verifier::comb_for_this_use() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!comb_ && uses_++ > 0) comb_ = std::make_shared<const detail::p384_comb>(key_->public_point());
+    return comb_;
+}
+
+TEE_INLINE std::vector<std::uint8_t> botan_crypto::random_bytes(std::size_t n) const {
+    std::vector<std::uint8_t> out(n);
+    Botan::system_rng().randomize(out.data(), out.size());
+    return out;
+}
+
+TEE_INLINE botan_crypto::private_key botan_crypto::generate_p384() const {
+    return {std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group())};
+}
+
+TEE_INLINE std::vector<std::uint8_t> botan_crypto::spki_der(const private_key& k) const {
+    auto point = k.key->public_point().encode(Botan::PointGFp::UNCOMPRESSED);
+    return p384::spki_of_point(point);
+}
+
+TEE_INLINE botan_crypto::public_key botan_crypto::load_public_key(byte_span bytes) const {
+    byte_span point = p384::point_of(bytes);
+    if (point.empty())
+        throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
+                             "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
+    try {
+        Botan::PointGFp pt = group().OS2ECP(point.data(), point.size());  // checks on-curve
+        auto key = std::make_shared<const Botan::ECDSA_PublicKey>(group(), pt);
+        auto verifier = std::make_shared<key_verifier>(key);
+        return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end()), std::move(verifier)};
+    } catch (const std::exception&) {
+        throw protocol_error("enclave public key is not a point on P-384");
+    }
+}
+
+TEE_INLINE secure_bytes botan_crypto::ecdh(const private_key& priv, const public_key& peer) const {
+    Botan::PK_Key_Agreement ka(*priv.key, Botan::system_rng(), "Raw");
+    Botan::secure_vector<std::uint8_t> z = ka.derive_key(0, peer.point).bits_of();
+    return secure_bytes(z.begin(), z.end());
+}
+
+TEE_INLINE secure_bytes botan_crypto::hkdf_sha256(byte_span ikm, byte_span salt, byte_span info,
+                                                  std::size_t length) const {
+    // RFC 5869 caps L at 255 * HashLen; Botan 2 would silently return less.
+    if (length > 255 * 32) throw protocol_error("HKDF-SHA256 output is limited to 8160 bytes");
+    auto kdf = Botan::KDF::create_or_throw("HKDF(SHA-256)");
+    Botan::secure_vector<std::uint8_t> k =
+        kdf->derive_key(length, ikm.data(), ikm.size(), salt.data(), salt.size(), info.data(), info.size());
+    return secure_bytes(k.begin(), k.end());
+}
+
+TEE_INLINE std::vector<std::uint8_t> botan_crypto::aes256gcm_seal(byte_span key, byte_span iv,
+                                                                  byte_span plaintext) const {
+    auto mode = gcm(key, iv, Botan::ENCRYPTION);
+    Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
+    mode->finish(buf);
+    return std::vector<std::uint8_t>(buf.begin(), buf.end());
+}
+
+TEE_INLINE std::optional<secure_bytes> botan_crypto::aes256gcm_open(byte_span key, byte_span iv,
+                                                                    byte_span ciphertext) const {
+    if (ciphertext.size() < 16) return std::nullopt;
+    auto mode = gcm(key, iv, Botan::DECRYPTION);
+    Botan::secure_vector<std::uint8_t> buf(ciphertext.begin(), ciphertext.end());
+    try {
+        mode->finish(buf);
+    } catch (const Botan::Invalid_Authentication_Tag&) {
+        return std::nullopt;
+    }
+    return secure_bytes(buf.begin(), buf.end());
+}
+
+TEE_INLINE bool botan_crypto::ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const {
+    return verify(pub, msg, sig, Botan::DER_SEQUENCE);
+}
+
+TEE_INLINE bool botan_crypto::ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
+    if (sig.size() != 96) return false;
+    return verify(pub, msg, sig, Botan::IEEE_1363);
+}
+
+TEE_INLINE std::array<std::uint8_t, 32> botan_crypto::sha256(byte_span data) const {
+    return digest<32>("SHA-256", data);
+}
+
+TEE_INLINE std::array<std::uint8_t, 48> botan_crypto::sha384(byte_span data) const {
+    return digest<48>("SHA-384", data);
+}
+
+TEE_INLINE const Botan::EC_Group& botan_crypto::group() { return detail::p384_comb::group(); }
+
+TEE_INLINE std::unique_ptr<Botan::AEAD_Mode> botan_crypto::gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir) {
+    if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
+    if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
+    auto mode = Botan::AEAD_Mode::create_or_throw("AES-256/GCM", dir);
+    mode->set_key(key.data(), key.size());
+    mode->start(iv.data(), iv.size());
+    return mode;
+}
+
+TEE_INLINE bool botan_crypto::verify(const public_key& pub, byte_span msg, byte_span sig,
+                                     Botan::Signature_Format fmt) {
+    if (!pub.verifier) return false;  // a default-constructed key verifies nothing
+    return pub.verifier->verify(msg, sig, fmt);
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee

@@ -68,15 +68,7 @@ namespace detail {
 
 // At most `max` bytes of `s`, bytes outside printable ASCII shown as '?', for
 // error messages built from data the peer sent.
-inline std::string printable_prefix(std::string_view s, std::size_t max) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
-    }
-    if (s.size() > max) out += "...";
-    return out;
-}
+std::string printable_prefix(std::string_view s, std::size_t max);
 
 template <class Out>
 void append_u_escape(Out& out, std::uint32_t unit) {
@@ -118,8 +110,100 @@ void append_python_string(Out& out, std::string_view s) {
     out.push_back('"');
 }
 
+// Recursion bound for canonical_json on values not built by parse_json.
+inline constexpr std::size_t canonical_max_depth = 512;
+
+}  // namespace detail
+
+// The bytes of Python's json.dumps(j, separators=(",", ":"), sort_keys=True).
+// Throws tee::protocol_error for NaN/Infinity, invalid UTF-8, binary values
+// and nesting deeper than 512.
+std::string canonical_json(const nlohmann::json& j);
+
+struct json_limits {
+    std::size_t max_depth = 32;       // containers nested deeper are rejected
+    std::size_t max_bytes = 8 << 20;  // bodies larger are rejected unparsed
+};
+
+namespace detail {
+
+// SAX handler that builds the DOM (like nlohmann's json_sax_dom_parser) and
+// enforces json_limits, unique keys and the 64-bit integer range on the way.
+class strict_json_builder {
+public:
+    using json = nlohmann::json;
+
+    strict_json_builder(json& root, std::string_view body, const json_limits& limits);
+
+    bool null();
+    bool boolean(bool v);
+    bool number_integer(json::number_integer_t v);
+    bool number_unsigned(json::number_unsigned_t v);
+    bool number_float(json::number_float_t v, const json::string_t& lexeme);
+    bool string(json::string_t& v);
+    bool binary(json::binary_t&);
+
+    bool start_object(std::size_t);
+    bool start_array(std::size_t);
+    bool end_object();
+    bool end_array();
+
+    bool key(json::string_t& k);
+
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex);
+
+private:
+    // Stores a value where the grammar says it goes; returns its address.
+    template <class V>
+    json* add(V&& v) {
+        if (stack_.empty()) {
+            root_ = json(std::forward<V>(v));
+            return &root_;
+        }
+        json& top = *stack_.back();
+        if (top.is_array()) {
+            auto& arr = top.get_ref<json::array_t&>();
+            arr.emplace_back(std::forward<V>(v));
+            return &arr.back();
+        }
+        *slot_ = json(std::forward<V>(v));
+        return slot_;
+    }
+
+    void open(json::value_t type);
+
+    json& root_;
+    std::string_view body_;
+    const json_limits& limits_;
+    std::vector<json*> stack_;  // open containers, innermost last
+    json* slot_ = nullptr;      // value slot of the last key read
+};
+
+}  // namespace detail
+
+// Parses an untrusted HTTP body. Throws tee::protocol_error (message: fixed
+// text, at most a 60-character sanitized prefix of the body) for an empty or
+// oversized body, invalid JSON or UTF-8, trailing data, duplicate keys, nesting
+// deeper than limits.max_depth, and integers outside the int64/uint64 range.
+nlohmann::json parse_json(std::string_view body, const json_limits& limits = {});
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+namespace detail {
+
+TEE_INLINE std::string printable_prefix(std::string_view s, std::size_t max) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
+    }
+    if (s.size() > max) out += "...";
+    return out;
+}
+
 // Python's repr(float) for a finite double.
-inline void append_python_float(std::string& out, double d) {
+TEE_INLINE void append_python_float(std::string& out, double d) {
     if (!std::isfinite(d)) throw protocol_error("cannot canonicalize NaN or Infinity");
     // Shortest round-trip digits, e.g. "-1.5e+16", "5e-324", "0e+00".
     char buf[64];
@@ -169,10 +253,7 @@ inline void append_python_float(std::string& out, double d) {
     }
 }
 
-// Recursion bound for canonical_json on values not built by parse_json.
-inline constexpr std::size_t canonical_max_depth = 512;
-
-inline void append_canonical(std::string& out, const nlohmann::json& j, std::size_t depth) {
+TEE_INLINE void append_canonical(std::string& out, const nlohmann::json& j, std::size_t depth) {
     using vt = nlohmann::json::value_t;
     switch (j.type()) {
         case vt::null: out += "null"; return;
@@ -206,111 +287,65 @@ inline void append_canonical(std::string& out, const nlohmann::json& j, std::siz
     throw protocol_error("cannot canonicalize a discarded JSON value");
 }
 
+TEE_INLINE strict_json_builder::strict_json_builder(json& root, std::string_view body, const json_limits& limits)
+    : root_(root), body_(body), limits_(limits) {}
+
+TEE_INLINE bool strict_json_builder::null() { add(nullptr); return true; }
+TEE_INLINE bool strict_json_builder::boolean(bool v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const json::string_t& lexeme) {
+    // nlohmann falls back to double for integers that overflow 64 bits;
+    // such a lexeme has no fraction or exponent (only '-' and digits; the
+    // '.' may be the locale's decimal point, so look for non-digits).
+    if (lexeme.find_first_not_of("-0123456789") == std::string::npos)
+        throw protocol_error("answer has an integer out of 64-bit range: " + printable_prefix(lexeme, 40));
+    add(v);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::string(json::string_t& v) { add(std::move(v)); return true; }
+TEE_INLINE bool strict_json_builder::binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
+
+TEE_INLINE bool strict_json_builder::start_object(std::size_t) { open(json::value_t::object); return true; }
+TEE_INLINE bool strict_json_builder::start_array(std::size_t) { open(json::value_t::array); return true; }
+TEE_INLINE bool strict_json_builder::end_object() { stack_.pop_back(); return true; }
+TEE_INLINE bool strict_json_builder::end_array() { stack_.pop_back(); return true; }
+
+TEE_INLINE bool strict_json_builder::key(json::string_t& k) {
+    auto& obj = stack_.back()->get_ref<json::object_t&>();
+    auto [it, inserted] = obj.try_emplace(std::move(k));
+    if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
+    slot_ = &it->second;
+    return true;
+}
+
+TEE_INLINE bool strict_json_builder::parse_error(std::size_t position, const std::string&,
+                                                 const nlohmann::json::exception& ex) {
+    std::string_view what = ex.what();  // "[json.exception.parse_error.101] parse error at ..."
+    if (const auto p = what.find("] "); !what.empty() && what.front() == '[' && p != what.npos)
+        what.remove_prefix(p + 2);
+    // nlohmann's position counts the bytes read, the offending one (or the
+    // end of input) included; report the 0-based offset of that byte.
+    const std::size_t offset = position > 0 ? position - 1 : 0;
+    throw protocol_error("answer is not valid JSON: " + printable_prefix(what, 200) + " (at byte offset " +
+                         std::to_string(offset) + "); answer starts with '" + printable_prefix(body_, 60) + "'");
+}
+
+TEE_INLINE void strict_json_builder::open(json::value_t type) {
+    if (stack_.size() >= limits_.max_depth)
+        throw protocol_error("answer is nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+    stack_.push_back(add(type));
+}
+
 }  // namespace detail
 
-// The bytes of Python's json.dumps(j, separators=(",", ":"), sort_keys=True).
-// Throws tee::protocol_error for NaN/Infinity, invalid UTF-8, binary values
-// and nesting deeper than 512.
-inline std::string canonical_json(const nlohmann::json& j) {
+TEE_INLINE std::string canonical_json(const nlohmann::json& j) {
     std::string out;
     detail::append_canonical(out, j, 0);
     return out;
 }
 
-struct json_limits {
-    std::size_t max_depth = 32;       // containers nested deeper are rejected
-    std::size_t max_bytes = 8 << 20;  // bodies larger are rejected unparsed
-};
-
-namespace detail {
-
-// SAX handler that builds the DOM (like nlohmann's json_sax_dom_parser) and
-// enforces json_limits, unique keys and the 64-bit integer range on the way.
-class strict_json_builder {
-public:
-    using json = nlohmann::json;
-
-    strict_json_builder(json& root, std::string_view body, const json_limits& limits)
-        : root_(root), body_(body), limits_(limits) {}
-
-    bool null() { add(nullptr); return true; }
-    bool boolean(bool v) { add(v); return true; }
-    bool number_integer(json::number_integer_t v) { add(v); return true; }
-    bool number_unsigned(json::number_unsigned_t v) { add(v); return true; }
-    bool number_float(json::number_float_t v, const json::string_t& lexeme) {
-        // nlohmann falls back to double for integers that overflow 64 bits;
-        // such a lexeme has no fraction or exponent (only '-' and digits; the
-        // '.' may be the locale's decimal point, so look for non-digits).
-        if (lexeme.find_first_not_of("-0123456789") == std::string::npos)
-            throw protocol_error("answer has an integer out of 64-bit range: " + printable_prefix(lexeme, 40));
-        add(v);
-        return true;
-    }
-    bool string(json::string_t& v) { add(std::move(v)); return true; }
-    bool binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
-
-    bool start_object(std::size_t) { open(json::value_t::object); return true; }
-    bool start_array(std::size_t) { open(json::value_t::array); return true; }
-    bool end_object() { stack_.pop_back(); return true; }
-    bool end_array() { stack_.pop_back(); return true; }
-
-    bool key(json::string_t& k) {
-        auto& obj = stack_.back()->get_ref<json::object_t&>();
-        auto [it, inserted] = obj.try_emplace(std::move(k));
-        if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
-        slot_ = &it->second;
-        return true;
-    }
-
-    bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex) {
-        std::string_view what = ex.what();  // "[json.exception.parse_error.101] parse error at ..."
-        if (const auto p = what.find("] "); !what.empty() && what.front() == '[' && p != what.npos)
-            what.remove_prefix(p + 2);
-        // nlohmann's position counts the bytes read, the offending one (or the
-        // end of input) included; report the 0-based offset of that byte.
-        const std::size_t offset = position > 0 ? position - 1 : 0;
-        throw protocol_error("answer is not valid JSON: " + printable_prefix(what, 200) + " (at byte offset " +
-                             std::to_string(offset) + "); answer starts with '" + printable_prefix(body_, 60) + "'");
-    }
-
-private:
-    // Stores a value where the grammar says it goes; returns its address.
-    template <class V>
-    json* add(V&& v) {
-        if (stack_.empty()) {
-            root_ = json(std::forward<V>(v));
-            return &root_;
-        }
-        json& top = *stack_.back();
-        if (top.is_array()) {
-            auto& arr = top.get_ref<json::array_t&>();
-            arr.emplace_back(std::forward<V>(v));
-            return &arr.back();
-        }
-        *slot_ = json(std::forward<V>(v));
-        return slot_;
-    }
-
-    void open(json::value_t type) {
-        if (stack_.size() >= limits_.max_depth)
-            throw protocol_error("answer is nested deeper than " + std::to_string(limits_.max_depth) + " levels");
-        stack_.push_back(add(type));
-    }
-
-    json& root_;
-    std::string_view body_;
-    const json_limits& limits_;
-    std::vector<json*> stack_;  // open containers, innermost last
-    json* slot_ = nullptr;      // value slot of the last key read
-};
-
-}  // namespace detail
-
-// Parses an untrusted HTTP body. Throws tee::protocol_error (message: fixed
-// text, at most a 60-character sanitized prefix of the body) for an empty or
-// oversized body, invalid JSON or UTF-8, trailing data, duplicate keys, nesting
-// deeper than limits.max_depth, and integers outside the int64/uint64 range.
-inline nlohmann::json parse_json(std::string_view body, const json_limits& limits = {}) {
+TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& limits) {
     if (body.empty()) throw protocol_error("answer is empty");
     if (body.size() > limits.max_bytes)
         throw protocol_error("answer is too large: " + std::to_string(body.size()) + " bytes, limit " +
@@ -322,5 +357,6 @@ inline nlohmann::json parse_json(std::string_view body, const json_limits& limit
         throw protocol_error("answer is not valid JSON");  // not reached: the handler throws
     return root;
 }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee

@@ -83,7 +83,7 @@ constexpr std::string_view to_string(errc c) noexcept {
 struct error {
     errc code;
     std::size_t offset;
-    std::string message() const { return "CBOR: " + std::string(to_string(code)) + " at byte " + std::to_string(offset); }
+    std::string message() const;
     friend bool operator==(const error&, const error&) = default;
 };
 
@@ -93,27 +93,24 @@ public:
     using array_type = std::vector<value>;
     using map_type = std::vector<std::pair<value, value>>; // insertion (= wire) order
 
-    value() noexcept : v_(nullptr) {} // null
+    value() noexcept; // null
 
     // Factories. They do not check the reader's subset rules (tag numbers,
     // key types, duplicates): encode() writes whatever it is given.
-    static value uint(std::uint64_t u) { return value(u); }
-    static value integer(std::int64_t i) { return i >= 0 ? value(static_cast<std::uint64_t>(i)) : value(i); }
-    static value bytes(std::vector<std::uint8_t> b) { return value(std::move(b)); }
-    static value text(std::string s) { return value(std::move(s)); }
-    static value array(array_type a) { return value(std::move(a)); }
-    static value map(map_type m) { return value(std::move(m)); }
-    static value tag(std::uint64_t number, value content) { return value(tagged{number, {std::move(content)}}); }
-    static value null() { return value(); }
-    static value boolean(bool b) { return value(b); }
+    static value uint(std::uint64_t u);
+    static value integer(std::int64_t i);
+    static value bytes(std::vector<std::uint8_t> b);
+    static value text(std::string s);
+    static value array(array_type a);
+    static value map(map_type m);
+    static value tag(std::uint64_t number, value content);
+    static value null();
+    static value boolean(bool b);
 
     kind type() const noexcept { return static_cast<kind>(v_.index()); }
     bool is_uint() const noexcept { return type() == kind::unsigned_int; }
     // True when as_int() succeeds: a negative int, or an unsigned int <= INT64_MAX.
-    bool is_int() const noexcept {
-        return type() == kind::negative_int ||
-               (is_uint() && std::get<std::uint64_t>(v_) <= std::uint64_t{std::numeric_limits<std::int64_t>::max()});
-    }
+    bool is_int() const noexcept;
     bool is_bytes() const noexcept { return type() == kind::bytes; }
     bool is_text() const noexcept { return type() == kind::text; }
     bool is_array() const noexcept { return type() == kind::array; }
@@ -123,26 +120,19 @@ public:
     bool is_null() const noexcept { return type() == kind::null; }
 
     // Accessors throw std::logic_error on the wrong kind: check first.
-    std::uint64_t as_uint() const { return get<std::uint64_t>("an unsigned integer"); }
-    std::int64_t as_int() const {
-        if (!is_int()) throw std::logic_error("tee::cbor::value is not an integer in the int64 range");
-        return is_uint() ? static_cast<std::int64_t>(std::get<std::uint64_t>(v_)) : std::get<std::int64_t>(v_);
-    }
-    const std::vector<std::uint8_t>& as_bytes() const { return get<std::vector<std::uint8_t>>("a byte string"); }
-    const std::string& as_text() const { return get<std::string>("a text string"); }
-    const array_type& as_array() const { return get<array_type>("an array"); }
-    const map_type& as_map() const { return get<map_type>("a map"); }
-    std::uint64_t tag_number() const { return get<tagged>("a tag").number; }
-    const value& tag_content() const { return get<tagged>("a tag").content.front(); }
-    bool as_bool() const { return get<bool>("a boolean"); }
+    std::uint64_t as_uint() const;
+    std::int64_t as_int() const;
+    const std::vector<std::uint8_t>& as_bytes() const;
+    const std::string& as_text() const;
+    const array_type& as_array() const;
+    const map_type& as_map() const;
+    std::uint64_t tag_number() const;
+    const value& tag_content() const;
+    bool as_bool() const;
 
     // Map lookup: the value stored under the key, or nullptr if absent or not a map.
-    const value* find(std::string_view text_key) const {
-        return find_if([&](const value& k) { return k.is_text() && k.as_text() == text_key; });
-    }
-    const value* find(std::int64_t int_key) const {
-        return find_if([&](const value& k) { return k.is_int() && k.as_int() == int_key; });
-    }
+    const value* find(std::string_view text_key) const;
+    const value* find(std::int64_t int_key) const;
 
     friend bool operator==(const value& a, const value& b) { return a.v_ == b.v_; }
 
@@ -156,7 +146,7 @@ private:
     using storage = std::variant<std::uint64_t, std::int64_t, std::vector<std::uint8_t>, std::string,
                                  array_type, map_type, tagged, bool, std::nullptr_t>;
 
-    explicit value(storage v) : v_(std::move(v)) {}
+    explicit value(storage v);
 
     template <class T>
     const T& get(const char* what) const {
@@ -180,30 +170,123 @@ private:
 // spelled cbor::value and cbor::error.
 class result {
 public:
-    result(cbor::value v) : v_(std::move(v)) {}
-    result(cbor::error e) : v_(e) {}
+    result(cbor::value v);
+    result(cbor::error e);
 
     bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
 
     // Precondition ok(); otherwise throws std::logic_error.
-    const cbor::value& value() const& { require(true); return std::get<0>(v_); }
-    cbor::value value() && { return take(); } // by value: no dangling decode(b).value()
-    cbor::value&& take() { require(true); return std::move(std::get<0>(v_)); }
+    const cbor::value& value() const&;
+    cbor::value value() &&; // by value: no dangling decode(b).value()
+    cbor::value&& take();
     // Precondition !ok(); otherwise throws std::logic_error.
-    const cbor::error& error() const { require(false); return std::get<1>(v_); }
+    const cbor::error& error() const;
 
 private:
-    void require(bool want_ok) const {
-        if (ok() != want_ok) throw std::logic_error(want_ok ? "tee::cbor::result holds an error" : "tee::cbor::result holds a value");
-    }
+    void require(bool want_ok) const;
     std::variant<cbor::value, cbor::error> v_;
 };
 
 namespace detail {
 
+// Recursive-descent reader. Every function returns false after recording the
+// first error in err; the caller then stops.
+class reader {
+public:
+    reader(std::span<const std::uint8_t> in, const limits& lim);
+    std::size_t pos() const noexcept { return pos_; }
+    error err{errc::truncated, 0};
+
+    bool item(value& out, std::size_t depth);
+
+private:
+    std::span<const std::uint8_t> in_;
+    limits lim_;
+    std::size_t pos_ = 0;
+
+    bool fail(errc c, std::size_t offset);
+    std::size_t remaining() const noexcept { return in_.size() - pos_; }
+
+    // Checks a count of n elements, each needing at least min_bytes, before any allocation.
+    bool check_count(std::uint64_t n, std::size_t max, std::size_t min_bytes, std::size_t start);
+
+    bool simple(value& out, std::uint8_t info, std::size_t start);
+    bool string(value& out, bool is_text, std::uint64_t n, std::size_t start);
+    bool array(value& out, std::uint64_t n, std::size_t depth, std::size_t start);
+    bool map(value& out, std::uint64_t n, std::size_t depth, std::size_t start);
+    bool tag(value& out, std::uint64_t number, std::size_t depth, std::size_t start);
+};
+
+} // namespace detail
+
+// Decodes exactly one CBOR item that must span all of `bytes`.
+result decode(std::span<const std::uint8_t> bytes, const limits& lim = {}) noexcept;
+
+// Shortest-form (preferred serialization) encoding; map entries in stored order.
+std::vector<std::uint8_t> encode(const value& v);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::string error::message() const {
+    return "CBOR: " + std::string(to_string(code)) + " at byte " + std::to_string(offset);
+}
+
+TEE_INLINE value::value() noexcept : v_(nullptr) {}
+TEE_INLINE value::value(storage v) : v_(std::move(v)) {}
+
+TEE_INLINE value value::uint(std::uint64_t u) { return value(u); }
+TEE_INLINE value value::integer(std::int64_t i) { return i >= 0 ? value(static_cast<std::uint64_t>(i)) : value(i); }
+TEE_INLINE value value::bytes(std::vector<std::uint8_t> b) { return value(std::move(b)); }
+TEE_INLINE value value::text(std::string s) { return value(std::move(s)); }
+TEE_INLINE value value::array(array_type a) { return value(std::move(a)); }
+TEE_INLINE value value::map(map_type m) { return value(std::move(m)); }
+TEE_INLINE value value::tag(std::uint64_t number, value content) { return value(tagged{number, {std::move(content)}}); }
+TEE_INLINE value value::null() { return value(); }
+TEE_INLINE value value::boolean(bool b) { return value(b); }
+
+TEE_INLINE bool value::is_int() const noexcept {
+    return type() == kind::negative_int ||
+           (is_uint() && std::get<std::uint64_t>(v_) <= std::uint64_t{std::numeric_limits<std::int64_t>::max()});
+}
+
+TEE_INLINE std::uint64_t value::as_uint() const { return get<std::uint64_t>("an unsigned integer"); }
+TEE_INLINE std::int64_t value::as_int() const {
+    if (!is_int()) throw std::logic_error("tee::cbor::value is not an integer in the int64 range");
+    return is_uint() ? static_cast<std::int64_t>(std::get<std::uint64_t>(v_)) : std::get<std::int64_t>(v_);
+}
+TEE_INLINE const std::vector<std::uint8_t>& value::as_bytes() const { return get<std::vector<std::uint8_t>>("a byte string"); }
+TEE_INLINE const std::string& value::as_text() const { return get<std::string>("a text string"); }
+TEE_INLINE const value::array_type& value::as_array() const { return get<array_type>("an array"); }
+TEE_INLINE const value::map_type& value::as_map() const { return get<map_type>("a map"); }
+TEE_INLINE std::uint64_t value::tag_number() const { return get<tagged>("a tag").number; }
+TEE_INLINE const value& value::tag_content() const { return get<tagged>("a tag").content.front(); }
+TEE_INLINE bool value::as_bool() const { return get<bool>("a boolean"); }
+
+TEE_INLINE const value* value::find(std::string_view text_key) const {
+    return find_if([&](const value& k) { return k.is_text() && k.as_text() == text_key; });
+}
+TEE_INLINE const value* value::find(std::int64_t int_key) const {
+    return find_if([&](const value& k) { return k.is_int() && k.as_int() == int_key; });
+}
+
+TEE_INLINE result::result(cbor::value v) : v_(std::move(v)) {}
+TEE_INLINE result::result(cbor::error e) : v_(e) {}
+
+TEE_INLINE const cbor::value& result::value() const& { require(true); return std::get<0>(v_); }
+TEE_INLINE cbor::value result::value() && { return take(); }
+TEE_INLINE cbor::value&& result::take() { require(true); return std::move(std::get<0>(v_)); }
+TEE_INLINE const cbor::error& result::error() const { require(false); return std::get<1>(v_); }
+
+TEE_INLINE void result::require(bool want_ok) const {
+    if (ok() != want_ok) throw std::logic_error(want_ok ? "tee::cbor::result holds an error" : "tee::cbor::result holds a value");
+}
+
+namespace detail {
+
 // Strict ordering of map keys (integers and text) for duplicate detection.
-inline bool key_less(const value& a, const value& b) {
+TEE_INLINE bool key_less(const value& a, const value& b) {
     if (a.type() != b.type()) return a.type() < b.type();
     switch (a.type()) {
         case value::kind::unsigned_int: return a.as_uint() < b.as_uint();
@@ -212,129 +295,115 @@ inline bool key_less(const value& a, const value& b) {
     }
 }
 
-// Recursive-descent reader. Every function returns false after recording the
-// first error in err; the caller then stops.
-class reader {
-public:
-    reader(std::span<const std::uint8_t> in, const limits& lim) : in_(in), lim_(lim) {}
-    std::size_t pos() const noexcept { return pos_; }
-    error err{errc::truncated, 0};
+TEE_INLINE reader::reader(std::span<const std::uint8_t> in, const limits& lim) : in_(in), lim_(lim) {}
 
-    bool item(value& out, std::size_t depth) {
-        const std::size_t start = pos_;
-        if (pos_ >= in_.size()) return fail(errc::truncated, start);
-        const std::uint8_t major = in_[pos_] >> 5, info = in_[pos_] & 0x1f;
-        ++pos_;
-        if (major == 7) return simple(out, info, start);
-        if (info == 31) return fail(major >= 2 && major <= 5 ? errc::indefinite_length : errc::reserved_additional_info, start);
-        if (info >= 28) return fail(errc::reserved_additional_info, start);
-        std::uint64_t arg = info;
-        if (info >= 24) {
-            const std::size_t n = std::size_t{1} << (info - 24); // 1, 2, 4 or 8 bytes follow
-            if (remaining() < n) return fail(errc::truncated, start);
-            arg = 0;
-            for (std::size_t i = 0; i < n; ++i) arg = (arg << 8) | in_[pos_++];
-        }
-        switch (major) {
-            case 0: out = value::uint(arg); return true;
-            case 1:
-                if (arg > std::uint64_t{std::numeric_limits<std::int64_t>::max()}) return fail(errc::integer_overflow, start);
-                out = value::integer(-1 - static_cast<std::int64_t>(arg));
-                return true;
-            case 2: case 3: return string(out, major == 3, arg, start);
-            case 4: return array(out, arg, depth, start);
-            case 5: return map(out, arg, depth, start);
-            case 6: return tag(out, arg, depth, start);
-        }
-        return fail(errc::unsupported_major_type, start); // unreachable: major is 3 bits
+TEE_INLINE bool reader::item(value& out, std::size_t depth) {
+    const std::size_t start = pos_;
+    if (pos_ >= in_.size()) return fail(errc::truncated, start);
+    const std::uint8_t major = in_[pos_] >> 5, info = in_[pos_] & 0x1f;
+    ++pos_;
+    if (major == 7) return simple(out, info, start);
+    if (info == 31) return fail(major >= 2 && major <= 5 ? errc::indefinite_length : errc::reserved_additional_info, start);
+    if (info >= 28) return fail(errc::reserved_additional_info, start);
+    std::uint64_t arg = info;
+    if (info >= 24) {
+        const std::size_t n = std::size_t{1} << (info - 24); // 1, 2, 4 or 8 bytes follow
+        if (remaining() < n) return fail(errc::truncated, start);
+        arg = 0;
+        for (std::size_t i = 0; i < n; ++i) arg = (arg << 8) | in_[pos_++];
     }
-
-private:
-    std::span<const std::uint8_t> in_;
-    limits lim_;
-    std::size_t pos_ = 0;
-
-    bool fail(errc c, std::size_t offset) { err = error{c, offset}; return false; }
-    std::size_t remaining() const noexcept { return in_.size() - pos_; }
-
-    // Checks a count of n elements, each needing at least min_bytes, before any allocation.
-    bool check_count(std::uint64_t n, std::size_t max, std::size_t min_bytes, std::size_t start) {
-        if (n > max) return fail(errc::too_large, start);
-        if (n > remaining() / min_bytes) return fail(errc::truncated, start);
-        return true;
+    switch (major) {
+        case 0: out = value::uint(arg); return true;
+        case 1:
+            if (arg > std::uint64_t{std::numeric_limits<std::int64_t>::max()}) return fail(errc::integer_overflow, start);
+            out = value::integer(-1 - static_cast<std::int64_t>(arg));
+            return true;
+        case 2: case 3: return string(out, major == 3, arg, start);
+        case 4: return array(out, arg, depth, start);
+        case 5: return map(out, arg, depth, start);
+        case 6: return tag(out, arg, depth, start);
     }
+    return fail(errc::unsupported_major_type, start); // unreachable: major is 3 bits
+}
 
-    bool simple(value& out, std::uint8_t info, std::size_t start) {
-        switch (info) {
-            case 20: out = value::boolean(false); return true;
-            case 21: out = value::boolean(true); return true;
-            case 22: out = value::null(); return true;
-            case 28: case 29: case 30: return fail(errc::reserved_additional_info, start);
-            case 31: return fail(errc::indefinite_length, start); // break code
-            default: return fail(errc::unsupported_simple_value, start); // incl. floats 25-27
-        }
+TEE_INLINE bool reader::fail(errc c, std::size_t offset) { err = error{c, offset}; return false; }
+
+TEE_INLINE bool reader::check_count(std::uint64_t n, std::size_t max, std::size_t min_bytes, std::size_t start) {
+    if (n > max) return fail(errc::too_large, start);
+    if (n > remaining() / min_bytes) return fail(errc::truncated, start);
+    return true;
+}
+
+TEE_INLINE bool reader::simple(value& out, std::uint8_t info, std::size_t start) {
+    switch (info) {
+        case 20: out = value::boolean(false); return true;
+        case 21: out = value::boolean(true); return true;
+        case 22: out = value::null(); return true;
+        case 28: case 29: case 30: return fail(errc::reserved_additional_info, start);
+        case 31: return fail(errc::indefinite_length, start); // break code
+        default: return fail(errc::unsupported_simple_value, start); // incl. floats 25-27
     }
+}
 
-    bool string(value& out, bool is_text, std::uint64_t n, std::size_t start) {
-        if (!check_count(n, lim_.max_string, 1, start)) return false;
-        const auto s = in_.subspan(pos_, static_cast<std::size_t>(n));
-        if (is_text) {
-            if (const std::size_t bad = utf8_error_offset({reinterpret_cast<const char*>(s.data()), s.size()}); bad != s.size()) return fail(errc::invalid_utf8, pos_ + bad);
-            out = value::text(std::string(s.begin(), s.end()));
-        } else {
-            out = value::bytes(std::vector<std::uint8_t>(s.begin(), s.end()));
-        }
-        pos_ += s.size();
-        return true;
+TEE_INLINE bool reader::string(value& out, bool is_text, std::uint64_t n, std::size_t start) {
+    if (!check_count(n, lim_.max_string, 1, start)) return false;
+    const auto s = in_.subspan(pos_, static_cast<std::size_t>(n));
+    if (is_text) {
+        if (const std::size_t bad = utf8_error_offset({reinterpret_cast<const char*>(s.data()), s.size()}); bad != s.size()) return fail(errc::invalid_utf8, pos_ + bad);
+        out = value::text(std::string(s.begin(), s.end()));
+    } else {
+        out = value::bytes(std::vector<std::uint8_t>(s.begin(), s.end()));
     }
+    pos_ += s.size();
+    return true;
+}
 
-    bool array(value& out, std::uint64_t n, std::size_t depth, std::size_t start) {
-        if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
-        if (!check_count(n, lim_.max_items, 1, start)) return false;
-        value::array_type items(static_cast<std::size_t>(n));
-        for (auto& element : items)
-            if (!item(element, depth + 1)) return false;
-        out = value::array(std::move(items));
-        return true;
+TEE_INLINE bool reader::array(value& out, std::uint64_t n, std::size_t depth, std::size_t start) {
+    if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
+    if (!check_count(n, lim_.max_items, 1, start)) return false;
+    value::array_type items(static_cast<std::size_t>(n));
+    for (auto& element : items)
+        if (!item(element, depth + 1)) return false;
+    out = value::array(std::move(items));
+    return true;
+}
+
+TEE_INLINE bool reader::map(value& out, std::uint64_t n, std::size_t depth, std::size_t start) {
+    if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
+    if (!check_count(n, lim_.max_items, 2, start)) return false;
+    value::map_type entries(static_cast<std::size_t>(n));
+    std::vector<std::size_t> key_offsets(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        key_offsets[i] = pos_;
+        // Peek at the key's major type so a bad key is rejected before it is parsed.
+        const int key_major = pos_ < in_.size() ? in_[pos_] >> 5 : 0;
+        if (key_major != 0 && key_major != 1 && key_major != 3) return fail(errc::bad_map_key, pos_);
+        if (!item(entries[i].first, depth + 1) || !item(entries[i].second, depth + 1)) return false;
     }
+    // Duplicates: sort entry indices by key (O(n log n), not O(n^2)); stable,
+    // so of two equal keys the later one is reported.
+    std::vector<std::size_t> order(entries.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const auto less = [&](std::size_t a, std::size_t b) { return key_less(entries[a].first, entries[b].first); };
+    std::stable_sort(order.begin(), order.end(), less);
+    for (std::size_t i = 1; i < order.size(); ++i)
+        if (!less(order[i - 1], order[i])) return fail(errc::duplicate_key, key_offsets[order[i]]);
+    out = value::map(std::move(entries));
+    return true;
+}
 
-    bool map(value& out, std::uint64_t n, std::size_t depth, std::size_t start) {
-        if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
-        if (!check_count(n, lim_.max_items, 2, start)) return false;
-        value::map_type entries(static_cast<std::size_t>(n));
-        std::vector<std::size_t> key_offsets(entries.size());
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            key_offsets[i] = pos_;
-            // Peek at the key's major type so a bad key is rejected before it is parsed.
-            const int key_major = pos_ < in_.size() ? in_[pos_] >> 5 : 0;
-            if (key_major != 0 && key_major != 1 && key_major != 3) return fail(errc::bad_map_key, pos_);
-            if (!item(entries[i].first, depth + 1) || !item(entries[i].second, depth + 1)) return false;
-        }
-        // Duplicates: sort entry indices by key (O(n log n), not O(n^2)); stable,
-        // so of two equal keys the later one is reported.
-        std::vector<std::size_t> order(entries.size());
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        const auto less = [&](std::size_t a, std::size_t b) { return key_less(entries[a].first, entries[b].first); };
-        std::stable_sort(order.begin(), order.end(), less);
-        for (std::size_t i = 1; i < order.size(); ++i)
-            if (!less(order[i - 1], order[i])) return fail(errc::duplicate_key, key_offsets[order[i]]);
-        out = value::map(std::move(entries));
-        return true;
-    }
+TEE_INLINE bool reader::tag(value& out, std::uint64_t number, std::size_t depth, std::size_t start) {
+    if (number != 18 && number != 24) return fail(errc::unsupported_tag, start);
+    if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
+    const std::size_t content_at = pos_;
+    value content;
+    if (!item(content, depth + 1)) return false;
+    if (number == 24 && !content.is_bytes()) return fail(errc::unsupported_tag, content_at);
+    out = value::tag(number, std::move(content));
+    return true;
+}
 
-    bool tag(value& out, std::uint64_t number, std::size_t depth, std::size_t start) {
-        if (number != 18 && number != 24) return fail(errc::unsupported_tag, start);
-        if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
-        const std::size_t content_at = pos_;
-        value content;
-        if (!item(content, depth + 1)) return false;
-        if (number == 24 && !content.is_bytes()) return fail(errc::unsupported_tag, content_at);
-        out = value::tag(number, std::move(content));
-        return true;
-    }
-};
-
-inline void put_head(std::vector<std::uint8_t>& out, std::uint8_t major, std::uint64_t arg) {
+TEE_INLINE void put_head(std::vector<std::uint8_t>& out, std::uint8_t major, std::uint64_t arg) {
     const auto m = static_cast<std::uint8_t>(major << 5);
     if (arg < 24) { out.push_back(static_cast<std::uint8_t>(m | arg)); return; }
     const int n = arg <= 0xff ? 1 : arg <= 0xffff ? 2 : arg <= 0xffffffff ? 4 : 8;
@@ -342,7 +411,7 @@ inline void put_head(std::vector<std::uint8_t>& out, std::uint8_t major, std::ui
     for (int i = n - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(arg >> (8 * i)));
 }
 
-inline void put(std::vector<std::uint8_t>& out, const value& v) {
+TEE_INLINE void put(std::vector<std::uint8_t>& out, const value& v) {
     using k = value::kind;
     switch (v.type()) {
         case k::unsigned_int: put_head(out, 0, v.as_uint()); break;
@@ -371,8 +440,7 @@ inline void put(std::vector<std::uint8_t>& out, const value& v) {
 
 } // namespace detail
 
-// Decodes exactly one CBOR item that must span all of `bytes`.
-inline result decode(std::span<const std::uint8_t> bytes, const limits& lim = {}) noexcept {
+TEE_INLINE result decode(std::span<const std::uint8_t> bytes, const limits& lim) noexcept {
     try {
         detail::reader r(bytes, lim);
         value v;
@@ -384,11 +452,11 @@ inline result decode(std::span<const std::uint8_t> bytes, const limits& lim = {}
     }
 }
 
-// Shortest-form (preferred serialization) encoding; map entries in stored order.
-inline std::vector<std::uint8_t> encode(const value& v) {
+TEE_INLINE std::vector<std::uint8_t> encode(const value& v) {
     std::vector<std::uint8_t> out;
     detail::put(out, v);
     return out;
 }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 } // namespace tee::cbor

@@ -48,18 +48,24 @@ struct config {
     bool accept_any_answer_time = false;        // relax the window check, by name
 
     // Reads PLATFORM_API_KEY (required), PLATFORM, MODEL and TEE_TLS_URL.
-    static config from_env() {
-        config c;
-        const char* key = std::getenv("PLATFORM_API_KEY");
-        if (key == nullptr || *key == '\0')
-            throw config_error("PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
-                               "(it is sent only inside the encrypted request)");
-        c.api_key = secret_string(key);
-        if (const char* v = std::getenv("PLATFORM")) c.platform = v;
-        if (const char* v = std::getenv("MODEL")) c.model = v;
-        if (const char* v = std::getenv("TEE_TLS_URL"); v != nullptr && *v != '\0') c.url = v;
-        return c;
-    }
+    static config from_env();
 };
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE config config::from_env() {
+    config c;
+    const char* key = std::getenv("PLATFORM_API_KEY");
+    if (key == nullptr || *key == '\0')
+        throw config_error("PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
+                           "(it is sent only inside the encrypted request)");
+    c.api_key = secret_string(key);
+    if (const char* v = std::getenv("PLATFORM")) c.platform = v;
+    if (const char* v = std::getenv("MODEL")) c.model = v;
+    if (const char* v = std::getenv("TEE_TLS_URL"); v != nullptr && *v != '\0') c.url = v;
+    return c;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee

@@ -65,7 +65,16 @@ constexpr bool is_ascii_space(char c) noexcept {
 
 }  // namespace detail
 
-inline std::string to_hex(std::span<const std::uint8_t> bytes) {
+// What each accepts and writes: see the top of this file.
+std::string to_hex(std::span<const std::uint8_t> bytes);
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);
+std::string to_base64(std::span<const std::uint8_t> bytes);
+std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::string to_hex(std::span<const std::uint8_t> bytes) {
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
     out.reserve(bytes.size() * 2);
@@ -76,7 +85,7 @@ inline std::string to_hex(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
-inline std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
+TEE_INLINE std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
     if (text.size() % 2 != 0) return std::nullopt;
     std::vector<std::uint8_t> out;
     out.reserve(text.size() / 2);
@@ -89,7 +98,7 @@ inline std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) 
     return out;
 }
 
-inline std::string to_base64(std::span<const std::uint8_t> bytes) {
+TEE_INLINE std::string to_base64(std::span<const std::uint8_t> bytes) {
     const auto* a = detail::base64_alphabet;
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);
@@ -117,7 +126,7 @@ inline std::string to_base64(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
-inline std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text) {
+TEE_INLINE std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text) {
     std::vector<std::uint8_t> out;
     out.reserve(text.size() / 4 * 3);
     std::uint32_t acc = 0;    // bits of the current group of 4
@@ -153,5 +162,6 @@ inline std::optional<std::vector<std::uint8_t>> from_base64(std::string_view tex
     }
     return out;
 }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee

@@ -42,7 +42,77 @@ struct parsed_url {
 };
 
 // Splits TEE_TLS_URL-style base URLs. Throws config_error for anything else.
-inline parsed_url parse_base_url(std::string_view url) {
+parsed_url parse_base_url(std::string_view url);
+
+namespace detail {
+// Enforces transport_options::total_timeout on a whole exchange. httplib's
+// timeouts are per read, so a server that drips a byte at a time (headers or
+// body) would never trip them. One thread per transport sleeps until the
+// deadline of the request in flight and, if it is still in flight then,
+// shuts its socket down (httplib::Client::stop is made for that).
+class request_deadline {
+public:
+    using clock = std::chrono::steady_clock;
+    explicit request_deadline(httplib::Client& client);
+    ~request_deadline();
+    void arm(clock::time_point deadline);
+    // Returns true when the deadline fired during the request.
+    bool disarm();
+
+private:
+    void run();
+
+    httplib::Client& client_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool quit_ = false, armed_ = false, fired_ = false;
+    clock::time_point deadline_{};
+    clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
+    std::thread thread_;
+};
+}  // namespace detail
+
+class httplib_transport {
+public:
+    explicit httplib_transport(const transport_options& opt);
+
+    http_response get(std::string_view path) { return send("GET", path, {}); }
+    http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
+
+    const transport_options& options() const noexcept { return opt_; }
+
+private:
+    http_response send(const char* method, std::string_view path, std::string_view body);
+
+    transport_error map_error(httplib::Error err, const std::string& where,
+                              std::chrono::steady_clock::duration elapsed) const;
+
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    // httplib verifies the chain itself (SSL_get_verify_result after the
+    // handshake); we add the pin to that same verification, so a mismatch is
+    // reported like any other certificate failure and the handshake never
+    // carries a request.
+    void pin_server_key(const std::string& hex);
+
+    static int verify_with_pin(X509_STORE_CTX* store, void* arg);
+#endif
+
+    static std::string seconds(std::chrono::milliseconds ms);
+
+    transport_options opt_;
+    parsed_url url_;
+    std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<detail::request_deadline> deadline_;  // destroyed before client_
+    std::unique_ptr<std::mutex> send_mu_;
+    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callback
+};
+
+static_assert(transport<httplib_transport>);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE parsed_url parse_base_url(std::string_view url) {
     parsed_url out;
     auto sep = url.find("://");
     if (sep == std::string_view::npos) throw config_error("enclave URL must start with http:// or https://");
@@ -62,227 +132,189 @@ inline parsed_url parse_base_url(std::string_view url) {
     return out;
 }
 
-namespace detail {
-// Enforces transport_options::total_timeout on a whole exchange. httplib's
-// timeouts are per read, so a server that drips a byte at a time (headers or
-// body) would never trip them. One thread per transport sleeps until the
-// deadline of the request in flight and, if it is still in flight then,
-// shuts its socket down (httplib::Client::stop is made for that).
-class request_deadline {
-public:
-    using clock = std::chrono::steady_clock;
-    explicit request_deadline(httplib::Client& client) : client_(client), thread_([this] { run(); }) {}
-    ~request_deadline() {
-        {
-            std::lock_guard lock(m_);
-            quit_ = true;
-        }
-        cv_.notify_one();
-        thread_.join();
-    }
-    // Deadlines only move later (each is start + total_timeout), so the thread,
-    // sleeping until an earlier one, need not be woken: it wakes then, sees the
-    // new deadline and sleeps on. Only an idle thread is woken, so a chat costs
-    // no thread switch here (it did: two per chat, ~2-3% of a chat's CPU).
-    void arm(clock::time_point deadline) {
-        bool wake;
-        {
-            std::lock_guard lock(m_);
-            deadline_ = deadline;
-            armed_ = true;
-            fired_ = false;
-            wake = deadline < sleeping_until_;
-        }
-        if (wake) cv_.notify_one();
-    }
-    // Returns true when the deadline fired during the request.
-    bool disarm() {
+TEE_INLINE detail::request_deadline::request_deadline(httplib::Client& client)
+    : client_(client), thread_([this] { run(); }) {}
+
+TEE_INLINE detail::request_deadline::~request_deadline() {
+    {
         std::lock_guard lock(m_);
-        armed_ = false;
-        return fired_;
+        quit_ = true;
     }
+    cv_.notify_one();
+    thread_.join();
+}
 
-private:
-    void run() {
-        std::unique_lock lock(m_);
-        while (!quit_) {
-            if (!armed_) {
-                sleeping_until_ = clock::time_point::max();
-                cv_.wait(lock);
-            } else if (clock::now() < deadline_) {
-                sleeping_until_ = deadline_;
-                cv_.wait_until(lock, deadline_);
-            } else {  // armed, and the deadline has passed: the request is still in flight
-                fired_ = true;
-                armed_ = false;
-                client_.stop();
-            }
+// Deadlines only move later (each is start + total_timeout), so the thread,
+// sleeping until an earlier one, need not be woken: it wakes then, sees the
+// new deadline and sleeps on. Only an idle thread is woken, so a chat costs
+// no thread switch here (it did: two per chat, ~2-3% of a chat's CPU).
+TEE_INLINE void detail::request_deadline::arm(clock::time_point deadline) {
+    bool wake;
+    {
+        std::lock_guard lock(m_);
+        deadline_ = deadline;
+        armed_ = true;
+        fired_ = false;
+        wake = deadline < sleeping_until_;
+    }
+    if (wake) cv_.notify_one();
+}
+
+TEE_INLINE bool detail::request_deadline::disarm() {
+    std::lock_guard lock(m_);
+    armed_ = false;
+    return fired_;
+}
+
+TEE_INLINE void detail::request_deadline::run() {
+    std::unique_lock lock(m_);
+    while (!quit_) {
+        if (!armed_) {
+            sleeping_until_ = clock::time_point::max();
+            cv_.wait(lock);
+        } else if (clock::now() < deadline_) {
+            sleeping_until_ = deadline_;
+            cv_.wait_until(lock, deadline_);
+        } else {  // armed, and the deadline has passed: the request is still in flight
+            fired_ = true;
+            armed_ = false;
+            client_.stop();
         }
     }
+}
 
-    httplib::Client& client_;
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool quit_ = false, armed_ = false, fired_ = false;
-    clock::time_point deadline_{};
-    clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
-    std::thread thread_;
-};
-}  // namespace detail
-
-class httplib_transport {
-public:
-    explicit httplib_transport(const transport_options& opt)
-        : opt_(opt), url_(parse_base_url(opt.base_url)),
-          client_(std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port)),
-          deadline_(std::make_unique<detail::request_deadline>(*client_)), send_mu_(std::make_unique<std::mutex>()) {
-        using namespace std::chrono;
-        client_->set_connection_timeout(duration_cast<microseconds>(opt.connect_timeout));
-        client_->set_read_timeout(duration_cast<microseconds>(opt.read_timeout));
-        client_->set_write_timeout(duration_cast<microseconds>(opt.write_timeout));
-        client_->set_keep_alive(true);
-        // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
-        // holds the body until the server's delayed ACK (40 ms per request).
-        client_->set_tcp_nodelay(true);
-        client_->set_follow_location(false);  // a redirect is not followed to another host
-        if (url_.scheme == "https") {
+TEE_INLINE httplib_transport::httplib_transport(const transport_options& opt)
+    : opt_(opt), url_(parse_base_url(opt.base_url)),
+      client_(std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port)),
+      deadline_(std::make_unique<detail::request_deadline>(*client_)), send_mu_(std::make_unique<std::mutex>()) {
+    using namespace std::chrono;
+    client_->set_connection_timeout(duration_cast<microseconds>(opt.connect_timeout));
+    client_->set_read_timeout(duration_cast<microseconds>(opt.read_timeout));
+    client_->set_write_timeout(duration_cast<microseconds>(opt.write_timeout));
+    client_->set_keep_alive(true);
+    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
+    // holds the body until the server's delayed ACK (40 ms per request).
+    client_->set_tcp_nodelay(true);
+    client_->set_follow_location(false);  // a redirect is not followed to another host
+    if (url_.scheme == "https") {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-            client_->enable_server_certificate_verification(true);
-            if (!opt.ca_file.empty()) client_->set_ca_cert_path(opt.ca_file);
-            if (!opt.pinned_spki_sha256.empty()) pin_server_key(opt.pinned_spki_sha256);
+        client_->enable_server_certificate_verification(true);
+        if (!opt.ca_file.empty()) client_->set_ca_cert_path(opt.ca_file);
+        if (!opt.pinned_spki_sha256.empty()) pin_server_key(opt.pinned_spki_sha256);
 #else
-            throw config_error("https:// needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT)");
+        throw config_error("https:// needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT)");
 #endif
-        } else if (!opt.pinned_spki_sha256.empty() || !opt.ca_file.empty()) {
-            throw config_error("a CA file or a pinned server key needs an https:// URL");
-        }
+    } else if (!opt.pinned_spki_sha256.empty() || !opt.ca_file.empty()) {
+        throw config_error("a CA file or a pinned server key needs an https:// URL");
     }
+}
 
-    http_response get(std::string_view path) { return send("GET", path, {}); }
-    http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
+TEE_INLINE http_response httplib_transport::send(const char* method, std::string_view path, std::string_view body) {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const auto deadline = start + opt_.total_timeout;
 
-    const transport_options& options() const noexcept { return opt_; }
-
-private:
-    http_response send(const char* method, std::string_view path, std::string_view body) {
-        using clock = std::chrono::steady_clock;
-        const auto start = clock::now();
-        const auto deadline = start + opt_.total_timeout;
-
-        httplib::Request req;
-        req.method = method;
-        req.path = url_.path_prefix + std::string(path);
-        req.headers.emplace("Accept", "application/json");
-        if (std::string_view(method) == "POST") {
-            req.headers.emplace("Content-Type", "application/json");
-            req.body = std::string(body);
-        }
-        std::string answer;
-        bool too_large = false, too_slow = false;
-        req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
-            if (answer.size() + len > opt_.max_answer_bytes) return !(too_large = true);
-            if (clock::now() > deadline) return !(too_slow = true);
-            answer.append(data, len);
-            return true;
-        };
-
-        httplib::Response res;
-        httplib::Error err = httplib::Error::Success;
-        bool ok;
-        {
-            std::lock_guard one_at_a_time(*send_mu_);  // the deadline watches one request
-            deadline_->arm(deadline);
-            ok = client_->send(req, res, err);
-            too_slow = deadline_->disarm() || too_slow;
-        }
-        const auto elapsed = clock::now() - start;
-        const std::string where = std::string(method) + " " + url_.host_port + req.path;
-
-        if (too_large)
-            throw transport_error(transport_cause::too_large,
-                                  where + ": answer exceeds " + std::to_string(opt_.max_answer_bytes) + " bytes");
-        if (too_slow)
-            throw transport_error(transport_cause::timeout, where + ": answer not complete within " +
-                                                                seconds(opt_.total_timeout) + " s");
-        if (!ok || err != httplib::Error::Success) throw map_error(err, where, elapsed);
-        if (res.status == 0) throw transport_error(transport_cause::other, where + ": no HTTP status");
-        return {res.status, std::move(answer)};
+    httplib::Request req;
+    req.method = method;
+    req.path = url_.path_prefix + std::string(path);
+    req.headers.emplace("Accept", "application/json");
+    if (std::string_view(method) == "POST") {
+        req.headers.emplace("Content-Type", "application/json");
+        req.body = std::string(body);
     }
+    std::string answer;
+    bool too_large = false, too_slow = false;
+    req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+        if (answer.size() + len > opt_.max_answer_bytes) return !(too_large = true);
+        if (clock::now() > deadline) return !(too_slow = true);
+        answer.append(data, len);
+        return true;
+    };
 
-    transport_error map_error(httplib::Error err, const std::string& where,
-                              std::chrono::steady_clock::duration elapsed) const {
-        using httplib::Error;
-        switch (err) {
-            case Error::Connection:
-                // httplib reports refused, unreachable and connect timeout alike; the
-                // elapsed time tells a connect timeout apart.
-                if (elapsed >= opt_.connect_timeout)
-                    return {transport_cause::timeout,
-                            where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
-                return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
-            case Error::ConnectionTimeout:
-                return {transport_cause::timeout, where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
-            case Error::Read:
-                if (elapsed >= opt_.read_timeout)
-                    return {transport_cause::timeout, where + ": no answer within " + seconds(opt_.read_timeout) + " s"};
-                return {transport_cause::connection, where + ": connection closed before a complete answer"};
-            case Error::Write:
-                return {transport_cause::connection, where + ": could not send the request"};
-            case Error::SSLConnection:
-                return {transport_cause::tls, where + ": TLS handshake failed"};
-            case Error::SSLLoadingCerts:
-                return {transport_cause::tls, where + ": could not load the CA certificates"};
-            case Error::SSLServerVerification:
-                return {transport_cause::tls, where + ": server certificate did not verify" +
-                                                  (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
-            default:
-                return {transport_cause::other, where + ": " + httplib::to_string(err)};
-        }
+    httplib::Response res;
+    httplib::Error err = httplib::Error::Success;
+    bool ok;
+    {
+        std::lock_guard one_at_a_time(*send_mu_);  // the deadline watches one request
+        deadline_->arm(deadline);
+        ok = client_->send(req, res, err);
+        too_slow = deadline_->disarm() || too_slow;
     }
+    const auto elapsed = clock::now() - start;
+    const std::string where = std::string(method) + " " + url_.host_port + req.path;
+
+    if (too_large)
+        throw transport_error(transport_cause::too_large,
+                              where + ": answer exceeds " + std::to_string(opt_.max_answer_bytes) + " bytes");
+    if (too_slow)
+        throw transport_error(transport_cause::timeout, where + ": answer not complete within " +
+                                                            seconds(opt_.total_timeout) + " s");
+    if (!ok || err != httplib::Error::Success) throw map_error(err, where, elapsed);
+    if (res.status == 0) throw transport_error(transport_cause::other, where + ": no HTTP status");
+    return {res.status, std::move(answer)};
+}
+
+TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, const std::string& where,
+                                                        std::chrono::steady_clock::duration elapsed) const {
+    using httplib::Error;
+    switch (err) {
+        case Error::Connection:
+            // httplib reports refused, unreachable and connect timeout alike; the
+            // elapsed time tells a connect timeout apart.
+            if (elapsed >= opt_.connect_timeout)
+                return {transport_cause::timeout,
+                        where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+            return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
+        case Error::ConnectionTimeout:
+            return {transport_cause::timeout, where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+        case Error::Read:
+            if (elapsed >= opt_.read_timeout)
+                return {transport_cause::timeout, where + ": no answer within " + seconds(opt_.read_timeout) + " s"};
+            return {transport_cause::connection, where + ": connection closed before a complete answer"};
+        case Error::Write:
+            return {transport_cause::connection, where + ": could not send the request"};
+        case Error::SSLConnection:
+            return {transport_cause::tls, where + ": TLS handshake failed"};
+        case Error::SSLLoadingCerts:
+            return {transport_cause::tls, where + ": could not load the CA certificates"};
+        case Error::SSLServerVerification:
+            return {transport_cause::tls, where + ": server certificate did not verify" +
+                                              (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
+        default:
+            return {transport_cause::other, where + ": " + httplib::to_string(err)};
+    }
+}
 
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-    // httplib verifies the chain itself (SSL_get_verify_result after the
-    // handshake); we add the pin to that same verification, so a mismatch is
-    // reported like any other certificate failure and the handshake never
-    // carries a request.
-    void pin_server_key(const std::string& hex) {
-        auto pin = from_hex(hex);
-        if (!pin || pin->size() != 32) throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
-        pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
-        SSL_CTX_set_cert_verify_callback(client_->ssl_context(), &verify_with_pin, pin_.get());
-    }
+TEE_INLINE void httplib_transport::pin_server_key(const std::string& hex) {
+    auto pin = from_hex(hex);
+    if (!pin || pin->size() != 32) throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
+    pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
+    SSL_CTX_set_cert_verify_callback(client_->ssl_context(), &verify_with_pin, pin_.get());
+}
 
-    static int verify_with_pin(X509_STORE_CTX* store, void* arg) {
-        if (X509_verify_cert(store) != 1) return 0;
-        const auto& pin = *static_cast<const std::vector<std::uint8_t>*>(arg);
-        EVP_PKEY* key = X509_get0_pubkey(X509_STORE_CTX_get0_cert(store));
-        unsigned char* der = nullptr;
-        int len = key ? i2d_PUBKEY(key, &der) : -1;
-        unsigned char digest[32];
-        bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
-                     CRYPTO_memcmp(digest, pin.data(), 32) == 0;
-        OPENSSL_free(der);
-        if (match) return 1;
-        X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-        return 0;
-    }
-#endif
+TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* arg) {
+    if (X509_verify_cert(store) != 1) return 0;
+    const auto& pin = *static_cast<const std::vector<std::uint8_t>*>(arg);
+    EVP_PKEY* key = X509_get0_pubkey(X509_STORE_CTX_get0_cert(store));
+    unsigned char* der = nullptr;
+    int len = key ? i2d_PUBKEY(key, &der) : -1;
+    unsigned char digest[32];
+    bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
+                 CRYPTO_memcmp(digest, pin.data(), 32) == 0;
+    OPENSSL_free(der);
+    if (match) return 1;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+}
+#endif  // CPPHTTPLIB_OPENSSL_SUPPORT
 
-    static std::string seconds(std::chrono::milliseconds ms) {
-        auto s = std::to_string(ms.count() / 1000.0);
-        s.erase(s.find_last_not_of('0') + 1);
-        if (!s.empty() && s.back() == '.') s.pop_back();
-        return s;
-    }
-
-    transport_options opt_;
-    parsed_url url_;
-    std::unique_ptr<httplib::Client> client_;
-    std::unique_ptr<detail::request_deadline> deadline_;  // destroyed before client_
-    std::unique_ptr<std::mutex> send_mu_;
-    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callback
-};
-
-static_assert(transport<httplib_transport>);
+TEE_INLINE std::string httplib_transport::seconds(std::chrono::milliseconds ms) {
+    auto s = std::to_string(ms.count() / 1000.0);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -71,16 +72,7 @@ public:
     // AWS's chains have 4 cabundle entries; a long self-made chain only costs CPU.
     static constexpr std::size_t max_cabundle = 16;
 
-    explicit nitro_attestation(nitro_options opt = {}) : opt_(std::move(opt)) {
-        for (const auto& [index, hex] : opt_.expected_pcrs) {
-            auto v = from_hex(hex);
-            if (index > 31 || !v || (v->size() != 32 && v->size() != 48 && v->size() != 64))
-                throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
-            pins_[index] = std::move(*v);
-        }
-        root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
-        root_der_ = root_->BER_encode();
-    }
+    explicit nitro_attestation(nitro_options opt = {});
 
     const nitro_options& options() const noexcept { return opt_; }
 
@@ -216,163 +208,189 @@ public:
         std::optional<std::vector<std::uint8_t>> public_key, user_data, nonce;
     };
 
-    static parsed parse(byte_span cose) {
-        auto fail = [](const std::string& what) -> attestation_error {
-            return attestation_error("attestation document: " + what);
-        };
-        auto top = cbor::decode(cose);
-        if (!top.ok()) throw fail(top.error().message());
-        const cbor::value* msg = &top.value();
-        if (msg->is_tag()) {
-            if (msg->tag_number() != 18) throw fail("unexpected CBOR tag " + std::to_string(msg->tag_number()));
-            msg = &msg->tag_content();
-        }
-        if (!msg->is_array() || msg->as_array().size() != 4) throw fail("not a COSE_Sign1 array of 4 items");
-        const auto& a = msg->as_array();
-        if (!a[0].is_bytes() || !a[1].is_map() || !a[2].is_bytes() || !a[3].is_bytes())
-            throw fail("COSE_Sign1 items are not [bstr, map, bstr, bstr]");
-        parsed p;
-        p.protected_header = a[0].as_bytes();
-        p.payload = a[2].as_bytes();
-        p.signature = a[3].as_bytes();
-        if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
-
-        auto prot = cbor::decode(p.protected_header);
-        if (!prot.ok()) throw fail("protected header: " + prot.error().message());
-        const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
-        if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
-            throw fail("protected header algorithm is not ES384 (-35)");
-
-        auto body = cbor::decode(p.payload);
-        if (!body.ok()) throw fail("payload: " + body.error().message());
-        const cbor::value& m = body.value();
-        if (!m.is_map()) throw fail("payload is not a map");
-        auto field = [&](std::string_view name) -> const cbor::value& {
-            const cbor::value* v = m.find(name);
-            if (v == nullptr) throw fail("payload has no " + std::string(name));
-            return *v;
-        };
-        auto bytes_field = [&](std::string_view name, std::size_t min, std::size_t max) {
-            const cbor::value& v = field(name);
-            if (!v.is_bytes()) throw fail(std::string(name) + " is not a byte string");
-            if (v.as_bytes().size() < min || v.as_bytes().size() > max)
-                throw fail(std::string(name) + " has " + std::to_string(v.as_bytes().size()) + " bytes, outside " +
-                           std::to_string(min) + ".." + std::to_string(max));
-            return v.as_bytes();
-        };
-        auto optional_bytes = [&](std::string_view name, std::size_t min) -> std::optional<std::vector<std::uint8_t>> {
-            const cbor::value* v = m.find(name);
-            if (v == nullptr || v->is_null()) return std::nullopt;
-            return bytes_field(name, min, 1024);
-        };
-
-        const cbor::value& module = field("module_id");
-        if (!module.is_text()) throw fail("module_id is not a text string");
-        if (module.as_text().empty()) throw fail("module_id is empty");
-        p.module_id = module.as_text();
-        const cbor::value& digest = field("digest");
-        if (!digest.is_text()) throw fail("digest is not a text string");
-        if (digest.as_text() != "SHA384") throw fail("digest is not \"SHA384\"");
-        const cbor::value& ts = field("timestamp");
-        if (!ts.is_uint() || ts.as_uint() == 0) throw fail("timestamp is not a positive integer");
-        // system_clock counts nanoseconds in an int64 (up to 2262): a larger
-        // timestamp would overflow (undefined behaviour) in verify_document's
-        // time arithmetic, which runs before the chain is checked.
-        if (ts.as_uint() > max_timestamp_ms) throw fail("timestamp is after the year 2200");
-        p.timestamp_ms = ts.as_uint();
-
-        const cbor::value& pcrs = field("pcrs");
-        if (!pcrs.is_map() || pcrs.as_map().empty() || pcrs.as_map().size() > 32)
-            throw fail("pcrs is not a map of 1..32 entries");
-        for (const auto& [k, v] : pcrs.as_map()) {
-            if (!k.is_uint() || k.as_uint() > 31) throw fail("PCR index is not an integer 0..31");
-            if (!v.is_bytes()) throw fail("PCR" + std::to_string(k.as_uint()) + " is not a byte string");
-            auto n = v.as_bytes().size();
-            if (n != 32 && n != 48 && n != 64)
-                throw fail("PCR" + std::to_string(k.as_uint()) + " has " + std::to_string(n) + " bytes, not 32/48/64");
-            p.pcrs[static_cast<unsigned>(k.as_uint())] = v.as_bytes();
-        }
-        if (!p.pcrs.count(0)) throw fail("pcrs has no PCR0");
-
-        p.certificate = bytes_field("certificate", 1, 1024);
-        const cbor::value& bundle = field("cabundle");
-        if (!bundle.is_array() || bundle.as_array().empty()) throw fail("cabundle is not a non-empty array");
-        if (bundle.as_array().size() > max_cabundle) throw fail("cabundle has more than 16 certificates");
-        for (const auto& c : bundle.as_array()) {
-            if (!c.is_bytes() || c.as_bytes().empty() || c.as_bytes().size() > 1024)
-                throw fail("cabundle entry is not a byte string of 1..1024 bytes");
-            p.cabundle.push_back(c.as_bytes());
-        }
-        p.public_key = optional_bytes("public_key", 1);
-        p.user_data = optional_bytes("user_data", 0);
-        p.nonce = optional_bytes("nonce", 0);
-        return p;
-    }
+    static parsed parse(byte_span cose);
 
     // The bytes the COSE signature covers: ["Signature1", protected, h'', payload].
-    static cbor::value sig_structure(const parsed& p) {
-        using cbor::value;
-        return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
-                             value::bytes(p.payload)});
-    }
+    static cbor::value sig_structure(const parsed& p);
 
 private:
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
-                                                                       const char* what) {
-        try {
-            return std::make_shared<const Botan::X509_Certificate>(der);
-        } catch (const std::exception&) {
-            throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
-        }
-    }
-
-    static Botan::X509_Certificate load_root(const std::string& configured) {
-        const bool embedded = configured.empty();
-        Botan::X509_Certificate root;
-        try {
-            std::string_view src = embedded ? aws_nitro_root_pem : std::string_view(configured);
-            Botan::DataSource_Memory ds(reinterpret_cast<const std::uint8_t*>(src.data()), src.size());
-            root = Botan::X509_Certificate(ds);  // PEM or DER
-        } catch (const std::exception&) {
-            throw config_error("trusted root is not a PEM or DER X.509 certificate");
-        }
-        if (embedded && root.fingerprint("SHA-256") != fingerprint_colons(aws_nitro_root_sha256))
-            throw config_error("embedded AWS Nitro root does not match its pinned SHA-256 fingerprint");
-        return root;
-    }
-
-    static std::string fingerprint_colons(std::string_view hex) {  // Botan's "64:1A:03:..." form
-        std::string out;
-        for (std::size_t i = 0; i < hex.size(); i += 2) {
-            if (i) out += ':';
-            out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
-            out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
-        }
-        return out;
-    }
-
+                                                                       const char* what);
+    static Botan::X509_Certificate load_root(const std::string& configured);
+    static std::string fingerprint_colons(std::string_view hex);  // Botan's "64:1A:03:..." form
     // cabundle must run root-first down to the leaf's issuer, with no gaps: by
     // names here (the precise message), by signatures in x509_chain::check_links.
-    static void check_order(const x509_chain::certificate_path& chain) {
-        for (std::size_t i = 0; i + 1 < chain.size(); ++i)
-            if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
-                throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
-                                        std::to_string(chain.size() - 2 - i) + " does not issue the next)");
-    }
-
-    static std::string iso_time(std::chrono::system_clock::time_point t) {
-        std::time_t tt = std::chrono::system_clock::to_time_t(t);
-        std::tm tm{};
-        gmtime_r(&tt, &tm);
-        char buf[32];
-        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        return buf;
-    }
+    static void check_order(const x509_chain::certificate_path& chain);
+    static std::string iso_time(std::chrono::system_clock::time_point t);
 
     nitro_options opt_;
     std::map<unsigned, std::vector<std::uint8_t>> pins_;
     std::shared_ptr<const Botan::X509_Certificate> root_;  // parsed once; shared by copies of the policy
     std::vector<std::uint8_t> root_der_;                   // a cabundle entry with these bytes is root_
 };
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::move(opt)) {
+    for (const auto& [index, hex] : opt_.expected_pcrs) {
+        auto v = from_hex(hex);
+        if (index > 31 || !v || (v->size() != 32 && v->size() != 48 && v->size() != 64))
+            throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
+        pins_[index] = std::move(*v);
+    }
+    root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
+    root_der_ = root_->BER_encode();
+}
+
+TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
+    auto fail = [](const std::string& what) -> attestation_error {
+        return attestation_error("attestation document: " + what);
+    };
+    auto top = cbor::decode(cose);
+    if (!top.ok()) throw fail(top.error().message());
+    const cbor::value* msg = &top.value();
+    if (msg->is_tag()) {
+        if (msg->tag_number() != 18) throw fail("unexpected CBOR tag " + std::to_string(msg->tag_number()));
+        msg = &msg->tag_content();
+    }
+    if (!msg->is_array() || msg->as_array().size() != 4) throw fail("not a COSE_Sign1 array of 4 items");
+    const auto& a = msg->as_array();
+    if (!a[0].is_bytes() || !a[1].is_map() || !a[2].is_bytes() || !a[3].is_bytes())
+        throw fail("COSE_Sign1 items are not [bstr, map, bstr, bstr]");
+    parsed p;
+    p.protected_header = a[0].as_bytes();
+    p.payload = a[2].as_bytes();
+    p.signature = a[3].as_bytes();
+    if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
+
+    auto prot = cbor::decode(p.protected_header);
+    if (!prot.ok()) throw fail("protected header: " + prot.error().message());
+    const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
+    if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
+        throw fail("protected header algorithm is not ES384 (-35)");
+
+    auto body = cbor::decode(p.payload);
+    if (!body.ok()) throw fail("payload: " + body.error().message());
+    const cbor::value& m = body.value();
+    if (!m.is_map()) throw fail("payload is not a map");
+    auto field = [&](std::string_view name) -> const cbor::value& {
+        const cbor::value* v = m.find(name);
+        if (v == nullptr) throw fail("payload has no " + std::string(name));
+        return *v;
+    };
+    auto bytes_field = [&](std::string_view name, std::size_t min, std::size_t max) {
+        const cbor::value& v = field(name);
+        if (!v.is_bytes()) throw fail(std::string(name) + " is not a byte string");
+        if (v.as_bytes().size() < min || v.as_bytes().size() > max)
+            throw fail(std::string(name) + " has " + std::to_string(v.as_bytes().size()) + " bytes, outside " +
+                       std::to_string(min) + ".." + std::to_string(max));
+        return v.as_bytes();
+    };
+    auto optional_bytes = [&](std::string_view name, std::size_t min) -> std::optional<std::vector<std::uint8_t>> {
+        const cbor::value* v = m.find(name);
+        if (v == nullptr || v->is_null()) return std::nullopt;
+        return bytes_field(name, min, 1024);
+    };
+
+    const cbor::value& module = field("module_id");
+    if (!module.is_text()) throw fail("module_id is not a text string");
+    if (module.as_text().empty()) throw fail("module_id is empty");
+    p.module_id = module.as_text();
+    const cbor::value& digest = field("digest");
+    if (!digest.is_text()) throw fail("digest is not a text string");
+    if (digest.as_text() != "SHA384") throw fail("digest is not \"SHA384\"");
+    const cbor::value& ts = field("timestamp");
+    if (!ts.is_uint() || ts.as_uint() == 0) throw fail("timestamp is not a positive integer");
+    // system_clock counts nanoseconds in an int64 (up to 2262): a larger
+    // timestamp would overflow (undefined behaviour) in verify_document's
+    // time arithmetic, which runs before the chain is checked.
+    if (ts.as_uint() > max_timestamp_ms) throw fail("timestamp is after the year 2200");
+    p.timestamp_ms = ts.as_uint();
+
+    const cbor::value& pcrs = field("pcrs");
+    if (!pcrs.is_map() || pcrs.as_map().empty() || pcrs.as_map().size() > 32)
+        throw fail("pcrs is not a map of 1..32 entries");
+    for (const auto& [k, v] : pcrs.as_map()) {
+        if (!k.is_uint() || k.as_uint() > 31) throw fail("PCR index is not an integer 0..31");
+        if (!v.is_bytes()) throw fail("PCR" + std::to_string(k.as_uint()) + " is not a byte string");
+        auto n = v.as_bytes().size();
+        if (n != 32 && n != 48 && n != 64)
+            throw fail("PCR" + std::to_string(k.as_uint()) + " has " + std::to_string(n) + " bytes, not 32/48/64");
+        p.pcrs[static_cast<unsigned>(k.as_uint())] = v.as_bytes();
+    }
+    if (!p.pcrs.count(0)) throw fail("pcrs has no PCR0");
+
+    p.certificate = bytes_field("certificate", 1, 1024);
+    const cbor::value& bundle = field("cabundle");
+    if (!bundle.is_array() || bundle.as_array().empty()) throw fail("cabundle is not a non-empty array");
+    if (bundle.as_array().size() > max_cabundle) throw fail("cabundle has more than 16 certificates");
+    for (const auto& c : bundle.as_array()) {
+        if (!c.is_bytes() || c.as_bytes().empty() || c.as_bytes().size() > 1024)
+            throw fail("cabundle entry is not a byte string of 1..1024 bytes");
+        p.cabundle.push_back(c.as_bytes());
+    }
+    p.public_key = optional_bytes("public_key", 1);
+    p.user_data = optional_bytes("user_data", 0);
+    p.nonce = optional_bytes("nonce", 0);
+    return p;
+}
+
+TEE_INLINE cbor::value nitro_attestation::sig_structure(const parsed& p) {
+    using cbor::value;
+    return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
+                         value::bytes(p.payload)});
+}
+
+TEE_INLINE std::shared_ptr<const Botan::X509_Certificate> nitro_attestation::certificate(
+    const std::vector<std::uint8_t>& der, const char* what) {
+    try {
+        return std::make_shared<const Botan::X509_Certificate>(der);
+    } catch (const std::exception&) {
+        throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
+    }
+}
+
+TEE_INLINE Botan::X509_Certificate nitro_attestation::load_root(const std::string& configured) {
+    const bool embedded = configured.empty();
+    Botan::X509_Certificate root;
+    try {
+        std::string_view src = embedded ? aws_nitro_root_pem : std::string_view(configured);
+        Botan::DataSource_Memory ds(reinterpret_cast<const std::uint8_t*>(src.data()), src.size());
+        root = Botan::X509_Certificate(ds);  // PEM or DER
+    } catch (const std::exception&) {
+        throw config_error("trusted root is not a PEM or DER X.509 certificate");
+    }
+    if (embedded && root.fingerprint("SHA-256") != fingerprint_colons(aws_nitro_root_sha256))
+        throw config_error("embedded AWS Nitro root does not match its pinned SHA-256 fingerprint");
+    return root;
+}
+
+TEE_INLINE std::string nitro_attestation::fingerprint_colons(std::string_view hex) {
+    std::string out;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        if (i) out += ':';
+        out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
+        out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
+    }
+    return out;
+}
+
+TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_path& chain) {
+    for (std::size_t i = 0; i + 1 < chain.size(); ++i)
+        if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
+            throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
+                                    std::to_string(chain.size() - 2 - i) + " does not issue the next)");
+}
+
+TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee

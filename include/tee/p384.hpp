@@ -32,7 +32,19 @@ inline constexpr std::size_t spki_size = spki_prefix.size() + point_size;  // 12
 
 // The uncompressed point inside `key`: the SPKI above or the raw point itself.
 // Returns an empty span for anything else.
-inline std::span<const std::uint8_t> point_of(std::span<const std::uint8_t> key) noexcept {
+std::span<const std::uint8_t> point_of(std::span<const std::uint8_t> key) noexcept;
+
+std::vector<std::uint8_t> spki_of_point(std::span<const std::uint8_t> point);
+}  // namespace p384
+
+// A key as the newer attestation endpoint writes it: hex of a DER SPKI, hex of
+// a raw point, or PEM ("-----BEGIN PUBLIC KEY-----"). Empty if none of those.
+std::vector<std::uint8_t> parse_public_key_text(std::string_view text);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::span<const std::uint8_t> p384::point_of(std::span<const std::uint8_t> key) noexcept {
     if (key.size() == point_size && key[0] == 0x04) return key;
     if (key.size() == spki_size && std::equal(spki_prefix.begin(), spki_prefix.end(), key.begin()) &&
         key[spki_prefix.size()] == 0x04)
@@ -40,17 +52,14 @@ inline std::span<const std::uint8_t> point_of(std::span<const std::uint8_t> key)
     return {};
 }
 
-inline std::vector<std::uint8_t> spki_of_point(std::span<const std::uint8_t> point) {
+TEE_INLINE std::vector<std::uint8_t> p384::spki_of_point(std::span<const std::uint8_t> point) {
     std::vector<std::uint8_t> out(spki_prefix.size() + point.size());  // sized once: GCC 12 -O3 misreads insert()
     std::copy(spki_prefix.begin(), spki_prefix.end(), out.begin());
     std::copy(point.begin(), point.end(), out.begin() + static_cast<std::ptrdiff_t>(spki_prefix.size()));
     return out;
 }
-}  // namespace p384
 
-// A key as the newer attestation endpoint writes it: hex of a DER SPKI, hex of
-// a raw point, or PEM ("-----BEGIN PUBLIC KEY-----"). Empty if none of those.
-inline std::vector<std::uint8_t> parse_public_key_text(std::string_view text) {
+TEE_INLINE std::vector<std::uint8_t> parse_public_key_text(std::string_view text) {
     constexpr std::string_view begin = "-----BEGIN PUBLIC KEY-----", end = "-----END PUBLIC KEY-----";
     std::optional<std::vector<std::uint8_t>> bytes;
     if (auto b = text.find(begin); b != std::string_view::npos) {
@@ -63,5 +72,6 @@ inline std::vector<std::uint8_t> parse_public_key_text(std::string_view text) {
     if (!bytes || p384::point_of(*bytes).empty()) return {};
     return *bytes;
 }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee

@@ -68,53 +68,14 @@ secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key
 
 // The request plaintext {"api_key","message","platform","ai_model"}, built in
 // wiping memory because it holds the API key (strings in Python's ASCII form).
-inline secure_bytes request_plaintext(const secret_string& api_key, std::string_view message,
-                                      std::string_view platform, std::string_view model) {
-    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
-                              {"API key", api_key.reveal()}})
-        if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
-    secure_bytes out;
-    out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
-    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
-    put("{\"api_key\":");
-    tee::detail::append_python_string(out, api_key.reveal());
-    put(",\"message\":");
-    tee::detail::append_python_string(out, message);
-    put(",\"platform\":");
-    tee::detail::append_python_string(out, platform);
-    put(",\"ai_model\":");
-    tee::detail::append_python_string(out, model);
-    put("}");
-    return out;
-}
+secure_bytes request_plaintext(const secret_string& api_key, std::string_view message, std::string_view platform,
+                               std::string_view model);
 
 // The body of POST /talk.
-inline std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {
-    std::string body;
-    body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
-    body += "{\"nonce\":\"";
-    body += to_hex(nonce);
-    body += "\",\"public_key\":\"";
-    body += client_spki_hex;
-    body += "\",\"data\":\"";
-    body += to_hex(ciphertext);
-    body += "\"}";
-    return body;
-}
+std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
 
 // Turns an HTTP answer that is not a success into the service_error it means.
-inline void throw_if_refused(const http_response& res) {
-    if (res.status == 200) return;
-    std::string text;
-    try {
-        auto j = parse_json(res.body);
-        for (const char* k : {"error", "detail", "message"})
-            if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
-    } catch (const protocol_error&) {
-        text = tee::detail::printable_prefix(res.body, 200);
-    }
-    throw service_error(res.status, tee::detail::printable_prefix(text, 200));
-}
+void throw_if_refused(const http_response& res);
 
 // What is needed to open an encrypted answer ("data": {"encrypted_data",
 // "nonce", "public_key"}): the AES key of this exchange and the attested
@@ -207,6 +168,56 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     r.signature = std::move(sig_it->get_ref<std::string&>());
     return r;
 }
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE secure_bytes request_plaintext(const secret_string& api_key, std::string_view message,
+                                          std::string_view platform, std::string_view model) {
+    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
+                              {"API key", api_key.reveal()}})
+        if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
+    secure_bytes out;
+    out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
+    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
+    put("{\"api_key\":");
+    tee::detail::append_python_string(out, api_key.reveal());
+    put(",\"message\":");
+    tee::detail::append_python_string(out, message);
+    put(",\"platform\":");
+    tee::detail::append_python_string(out, platform);
+    put(",\"ai_model\":");
+    tee::detail::append_python_string(out, model);
+    put("}");
+    return out;
+}
+
+TEE_INLINE std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {
+    std::string body;
+    body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
+    body += "{\"nonce\":\"";
+    body += to_hex(nonce);
+    body += "\",\"public_key\":\"";
+    body += client_spki_hex;
+    body += "\",\"data\":\"";
+    body += to_hex(ciphertext);
+    body += "\"}";
+    return body;
+}
+
+TEE_INLINE void throw_if_refused(const http_response& res) {
+    if (res.status == 200) return;
+    std::string text;
+    try {
+        auto j = parse_json(res.body);
+        for (const char* k : {"error", "detail", "message"})
+            if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
+    } catch (const protocol_error&) {
+        text = tee::detail::printable_prefix(res.body, 200);
+    }
+    throw service_error(res.status, tee::detail::printable_prefix(text, 200));
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace protocol
 }  // namespace tee

@@ -11,7 +11,17 @@ namespace tee {
 
 // Decodes the code point starting at s[i] into cp and returns its length in
 // bytes, or 0 if the bytes there are not valid UTF-8.
-inline std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept {
+std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept;
+
+// Offset of the first invalid byte, or s.size() when all of s is valid UTF-8.
+std::size_t utf8_error_offset(std::string_view s) noexcept;
+
+bool is_valid_utf8(std::string_view s) noexcept;
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept {
     const auto b0 = static_cast<unsigned char>(s[i]);
     std::size_t len;
     char32_t min;
@@ -30,8 +40,7 @@ inline std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) 
     return len;
 }
 
-// Offset of the first invalid byte, or s.size() when all of s is valid UTF-8.
-inline std::size_t utf8_error_offset(std::string_view s) noexcept {
+TEE_INLINE std::size_t utf8_error_offset(std::string_view s) noexcept {
     std::size_t i = 0;
     char32_t cp;
     while (i < s.size()) {
@@ -42,6 +51,7 @@ inline std::size_t utf8_error_offset(std::string_view s) noexcept {
     return i;
 }
 
-inline bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_offset(s) == s.size(); }
+TEE_INLINE bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_offset(s) == s.size(); }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee

@@ -47,14 +47,8 @@ using status = Botan::Certificate_Status_Code;
 
 namespace detail {
 
-inline void note(status& worst, status code) {
-    if (static_cast<int>(code) > static_cast<int>(worst)) worst = code;
-}
-
-inline const Botan::OID& ecdsa_with_sha384() {
-    static const Botan::OID oid("1.2.840.10045.4.3.3");
-    return oid;
-}
+void note(status& worst, status code);
+const Botan::OID& ecdsa_with_sha384();
 
 }  // namespace detail
 
@@ -131,7 +125,23 @@ status check_links(const certificate_path& path, const Crypto& crypto) {
 
 // The validity window of every certificate at `at`: OK, CERT_NOT_YET_VALID or
 // CERT_HAS_EXPIRED (the worse of the two when both occur).
-inline status check_times(const certificate_path& path, std::chrono::system_clock::time_point at) {
+status check_times(const certificate_path& path, std::chrono::system_clock::time_point at);
+
+bool ok(status s);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE void detail::note(status& worst, status code) {
+    if (static_cast<int>(code) > static_cast<int>(worst)) worst = code;
+}
+
+TEE_INLINE const Botan::OID& detail::ecdsa_with_sha384() {
+    static const Botan::OID oid("1.2.840.10045.4.3.3");
+    return oid;
+}
+
+TEE_INLINE status check_times(const certificate_path& path, std::chrono::system_clock::time_point at) {
     const Botan::X509_Time t(at);
     status worst = status::OK;
     for (const auto& c : path) {
@@ -142,6 +152,7 @@ inline status check_times(const certificate_path& path, std::chrono::system_cloc
     return worst;
 }
 
-inline bool ok(status s) { return static_cast<int>(s) < static_cast<int>(status::FIRST_ERROR_STATUS); }
+TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(status::FIRST_ERROR_STATUS); }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee::x509_chain

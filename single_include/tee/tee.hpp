@@ -28,6 +28,27 @@
 #include <fcntl.h>
 #undef tee
 #endif
+
+// Declarations and definitions (like spdlog's SPDLOG_HEADER_ONLY / -inl.h).
+// Every header declares its classes and functions first; the bodies of its
+// non-template functions follow in a section guarded by TEE_CLIENT_DEFINITIONS,
+// each marked TEE_INLINE:
+//  * header-only (the default): the section is compiled, TEE_INLINE is
+//    `inline`; every file that includes a header compiles what it uses;
+//  * TEE_CLIENT_COMPILED_LIB: a file sees the declarations only (and the
+//    templates, which stay where they are); src/tee_client.cpp, which defines
+//    TEE_CLIENT_IMPLEMENTATION too, holds the one (non-inline) definition of
+//    each function, and the program links it. All files of a program choose
+//    the same mode.
+#if !defined(TEE_CLIENT_COMPILED_LIB)
+#define TEE_INLINE inline
+#define TEE_CLIENT_DEFINITIONS 1
+#elif defined(TEE_CLIENT_IMPLEMENTATION)
+#define TEE_INLINE
+#define TEE_CLIENT_DEFINITIONS 1
+#else
+#define TEE_INLINE
+#endif
 // ---- end tee/detail/prelude.hpp
 
 // ---- begin tee/version.hpp ---------------------------------------------
@@ -112,7 +133,16 @@ constexpr bool is_ascii_space(char c) noexcept {
 
 }  // namespace detail
 
-inline std::string to_hex(std::span<const std::uint8_t> bytes) {
+// What each accepts and writes: see the top of this file.
+std::string to_hex(std::span<const std::uint8_t> bytes);
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);
+std::string to_base64(std::span<const std::uint8_t> bytes);
+std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::string to_hex(std::span<const std::uint8_t> bytes) {
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
     out.reserve(bytes.size() * 2);
@@ -123,7 +153,7 @@ inline std::string to_hex(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
-inline std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
+TEE_INLINE std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
     if (text.size() % 2 != 0) return std::nullopt;
     std::vector<std::uint8_t> out;
     out.reserve(text.size() / 2);
@@ -136,7 +166,7 @@ inline std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) 
     return out;
 }
 
-inline std::string to_base64(std::span<const std::uint8_t> bytes) {
+TEE_INLINE std::string to_base64(std::span<const std::uint8_t> bytes) {
     const auto* a = detail::base64_alphabet;
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);
@@ -164,7 +194,7 @@ inline std::string to_base64(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
-inline std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text) {
+TEE_INLINE std::optional<std::vector<std::uint8_t>> from_base64(std::string_view text) {
     std::vector<std::uint8_t> out;
     out.reserve(text.size() / 4 * 3);
     std::uint32_t acc = 0;    // bits of the current group of 4
@@ -200,6 +230,7 @@ inline std::optional<std::vector<std::uint8_t>> from_base64(std::string_view tex
     }
     return out;
 }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/encoding.hpp
@@ -236,7 +267,19 @@ inline constexpr std::size_t spki_size = spki_prefix.size() + point_size;  // 12
 
 // The uncompressed point inside `key`: the SPKI above or the raw point itself.
 // Returns an empty span for anything else.
-inline std::span<const std::uint8_t> point_of(std::span<const std::uint8_t> key) noexcept {
+std::span<const std::uint8_t> point_of(std::span<const std::uint8_t> key) noexcept;
+
+std::vector<std::uint8_t> spki_of_point(std::span<const std::uint8_t> point);
+}  // namespace p384
+
+// A key as the newer attestation endpoint writes it: hex of a DER SPKI, hex of
+// a raw point, or PEM ("-----BEGIN PUBLIC KEY-----"). Empty if none of those.
+std::vector<std::uint8_t> parse_public_key_text(std::string_view text);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::span<const std::uint8_t> p384::point_of(std::span<const std::uint8_t> key) noexcept {
     if (key.size() == point_size && key[0] == 0x04) return key;
     if (key.size() == spki_size && std::equal(spki_prefix.begin(), spki_prefix.end(), key.begin()) &&
         key[spki_prefix.size()] == 0x04)
@@ -244,17 +287,14 @@ inline std::span<const std::uint8_t> point_of(std::span<const std::uint8_t> key)
     return {};
 }
 
-inline std::vector<std::uint8_t> spki_of_point(std::span<const std::uint8_t> point) {
+TEE_INLINE std::vector<std::uint8_t> p384::spki_of_point(std::span<const std::uint8_t> point) {
     std::vector<std::uint8_t> out(spki_prefix.size() + point.size());  // sized once: GCC 12 -O3 misreads insert()
     std::copy(spki_prefix.begin(), spki_prefix.end(), out.begin());
     std::copy(point.begin(), point.end(), out.begin() + static_cast<std::ptrdiff_t>(spki_prefix.size()));
     return out;
 }
-}  // namespace p384
 
-// A key as the newer attestation endpoint writes it: hex of a DER SPKI, hex of
-// a raw point, or PEM ("-----BEGIN PUBLIC KEY-----"). Empty if none of those.
-inline std::vector<std::uint8_t> parse_public_key_text(std::string_view text) {
+TEE_INLINE std::vector<std::uint8_t> parse_public_key_text(std::string_view text) {
     constexpr std::string_view begin = "-----BEGIN PUBLIC KEY-----", end = "-----END PUBLIC KEY-----";
     std::optional<std::vector<std::uint8_t>> bytes;
     if (auto b = text.find(begin); b != std::string_view::npos) {
@@ -267,6 +307,7 @@ inline std::vector<std::uint8_t> parse_public_key_text(std::string_view text) {
     if (!bytes || p384::point_of(*bytes).empty()) return {};
     return *bytes;
 }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/p384.hpp
@@ -516,7 +557,47 @@ namespace tee::detail {
 // strict form Botan's PK_Verifier accepts: short or minimal long lengths, no
 // trailing bytes, non-negative minimal INTEGERs of at most 48 value bytes.
 // Anything else is nullopt (an invalid signature, not an error).
-inline std::optional<std::pair<Botan::BigInt, Botan::BigInt>> parse_der_p384_signature(
+std::optional<std::pair<Botan::BigInt, Botan::BigInt>> parse_der_p384_signature(std::span<const std::uint8_t> der);
+
+class p384_comb {
+public:
+    static constexpr std::size_t teeth = 8, spacing = 48;  // 8 * 48 = 384 scalar bits
+
+    // `q`: a point of the group (botan_crypto loads keys with OS2ECP, which
+    // checks that), not the point at infinity.
+    explicit p384_comb(const Botan::PointGFp& q);
+
+    static const Botan::EC_Group& group();
+
+    // SEC 1 4.1.4 with H = SHA-384(msg): true iff (r, s) is a signature of msg by q.
+    bool verify(std::span<const std::uint8_t> msg, const Botan::BigInt& r, const Botan::BigInt& s) const;
+
+    // The same, for a signature as DER (parse_der_p384_signature's strict form)
+    // or as r||s (IEEE 1363, 48 bytes each), what PK_Verifier's two formats take.
+    bool verify_der(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> der) const;
+    bool verify_raw(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> raw) const;
+
+    // u1*G + u2*Q for scalars below the order.
+    Botan::PointGFp multiply(const Botan::BigInt& u1, const Botan::BigInt& u2) const;
+
+    // Whether x(pt) mod n == r, for 0 < r < n, without converting pt to affine:
+    // with Jacobian X = x*Z^2, x = c means X == c*Z^2 (mod p), and x mod n == r
+    // means x == r or x == r + n (possible when r + n < p).
+    static bool x_mod_n_is(const Botan::PointGFp& pt, const Botan::BigInt& r);
+
+private:
+    using table = std::vector<Botan::PointGFp>;  // [b - 1] = sum over the bits j of b of 2^(48 j) * base, affine
+
+    static table build(const Botan::PointGFp& base);
+    static const table& g_table();
+
+    table q_;
+};
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::optional<std::pair<Botan::BigInt, Botan::BigInt>> parse_der_p384_signature(
     std::span<const std::uint8_t> der) {
     std::size_t at = 0;
     auto length = [&](std::size_t& out) -> bool {  // DER definite length, minimal
@@ -546,111 +627,95 @@ inline std::optional<std::pair<Botan::BigInt, Botan::BigInt>> parse_der_p384_sig
     return std::pair{std::move(r), std::move(s)};
 }
 
-class p384_comb {
-public:
-    static constexpr std::size_t teeth = 8, spacing = 48;  // 8 * 48 = 384 scalar bits
+TEE_INLINE p384_comb::p384_comb(const Botan::PointGFp& q) : q_(build(q)) {}
 
-    // `q`: a point of the group (botan_crypto loads keys with OS2ECP, which
-    // checks that), not the point at infinity.
-    explicit p384_comb(const Botan::PointGFp& q) : q_(build(q)) {}
+TEE_INLINE const Botan::EC_Group& p384_comb::group() {
+    static const Botan::EC_Group g("secp384r1");
+    return g;
+}
 
-    static const Botan::EC_Group& group() {
-        static const Botan::EC_Group g("secp384r1");
-        return g;
-    }
+TEE_INLINE bool p384_comb::verify(std::span<const std::uint8_t> msg, const Botan::BigInt& r,
+                                  const Botan::BigInt& s) const {
+    const Botan::EC_Group& g = group();
+    const Botan::BigInt& n = g.get_order();
+    if (r.is_zero() || r.is_negative() || r >= n || s.is_zero() || s.is_negative() || s >= n) return false;
+    auto h = Botan::HashFunction::create_or_throw("SHA-384");
+    h->update(msg.data(), msg.size());
+    std::array<std::uint8_t, 48> digest{};
+    h->final(digest.data());
+    const Botan::BigInt e = g.mod_order(Botan::BigInt(digest.data(), digest.size()));  // 384 bits: all of H
+    const Botan::BigInt w = g.inverse_mod_order(s);
+    const Botan::BigInt u1 = g.multiply_mod_order(e, w);
+    const Botan::BigInt u2 = g.multiply_mod_order(r, w);
+    return x_mod_n_is(multiply(u1, u2), r);
+}
 
-    // SEC 1 4.1.4 with H = SHA-384(msg): true iff (r, s) is a signature of msg by q.
-    bool verify(std::span<const std::uint8_t> msg, const Botan::BigInt& r, const Botan::BigInt& s) const {
-        const Botan::EC_Group& g = group();
-        const Botan::BigInt& n = g.get_order();
-        if (r.is_zero() || r.is_negative() || r >= n || s.is_zero() || s.is_negative() || s >= n) return false;
-        auto h = Botan::HashFunction::create_or_throw("SHA-384");
-        h->update(msg.data(), msg.size());
-        std::array<std::uint8_t, 48> digest{};
-        h->final(digest.data());
-        const Botan::BigInt e = g.mod_order(Botan::BigInt(digest.data(), digest.size()));  // 384 bits: all of H
-        const Botan::BigInt w = g.inverse_mod_order(s);
-        const Botan::BigInt u1 = g.multiply_mod_order(e, w);
-        const Botan::BigInt u2 = g.multiply_mod_order(r, w);
-        return x_mod_n_is(multiply(u1, u2), r);
-    }
+TEE_INLINE bool p384_comb::verify_der(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> der) const {
+    const auto rs = parse_der_p384_signature(der);
+    return rs && verify(msg, rs->first, rs->second);
+}
 
-    // The same, for a signature as DER (parse_der_p384_signature's strict form)
-    // or as r||s (IEEE 1363, 48 bytes each), what PK_Verifier's two formats take.
-    bool verify_der(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> der) const {
-        const auto rs = parse_der_p384_signature(der);
-        return rs && verify(msg, rs->first, rs->second);
-    }
-    bool verify_raw(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> raw) const {
-        return raw.size() == 96 && verify(msg, Botan::BigInt(raw.data(), 48), Botan::BigInt(raw.data() + 48, 48));
-    }
+TEE_INLINE bool p384_comb::verify_raw(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> raw) const {
+    return raw.size() == 96 && verify(msg, Botan::BigInt(raw.data(), 48), Botan::BigInt(raw.data() + 48, 48));
+}
 
-    // u1*G + u2*Q for scalars below the order.
-    Botan::PointGFp multiply(const Botan::BigInt& u1, const Botan::BigInt& u2) const {
-        const table& tg = g_table();
-        std::vector<Botan::BigInt> ws(Botan::PointGFp::WORKSPACE_SIZE);
-        Botan::PointGFp acc = group().zero_point();
-        for (std::size_t i = spacing; i-- > 0;) {
-            acc.mult2(ws);  // nothing to do while acc is the point at infinity
-            std::size_t a = 0, b = 0;
-            for (std::size_t j = 0; j < teeth; ++j) {
-                a |= std::size_t{u1.get_bit(j * spacing + i)} << j;
-                b |= std::size_t{u2.get_bit(j * spacing + i)} << j;
-            }
-            if (a) acc.add_affine(tg[a - 1], ws);
-            if (b) acc.add_affine(q_[b - 1], ws);
+TEE_INLINE Botan::PointGFp p384_comb::multiply(const Botan::BigInt& u1, const Botan::BigInt& u2) const {
+    const table& tg = g_table();
+    std::vector<Botan::BigInt> ws(Botan::PointGFp::WORKSPACE_SIZE);
+    Botan::PointGFp acc = group().zero_point();
+    for (std::size_t i = spacing; i-- > 0;) {
+        acc.mult2(ws);  // nothing to do while acc is the point at infinity
+        std::size_t a = 0, b = 0;
+        for (std::size_t j = 0; j < teeth; ++j) {
+            a |= std::size_t{u1.get_bit(j * spacing + i)} << j;
+            b |= std::size_t{u2.get_bit(j * spacing + i)} << j;
         }
-        return acc;
+        if (a) acc.add_affine(tg[a - 1], ws);
+        if (b) acc.add_affine(q_[b - 1], ws);
     }
+    return acc;
+}
 
-    // Whether x(pt) mod n == r, for 0 < r < n, without converting pt to affine:
-    // with Jacobian X = x*Z^2, x = c means X == c*Z^2 (mod p), and x mod n == r
-    // means x == r or x == r + n (possible when r + n < p).
-    static bool x_mod_n_is(const Botan::PointGFp& pt, const Botan::BigInt& r) {
-        if (pt.is_zero()) return false;
-        const Botan::EC_Group& g = group();
-        const Botan::BigInt& p = g.get_p();
-        Botan::secure_vector<Botan::word> ws;
-        const Botan::CurveGFp& curve = pt.get_curve();
-        const Botan::BigInt x = curve.from_rep_to_tmp(pt.get_x(), ws) % p;
-        const Botan::BigInt z = curve.from_rep_to_tmp(pt.get_z(), ws) % p;
-        const Botan::BigInt z2 = (z * z) % p;
-        if ((r * z2) % p == x) return true;
-        const Botan::BigInt r_plus_n = r + g.get_order();
-        return r_plus_n < p && (r_plus_n * z2) % p == x;
+TEE_INLINE bool p384_comb::x_mod_n_is(const Botan::PointGFp& pt, const Botan::BigInt& r) {
+    if (pt.is_zero()) return false;
+    const Botan::EC_Group& g = group();
+    const Botan::BigInt& p = g.get_p();
+    Botan::secure_vector<Botan::word> ws;
+    const Botan::CurveGFp& curve = pt.get_curve();
+    const Botan::BigInt x = curve.from_rep_to_tmp(pt.get_x(), ws) % p;
+    const Botan::BigInt z = curve.from_rep_to_tmp(pt.get_z(), ws) % p;
+    const Botan::BigInt z2 = (z * z) % p;
+    if ((r * z2) % p == x) return true;
+    const Botan::BigInt r_plus_n = r + g.get_order();
+    return r_plus_n < p && (r_plus_n * z2) % p == x;
+}
+
+TEE_INLINE p384_comb::table p384_comb::build(const Botan::PointGFp& base) {
+    std::vector<Botan::BigInt> ws(Botan::PointGFp::WORKSPACE_SIZE);
+    std::array<Botan::PointGFp, teeth> rows;  // 2^(48 j) * base
+    rows[0] = base;
+    for (std::size_t j = 1; j < teeth; ++j) {
+        rows[j] = rows[j - 1];
+        rows[j].mult2i(spacing, ws);
     }
-
-private:
-    using table = std::vector<Botan::PointGFp>;  // [b - 1] = sum over the bits j of b of 2^(48 j) * base, affine
-
-    static table build(const Botan::PointGFp& base) {
-        std::vector<Botan::BigInt> ws(Botan::PointGFp::WORKSPACE_SIZE);
-        std::array<Botan::PointGFp, teeth> rows;  // 2^(48 j) * base
-        rows[0] = base;
-        for (std::size_t j = 1; j < teeth; ++j) {
-            rows[j] = rows[j - 1];
-            rows[j].mult2i(spacing, ws);
-        }
-        table t(255);
-        for (std::size_t b = 1; b < 256; ++b) {
-            std::size_t top = 0;
-            while ((b >> (top + 1)) != 0) ++top;
-            const std::size_t rest = b & ~(std::size_t{1} << top);
-            t[b - 1] = rest == 0 ? rows[top] : t[rest - 1].plus(rows[top], ws);
-        }
-        // No entry is the point at infinity: each is k * base with 0 < k < 2^337 < n.
-        Botan::secure_vector<Botan::word> mws;
-        Botan::PointGFp::force_all_affine(t, mws);
-        return t;
+    table t(255);
+    for (std::size_t b = 1; b < 256; ++b) {
+        std::size_t top = 0;
+        while ((b >> (top + 1)) != 0) ++top;
+        const std::size_t rest = b & ~(std::size_t{1} << top);
+        t[b - 1] = rest == 0 ? rows[top] : t[rest - 1].plus(rows[top], ws);
     }
+    // No entry is the point at infinity: each is k * base with 0 < k < 2^337 < n.
+    Botan::secure_vector<Botan::word> mws;
+    Botan::PointGFp::force_all_affine(t, mws);
+    return t;
+}
 
-    static const table& g_table() {
-        static const table t = build(group().get_base_point());
-        return t;
-    }
-
-    table q_;
-};
+TEE_INLINE const p384_comb::table& p384_comb::g_table() {
+    static const table t = build(group().get_base_point());
+    return t;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee::detail
 // ---- end tee/detail/p384_comb.hpp
@@ -812,25 +877,12 @@ public:
     // immutable and shared by the key's copies and threads.
     class key_verifier {
     public:
-        explicit key_verifier(std::shared_ptr<const Botan::ECDSA_PublicKey> key) : key_(std::move(key)) {}
+        explicit key_verifier(std::shared_ptr<const Botan::ECDSA_PublicKey> key);
 
-        bool verify(byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
-            try {
-                if (auto comb = comb_for_this_use())
-                    return fmt == Botan::IEEE_1363 ? comb->verify_raw(msg, sig) : comb->verify_der(msg, sig);
-                Botan::PK_Verifier v(*key_, "EMSA1(SHA-384)", fmt);
-                return v.verify_message(msg.data(), msg.size(), sig.data(), sig.size());
-            } catch (const std::exception&) {
-                return false;  // malformed DER and the like: not a valid signature
-            }
-        }
+        bool verify(byte_span msg, byte_span sig, Botan::Signature_Format fmt);
 
     private:
-        std::shared_ptr<const detail::p384_comb> comb_for_this_use() {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (!comb_ && uses_++ > 0) comb_ = std::make_shared<const detail::p384_comb>(key_->public_point());
-            return comb_;
-        }
+        std::shared_ptr<const detail::p384_comb> comb_for_this_use();
 
         std::shared_ptr<const Botan::ECDSA_PublicKey> key_;
         std::mutex mutex_;
@@ -844,98 +896,35 @@ public:
         std::shared_ptr<key_verifier> verifier;  // shared by copies of the key
     };
 
-    std::vector<std::uint8_t> random_bytes(std::size_t n) const {
-        std::vector<std::uint8_t> out(n);
-        Botan::system_rng().randomize(out.data(), out.size());
-        return out;
-    }
+    std::vector<std::uint8_t> random_bytes(std::size_t n) const;
 
-    private_key generate_p384() const {
-        return {std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group())};
-    }
+    private_key generate_p384() const;
 
-    std::vector<std::uint8_t> spki_der(const private_key& k) const {
-        auto point = k.key->public_point().encode(Botan::PointGFp::UNCOMPRESSED);
-        return p384::spki_of_point(point);
-    }
+    std::vector<std::uint8_t> spki_der(const private_key& k) const;
 
-    public_key load_public_key(byte_span bytes) const {
-        byte_span point = p384::point_of(bytes);
-        if (point.empty())
-            throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
-                                 "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
-        try {
-            Botan::PointGFp pt = group().OS2ECP(point.data(), point.size());  // checks on-curve
-            auto key = std::make_shared<const Botan::ECDSA_PublicKey>(group(), pt);
-            auto verifier = std::make_shared<key_verifier>(key);
-            return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end()), std::move(verifier)};
-        } catch (const std::exception&) {
-            throw protocol_error("enclave public key is not a point on P-384");
-        }
-    }
+    public_key load_public_key(byte_span bytes) const;
 
-    secure_bytes ecdh(const private_key& priv, const public_key& peer) const {
-        Botan::PK_Key_Agreement ka(*priv.key, Botan::system_rng(), "Raw");
-        Botan::secure_vector<std::uint8_t> z = ka.derive_key(0, peer.point).bits_of();
-        return secure_bytes(z.begin(), z.end());
-    }
+    secure_bytes ecdh(const private_key& priv, const public_key& peer) const;
 
-    secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const {
-        // RFC 5869 caps L at 255 * HashLen; Botan 2 would silently return less.
-        if (length > 255 * 32) throw protocol_error("HKDF-SHA256 output is limited to 8160 bytes");
-        auto kdf = Botan::KDF::create_or_throw("HKDF(SHA-256)");
-        Botan::secure_vector<std::uint8_t> k =
-            kdf->derive_key(length, ikm.data(), ikm.size(), salt.data(), salt.size(), info.data(), info.size());
-        return secure_bytes(k.begin(), k.end());
-    }
+    secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const;
 
-    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const {
-        auto mode = gcm(key, iv, Botan::ENCRYPTION);
-        Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
-        mode->finish(buf);
-        return std::vector<std::uint8_t>(buf.begin(), buf.end());
-    }
+    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const;
 
-    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const {
-        if (ciphertext.size() < 16) return std::nullopt;
-        auto mode = gcm(key, iv, Botan::DECRYPTION);
-        Botan::secure_vector<std::uint8_t> buf(ciphertext.begin(), ciphertext.end());
-        try {
-            mode->finish(buf);
-        } catch (const Botan::Invalid_Authentication_Tag&) {
-            return std::nullopt;
-        }
-        return secure_bytes(buf.begin(), buf.end());
-    }
+    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const;
 
-    bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const {
-        return verify(pub, msg, sig, Botan::DER_SEQUENCE);
-    }
+    bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const;
 
-    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
-        if (sig.size() != 96) return false;
-        return verify(pub, msg, sig, Botan::IEEE_1363);
-    }
+    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const;
 
-    std::array<std::uint8_t, 32> sha256(byte_span data) const { return digest<32>("SHA-256", data); }
-    std::array<std::uint8_t, 48> sha384(byte_span data) const { return digest<48>("SHA-384", data); }
+    std::array<std::uint8_t, 32> sha256(byte_span data) const;
+    std::array<std::uint8_t, 48> sha384(byte_span data) const;
 
 private:
-    static const Botan::EC_Group& group() { return detail::p384_comb::group(); }
+    static const Botan::EC_Group& group();
 
-    static std::unique_ptr<Botan::AEAD_Mode> gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir) {
-        if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
-        if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
-        auto mode = Botan::AEAD_Mode::create_or_throw("AES-256/GCM", dir);
-        mode->set_key(key.data(), key.size());
-        mode->start(iv.data(), iv.size());
-        return mode;
-    }
+    static std::unique_ptr<Botan::AEAD_Mode> gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir);
 
-    static bool verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
-        if (!pub.verifier) return false;  // a default-constructed key verifies nothing
-        return pub.verifier->verify(msg, sig, fmt);
-    }
+    static bool verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt);
 
     template <std::size_t N>
     static std::array<std::uint8_t, N> digest(const char* name, byte_span data) {
@@ -948,6 +937,131 @@ private:
 };
 
 static_assert(crypto_backend<botan_crypto>);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE botan_crypto::key_verifier::key_verifier(std::shared_ptr<const Botan::ECDSA_PublicKey> key)
+    : key_(std::move(key)) {}
+
+TEE_INLINE bool botan_crypto::key_verifier::verify(byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
+    try {
+        if (auto comb = comb_for_this_use())
+            return fmt == Botan::IEEE_1363 ? comb->verify_raw(msg, sig) : comb->verify_der(msg, sig);
+        Botan::PK_Verifier v(*key_, "EMSA1(SHA-384)", fmt);
+        return v.verify_message(msg.data(), msg.size(), sig.data(), sig.size());
+    } catch (const std::exception&) {
+        return false;  // malformed DER and the like: not a valid signature
+    }
+}
+
+TEE_INLINE std::shared_ptr<const detail::p384_comb> botan_crypto::key_verifier::comb_for_this_use() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!comb_ && uses_++ > 0) comb_ = std::make_shared<const detail::p384_comb>(key_->public_point());
+    return comb_;
+}
+
+TEE_INLINE std::vector<std::uint8_t> botan_crypto::random_bytes(std::size_t n) const {
+    std::vector<std::uint8_t> out(n);
+    Botan::system_rng().randomize(out.data(), out.size());
+    return out;
+}
+
+TEE_INLINE botan_crypto::private_key botan_crypto::generate_p384() const {
+    return {std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group())};
+}
+
+TEE_INLINE std::vector<std::uint8_t> botan_crypto::spki_der(const private_key& k) const {
+    auto point = k.key->public_point().encode(Botan::PointGFp::UNCOMPRESSED);
+    return p384::spki_of_point(point);
+}
+
+TEE_INLINE botan_crypto::public_key botan_crypto::load_public_key(byte_span bytes) const {
+    byte_span point = p384::point_of(bytes);
+    if (point.empty())
+        throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
+                             "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
+    try {
+        Botan::PointGFp pt = group().OS2ECP(point.data(), point.size());  // checks on-curve
+        auto key = std::make_shared<const Botan::ECDSA_PublicKey>(group(), pt);
+        auto verifier = std::make_shared<key_verifier>(key);
+        return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end()), std::move(verifier)};
+    } catch (const std::exception&) {
+        throw protocol_error("enclave public key is not a point on P-384");
+    }
+}
+
+TEE_INLINE secure_bytes botan_crypto::ecdh(const private_key& priv, const public_key& peer) const {
+    Botan::PK_Key_Agreement ka(*priv.key, Botan::system_rng(), "Raw");
+    Botan::secure_vector<std::uint8_t> z = ka.derive_key(0, peer.point).bits_of();
+    return secure_bytes(z.begin(), z.end());
+}
+
+TEE_INLINE secure_bytes botan_crypto::hkdf_sha256(byte_span ikm, byte_span salt, byte_span info,
+                                                  std::size_t length) const {
+    // RFC 5869 caps L at 255 * HashLen; Botan 2 would silently return less.
+    if (length > 255 * 32) throw protocol_error("HKDF-SHA256 output is limited to 8160 bytes");
+    auto kdf = Botan::KDF::create_or_throw("HKDF(SHA-256)");
+    Botan::secure_vector<std::uint8_t> k =
+        kdf->derive_key(length, ikm.data(), ikm.size(), salt.data(), salt.size(), info.data(), info.size());
+    return secure_bytes(k.begin(), k.end());
+}
+
+TEE_INLINE std::vector<std::uint8_t> botan_crypto::aes256gcm_seal(byte_span key, byte_span iv,
+                                                                  byte_span plaintext) const {
+    auto mode = gcm(key, iv, Botan::ENCRYPTION);
+    Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
+    mode->finish(buf);
+    return std::vector<std::uint8_t>(buf.begin(), buf.end());
+}
+
+TEE_INLINE std::optional<secure_bytes> botan_crypto::aes256gcm_open(byte_span key, byte_span iv,
+                                                                    byte_span ciphertext) const {
+    if (ciphertext.size() < 16) return std::nullopt;
+    auto mode = gcm(key, iv, Botan::DECRYPTION);
+    Botan::secure_vector<std::uint8_t> buf(ciphertext.begin(), ciphertext.end());
+    try {
+        mode->finish(buf);
+    } catch (const Botan::Invalid_Authentication_Tag&) {
+        return std::nullopt;
+    }
+    return secure_bytes(buf.begin(), buf.end());
+}
+
+TEE_INLINE bool botan_crypto::ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const {
+    return verify(pub, msg, sig, Botan::DER_SEQUENCE);
+}
+
+TEE_INLINE bool botan_crypto::ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
+    if (sig.size() != 96) return false;
+    return verify(pub, msg, sig, Botan::IEEE_1363);
+}
+
+TEE_INLINE std::array<std::uint8_t, 32> botan_crypto::sha256(byte_span data) const {
+    return digest<32>("SHA-256", data);
+}
+
+TEE_INLINE std::array<std::uint8_t, 48> botan_crypto::sha384(byte_span data) const {
+    return digest<48>("SHA-384", data);
+}
+
+TEE_INLINE const Botan::EC_Group& botan_crypto::group() { return detail::p384_comb::group(); }
+
+TEE_INLINE std::unique_ptr<Botan::AEAD_Mode> botan_crypto::gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir) {
+    if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
+    if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
+    auto mode = Botan::AEAD_Mode::create_or_throw("AES-256/GCM", dir);
+    mode->set_key(key.data(), key.size());
+    mode->start(iv.data(), iv.size());
+    return mode;
+}
+
+TEE_INLINE bool botan_crypto::verify(const public_key& pub, byte_span msg, byte_span sig,
+                                     Botan::Signature_Format fmt) {
+    if (!pub.verifier) return false;  // a default-constructed key verifies nothing
+    return pub.verifier->verify(msg, sig, fmt);
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/botan_crypto.hpp
@@ -998,19 +1112,25 @@ struct config {
     bool accept_any_answer_time = false;        // relax the window check, by name
 
     // Reads PLATFORM_API_KEY (required), PLATFORM, MODEL and TEE_TLS_URL.
-    static config from_env() {
-        config c;
-        const char* key = std::getenv("PLATFORM_API_KEY");
-        if (key == nullptr || *key == '\0')
-            throw config_error("PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
-                               "(it is sent only inside the encrypted request)");
-        c.api_key = secret_string(key);
-        if (const char* v = std::getenv("PLATFORM")) c.platform = v;
-        if (const char* v = std::getenv("MODEL")) c.model = v;
-        if (const char* v = std::getenv("TEE_TLS_URL"); v != nullptr && *v != '\0') c.url = v;
-        return c;
-    }
+    static config from_env();
 };
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE config config::from_env() {
+    config c;
+    const char* key = std::getenv("PLATFORM_API_KEY");
+    if (key == nullptr || *key == '\0')
+        throw config_error("PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
+                           "(it is sent only inside the encrypted request)");
+    c.api_key = secret_string(key);
+    if (const char* v = std::getenv("PLATFORM")) c.platform = v;
+    if (const char* v = std::getenv("MODEL")) c.model = v;
+    if (const char* v = std::getenv("TEE_TLS_URL"); v != nullptr && *v != '\0') c.url = v;
+    return c;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/config.hpp
@@ -1055,7 +1175,77 @@ struct parsed_url {
 };
 
 // Splits TEE_TLS_URL-style base URLs. Throws config_error for anything else.
-inline parsed_url parse_base_url(std::string_view url) {
+parsed_url parse_base_url(std::string_view url);
+
+namespace detail {
+// Enforces transport_options::total_timeout on a whole exchange. httplib's
+// timeouts are per read, so a server that drips a byte at a time (headers or
+// body) would never trip them. One thread per transport sleeps until the
+// deadline of the request in flight and, if it is still in flight then,
+// shuts its socket down (httplib::Client::stop is made for that).
+class request_deadline {
+public:
+    using clock = std::chrono::steady_clock;
+    explicit request_deadline(httplib::Client& client);
+    ~request_deadline();
+    void arm(clock::time_point deadline);
+    // Returns true when the deadline fired during the request.
+    bool disarm();
+
+private:
+    void run();
+
+    httplib::Client& client_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool quit_ = false, armed_ = false, fired_ = false;
+    clock::time_point deadline_{};
+    clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
+    std::thread thread_;
+};
+}  // namespace detail
+
+class httplib_transport {
+public:
+    explicit httplib_transport(const transport_options& opt);
+
+    http_response get(std::string_view path) { return send("GET", path, {}); }
+    http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
+
+    const transport_options& options() const noexcept { return opt_; }
+
+private:
+    http_response send(const char* method, std::string_view path, std::string_view body);
+
+    transport_error map_error(httplib::Error err, const std::string& where,
+                              std::chrono::steady_clock::duration elapsed) const;
+
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    // httplib verifies the chain itself (SSL_get_verify_result after the
+    // handshake); we add the pin to that same verification, so a mismatch is
+    // reported like any other certificate failure and the handshake never
+    // carries a request.
+    void pin_server_key(const std::string& hex);
+
+    static int verify_with_pin(X509_STORE_CTX* store, void* arg);
+#endif
+
+    static std::string seconds(std::chrono::milliseconds ms);
+
+    transport_options opt_;
+    parsed_url url_;
+    std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<detail::request_deadline> deadline_;  // destroyed before client_
+    std::unique_ptr<std::mutex> send_mu_;
+    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callback
+};
+
+static_assert(transport<httplib_transport>);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE parsed_url parse_base_url(std::string_view url) {
     parsed_url out;
     auto sep = url.find("://");
     if (sep == std::string_view::npos) throw config_error("enclave URL must start with http:// or https://");
@@ -1075,228 +1265,190 @@ inline parsed_url parse_base_url(std::string_view url) {
     return out;
 }
 
-namespace detail {
-// Enforces transport_options::total_timeout on a whole exchange. httplib's
-// timeouts are per read, so a server that drips a byte at a time (headers or
-// body) would never trip them. One thread per transport sleeps until the
-// deadline of the request in flight and, if it is still in flight then,
-// shuts its socket down (httplib::Client::stop is made for that).
-class request_deadline {
-public:
-    using clock = std::chrono::steady_clock;
-    explicit request_deadline(httplib::Client& client) : client_(client), thread_([this] { run(); }) {}
-    ~request_deadline() {
-        {
-            std::lock_guard lock(m_);
-            quit_ = true;
-        }
-        cv_.notify_one();
-        thread_.join();
-    }
-    // Deadlines only move later (each is start + total_timeout), so the thread,
-    // sleeping until an earlier one, need not be woken: it wakes then, sees the
-    // new deadline and sleeps on. Only an idle thread is woken, so a chat costs
-    // no thread switch here (it did: two per chat, ~2-3% of a chat's CPU).
-    void arm(clock::time_point deadline) {
-        bool wake;
-        {
-            std::lock_guard lock(m_);
-            deadline_ = deadline;
-            armed_ = true;
-            fired_ = false;
-            wake = deadline < sleeping_until_;
-        }
-        if (wake) cv_.notify_one();
-    }
-    // Returns true when the deadline fired during the request.
-    bool disarm() {
+TEE_INLINE detail::request_deadline::request_deadline(httplib::Client& client)
+    : client_(client), thread_([this] { run(); }) {}
+
+TEE_INLINE detail::request_deadline::~request_deadline() {
+    {
         std::lock_guard lock(m_);
-        armed_ = false;
-        return fired_;
+        quit_ = true;
     }
+    cv_.notify_one();
+    thread_.join();
+}
 
-private:
-    void run() {
-        std::unique_lock lock(m_);
-        while (!quit_) {
-            if (!armed_) {
-                sleeping_until_ = clock::time_point::max();
-                cv_.wait(lock);
-            } else if (clock::now() < deadline_) {
-                sleeping_until_ = deadline_;
-                cv_.wait_until(lock, deadline_);
-            } else {  // armed, and the deadline has passed: the request is still in flight
-                fired_ = true;
-                armed_ = false;
-                client_.stop();
-            }
+// Deadlines only move later (each is start + total_timeout), so the thread,
+// sleeping until an earlier one, need not be woken: it wakes then, sees the
+// new deadline and sleeps on. Only an idle thread is woken, so a chat costs
+// no thread switch here (it did: two per chat, ~2-3% of a chat's CPU).
+TEE_INLINE void detail::request_deadline::arm(clock::time_point deadline) {
+    bool wake;
+    {
+        std::lock_guard lock(m_);
+        deadline_ = deadline;
+        armed_ = true;
+        fired_ = false;
+        wake = deadline < sleeping_until_;
+    }
+    if (wake) cv_.notify_one();
+}
+
+TEE_INLINE bool detail::request_deadline::disarm() {
+    std::lock_guard lock(m_);
+    armed_ = false;
+    return fired_;
+}
+
+TEE_INLINE void detail::request_deadline::run() {
+    std::unique_lock lock(m_);
+    while (!quit_) {
+        if (!armed_) {
+            sleeping_until_ = clock::time_point::max();
+            cv_.wait(lock);
+        } else if (clock::now() < deadline_) {
+            sleeping_until_ = deadline_;
+            cv_.wait_until(lock, deadline_);
+        } else {  // armed, and the deadline has passed: the request is still in flight
+            fired_ = true;
+            armed_ = false;
+            client_.stop();
         }
     }
+}
 
-    httplib::Client& client_;
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool quit_ = false, armed_ = false, fired_ = false;
-    clock::time_point deadline_{};
-    clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
-    std::thread thread_;
-};
-}  // namespace detail
-
-class httplib_transport {
-public:
-    explicit httplib_transport(const transport_options& opt)
-        : opt_(opt), url_(parse_base_url(opt.base_url)),
-          client_(std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port)),
-          deadline_(std::make_unique<detail::request_deadline>(*client_)), send_mu_(std::make_unique<std::mutex>()) {
-        using namespace std::chrono;
-        client_->set_connection_timeout(duration_cast<microseconds>(opt.connect_timeout));
-        client_->set_read_timeout(duration_cast<microseconds>(opt.read_timeout));
-        client_->set_write_timeout(duration_cast<microseconds>(opt.write_timeout));
-        client_->set_keep_alive(true);
-        // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
-        // holds the body until the server's delayed ACK (40 ms per request).
-        client_->set_tcp_nodelay(true);
-        client_->set_follow_location(false);  // a redirect is not followed to another host
-        if (url_.scheme == "https") {
+TEE_INLINE httplib_transport::httplib_transport(const transport_options& opt)
+    : opt_(opt), url_(parse_base_url(opt.base_url)),
+      client_(std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port)),
+      deadline_(std::make_unique<detail::request_deadline>(*client_)), send_mu_(std::make_unique<std::mutex>()) {
+    using namespace std::chrono;
+    client_->set_connection_timeout(duration_cast<microseconds>(opt.connect_timeout));
+    client_->set_read_timeout(duration_cast<microseconds>(opt.read_timeout));
+    client_->set_write_timeout(duration_cast<microseconds>(opt.write_timeout));
+    client_->set_keep_alive(true);
+    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
+    // holds the body until the server's delayed ACK (40 ms per request).
+    client_->set_tcp_nodelay(true);
+    client_->set_follow_location(false);  // a redirect is not followed to another host
+    if (url_.scheme == "https") {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-            client_->enable_server_certificate_verification(true);
-            if (!opt.ca_file.empty()) client_->set_ca_cert_path(opt.ca_file);
-            if (!opt.pinned_spki_sha256.empty()) pin_server_key(opt.pinned_spki_sha256);
+        client_->enable_server_certificate_verification(true);
+        if (!opt.ca_file.empty()) client_->set_ca_cert_path(opt.ca_file);
+        if (!opt.pinned_spki_sha256.empty()) pin_server_key(opt.pinned_spki_sha256);
 #else
-            throw config_error("https:// needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT)");
+        throw config_error("https:// needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT)");
 #endif
-        } else if (!opt.pinned_spki_sha256.empty() || !opt.ca_file.empty()) {
-            throw config_error("a CA file or a pinned server key needs an https:// URL");
-        }
+    } else if (!opt.pinned_spki_sha256.empty() || !opt.ca_file.empty()) {
+        throw config_error("a CA file or a pinned server key needs an https:// URL");
     }
+}
 
-    http_response get(std::string_view path) { return send("GET", path, {}); }
-    http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
+TEE_INLINE http_response httplib_transport::send(const char* method, std::string_view path, std::string_view body) {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const auto deadline = start + opt_.total_timeout;
 
-    const transport_options& options() const noexcept { return opt_; }
-
-private:
-    http_response send(const char* method, std::string_view path, std::string_view body) {
-        using clock = std::chrono::steady_clock;
-        const auto start = clock::now();
-        const auto deadline = start + opt_.total_timeout;
-
-        httplib::Request req;
-        req.method = method;
-        req.path = url_.path_prefix + std::string(path);
-        req.headers.emplace("Accept", "application/json");
-        if (std::string_view(method) == "POST") {
-            req.headers.emplace("Content-Type", "application/json");
-            req.body = std::string(body);
-        }
-        std::string answer;
-        bool too_large = false, too_slow = false;
-        req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
-            if (answer.size() + len > opt_.max_answer_bytes) return !(too_large = true);
-            if (clock::now() > deadline) return !(too_slow = true);
-            answer.append(data, len);
-            return true;
-        };
-
-        httplib::Response res;
-        httplib::Error err = httplib::Error::Success;
-        bool ok;
-        {
-            std::lock_guard one_at_a_time(*send_mu_);  // the deadline watches one request
-            deadline_->arm(deadline);
-            ok = client_->send(req, res, err);
-            too_slow = deadline_->disarm() || too_slow;
-        }
-        const auto elapsed = clock::now() - start;
-        const std::string where = std::string(method) + " " + url_.host_port + req.path;
-
-        if (too_large)
-            throw transport_error(transport_cause::too_large,
-                                  where + ": answer exceeds " + std::to_string(opt_.max_answer_bytes) + " bytes");
-        if (too_slow)
-            throw transport_error(transport_cause::timeout, where + ": answer not complete within " +
-                                                                seconds(opt_.total_timeout) + " s");
-        if (!ok || err != httplib::Error::Success) throw map_error(err, where, elapsed);
-        if (res.status == 0) throw transport_error(transport_cause::other, where + ": no HTTP status");
-        return {res.status, std::move(answer)};
+    httplib::Request req;
+    req.method = method;
+    req.path = url_.path_prefix + std::string(path);
+    req.headers.emplace("Accept", "application/json");
+    if (std::string_view(method) == "POST") {
+        req.headers.emplace("Content-Type", "application/json");
+        req.body = std::string(body);
     }
+    std::string answer;
+    bool too_large = false, too_slow = false;
+    req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+        if (answer.size() + len > opt_.max_answer_bytes) return !(too_large = true);
+        if (clock::now() > deadline) return !(too_slow = true);
+        answer.append(data, len);
+        return true;
+    };
 
-    transport_error map_error(httplib::Error err, const std::string& where,
-                              std::chrono::steady_clock::duration elapsed) const {
-        using httplib::Error;
-        switch (err) {
-            case Error::Connection:
-                // httplib reports refused, unreachable and connect timeout alike; the
-                // elapsed time tells a connect timeout apart.
-                if (elapsed >= opt_.connect_timeout)
-                    return {transport_cause::timeout,
-                            where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
-                return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
-            case Error::ConnectionTimeout:
-                return {transport_cause::timeout, where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
-            case Error::Read:
-                if (elapsed >= opt_.read_timeout)
-                    return {transport_cause::timeout, where + ": no answer within " + seconds(opt_.read_timeout) + " s"};
-                return {transport_cause::connection, where + ": connection closed before a complete answer"};
-            case Error::Write:
-                return {transport_cause::connection, where + ": could not send the request"};
-            case Error::SSLConnection:
-                return {transport_cause::tls, where + ": TLS handshake failed"};
-            case Error::SSLLoadingCerts:
-                return {transport_cause::tls, where + ": could not load the CA certificates"};
-            case Error::SSLServerVerification:
-                return {transport_cause::tls, where + ": server certificate did not verify" +
-                                                  (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
-            default:
-                return {transport_cause::other, where + ": " + httplib::to_string(err)};
-        }
+    httplib::Response res;
+    httplib::Error err = httplib::Error::Success;
+    bool ok;
+    {
+        std::lock_guard one_at_a_time(*send_mu_);  // the deadline watches one request
+        deadline_->arm(deadline);
+        ok = client_->send(req, res, err);
+        too_slow = deadline_->disarm() || too_slow;
     }
+    const auto elapsed = clock::now() - start;
+    const std::string where = std::string(method) + " " + url_.host_port + req.path;
+
+    if (too_large)
+        throw transport_error(transport_cause::too_large,
+                              where + ": answer exceeds " + std::to_string(opt_.max_answer_bytes) + " bytes");
+    if (too_slow)
+        throw transport_error(transport_cause::timeout, where + ": answer not complete within " +
+                                                            seconds(opt_.total_timeout) + " s");
+    if (!ok || err != httplib::Error::Success) throw map_error(err, where, elapsed);
+    if (res.status == 0) throw transport_error(transport_cause::other, where + ": no HTTP status");
+    return {res.status, std::move(answer)};
+}
+
+TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, const std::string& where,
+                                                        std::chrono::steady_clock::duration elapsed) const {
+    using httplib::Error;
+    switch (err) {
+        case Error::Connection:
+            // httplib reports refused, unreachable and connect timeout alike; the
+            // elapsed time tells a connect timeout apart.
+            if (elapsed >= opt_.connect_timeout)
+                return {transport_cause::timeout,
+                        where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+            return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
+        case Error::ConnectionTimeout:
+            return {transport_cause::timeout, where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+        case Error::Read:
+            if (elapsed >= opt_.read_timeout)
+                return {transport_cause::timeout, where + ": no answer within " + seconds(opt_.read_timeout) + " s"};
+            return {transport_cause::connection, where + ": connection closed before a complete answer"};
+        case Error::Write:
+            return {transport_cause::connection, where + ": could not send the request"};
+        case Error::SSLConnection:
+            return {transport_cause::tls, where + ": TLS handshake failed"};
+        case Error::SSLLoadingCerts:
+            return {transport_cause::tls, where + ": could not load the CA certificates"};
+        case Error::SSLServerVerification:
+            return {transport_cause::tls, where + ": server certificate did not verify" +
+                                              (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
+        default:
+            return {transport_cause::other, where + ": " + httplib::to_string(err)};
+    }
+}
 
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-    // httplib verifies the chain itself (SSL_get_verify_result after the
-    // handshake); we add the pin to that same verification, so a mismatch is
-    // reported like any other certificate failure and the handshake never
-    // carries a request.
-    void pin_server_key(const std::string& hex) {
-        auto pin = from_hex(hex);
-        if (!pin || pin->size() != 32) throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
-        pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
-        SSL_CTX_set_cert_verify_callback(client_->ssl_context(), &verify_with_pin, pin_.get());
-    }
+TEE_INLINE void httplib_transport::pin_server_key(const std::string& hex) {
+    auto pin = from_hex(hex);
+    if (!pin || pin->size() != 32) throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
+    pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
+    SSL_CTX_set_cert_verify_callback(client_->ssl_context(), &verify_with_pin, pin_.get());
+}
 
-    static int verify_with_pin(X509_STORE_CTX* store, void* arg) {
-        if (X509_verify_cert(store) != 1) return 0;
-        const auto& pin = *static_cast<const std::vector<std::uint8_t>*>(arg);
-        EVP_PKEY* key = X509_get0_pubkey(X509_STORE_CTX_get0_cert(store));
-        unsigned char* der = nullptr;
-        int len = key ? i2d_PUBKEY(key, &der) : -1;
-        unsigned char digest[32];
-        bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
-                     CRYPTO_memcmp(digest, pin.data(), 32) == 0;
-        OPENSSL_free(der);
-        if (match) return 1;
-        X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-        return 0;
-    }
-#endif
+TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* arg) {
+    if (X509_verify_cert(store) != 1) return 0;
+    const auto& pin = *static_cast<const std::vector<std::uint8_t>*>(arg);
+    EVP_PKEY* key = X509_get0_pubkey(X509_STORE_CTX_get0_cert(store));
+    unsigned char* der = nullptr;
+    int len = key ? i2d_PUBKEY(key, &der) : -1;
+    unsigned char digest[32];
+    bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
+                 CRYPTO_memcmp(digest, pin.data(), 32) == 0;
+    OPENSSL_free(der);
+    if (match) return 1;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+}
+#endif  // CPPHTTPLIB_OPENSSL_SUPPORT
 
-    static std::string seconds(std::chrono::milliseconds ms) {
-        auto s = std::to_string(ms.count() / 1000.0);
-        s.erase(s.find_last_not_of('0') + 1);
-        if (!s.empty() && s.back() == '.') s.pop_back();
-        return s;
-    }
-
-    transport_options opt_;
-    parsed_url url_;
-    std::unique_ptr<httplib::Client> client_;
-    std::unique_ptr<detail::request_deadline> deadline_;  // destroyed before client_
-    std::unique_ptr<std::mutex> send_mu_;
-    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callback
-};
-
-static_assert(transport<httplib_transport>);
+TEE_INLINE std::string httplib_transport::seconds(std::chrono::milliseconds ms) {
+    auto s = std::to_string(ms.count() / 1000.0);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/httplib_transport.hpp
@@ -1397,7 +1549,17 @@ namespace tee {
 
 // Decodes the code point starting at s[i] into cp and returns its length in
 // bytes, or 0 if the bytes there are not valid UTF-8.
-inline std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept {
+std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept;
+
+// Offset of the first invalid byte, or s.size() when all of s is valid UTF-8.
+std::size_t utf8_error_offset(std::string_view s) noexcept;
+
+bool is_valid_utf8(std::string_view s) noexcept;
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept {
     const auto b0 = static_cast<unsigned char>(s[i]);
     std::size_t len;
     char32_t min;
@@ -1416,8 +1578,7 @@ inline std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) 
     return len;
 }
 
-// Offset of the first invalid byte, or s.size() when all of s is valid UTF-8.
-inline std::size_t utf8_error_offset(std::string_view s) noexcept {
+TEE_INLINE std::size_t utf8_error_offset(std::string_view s) noexcept {
     std::size_t i = 0;
     char32_t cp;
     while (i < s.size()) {
@@ -1428,7 +1589,8 @@ inline std::size_t utf8_error_offset(std::string_view s) noexcept {
     return i;
 }
 
-inline bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_offset(s) == s.size(); }
+TEE_INLINE bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_offset(s) == s.size(); }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/utf8.hpp
@@ -1516,7 +1678,7 @@ constexpr std::string_view to_string(errc c) noexcept {
 struct error {
     errc code;
     std::size_t offset;
-    std::string message() const { return "CBOR: " + std::string(to_string(code)) + " at byte " + std::to_string(offset); }
+    std::string message() const;
     friend bool operator==(const error&, const error&) = default;
 };
 
@@ -1526,27 +1688,24 @@ public:
     using array_type = std::vector<value>;
     using map_type = std::vector<std::pair<value, value>>; // insertion (= wire) order
 
-    value() noexcept : v_(nullptr) {} // null
+    value() noexcept; // null
 
     // Factories. They do not check the reader's subset rules (tag numbers,
     // key types, duplicates): encode() writes whatever it is given.
-    static value uint(std::uint64_t u) { return value(u); }
-    static value integer(std::int64_t i) { return i >= 0 ? value(static_cast<std::uint64_t>(i)) : value(i); }
-    static value bytes(std::vector<std::uint8_t> b) { return value(std::move(b)); }
-    static value text(std::string s) { return value(std::move(s)); }
-    static value array(array_type a) { return value(std::move(a)); }
-    static value map(map_type m) { return value(std::move(m)); }
-    static value tag(std::uint64_t number, value content) { return value(tagged{number, {std::move(content)}}); }
-    static value null() { return value(); }
-    static value boolean(bool b) { return value(b); }
+    static value uint(std::uint64_t u);
+    static value integer(std::int64_t i);
+    static value bytes(std::vector<std::uint8_t> b);
+    static value text(std::string s);
+    static value array(array_type a);
+    static value map(map_type m);
+    static value tag(std::uint64_t number, value content);
+    static value null();
+    static value boolean(bool b);
 
     kind type() const noexcept { return static_cast<kind>(v_.index()); }
     bool is_uint() const noexcept { return type() == kind::unsigned_int; }
     // True when as_int() succeeds: a negative int, or an unsigned int <= INT64_MAX.
-    bool is_int() const noexcept {
-        return type() == kind::negative_int ||
-               (is_uint() && std::get<std::uint64_t>(v_) <= std::uint64_t{std::numeric_limits<std::int64_t>::max()});
-    }
+    bool is_int() const noexcept;
     bool is_bytes() const noexcept { return type() == kind::bytes; }
     bool is_text() const noexcept { return type() == kind::text; }
     bool is_array() const noexcept { return type() == kind::array; }
@@ -1556,26 +1715,19 @@ public:
     bool is_null() const noexcept { return type() == kind::null; }
 
     // Accessors throw std::logic_error on the wrong kind: check first.
-    std::uint64_t as_uint() const { return get<std::uint64_t>("an unsigned integer"); }
-    std::int64_t as_int() const {
-        if (!is_int()) throw std::logic_error("tee::cbor::value is not an integer in the int64 range");
-        return is_uint() ? static_cast<std::int64_t>(std::get<std::uint64_t>(v_)) : std::get<std::int64_t>(v_);
-    }
-    const std::vector<std::uint8_t>& as_bytes() const { return get<std::vector<std::uint8_t>>("a byte string"); }
-    const std::string& as_text() const { return get<std::string>("a text string"); }
-    const array_type& as_array() const { return get<array_type>("an array"); }
-    const map_type& as_map() const { return get<map_type>("a map"); }
-    std::uint64_t tag_number() const { return get<tagged>("a tag").number; }
-    const value& tag_content() const { return get<tagged>("a tag").content.front(); }
-    bool as_bool() const { return get<bool>("a boolean"); }
+    std::uint64_t as_uint() const;
+    std::int64_t as_int() const;
+    const std::vector<std::uint8_t>& as_bytes() const;
+    const std::string& as_text() const;
+    const array_type& as_array() const;
+    const map_type& as_map() const;
+    std::uint64_t tag_number() const;
+    const value& tag_content() const;
+    bool as_bool() const;
 
     // Map lookup: the value stored under the key, or nullptr if absent or not a map.
-    const value* find(std::string_view text_key) const {
-        return find_if([&](const value& k) { return k.is_text() && k.as_text() == text_key; });
-    }
-    const value* find(std::int64_t int_key) const {
-        return find_if([&](const value& k) { return k.is_int() && k.as_int() == int_key; });
-    }
+    const value* find(std::string_view text_key) const;
+    const value* find(std::int64_t int_key) const;
 
     friend bool operator==(const value& a, const value& b) { return a.v_ == b.v_; }
 
@@ -1589,7 +1741,7 @@ private:
     using storage = std::variant<std::uint64_t, std::int64_t, std::vector<std::uint8_t>, std::string,
                                  array_type, map_type, tagged, bool, std::nullptr_t>;
 
-    explicit value(storage v) : v_(std::move(v)) {}
+    explicit value(storage v);
 
     template <class T>
     const T& get(const char* what) const {
@@ -1613,30 +1765,123 @@ private:
 // spelled cbor::value and cbor::error.
 class result {
 public:
-    result(cbor::value v) : v_(std::move(v)) {}
-    result(cbor::error e) : v_(e) {}
+    result(cbor::value v);
+    result(cbor::error e);
 
     bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
 
     // Precondition ok(); otherwise throws std::logic_error.
-    const cbor::value& value() const& { require(true); return std::get<0>(v_); }
-    cbor::value value() && { return take(); } // by value: no dangling decode(b).value()
-    cbor::value&& take() { require(true); return std::move(std::get<0>(v_)); }
+    const cbor::value& value() const&;
+    cbor::value value() &&; // by value: no dangling decode(b).value()
+    cbor::value&& take();
     // Precondition !ok(); otherwise throws std::logic_error.
-    const cbor::error& error() const { require(false); return std::get<1>(v_); }
+    const cbor::error& error() const;
 
 private:
-    void require(bool want_ok) const {
-        if (ok() != want_ok) throw std::logic_error(want_ok ? "tee::cbor::result holds an error" : "tee::cbor::result holds a value");
-    }
+    void require(bool want_ok) const;
     std::variant<cbor::value, cbor::error> v_;
 };
 
 namespace detail {
 
+// Recursive-descent reader. Every function returns false after recording the
+// first error in err; the caller then stops.
+class reader {
+public:
+    reader(std::span<const std::uint8_t> in, const limits& lim);
+    std::size_t pos() const noexcept { return pos_; }
+    error err{errc::truncated, 0};
+
+    bool item(value& out, std::size_t depth);
+
+private:
+    std::span<const std::uint8_t> in_;
+    limits lim_;
+    std::size_t pos_ = 0;
+
+    bool fail(errc c, std::size_t offset);
+    std::size_t remaining() const noexcept { return in_.size() - pos_; }
+
+    // Checks a count of n elements, each needing at least min_bytes, before any allocation.
+    bool check_count(std::uint64_t n, std::size_t max, std::size_t min_bytes, std::size_t start);
+
+    bool simple(value& out, std::uint8_t info, std::size_t start);
+    bool string(value& out, bool is_text, std::uint64_t n, std::size_t start);
+    bool array(value& out, std::uint64_t n, std::size_t depth, std::size_t start);
+    bool map(value& out, std::uint64_t n, std::size_t depth, std::size_t start);
+    bool tag(value& out, std::uint64_t number, std::size_t depth, std::size_t start);
+};
+
+} // namespace detail
+
+// Decodes exactly one CBOR item that must span all of `bytes`.
+result decode(std::span<const std::uint8_t> bytes, const limits& lim = {}) noexcept;
+
+// Shortest-form (preferred serialization) encoding; map entries in stored order.
+std::vector<std::uint8_t> encode(const value& v);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::string error::message() const {
+    return "CBOR: " + std::string(to_string(code)) + " at byte " + std::to_string(offset);
+}
+
+TEE_INLINE value::value() noexcept : v_(nullptr) {}
+TEE_INLINE value::value(storage v) : v_(std::move(v)) {}
+
+TEE_INLINE value value::uint(std::uint64_t u) { return value(u); }
+TEE_INLINE value value::integer(std::int64_t i) { return i >= 0 ? value(static_cast<std::uint64_t>(i)) : value(i); }
+TEE_INLINE value value::bytes(std::vector<std::uint8_t> b) { return value(std::move(b)); }
+TEE_INLINE value value::text(std::string s) { return value(std::move(s)); }
+TEE_INLINE value value::array(array_type a) { return value(std::move(a)); }
+TEE_INLINE value value::map(map_type m) { return value(std::move(m)); }
+TEE_INLINE value value::tag(std::uint64_t number, value content) { return value(tagged{number, {std::move(content)}}); }
+TEE_INLINE value value::null() { return value(); }
+TEE_INLINE value value::boolean(bool b) { return value(b); }
+
+TEE_INLINE bool value::is_int() const noexcept {
+    return type() == kind::negative_int ||
+           (is_uint() && std::get<std::uint64_t>(v_) <= std::uint64_t{std::numeric_limits<std::int64_t>::max()});
+}
+
+TEE_INLINE std::uint64_t value::as_uint() const { return get<std::uint64_t>("an unsigned integer"); }
+TEE_INLINE std::int64_t value::as_int() const {
+    if (!is_int()) throw std::logic_error("tee::cbor::value is not an integer in the int64 range");
+    return is_uint() ? static_cast<std::int64_t>(std::get<std::uint64_t>(v_)) : std::get<std::int64_t>(v_);
+}
+TEE_INLINE const std::vector<std::uint8_t>& value::as_bytes() const { return get<std::vector<std::uint8_t>>("a byte string"); }
+TEE_INLINE const std::string& value::as_text() const { return get<std::string>("a text string"); }
+TEE_INLINE const value::array_type& value::as_array() const { return get<array_type>("an array"); }
+TEE_INLINE const value::map_type& value::as_map() const { return get<map_type>("a map"); }
+TEE_INLINE std::uint64_t value::tag_number() const { return get<tagged>("a tag").number; }
+TEE_INLINE const value& value::tag_content() const { return get<tagged>("a tag").content.front(); }
+TEE_INLINE bool value::as_bool() const { return get<bool>("a boolean"); }
+
+TEE_INLINE const value* value::find(std::string_view text_key) const {
+    return find_if([&](const value& k) { return k.is_text() && k.as_text() == text_key; });
+}
+TEE_INLINE const value* value::find(std::int64_t int_key) const {
+    return find_if([&](const value& k) { return k.is_int() && k.as_int() == int_key; });
+}
+
+TEE_INLINE result::result(cbor::value v) : v_(std::move(v)) {}
+TEE_INLINE result::result(cbor::error e) : v_(e) {}
+
+TEE_INLINE const cbor::value& result::value() const& { require(true); return std::get<0>(v_); }
+TEE_INLINE cbor::value result::value() && { return take(); }
+TEE_INLINE cbor::value&& result::take() { require(true); return std::move(std::get<0>(v_)); }
+TEE_INLINE const cbor::error& result::error() const { require(false); return std::get<1>(v_); }
+
+TEE_INLINE void result::require(bool want_ok) const {
+    if (ok() != want_ok) throw std::logic_error(want_ok ? "tee::cbor::result holds an error" : "tee::cbor::result holds a value");
+}
+
+namespace detail {
+
 // Strict ordering of map keys (integers and text) for duplicate detection.
-inline bool key_less(const value& a, const value& b) {
+TEE_INLINE bool key_less(const value& a, const value& b) {
     if (a.type() != b.type()) return a.type() < b.type();
     switch (a.type()) {
         case value::kind::unsigned_int: return a.as_uint() < b.as_uint();
@@ -1645,129 +1890,115 @@ inline bool key_less(const value& a, const value& b) {
     }
 }
 
-// Recursive-descent reader. Every function returns false after recording the
-// first error in err; the caller then stops.
-class reader {
-public:
-    reader(std::span<const std::uint8_t> in, const limits& lim) : in_(in), lim_(lim) {}
-    std::size_t pos() const noexcept { return pos_; }
-    error err{errc::truncated, 0};
+TEE_INLINE reader::reader(std::span<const std::uint8_t> in, const limits& lim) : in_(in), lim_(lim) {}
 
-    bool item(value& out, std::size_t depth) {
-        const std::size_t start = pos_;
-        if (pos_ >= in_.size()) return fail(errc::truncated, start);
-        const std::uint8_t major = in_[pos_] >> 5, info = in_[pos_] & 0x1f;
-        ++pos_;
-        if (major == 7) return simple(out, info, start);
-        if (info == 31) return fail(major >= 2 && major <= 5 ? errc::indefinite_length : errc::reserved_additional_info, start);
-        if (info >= 28) return fail(errc::reserved_additional_info, start);
-        std::uint64_t arg = info;
-        if (info >= 24) {
-            const std::size_t n = std::size_t{1} << (info - 24); // 1, 2, 4 or 8 bytes follow
-            if (remaining() < n) return fail(errc::truncated, start);
-            arg = 0;
-            for (std::size_t i = 0; i < n; ++i) arg = (arg << 8) | in_[pos_++];
-        }
-        switch (major) {
-            case 0: out = value::uint(arg); return true;
-            case 1:
-                if (arg > std::uint64_t{std::numeric_limits<std::int64_t>::max()}) return fail(errc::integer_overflow, start);
-                out = value::integer(-1 - static_cast<std::int64_t>(arg));
-                return true;
-            case 2: case 3: return string(out, major == 3, arg, start);
-            case 4: return array(out, arg, depth, start);
-            case 5: return map(out, arg, depth, start);
-            case 6: return tag(out, arg, depth, start);
-        }
-        return fail(errc::unsupported_major_type, start); // unreachable: major is 3 bits
+TEE_INLINE bool reader::item(value& out, std::size_t depth) {
+    const std::size_t start = pos_;
+    if (pos_ >= in_.size()) return fail(errc::truncated, start);
+    const std::uint8_t major = in_[pos_] >> 5, info = in_[pos_] & 0x1f;
+    ++pos_;
+    if (major == 7) return simple(out, info, start);
+    if (info == 31) return fail(major >= 2 && major <= 5 ? errc::indefinite_length : errc::reserved_additional_info, start);
+    if (info >= 28) return fail(errc::reserved_additional_info, start);
+    std::uint64_t arg = info;
+    if (info >= 24) {
+        const std::size_t n = std::size_t{1} << (info - 24); // 1, 2, 4 or 8 bytes follow
+        if (remaining() < n) return fail(errc::truncated, start);
+        arg = 0;
+        for (std::size_t i = 0; i < n; ++i) arg = (arg << 8) | in_[pos_++];
     }
-
-private:
-    std::span<const std::uint8_t> in_;
-    limits lim_;
-    std::size_t pos_ = 0;
-
-    bool fail(errc c, std::size_t offset) { err = error{c, offset}; return false; }
-    std::size_t remaining() const noexcept { return in_.size() - pos_; }
-
-    // Checks a count of n elements, each needing at least min_bytes, before any allocation.
-    bool check_count(std::uint64_t n, std::size_t max, std::size_t min_bytes, std::size_t start) {
-        if (n > max) return fail(errc::too_large, start);
-        if (n > remaining() / min_bytes) return fail(errc::truncated, start);
-        return true;
+    switch (major) {
+        case 0: out = value::uint(arg); return true;
+        case 1:
+            if (arg > std::uint64_t{std::numeric_limits<std::int64_t>::max()}) return fail(errc::integer_overflow, start);
+            out = value::integer(-1 - static_cast<std::int64_t>(arg));
+            return true;
+        case 2: case 3: return string(out, major == 3, arg, start);
+        case 4: return array(out, arg, depth, start);
+        case 5: return map(out, arg, depth, start);
+        case 6: return tag(out, arg, depth, start);
     }
+    return fail(errc::unsupported_major_type, start); // unreachable: major is 3 bits
+}
 
-    bool simple(value& out, std::uint8_t info, std::size_t start) {
-        switch (info) {
-            case 20: out = value::boolean(false); return true;
-            case 21: out = value::boolean(true); return true;
-            case 22: out = value::null(); return true;
-            case 28: case 29: case 30: return fail(errc::reserved_additional_info, start);
-            case 31: return fail(errc::indefinite_length, start); // break code
-            default: return fail(errc::unsupported_simple_value, start); // incl. floats 25-27
-        }
+TEE_INLINE bool reader::fail(errc c, std::size_t offset) { err = error{c, offset}; return false; }
+
+TEE_INLINE bool reader::check_count(std::uint64_t n, std::size_t max, std::size_t min_bytes, std::size_t start) {
+    if (n > max) return fail(errc::too_large, start);
+    if (n > remaining() / min_bytes) return fail(errc::truncated, start);
+    return true;
+}
+
+TEE_INLINE bool reader::simple(value& out, std::uint8_t info, std::size_t start) {
+    switch (info) {
+        case 20: out = value::boolean(false); return true;
+        case 21: out = value::boolean(true); return true;
+        case 22: out = value::null(); return true;
+        case 28: case 29: case 30: return fail(errc::reserved_additional_info, start);
+        case 31: return fail(errc::indefinite_length, start); // break code
+        default: return fail(errc::unsupported_simple_value, start); // incl. floats 25-27
     }
+}
 
-    bool string(value& out, bool is_text, std::uint64_t n, std::size_t start) {
-        if (!check_count(n, lim_.max_string, 1, start)) return false;
-        const auto s = in_.subspan(pos_, static_cast<std::size_t>(n));
-        if (is_text) {
-            if (const std::size_t bad = utf8_error_offset({reinterpret_cast<const char*>(s.data()), s.size()}); bad != s.size()) return fail(errc::invalid_utf8, pos_ + bad);
-            out = value::text(std::string(s.begin(), s.end()));
-        } else {
-            out = value::bytes(std::vector<std::uint8_t>(s.begin(), s.end()));
-        }
-        pos_ += s.size();
-        return true;
+TEE_INLINE bool reader::string(value& out, bool is_text, std::uint64_t n, std::size_t start) {
+    if (!check_count(n, lim_.max_string, 1, start)) return false;
+    const auto s = in_.subspan(pos_, static_cast<std::size_t>(n));
+    if (is_text) {
+        if (const std::size_t bad = utf8_error_offset({reinterpret_cast<const char*>(s.data()), s.size()}); bad != s.size()) return fail(errc::invalid_utf8, pos_ + bad);
+        out = value::text(std::string(s.begin(), s.end()));
+    } else {
+        out = value::bytes(std::vector<std::uint8_t>(s.begin(), s.end()));
     }
+    pos_ += s.size();
+    return true;
+}
 
-    bool array(value& out, std::uint64_t n, std::size_t depth, std::size_t start) {
-        if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
-        if (!check_count(n, lim_.max_items, 1, start)) return false;
-        value::array_type items(static_cast<std::size_t>(n));
-        for (auto& element : items)
-            if (!item(element, depth + 1)) return false;
-        out = value::array(std::move(items));
-        return true;
+TEE_INLINE bool reader::array(value& out, std::uint64_t n, std::size_t depth, std::size_t start) {
+    if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
+    if (!check_count(n, lim_.max_items, 1, start)) return false;
+    value::array_type items(static_cast<std::size_t>(n));
+    for (auto& element : items)
+        if (!item(element, depth + 1)) return false;
+    out = value::array(std::move(items));
+    return true;
+}
+
+TEE_INLINE bool reader::map(value& out, std::uint64_t n, std::size_t depth, std::size_t start) {
+    if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
+    if (!check_count(n, lim_.max_items, 2, start)) return false;
+    value::map_type entries(static_cast<std::size_t>(n));
+    std::vector<std::size_t> key_offsets(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        key_offsets[i] = pos_;
+        // Peek at the key's major type so a bad key is rejected before it is parsed.
+        const int key_major = pos_ < in_.size() ? in_[pos_] >> 5 : 0;
+        if (key_major != 0 && key_major != 1 && key_major != 3) return fail(errc::bad_map_key, pos_);
+        if (!item(entries[i].first, depth + 1) || !item(entries[i].second, depth + 1)) return false;
     }
+    // Duplicates: sort entry indices by key (O(n log n), not O(n^2)); stable,
+    // so of two equal keys the later one is reported.
+    std::vector<std::size_t> order(entries.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const auto less = [&](std::size_t a, std::size_t b) { return key_less(entries[a].first, entries[b].first); };
+    std::stable_sort(order.begin(), order.end(), less);
+    for (std::size_t i = 1; i < order.size(); ++i)
+        if (!less(order[i - 1], order[i])) return fail(errc::duplicate_key, key_offsets[order[i]]);
+    out = value::map(std::move(entries));
+    return true;
+}
 
-    bool map(value& out, std::uint64_t n, std::size_t depth, std::size_t start) {
-        if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
-        if (!check_count(n, lim_.max_items, 2, start)) return false;
-        value::map_type entries(static_cast<std::size_t>(n));
-        std::vector<std::size_t> key_offsets(entries.size());
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            key_offsets[i] = pos_;
-            // Peek at the key's major type so a bad key is rejected before it is parsed.
-            const int key_major = pos_ < in_.size() ? in_[pos_] >> 5 : 0;
-            if (key_major != 0 && key_major != 1 && key_major != 3) return fail(errc::bad_map_key, pos_);
-            if (!item(entries[i].first, depth + 1) || !item(entries[i].second, depth + 1)) return false;
-        }
-        // Duplicates: sort entry indices by key (O(n log n), not O(n^2)); stable,
-        // so of two equal keys the later one is reported.
-        std::vector<std::size_t> order(entries.size());
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        const auto less = [&](std::size_t a, std::size_t b) { return key_less(entries[a].first, entries[b].first); };
-        std::stable_sort(order.begin(), order.end(), less);
-        for (std::size_t i = 1; i < order.size(); ++i)
-            if (!less(order[i - 1], order[i])) return fail(errc::duplicate_key, key_offsets[order[i]]);
-        out = value::map(std::move(entries));
-        return true;
-    }
+TEE_INLINE bool reader::tag(value& out, std::uint64_t number, std::size_t depth, std::size_t start) {
+    if (number != 18 && number != 24) return fail(errc::unsupported_tag, start);
+    if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
+    const std::size_t content_at = pos_;
+    value content;
+    if (!item(content, depth + 1)) return false;
+    if (number == 24 && !content.is_bytes()) return fail(errc::unsupported_tag, content_at);
+    out = value::tag(number, std::move(content));
+    return true;
+}
 
-    bool tag(value& out, std::uint64_t number, std::size_t depth, std::size_t start) {
-        if (number != 18 && number != 24) return fail(errc::unsupported_tag, start);
-        if (depth >= lim_.max_depth) return fail(errc::too_deep, start);
-        const std::size_t content_at = pos_;
-        value content;
-        if (!item(content, depth + 1)) return false;
-        if (number == 24 && !content.is_bytes()) return fail(errc::unsupported_tag, content_at);
-        out = value::tag(number, std::move(content));
-        return true;
-    }
-};
-
-inline void put_head(std::vector<std::uint8_t>& out, std::uint8_t major, std::uint64_t arg) {
+TEE_INLINE void put_head(std::vector<std::uint8_t>& out, std::uint8_t major, std::uint64_t arg) {
     const auto m = static_cast<std::uint8_t>(major << 5);
     if (arg < 24) { out.push_back(static_cast<std::uint8_t>(m | arg)); return; }
     const int n = arg <= 0xff ? 1 : arg <= 0xffff ? 2 : arg <= 0xffffffff ? 4 : 8;
@@ -1775,7 +2006,7 @@ inline void put_head(std::vector<std::uint8_t>& out, std::uint8_t major, std::ui
     for (int i = n - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(arg >> (8 * i)));
 }
 
-inline void put(std::vector<std::uint8_t>& out, const value& v) {
+TEE_INLINE void put(std::vector<std::uint8_t>& out, const value& v) {
     using k = value::kind;
     switch (v.type()) {
         case k::unsigned_int: put_head(out, 0, v.as_uint()); break;
@@ -1804,8 +2035,7 @@ inline void put(std::vector<std::uint8_t>& out, const value& v) {
 
 } // namespace detail
 
-// Decodes exactly one CBOR item that must span all of `bytes`.
-inline result decode(std::span<const std::uint8_t> bytes, const limits& lim = {}) noexcept {
+TEE_INLINE result decode(std::span<const std::uint8_t> bytes, const limits& lim) noexcept {
     try {
         detail::reader r(bytes, lim);
         value v;
@@ -1817,12 +2047,12 @@ inline result decode(std::span<const std::uint8_t> bytes, const limits& lim = {}
     }
 }
 
-// Shortest-form (preferred serialization) encoding; map entries in stored order.
-inline std::vector<std::uint8_t> encode(const value& v) {
+TEE_INLINE std::vector<std::uint8_t> encode(const value& v) {
     std::vector<std::uint8_t> out;
     detail::put(out, v);
     return out;
 }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 } // namespace tee::cbor
 // ---- end tee/cbor.hpp
@@ -1874,14 +2104,8 @@ using status = Botan::Certificate_Status_Code;
 
 namespace detail {
 
-inline void note(status& worst, status code) {
-    if (static_cast<int>(code) > static_cast<int>(worst)) worst = code;
-}
-
-inline const Botan::OID& ecdsa_with_sha384() {
-    static const Botan::OID oid("1.2.840.10045.4.3.3");
-    return oid;
-}
+void note(status& worst, status code);
+const Botan::OID& ecdsa_with_sha384();
 
 }  // namespace detail
 
@@ -1958,7 +2182,23 @@ status check_links(const certificate_path& path, const Crypto& crypto) {
 
 // The validity window of every certificate at `at`: OK, CERT_NOT_YET_VALID or
 // CERT_HAS_EXPIRED (the worse of the two when both occur).
-inline status check_times(const certificate_path& path, std::chrono::system_clock::time_point at) {
+status check_times(const certificate_path& path, std::chrono::system_clock::time_point at);
+
+bool ok(status s);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE void detail::note(status& worst, status code) {
+    if (static_cast<int>(code) > static_cast<int>(worst)) worst = code;
+}
+
+TEE_INLINE const Botan::OID& detail::ecdsa_with_sha384() {
+    static const Botan::OID oid("1.2.840.10045.4.3.3");
+    return oid;
+}
+
+TEE_INLINE status check_times(const certificate_path& path, std::chrono::system_clock::time_point at) {
     const Botan::X509_Time t(at);
     status worst = status::OK;
     for (const auto& c : path) {
@@ -1969,7 +2209,8 @@ inline status check_times(const certificate_path& path, std::chrono::system_cloc
     return worst;
 }
 
-inline bool ok(status s) { return static_cast<int>(s) < static_cast<int>(status::FIRST_ERROR_STATUS); }
+TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(status::FIRST_ERROR_STATUS); }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee::x509_chain
 // ---- end tee/x509_chain.hpp
@@ -1994,6 +2235,7 @@ inline bool ok(status s) { return static_cast<int>(s) < static_cast<int>(status:
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -2040,16 +2282,7 @@ public:
     // AWS's chains have 4 cabundle entries; a long self-made chain only costs CPU.
     static constexpr std::size_t max_cabundle = 16;
 
-    explicit nitro_attestation(nitro_options opt = {}) : opt_(std::move(opt)) {
-        for (const auto& [index, hex] : opt_.expected_pcrs) {
-            auto v = from_hex(hex);
-            if (index > 31 || !v || (v->size() != 32 && v->size() != 48 && v->size() != 64))
-                throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
-            pins_[index] = std::move(*v);
-        }
-        root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
-        root_der_ = root_->BER_encode();
-    }
+    explicit nitro_attestation(nitro_options opt = {});
 
     const nitro_options& options() const noexcept { return opt_; }
 
@@ -2185,164 +2418,190 @@ public:
         std::optional<std::vector<std::uint8_t>> public_key, user_data, nonce;
     };
 
-    static parsed parse(byte_span cose) {
-        auto fail = [](const std::string& what) -> attestation_error {
-            return attestation_error("attestation document: " + what);
-        };
-        auto top = cbor::decode(cose);
-        if (!top.ok()) throw fail(top.error().message());
-        const cbor::value* msg = &top.value();
-        if (msg->is_tag()) {
-            if (msg->tag_number() != 18) throw fail("unexpected CBOR tag " + std::to_string(msg->tag_number()));
-            msg = &msg->tag_content();
-        }
-        if (!msg->is_array() || msg->as_array().size() != 4) throw fail("not a COSE_Sign1 array of 4 items");
-        const auto& a = msg->as_array();
-        if (!a[0].is_bytes() || !a[1].is_map() || !a[2].is_bytes() || !a[3].is_bytes())
-            throw fail("COSE_Sign1 items are not [bstr, map, bstr, bstr]");
-        parsed p;
-        p.protected_header = a[0].as_bytes();
-        p.payload = a[2].as_bytes();
-        p.signature = a[3].as_bytes();
-        if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
-
-        auto prot = cbor::decode(p.protected_header);
-        if (!prot.ok()) throw fail("protected header: " + prot.error().message());
-        const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
-        if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
-            throw fail("protected header algorithm is not ES384 (-35)");
-
-        auto body = cbor::decode(p.payload);
-        if (!body.ok()) throw fail("payload: " + body.error().message());
-        const cbor::value& m = body.value();
-        if (!m.is_map()) throw fail("payload is not a map");
-        auto field = [&](std::string_view name) -> const cbor::value& {
-            const cbor::value* v = m.find(name);
-            if (v == nullptr) throw fail("payload has no " + std::string(name));
-            return *v;
-        };
-        auto bytes_field = [&](std::string_view name, std::size_t min, std::size_t max) {
-            const cbor::value& v = field(name);
-            if (!v.is_bytes()) throw fail(std::string(name) + " is not a byte string");
-            if (v.as_bytes().size() < min || v.as_bytes().size() > max)
-                throw fail(std::string(name) + " has " + std::to_string(v.as_bytes().size()) + " bytes, outside " +
-                           std::to_string(min) + ".." + std::to_string(max));
-            return v.as_bytes();
-        };
-        auto optional_bytes = [&](std::string_view name, std::size_t min) -> std::optional<std::vector<std::uint8_t>> {
-            const cbor::value* v = m.find(name);
-            if (v == nullptr || v->is_null()) return std::nullopt;
-            return bytes_field(name, min, 1024);
-        };
-
-        const cbor::value& module = field("module_id");
-        if (!module.is_text()) throw fail("module_id is not a text string");
-        if (module.as_text().empty()) throw fail("module_id is empty");
-        p.module_id = module.as_text();
-        const cbor::value& digest = field("digest");
-        if (!digest.is_text()) throw fail("digest is not a text string");
-        if (digest.as_text() != "SHA384") throw fail("digest is not \"SHA384\"");
-        const cbor::value& ts = field("timestamp");
-        if (!ts.is_uint() || ts.as_uint() == 0) throw fail("timestamp is not a positive integer");
-        // system_clock counts nanoseconds in an int64 (up to 2262): a larger
-        // timestamp would overflow (undefined behaviour) in verify_document's
-        // time arithmetic, which runs before the chain is checked.
-        if (ts.as_uint() > max_timestamp_ms) throw fail("timestamp is after the year 2200");
-        p.timestamp_ms = ts.as_uint();
-
-        const cbor::value& pcrs = field("pcrs");
-        if (!pcrs.is_map() || pcrs.as_map().empty() || pcrs.as_map().size() > 32)
-            throw fail("pcrs is not a map of 1..32 entries");
-        for (const auto& [k, v] : pcrs.as_map()) {
-            if (!k.is_uint() || k.as_uint() > 31) throw fail("PCR index is not an integer 0..31");
-            if (!v.is_bytes()) throw fail("PCR" + std::to_string(k.as_uint()) + " is not a byte string");
-            auto n = v.as_bytes().size();
-            if (n != 32 && n != 48 && n != 64)
-                throw fail("PCR" + std::to_string(k.as_uint()) + " has " + std::to_string(n) + " bytes, not 32/48/64");
-            p.pcrs[static_cast<unsigned>(k.as_uint())] = v.as_bytes();
-        }
-        if (!p.pcrs.count(0)) throw fail("pcrs has no PCR0");
-
-        p.certificate = bytes_field("certificate", 1, 1024);
-        const cbor::value& bundle = field("cabundle");
-        if (!bundle.is_array() || bundle.as_array().empty()) throw fail("cabundle is not a non-empty array");
-        if (bundle.as_array().size() > max_cabundle) throw fail("cabundle has more than 16 certificates");
-        for (const auto& c : bundle.as_array()) {
-            if (!c.is_bytes() || c.as_bytes().empty() || c.as_bytes().size() > 1024)
-                throw fail("cabundle entry is not a byte string of 1..1024 bytes");
-            p.cabundle.push_back(c.as_bytes());
-        }
-        p.public_key = optional_bytes("public_key", 1);
-        p.user_data = optional_bytes("user_data", 0);
-        p.nonce = optional_bytes("nonce", 0);
-        return p;
-    }
+    static parsed parse(byte_span cose);
 
     // The bytes the COSE signature covers: ["Signature1", protected, h'', payload].
-    static cbor::value sig_structure(const parsed& p) {
-        using cbor::value;
-        return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
-                             value::bytes(p.payload)});
-    }
+    static cbor::value sig_structure(const parsed& p);
 
 private:
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
-                                                                       const char* what) {
-        try {
-            return std::make_shared<const Botan::X509_Certificate>(der);
-        } catch (const std::exception&) {
-            throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
-        }
-    }
-
-    static Botan::X509_Certificate load_root(const std::string& configured) {
-        const bool embedded = configured.empty();
-        Botan::X509_Certificate root;
-        try {
-            std::string_view src = embedded ? aws_nitro_root_pem : std::string_view(configured);
-            Botan::DataSource_Memory ds(reinterpret_cast<const std::uint8_t*>(src.data()), src.size());
-            root = Botan::X509_Certificate(ds);  // PEM or DER
-        } catch (const std::exception&) {
-            throw config_error("trusted root is not a PEM or DER X.509 certificate");
-        }
-        if (embedded && root.fingerprint("SHA-256") != fingerprint_colons(aws_nitro_root_sha256))
-            throw config_error("embedded AWS Nitro root does not match its pinned SHA-256 fingerprint");
-        return root;
-    }
-
-    static std::string fingerprint_colons(std::string_view hex) {  // Botan's "64:1A:03:..." form
-        std::string out;
-        for (std::size_t i = 0; i < hex.size(); i += 2) {
-            if (i) out += ':';
-            out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
-            out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
-        }
-        return out;
-    }
-
+                                                                       const char* what);
+    static Botan::X509_Certificate load_root(const std::string& configured);
+    static std::string fingerprint_colons(std::string_view hex);  // Botan's "64:1A:03:..." form
     // cabundle must run root-first down to the leaf's issuer, with no gaps: by
     // names here (the precise message), by signatures in x509_chain::check_links.
-    static void check_order(const x509_chain::certificate_path& chain) {
-        for (std::size_t i = 0; i + 1 < chain.size(); ++i)
-            if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
-                throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
-                                        std::to_string(chain.size() - 2 - i) + " does not issue the next)");
-    }
-
-    static std::string iso_time(std::chrono::system_clock::time_point t) {
-        std::time_t tt = std::chrono::system_clock::to_time_t(t);
-        std::tm tm{};
-        gmtime_r(&tt, &tm);
-        char buf[32];
-        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        return buf;
-    }
+    static void check_order(const x509_chain::certificate_path& chain);
+    static std::string iso_time(std::chrono::system_clock::time_point t);
 
     nitro_options opt_;
     std::map<unsigned, std::vector<std::uint8_t>> pins_;
     std::shared_ptr<const Botan::X509_Certificate> root_;  // parsed once; shared by copies of the policy
     std::vector<std::uint8_t> root_der_;                   // a cabundle entry with these bytes is root_
 };
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::move(opt)) {
+    for (const auto& [index, hex] : opt_.expected_pcrs) {
+        auto v = from_hex(hex);
+        if (index > 31 || !v || (v->size() != 32 && v->size() != 48 && v->size() != 64))
+            throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
+        pins_[index] = std::move(*v);
+    }
+    root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
+    root_der_ = root_->BER_encode();
+}
+
+TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
+    auto fail = [](const std::string& what) -> attestation_error {
+        return attestation_error("attestation document: " + what);
+    };
+    auto top = cbor::decode(cose);
+    if (!top.ok()) throw fail(top.error().message());
+    const cbor::value* msg = &top.value();
+    if (msg->is_tag()) {
+        if (msg->tag_number() != 18) throw fail("unexpected CBOR tag " + std::to_string(msg->tag_number()));
+        msg = &msg->tag_content();
+    }
+    if (!msg->is_array() || msg->as_array().size() != 4) throw fail("not a COSE_Sign1 array of 4 items");
+    const auto& a = msg->as_array();
+    if (!a[0].is_bytes() || !a[1].is_map() || !a[2].is_bytes() || !a[3].is_bytes())
+        throw fail("COSE_Sign1 items are not [bstr, map, bstr, bstr]");
+    parsed p;
+    p.protected_header = a[0].as_bytes();
+    p.payload = a[2].as_bytes();
+    p.signature = a[3].as_bytes();
+    if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
+
+    auto prot = cbor::decode(p.protected_header);
+    if (!prot.ok()) throw fail("protected header: " + prot.error().message());
+    const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
+    if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
+        throw fail("protected header algorithm is not ES384 (-35)");
+
+    auto body = cbor::decode(p.payload);
+    if (!body.ok()) throw fail("payload: " + body.error().message());
+    const cbor::value& m = body.value();
+    if (!m.is_map()) throw fail("payload is not a map");
+    auto field = [&](std::string_view name) -> const cbor::value& {
+        const cbor::value* v = m.find(name);
+        if (v == nullptr) throw fail("payload has no " + std::string(name));
+        return *v;
+    };
+    auto bytes_field = [&](std::string_view name, std::size_t min, std::size_t max) {
+        const cbor::value& v = field(name);
+        if (!v.is_bytes()) throw fail(std::string(name) + " is not a byte string");
+        if (v.as_bytes().size() < min || v.as_bytes().size() > max)
+            throw fail(std::string(name) + " has " + std::to_string(v.as_bytes().size()) + " bytes, outside " +
+                       std::to_string(min) + ".." + std::to_string(max));
+        return v.as_bytes();
+    };
+    auto optional_bytes = [&](std::string_view name, std::size_t min) -> std::optional<std::vector<std::uint8_t>> {
+        const cbor::value* v = m.find(name);
+        if (v == nullptr || v->is_null()) return std::nullopt;
+        return bytes_field(name, min, 1024);
+    };
+
+    const cbor::value& module = field("module_id");
+    if (!module.is_text()) throw fail("module_id is not a text string");
+    if (module.as_text().empty()) throw fail("module_id is empty");
+    p.module_id = module.as_text();
+    const cbor::value& digest = field("digest");
+    if (!digest.is_text()) throw fail("digest is not a text string");
+    if (digest.as_text() != "SHA384") throw fail("digest is not \"SHA384\"");
+    const cbor::value& ts = field("timestamp");
+    if (!ts.is_uint() || ts.as_uint() == 0) throw fail("timestamp is not a positive integer");
+    // system_clock counts nanoseconds in an int64 (up to 2262): a larger
+    // timestamp would overflow (undefined behaviour) in verify_document's
+    // time arithmetic, which runs before the chain is checked.
+    if (ts.as_uint() > max_timestamp_ms) throw fail("timestamp is after the year 2200");
+    p.timestamp_ms = ts.as_uint();
+
+    const cbor::value& pcrs = field("pcrs");
+    if (!pcrs.is_map() || pcrs.as_map().empty() || pcrs.as_map().size() > 32)
+        throw fail("pcrs is not a map of 1..32 entries");
+    for (const auto& [k, v] : pcrs.as_map()) {
+        if (!k.is_uint() || k.as_uint() > 31) throw fail("PCR index is not an integer 0..31");
+        if (!v.is_bytes()) throw fail("PCR" + std::to_string(k.as_uint()) + " is not a byte string");
+        auto n = v.as_bytes().size();
+        if (n != 32 && n != 48 && n != 64)
+            throw fail("PCR" + std::to_string(k.as_uint()) + " has " + std::to_string(n) + " bytes, not 32/48/64");
+        p.pcrs[static_cast<unsigned>(k.as_uint())] = v.as_bytes();
+    }
+    if (!p.pcrs.count(0)) throw fail("pcrs has no PCR0");
+
+    p.certificate = bytes_field("certificate", 1, 1024);
+    const cbor::value& bundle = field("cabundle");
+    if (!bundle.is_array() || bundle.as_array().empty()) throw fail("cabundle is not a non-empty array");
+    if (bundle.as_array().size() > max_cabundle) throw fail("cabundle has more than 16 certificates");
+    for (const auto& c : bundle.as_array()) {
+        if (!c.is_bytes() || c.as_bytes().empty() || c.as_bytes().size() > 1024)
+            throw fail("cabundle entry is not a byte string of 1..1024 bytes");
+        p.cabundle.push_back(c.as_bytes());
+    }
+    p.public_key = optional_bytes("public_key", 1);
+    p.user_data = optional_bytes("user_data", 0);
+    p.nonce = optional_bytes("nonce", 0);
+    return p;
+}
+
+TEE_INLINE cbor::value nitro_attestation::sig_structure(const parsed& p) {
+    using cbor::value;
+    return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
+                         value::bytes(p.payload)});
+}
+
+TEE_INLINE std::shared_ptr<const Botan::X509_Certificate> nitro_attestation::certificate(
+    const std::vector<std::uint8_t>& der, const char* what) {
+    try {
+        return std::make_shared<const Botan::X509_Certificate>(der);
+    } catch (const std::exception&) {
+        throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
+    }
+}
+
+TEE_INLINE Botan::X509_Certificate nitro_attestation::load_root(const std::string& configured) {
+    const bool embedded = configured.empty();
+    Botan::X509_Certificate root;
+    try {
+        std::string_view src = embedded ? aws_nitro_root_pem : std::string_view(configured);
+        Botan::DataSource_Memory ds(reinterpret_cast<const std::uint8_t*>(src.data()), src.size());
+        root = Botan::X509_Certificate(ds);  // PEM or DER
+    } catch (const std::exception&) {
+        throw config_error("trusted root is not a PEM or DER X.509 certificate");
+    }
+    if (embedded && root.fingerprint("SHA-256") != fingerprint_colons(aws_nitro_root_sha256))
+        throw config_error("embedded AWS Nitro root does not match its pinned SHA-256 fingerprint");
+    return root;
+}
+
+TEE_INLINE std::string nitro_attestation::fingerprint_colons(std::string_view hex) {
+    std::string out;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        if (i) out += ':';
+        out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
+        out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
+    }
+    return out;
+}
+
+TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_path& chain) {
+    for (std::size_t i = 0; i + 1 < chain.size(); ++i)
+        if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
+            throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
+                                    std::to_string(chain.size() - 2 - i) + " does not issue the next)");
+}
+
+TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/nitro_attestation.hpp
@@ -2414,15 +2673,7 @@ namespace detail {
 
 // At most `max` bytes of `s`, bytes outside printable ASCII shown as '?', for
 // error messages built from data the peer sent.
-inline std::string printable_prefix(std::string_view s, std::size_t max) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
-    }
-    if (s.size() > max) out += "...";
-    return out;
-}
+std::string printable_prefix(std::string_view s, std::size_t max);
 
 template <class Out>
 void append_u_escape(Out& out, std::uint32_t unit) {
@@ -2464,8 +2715,100 @@ void append_python_string(Out& out, std::string_view s) {
     out.push_back('"');
 }
 
+// Recursion bound for canonical_json on values not built by parse_json.
+inline constexpr std::size_t canonical_max_depth = 512;
+
+}  // namespace detail
+
+// The bytes of Python's json.dumps(j, separators=(",", ":"), sort_keys=True).
+// Throws tee::protocol_error for NaN/Infinity, invalid UTF-8, binary values
+// and nesting deeper than 512.
+std::string canonical_json(const nlohmann::json& j);
+
+struct json_limits {
+    std::size_t max_depth = 32;       // containers nested deeper are rejected
+    std::size_t max_bytes = 8 << 20;  // bodies larger are rejected unparsed
+};
+
+namespace detail {
+
+// SAX handler that builds the DOM (like nlohmann's json_sax_dom_parser) and
+// enforces json_limits, unique keys and the 64-bit integer range on the way.
+class strict_json_builder {
+public:
+    using json = nlohmann::json;
+
+    strict_json_builder(json& root, std::string_view body, const json_limits& limits);
+
+    bool null();
+    bool boolean(bool v);
+    bool number_integer(json::number_integer_t v);
+    bool number_unsigned(json::number_unsigned_t v);
+    bool number_float(json::number_float_t v, const json::string_t& lexeme);
+    bool string(json::string_t& v);
+    bool binary(json::binary_t&);
+
+    bool start_object(std::size_t);
+    bool start_array(std::size_t);
+    bool end_object();
+    bool end_array();
+
+    bool key(json::string_t& k);
+
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex);
+
+private:
+    // Stores a value where the grammar says it goes; returns its address.
+    template <class V>
+    json* add(V&& v) {
+        if (stack_.empty()) {
+            root_ = json(std::forward<V>(v));
+            return &root_;
+        }
+        json& top = *stack_.back();
+        if (top.is_array()) {
+            auto& arr = top.get_ref<json::array_t&>();
+            arr.emplace_back(std::forward<V>(v));
+            return &arr.back();
+        }
+        *slot_ = json(std::forward<V>(v));
+        return slot_;
+    }
+
+    void open(json::value_t type);
+
+    json& root_;
+    std::string_view body_;
+    const json_limits& limits_;
+    std::vector<json*> stack_;  // open containers, innermost last
+    json* slot_ = nullptr;      // value slot of the last key read
+};
+
+}  // namespace detail
+
+// Parses an untrusted HTTP body. Throws tee::protocol_error (message: fixed
+// text, at most a 60-character sanitized prefix of the body) for an empty or
+// oversized body, invalid JSON or UTF-8, trailing data, duplicate keys, nesting
+// deeper than limits.max_depth, and integers outside the int64/uint64 range.
+nlohmann::json parse_json(std::string_view body, const json_limits& limits = {});
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+namespace detail {
+
+TEE_INLINE std::string printable_prefix(std::string_view s, std::size_t max) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
+    }
+    if (s.size() > max) out += "...";
+    return out;
+}
+
 // Python's repr(float) for a finite double.
-inline void append_python_float(std::string& out, double d) {
+TEE_INLINE void append_python_float(std::string& out, double d) {
     if (!std::isfinite(d)) throw protocol_error("cannot canonicalize NaN or Infinity");
     // Shortest round-trip digits, e.g. "-1.5e+16", "5e-324", "0e+00".
     char buf[64];
@@ -2515,10 +2858,7 @@ inline void append_python_float(std::string& out, double d) {
     }
 }
 
-// Recursion bound for canonical_json on values not built by parse_json.
-inline constexpr std::size_t canonical_max_depth = 512;
-
-inline void append_canonical(std::string& out, const nlohmann::json& j, std::size_t depth) {
+TEE_INLINE void append_canonical(std::string& out, const nlohmann::json& j, std::size_t depth) {
     using vt = nlohmann::json::value_t;
     switch (j.type()) {
         case vt::null: out += "null"; return;
@@ -2552,111 +2892,65 @@ inline void append_canonical(std::string& out, const nlohmann::json& j, std::siz
     throw protocol_error("cannot canonicalize a discarded JSON value");
 }
 
+TEE_INLINE strict_json_builder::strict_json_builder(json& root, std::string_view body, const json_limits& limits)
+    : root_(root), body_(body), limits_(limits) {}
+
+TEE_INLINE bool strict_json_builder::null() { add(nullptr); return true; }
+TEE_INLINE bool strict_json_builder::boolean(bool v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const json::string_t& lexeme) {
+    // nlohmann falls back to double for integers that overflow 64 bits;
+    // such a lexeme has no fraction or exponent (only '-' and digits; the
+    // '.' may be the locale's decimal point, so look for non-digits).
+    if (lexeme.find_first_not_of("-0123456789") == std::string::npos)
+        throw protocol_error("answer has an integer out of 64-bit range: " + printable_prefix(lexeme, 40));
+    add(v);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::string(json::string_t& v) { add(std::move(v)); return true; }
+TEE_INLINE bool strict_json_builder::binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
+
+TEE_INLINE bool strict_json_builder::start_object(std::size_t) { open(json::value_t::object); return true; }
+TEE_INLINE bool strict_json_builder::start_array(std::size_t) { open(json::value_t::array); return true; }
+TEE_INLINE bool strict_json_builder::end_object() { stack_.pop_back(); return true; }
+TEE_INLINE bool strict_json_builder::end_array() { stack_.pop_back(); return true; }
+
+TEE_INLINE bool strict_json_builder::key(json::string_t& k) {
+    auto& obj = stack_.back()->get_ref<json::object_t&>();
+    auto [it, inserted] = obj.try_emplace(std::move(k));
+    if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
+    slot_ = &it->second;
+    return true;
+}
+
+TEE_INLINE bool strict_json_builder::parse_error(std::size_t position, const std::string&,
+                                                 const nlohmann::json::exception& ex) {
+    std::string_view what = ex.what();  // "[json.exception.parse_error.101] parse error at ..."
+    if (const auto p = what.find("] "); !what.empty() && what.front() == '[' && p != what.npos)
+        what.remove_prefix(p + 2);
+    // nlohmann's position counts the bytes read, the offending one (or the
+    // end of input) included; report the 0-based offset of that byte.
+    const std::size_t offset = position > 0 ? position - 1 : 0;
+    throw protocol_error("answer is not valid JSON: " + printable_prefix(what, 200) + " (at byte offset " +
+                         std::to_string(offset) + "); answer starts with '" + printable_prefix(body_, 60) + "'");
+}
+
+TEE_INLINE void strict_json_builder::open(json::value_t type) {
+    if (stack_.size() >= limits_.max_depth)
+        throw protocol_error("answer is nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+    stack_.push_back(add(type));
+}
+
 }  // namespace detail
 
-// The bytes of Python's json.dumps(j, separators=(",", ":"), sort_keys=True).
-// Throws tee::protocol_error for NaN/Infinity, invalid UTF-8, binary values
-// and nesting deeper than 512.
-inline std::string canonical_json(const nlohmann::json& j) {
+TEE_INLINE std::string canonical_json(const nlohmann::json& j) {
     std::string out;
     detail::append_canonical(out, j, 0);
     return out;
 }
 
-struct json_limits {
-    std::size_t max_depth = 32;       // containers nested deeper are rejected
-    std::size_t max_bytes = 8 << 20;  // bodies larger are rejected unparsed
-};
-
-namespace detail {
-
-// SAX handler that builds the DOM (like nlohmann's json_sax_dom_parser) and
-// enforces json_limits, unique keys and the 64-bit integer range on the way.
-class strict_json_builder {
-public:
-    using json = nlohmann::json;
-
-    strict_json_builder(json& root, std::string_view body, const json_limits& limits)
-        : root_(root), body_(body), limits_(limits) {}
-
-    bool null() { add(nullptr); return true; }
-    bool boolean(bool v) { add(v); return true; }
-    bool number_integer(json::number_integer_t v) { add(v); return true; }
-    bool number_unsigned(json::number_unsigned_t v) { add(v); return true; }
-    bool number_float(json::number_float_t v, const json::string_t& lexeme) {
-        // nlohmann falls back to double for integers that overflow 64 bits;
-        // such a lexeme has no fraction or exponent (only '-' and digits; the
-        // '.' may be the locale's decimal point, so look for non-digits).
-        if (lexeme.find_first_not_of("-0123456789") == std::string::npos)
-            throw protocol_error("answer has an integer out of 64-bit range: " + printable_prefix(lexeme, 40));
-        add(v);
-        return true;
-    }
-    bool string(json::string_t& v) { add(std::move(v)); return true; }
-    bool binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
-
-    bool start_object(std::size_t) { open(json::value_t::object); return true; }
-    bool start_array(std::size_t) { open(json::value_t::array); return true; }
-    bool end_object() { stack_.pop_back(); return true; }
-    bool end_array() { stack_.pop_back(); return true; }
-
-    bool key(json::string_t& k) {
-        auto& obj = stack_.back()->get_ref<json::object_t&>();
-        auto [it, inserted] = obj.try_emplace(std::move(k));
-        if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
-        slot_ = &it->second;
-        return true;
-    }
-
-    bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex) {
-        std::string_view what = ex.what();  // "[json.exception.parse_error.101] parse error at ..."
-        if (const auto p = what.find("] "); !what.empty() && what.front() == '[' && p != what.npos)
-            what.remove_prefix(p + 2);
-        // nlohmann's position counts the bytes read, the offending one (or the
-        // end of input) included; report the 0-based offset of that byte.
-        const std::size_t offset = position > 0 ? position - 1 : 0;
-        throw protocol_error("answer is not valid JSON: " + printable_prefix(what, 200) + " (at byte offset " +
-                             std::to_string(offset) + "); answer starts with '" + printable_prefix(body_, 60) + "'");
-    }
-
-private:
-    // Stores a value where the grammar says it goes; returns its address.
-    template <class V>
-    json* add(V&& v) {
-        if (stack_.empty()) {
-            root_ = json(std::forward<V>(v));
-            return &root_;
-        }
-        json& top = *stack_.back();
-        if (top.is_array()) {
-            auto& arr = top.get_ref<json::array_t&>();
-            arr.emplace_back(std::forward<V>(v));
-            return &arr.back();
-        }
-        *slot_ = json(std::forward<V>(v));
-        return slot_;
-    }
-
-    void open(json::value_t type) {
-        if (stack_.size() >= limits_.max_depth)
-            throw protocol_error("answer is nested deeper than " + std::to_string(limits_.max_depth) + " levels");
-        stack_.push_back(add(type));
-    }
-
-    json& root_;
-    std::string_view body_;
-    const json_limits& limits_;
-    std::vector<json*> stack_;  // open containers, innermost last
-    json* slot_ = nullptr;      // value slot of the last key read
-};
-
-}  // namespace detail
-
-// Parses an untrusted HTTP body. Throws tee::protocol_error (message: fixed
-// text, at most a 60-character sanitized prefix of the body) for an empty or
-// oversized body, invalid JSON or UTF-8, trailing data, duplicate keys, nesting
-// deeper than limits.max_depth, and integers outside the int64/uint64 range.
-inline nlohmann::json parse_json(std::string_view body, const json_limits& limits = {}) {
+TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& limits) {
     if (body.empty()) throw protocol_error("answer is empty");
     if (body.size() > limits.max_bytes)
         throw protocol_error("answer is too large: " + std::to_string(body.size()) + " bytes, limit " +
@@ -2668,6 +2962,7 @@ inline nlohmann::json parse_json(std::string_view body, const json_limits& limit
         throw protocol_error("answer is not valid JSON");  // not reached: the handler throws
     return root;
 }
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/canonical_json.hpp
@@ -2734,53 +3029,14 @@ secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key
 
 // The request plaintext {"api_key","message","platform","ai_model"}, built in
 // wiping memory because it holds the API key (strings in Python's ASCII form).
-inline secure_bytes request_plaintext(const secret_string& api_key, std::string_view message,
-                                      std::string_view platform, std::string_view model) {
-    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
-                              {"API key", api_key.reveal()}})
-        if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
-    secure_bytes out;
-    out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
-    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
-    put("{\"api_key\":");
-    tee::detail::append_python_string(out, api_key.reveal());
-    put(",\"message\":");
-    tee::detail::append_python_string(out, message);
-    put(",\"platform\":");
-    tee::detail::append_python_string(out, platform);
-    put(",\"ai_model\":");
-    tee::detail::append_python_string(out, model);
-    put("}");
-    return out;
-}
+secure_bytes request_plaintext(const secret_string& api_key, std::string_view message, std::string_view platform,
+                               std::string_view model);
 
 // The body of POST /talk.
-inline std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {
-    std::string body;
-    body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
-    body += "{\"nonce\":\"";
-    body += to_hex(nonce);
-    body += "\",\"public_key\":\"";
-    body += client_spki_hex;
-    body += "\",\"data\":\"";
-    body += to_hex(ciphertext);
-    body += "\"}";
-    return body;
-}
+std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
 
 // Turns an HTTP answer that is not a success into the service_error it means.
-inline void throw_if_refused(const http_response& res) {
-    if (res.status == 200) return;
-    std::string text;
-    try {
-        auto j = parse_json(res.body);
-        for (const char* k : {"error", "detail", "message"})
-            if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
-    } catch (const protocol_error&) {
-        text = tee::detail::printable_prefix(res.body, 200);
-    }
-    throw service_error(res.status, tee::detail::printable_prefix(text, 200));
-}
+void throw_if_refused(const http_response& res);
 
 // What is needed to open an encrypted answer ("data": {"encrypted_data",
 // "nonce", "public_key"}): the AES key of this exchange and the attested
@@ -2873,6 +3129,56 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     r.signature = std::move(sig_it->get_ref<std::string&>());
     return r;
 }
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE secure_bytes request_plaintext(const secret_string& api_key, std::string_view message,
+                                          std::string_view platform, std::string_view model) {
+    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
+                              {"API key", api_key.reveal()}})
+        if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
+    secure_bytes out;
+    out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
+    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
+    put("{\"api_key\":");
+    tee::detail::append_python_string(out, api_key.reveal());
+    put(",\"message\":");
+    tee::detail::append_python_string(out, message);
+    put(",\"platform\":");
+    tee::detail::append_python_string(out, platform);
+    put(",\"ai_model\":");
+    tee::detail::append_python_string(out, model);
+    put("}");
+    return out;
+}
+
+TEE_INLINE std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {
+    std::string body;
+    body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
+    body += "{\"nonce\":\"";
+    body += to_hex(nonce);
+    body += "\",\"public_key\":\"";
+    body += client_spki_hex;
+    body += "\",\"data\":\"";
+    body += to_hex(ciphertext);
+    body += "\"}";
+    return body;
+}
+
+TEE_INLINE void throw_if_refused(const http_response& res) {
+    if (res.status == 200) return;
+    std::string text;
+    try {
+        auto j = parse_json(res.body);
+        for (const char* k : {"error", "detail", "message"})
+            if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
+    } catch (const protocol_error&) {
+        text = tee::detail::printable_prefix(res.body, 200);
+    }
+    throw service_error(res.status, tee::detail::printable_prefix(text, 200));
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace protocol
 }  // namespace tee
@@ -3238,138 +3544,18 @@ public:
         std::vector<std::uint8_t> point;  // 04||x||y
     };
 
-    std::vector<std::uint8_t> random_bytes(std::size_t n) const {
-        error_mark mark;
-        std::vector<std::uint8_t> out(n);
-        for (std::size_t off = 0; off < n;) {
-            const int chunk = static_cast<int>(std::min<std::size_t>(n - off, std::size_t{1} << 30));
-            if (RAND_bytes(out.data() + off, chunk) != 1) fail("RAND_bytes");
-            off += static_cast<std::size_t>(chunk);
-        }
-        return out;
-    }
-
-    private_key generate_p384() const {
-        error_mark mark;
-        pkey_ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-        EVP_PKEY* raw = nullptr;
-        if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0 || EVP_PKEY_CTX_set_group_name(ctx.get(), "secp384r1") <= 0 ||
-            EVP_PKEY_generate(ctx.get(), &raw) <= 0)
-            fail("P-384 key generation");
-        return {adopt(raw)};
-    }
-
-    std::vector<std::uint8_t> spki_der(const private_key& k) const {
-        error_mark mark;
-        const int n = k.key ? i2d_PUBKEY(k.key.get(), nullptr) : -1;
-        if (n != static_cast<int>(p384::spki_size)) fail("SubjectPublicKeyInfo encoding (not 120 bytes)");
-        std::vector<std::uint8_t> out(p384::spki_size);
-        unsigned char* p = out.data();
-        if (i2d_PUBKEY(k.key.get(), &p) != n || p384::point_of(out).size() != p384::point_size)
-            fail("SubjectPublicKeyInfo encoding (not id-ecPublicKey/secp384r1, uncompressed)");
-        return out;
-    }
-
-    public_key load_public_key(byte_span bytes) const {
-        error_mark mark;
-        byte_span point = p384::point_of(bytes);
-        if (point.empty())
-            throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
-                                 "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
-        char group[] = "secp384r1";
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, mut(point), point.size()),
-            OSSL_PARAM_construct_end()};
-        pkey_ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-        if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0) fail("EC key import setup");
-        EVP_PKEY* raw = nullptr;
-        const bool imported = EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) > 0;  // checks on-curve
-        std::shared_ptr<EVP_PKEY> key = adopt(raw);
-        if (!imported || !key) throw protocol_error("enclave public key is not a point on P-384");
-        pkey_ctx check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-        if (!check) fail("EC key check setup");
-        // on the curve (the quick check suffices: P-384 has cofactor 1)
-        if (EVP_PKEY_public_check_quick(check.get()) != 1) throw protocol_error("enclave public key is not a point on P-384");
-        return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end())};
-    }
-
-    secure_bytes ecdh(const private_key& priv, const public_key& peer) const {
-        error_mark mark;
-        pkey_ctx ctx(priv.key ? EVP_PKEY_CTX_new_from_pkey(nullptr, priv.key.get(), nullptr) : nullptr);
-        std::size_t n = 0;
-        if (!ctx || !peer.key || EVP_PKEY_derive_init(ctx.get()) <= 0 ||
-            EVP_PKEY_derive_set_peer(ctx.get(), peer.key.get()) <= 0 || EVP_PKEY_derive(ctx.get(), nullptr, &n) <= 0 ||
-            n != 48)
-            fail("ECDH");
-        secure_bytes z(n);
-        if (EVP_PKEY_derive(ctx.get(), z.data(), &n) <= 0 || n != 48) fail("ECDH");
-        return z;
-    }
-
-    secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const {
-        error_mark mark;
-        if (length == 0) return {};
-        owned<EVP_KDF, EVP_KDF_free> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
-        owned<EVP_KDF_CTX, EVP_KDF_CTX_free> ctx(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr);
-        if (!ctx) fail("HKDF setup");
-        char digest[] = "SHA256";
-        OSSL_PARAM params[5];
-        std::size_t i = 0;
-        params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-        std::uint8_t no_key = 0;  // an empty IKM must still be a non-null pointer to OpenSSL
-        params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm.empty() ? &no_key : mut(ikm), ikm.size());
-        if (!salt.empty())  // no salt = HashLen zeros (RFC 5869), what Python's salt=None means
-            params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, mut(salt), salt.size());
-        if (!info.empty()) params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, mut(info), info.size());
-        params[i] = OSSL_PARAM_construct_end();
-        secure_bytes out(length);
-        if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) <= 0) fail("HKDF-SHA256");
-        return out;
-    }
-
-    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const {
-        error_mark mark;
-        cipher_ctx ctx = gcm(key, iv, 1);
-        std::vector<std::uint8_t> out(plaintext.size() + 16);
-        int last = 0;
-        if (!update(ctx.get(), plaintext, out.data()) || EVP_CipherFinal_ex(ctx.get(), out.data(), &last) <= 0 ||
-            last != 0 || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, out.data() + plaintext.size()) <= 0)
-            fail("AES-256-GCM encryption");
-        return out;
-    }
-
-    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const {
-        error_mark mark;
-        if (ciphertext.size() < 16) return std::nullopt;
-        cipher_ctx ctx = gcm(key, iv, 0);
-        const std::size_t n = ciphertext.size() - 16;
-        std::array<std::uint8_t, 16> tag{};
-        std::copy(ciphertext.begin() + static_cast<std::ptrdiff_t>(n), ciphertext.end(), tag.begin());
-        secure_bytes out(n);  // wiped when dropped, also on a tag failure
-        if (!update(ctx.get(), ciphertext.first(n), out.data()) ||
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag.data()) <= 0)
-            fail("AES-256-GCM decryption");
-        int last = 0;
-        if (EVP_CipherFinal_ex(ctx.get(), out.data() + n, &last) <= 0) return std::nullopt;  // wrong tag
-        return out;
-    }
-
-    bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const {
-        error_mark mark;
-        owned<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
-        return ctx && pub.key && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr, pub.key.get()) > 0 &&
-               EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
-    }
-
-    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
-        if (sig.size() != 96) return false;
-        error_mark mark;
-        return ecdsa_p384_verify_der(pub, msg, der_of_raw(sig));
-    }
-
-    std::array<std::uint8_t, 32> sha256(byte_span data) const { return digest<32>(EVP_sha256(), data); }
-    std::array<std::uint8_t, 48> sha384(byte_span data) const { return digest<48>(EVP_sha384(), data); }
+    std::vector<std::uint8_t> random_bytes(std::size_t n) const;
+    private_key generate_p384() const;
+    std::vector<std::uint8_t> spki_der(const private_key& k) const;
+    public_key load_public_key(byte_span bytes) const;
+    secure_bytes ecdh(const private_key& priv, const public_key& peer) const;
+    secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const;
+    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const;
+    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const;
+    bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const;
+    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const;
+    std::array<std::uint8_t, 32> sha256(byte_span data) const;
+    std::array<std::uint8_t, 48> sha384(byte_span data) const;
 
 private:
     template <auto Free>
@@ -3384,67 +3570,26 @@ private:
 
     // Drops the errors OpenSSL queued during one call (and only those).
     struct error_mark {
-        error_mark() noexcept { ERR_set_mark(); }
-        ~error_mark() { ERR_pop_to_mark(); }
+        error_mark() noexcept;
+        ~error_mark();
         error_mark(const error_mark&) = delete;
         error_mark& operator=(const error_mark&) = delete;
     };
 
-    [[noreturn]] static void fail(const char* what) {
-        char reason[256] = "no details";
-        if (unsigned long e = ERR_peek_last_error(); e != 0) ERR_error_string_n(e, reason, sizeof reason);
-        throw std::runtime_error(std::string("openssl_crypto: ") + what + " failed: " + reason);
-    }
+    [[noreturn]] static void fail(const char* what);
 
-    static std::shared_ptr<EVP_PKEY> adopt(EVP_PKEY* p) {
-        if (p == nullptr) return nullptr;
-        return std::shared_ptr<EVP_PKEY>(p, EVP_PKEY_free);  // frees p if the control block cannot be allocated
-    }
+    static std::shared_ptr<EVP_PKEY> adopt(EVP_PKEY* p);
 
     // OSSL_PARAM wants a non-const pointer even for inputs; OpenSSL only reads it.
-    static void* mut(byte_span s) noexcept { return const_cast<std::uint8_t*>(s.data()); }
+    static void* mut(byte_span s) noexcept;
 
-    static cipher_ctx gcm(byte_span key, byte_span iv, int encrypt) {
-        if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
-        if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
-        if (iv.size() > 128) throw protocol_error("AES-GCM IV longer than 128 bytes (OpenSSL's limit)");
-        cipher_ctx ctx(EVP_CIPHER_CTX_new());
-        if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, encrypt) <= 0 ||
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv.size()), nullptr) <= 0 ||
-            EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, key.data(), iv.data(), encrypt) <= 0)
-            fail("AES-256-GCM setup");
-        return ctx;
-    }
+    static cipher_ctx gcm(byte_span key, byte_span iv, int encrypt);
 
     // Runs `in` through the cipher into `out` (same length), in int-sized pieces.
-    static bool update(EVP_CIPHER_CTX* ctx, byte_span in, std::uint8_t* out) {
-        while (!in.empty()) {  // never called with out == nullptr: that would mean AAD to OpenSSL
-            const std::size_t chunk = std::min<std::size_t>(in.size(), std::size_t{1} << 30);
-            int written = 0;
-            if (EVP_CipherUpdate(ctx, out, &written, in.data(), static_cast<int>(chunk)) <= 0 ||
-                static_cast<std::size_t>(written) != chunk)
-                return false;
-            in = in.subspan(chunk);
-            out += chunk;
-        }
-        return true;
-    }
+    static bool update(EVP_CIPHER_CTX* ctx, byte_span in, std::uint8_t* out);
 
     // r||s (48 + 48 bytes) as a DER ECDSA-Sig-Value; empty if OpenSSL cannot build it.
-    static std::vector<std::uint8_t> der_of_raw(byte_span sig) {
-        owned<ECDSA_SIG, ECDSA_SIG_free> s(ECDSA_SIG_new());
-        owned<BIGNUM, BN_free> r_bn(BN_bin2bn(sig.data(), 48, nullptr));
-        owned<BIGNUM, BN_free> s_bn(BN_bin2bn(sig.data() + 48, 48, nullptr));
-        if (!s || !r_bn || !s_bn || ECDSA_SIG_set0(s.get(), r_bn.get(), s_bn.get()) != 1) return {};
-        r_bn.release();  // now owned by s
-        s_bn.release();
-        const int n = i2d_ECDSA_SIG(s.get(), nullptr);
-        if (n <= 0) return {};
-        std::vector<std::uint8_t> der(static_cast<std::size_t>(n));
-        unsigned char* p = der.data();
-        if (i2d_ECDSA_SIG(s.get(), &p) != n) return {};
-        return der;
-    }
+    static std::vector<std::uint8_t> der_of_raw(byte_span sig);
 
     template <std::size_t N>
     static std::array<std::uint8_t, N> digest(const EVP_MD* md, byte_span data) {
@@ -3457,6 +3602,208 @@ private:
 };
 
 static_assert(crypto_backend<openssl_crypto>);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::vector<std::uint8_t> openssl_crypto::random_bytes(std::size_t n) const {
+    error_mark mark;
+    std::vector<std::uint8_t> out(n);
+    for (std::size_t off = 0; off < n;) {
+        const int chunk = static_cast<int>(std::min<std::size_t>(n - off, std::size_t{1} << 30));
+        if (RAND_bytes(out.data() + off, chunk) != 1) fail("RAND_bytes");
+        off += static_cast<std::size_t>(chunk);
+    }
+    return out;
+}
+
+TEE_INLINE openssl_crypto::private_key openssl_crypto::generate_p384() const {
+    error_mark mark;
+    pkey_ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    EVP_PKEY* raw = nullptr;
+    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0 || EVP_PKEY_CTX_set_group_name(ctx.get(), "secp384r1") <= 0 ||
+        EVP_PKEY_generate(ctx.get(), &raw) <= 0)
+        fail("P-384 key generation");
+    return {adopt(raw)};
+}
+
+TEE_INLINE std::vector<std::uint8_t> openssl_crypto::spki_der(const private_key& k) const {
+    error_mark mark;
+    const int n = k.key ? i2d_PUBKEY(k.key.get(), nullptr) : -1;
+    if (n != static_cast<int>(p384::spki_size)) fail("SubjectPublicKeyInfo encoding (not 120 bytes)");
+    std::vector<std::uint8_t> out(p384::spki_size);
+    unsigned char* p = out.data();
+    if (i2d_PUBKEY(k.key.get(), &p) != n || p384::point_of(out).size() != p384::point_size)
+        fail("SubjectPublicKeyInfo encoding (not id-ecPublicKey/secp384r1, uncompressed)");
+    return out;
+}
+
+TEE_INLINE openssl_crypto::public_key openssl_crypto::load_public_key(byte_span bytes) const {
+    error_mark mark;
+    byte_span point = p384::point_of(bytes);
+    if (point.empty())
+        throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
+                             "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
+    char group[] = "secp384r1";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, mut(point), point.size()),
+        OSSL_PARAM_construct_end()};
+    pkey_ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0) fail("EC key import setup");
+    EVP_PKEY* raw = nullptr;
+    const bool imported = EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) > 0;  // checks on-curve
+    std::shared_ptr<EVP_PKEY> key = adopt(raw);
+    if (!imported || !key) throw protocol_error("enclave public key is not a point on P-384");
+    pkey_ctx check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+    if (!check) fail("EC key check setup");
+    // on the curve (the quick check suffices: P-384 has cofactor 1)
+    if (EVP_PKEY_public_check_quick(check.get()) != 1) throw protocol_error("enclave public key is not a point on P-384");
+    return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end())};
+}
+
+TEE_INLINE secure_bytes openssl_crypto::ecdh(const private_key& priv, const public_key& peer) const {
+    error_mark mark;
+    pkey_ctx ctx(priv.key ? EVP_PKEY_CTX_new_from_pkey(nullptr, priv.key.get(), nullptr) : nullptr);
+    std::size_t n = 0;
+    if (!ctx || !peer.key || EVP_PKEY_derive_init(ctx.get()) <= 0 ||
+        EVP_PKEY_derive_set_peer(ctx.get(), peer.key.get()) <= 0 || EVP_PKEY_derive(ctx.get(), nullptr, &n) <= 0 ||
+        n != 48)
+        fail("ECDH");
+    secure_bytes z(n);
+    if (EVP_PKEY_derive(ctx.get(), z.data(), &n) <= 0 || n != 48) fail("ECDH");
+    return z;
+}
+
+TEE_INLINE secure_bytes openssl_crypto::hkdf_sha256(byte_span ikm, byte_span salt, byte_span info,
+                                                    std::size_t length) const {
+    error_mark mark;
+    if (length == 0) return {};
+    owned<EVP_KDF, EVP_KDF_free> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
+    owned<EVP_KDF_CTX, EVP_KDF_CTX_free> ctx(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr);
+    if (!ctx) fail("HKDF setup");
+    char digest[] = "SHA256";
+    OSSL_PARAM params[5];
+    std::size_t i = 0;
+    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+    std::uint8_t no_key = 0;  // an empty IKM must still be a non-null pointer to OpenSSL
+    params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm.empty() ? &no_key : mut(ikm), ikm.size());
+    if (!salt.empty())  // no salt = HashLen zeros (RFC 5869), what Python's salt=None means
+        params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, mut(salt), salt.size());
+    if (!info.empty()) params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, mut(info), info.size());
+    params[i] = OSSL_PARAM_construct_end();
+    secure_bytes out(length);
+    if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) <= 0) fail("HKDF-SHA256");
+    return out;
+}
+
+TEE_INLINE std::vector<std::uint8_t> openssl_crypto::aes256gcm_seal(byte_span key, byte_span iv,
+                                                                    byte_span plaintext) const {
+    error_mark mark;
+    cipher_ctx ctx = gcm(key, iv, 1);
+    std::vector<std::uint8_t> out(plaintext.size() + 16);
+    int last = 0;
+    if (!update(ctx.get(), plaintext, out.data()) || EVP_CipherFinal_ex(ctx.get(), out.data(), &last) <= 0 ||
+        last != 0 || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, out.data() + plaintext.size()) <= 0)
+        fail("AES-256-GCM encryption");
+    return out;
+}
+
+TEE_INLINE std::optional<secure_bytes> openssl_crypto::aes256gcm_open(byte_span key, byte_span iv,
+                                                                      byte_span ciphertext) const {
+    error_mark mark;
+    if (ciphertext.size() < 16) return std::nullopt;
+    cipher_ctx ctx = gcm(key, iv, 0);
+    const std::size_t n = ciphertext.size() - 16;
+    std::array<std::uint8_t, 16> tag{};
+    std::copy(ciphertext.begin() + static_cast<std::ptrdiff_t>(n), ciphertext.end(), tag.begin());
+    secure_bytes out(n);  // wiped when dropped, also on a tag failure
+    if (!update(ctx.get(), ciphertext.first(n), out.data()) ||
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag.data()) <= 0)
+        fail("AES-256-GCM decryption");
+    int last = 0;
+    if (EVP_CipherFinal_ex(ctx.get(), out.data() + n, &last) <= 0) return std::nullopt;  // wrong tag
+    return out;
+}
+
+TEE_INLINE bool openssl_crypto::ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const {
+    error_mark mark;
+    owned<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
+    return ctx && pub.key && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr, pub.key.get()) > 0 &&
+           EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
+}
+
+TEE_INLINE bool openssl_crypto::ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
+    if (sig.size() != 96) return false;
+    error_mark mark;
+    return ecdsa_p384_verify_der(pub, msg, der_of_raw(sig));
+}
+
+TEE_INLINE std::array<std::uint8_t, 32> openssl_crypto::sha256(byte_span data) const {
+    return digest<32>(EVP_sha256(), data);
+}
+
+TEE_INLINE std::array<std::uint8_t, 48> openssl_crypto::sha384(byte_span data) const {
+    return digest<48>(EVP_sha384(), data);
+}
+
+TEE_INLINE openssl_crypto::error_mark::error_mark() noexcept { ERR_set_mark(); }
+
+TEE_INLINE openssl_crypto::error_mark::~error_mark() { ERR_pop_to_mark(); }
+
+TEE_INLINE void openssl_crypto::fail(const char* what) {
+    char reason[256] = "no details";
+    if (unsigned long e = ERR_peek_last_error(); e != 0) ERR_error_string_n(e, reason, sizeof reason);
+    throw std::runtime_error(std::string("openssl_crypto: ") + what + " failed: " + reason);
+}
+
+TEE_INLINE std::shared_ptr<EVP_PKEY> openssl_crypto::adopt(EVP_PKEY* p) {
+    if (p == nullptr) return nullptr;
+    return std::shared_ptr<EVP_PKEY>(p, EVP_PKEY_free);  // frees p if the control block cannot be allocated
+}
+
+TEE_INLINE void* openssl_crypto::mut(byte_span s) noexcept { return const_cast<std::uint8_t*>(s.data()); }
+
+TEE_INLINE openssl_crypto::cipher_ctx openssl_crypto::gcm(byte_span key, byte_span iv, int encrypt) {
+    if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
+    if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
+    if (iv.size() > 128) throw protocol_error("AES-GCM IV longer than 128 bytes (OpenSSL's limit)");
+    cipher_ctx ctx(EVP_CIPHER_CTX_new());
+    if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, encrypt) <= 0 ||
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv.size()), nullptr) <= 0 ||
+        EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, key.data(), iv.data(), encrypt) <= 0)
+        fail("AES-256-GCM setup");
+    return ctx;
+}
+
+TEE_INLINE bool openssl_crypto::update(EVP_CIPHER_CTX* ctx, byte_span in, std::uint8_t* out) {
+    while (!in.empty()) {  // never called with out == nullptr: that would mean AAD to OpenSSL
+        const std::size_t chunk = std::min<std::size_t>(in.size(), std::size_t{1} << 30);
+        int written = 0;
+        if (EVP_CipherUpdate(ctx, out, &written, in.data(), static_cast<int>(chunk)) <= 0 ||
+            static_cast<std::size_t>(written) != chunk)
+            return false;
+        in = in.subspan(chunk);
+        out += chunk;
+    }
+    return true;
+}
+
+TEE_INLINE std::vector<std::uint8_t> openssl_crypto::der_of_raw(byte_span sig) {
+    owned<ECDSA_SIG, ECDSA_SIG_free> s(ECDSA_SIG_new());
+    owned<BIGNUM, BN_free> r_bn(BN_bin2bn(sig.data(), 48, nullptr));
+    owned<BIGNUM, BN_free> s_bn(BN_bin2bn(sig.data() + 48, 48, nullptr));
+    if (!s || !r_bn || !s_bn || ECDSA_SIG_set0(s.get(), r_bn.get(), s_bn.get()) != 1) return {};
+    r_bn.release();  // now owned by s
+    s_bn.release();
+    const int n = i2d_ECDSA_SIG(s.get(), nullptr);
+    if (n <= 0) return {};
+    std::vector<std::uint8_t> der(static_cast<std::size_t>(n));
+    unsigned char* p = der.data();
+    if (i2d_ECDSA_SIG(s.get(), &p) != n) return {};
+    return der;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/openssl_crypto.hpp

@@ -1,7 +1,9 @@
 // Built by tests/check_install.sh against an installed copy (pkg-config
 // tee-client and tee-client-compiled) and as a meson subproject, and by
 // tests/meson.build against the compiled mode (compiled_demo): the same
-// verified demo chat.
+// verified demo chat, and one more through a client of other policies
+// (openssl_crypto), which compiles here in either mode: in the compiled mode
+// its templates are in the headers and the functions they call in the library.
 #include <tee/tee.hpp>
 #include <tee/testing/enclave_server.hpp>
 
@@ -30,7 +32,10 @@ int main(int argc, char** argv) {
     trust.trusted_root = enclave.pki()->root_pem();
     tee::client<> client(cfg, tee::nitro_attestation(trust));
     const auto r = client.chat("hello from a consumer");
-    const bool ok = r.message == "hello from a consumer" && client.attest().verified && client.attest().kind == "nitro";
+    tee::client<tee::httplib_transport, tee::openssl_crypto> other(cfg, tee::nitro_attestation(trust));
+    const auto r2 = other.chat("and through OpenSSL");
+    const bool ok = r.message == "hello from a consumer" && client.attest().verified && client.attest().kind == "nitro" &&
+                    r2.message == "and through OpenSSL" && other.attest().verified;
     std::cout << (ok ? "consumer: verified chat OK" : "consumer: FAILED") << " (tee-client " << tee::version() << ")\n";
     return ok ? 0 : 1;
 }

@@ -18,3 +18,24 @@
 #include <fcntl.h>
 #undef tee
 #endif
+
+// Declarations and definitions (like spdlog's SPDLOG_HEADER_ONLY / -inl.h).
+// Every header declares its classes and functions first; the bodies of its
+// non-template functions follow in a section guarded by TEE_CLIENT_DEFINITIONS,
+// each marked TEE_INLINE:
+//  * header-only (the default): the section is compiled, TEE_INLINE is
+//    `inline`; every file that includes a header compiles what it uses;
+//  * TEE_CLIENT_COMPILED_LIB: a file sees the declarations only (and the
+//    templates, which stay where they are); src/tee_client.cpp, which defines
+//    TEE_CLIENT_IMPLEMENTATION too, holds the one (non-inline) definition of
+//    each function, and the program links it. All files of a program choose
+//    the same mode.
+#if !defined(TEE_CLIENT_COMPILED_LIB)
+#define TEE_INLINE inline
+#define TEE_CLIENT_DEFINITIONS 1
+#elif defined(TEE_CLIENT_IMPLEMENTATION)
+#define TEE_INLINE
+#define TEE_CLIENT_DEFINITIONS 1
+#else
+#define TEE_INLINE
+#endif
