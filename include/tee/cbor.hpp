@@ -134,7 +134,7 @@ public:
     const value* find(std::string_view text_key) const;
     const value* find(std::int64_t int_key) const;
 
-    friend bool operator==(const value& a, const value& b) { return a.v_ == b.v_; }
+    friend bool operator==(const value& a, const value& b);
 
 private:
     struct tagged {
@@ -229,6 +229,8 @@ std::vector<std::uint8_t> encode(const value& v);
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
 #if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE bool operator==(const value& a, const value& b) { return a.v_ == b.v_; }
+
 TEE_INLINE std::string error::message() const {
     return "CBOR: " + std::string(to_string(code)) + " at byte " + std::to_string(offset);
 }

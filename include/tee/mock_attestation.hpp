@@ -10,7 +10,9 @@
 
 #include "tee/detail/prelude.hpp"
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,29 +28,42 @@ struct mock_attestation {
 
     template <crypto_backend Crypto>
     enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto) const {
-        if (!answer.is_object() || !answer.contains("attestation_doc"))
-            throw attestation_error("attestation answer has no attestation_doc");
-        const auto& doc = answer["attestation_doc"];
-        if (doc.is_string())
-            throw attestation_error("the enclave sent a real Nitro attestation document; the mock policy "
-                                    "does not verify those (use nitro_attestation)");
-        if (!doc.is_object()) throw attestation_error("mock attestation_doc is not an object");
-        auto pk = doc.find("public_key");
-        if (pk == doc.end() || !pk->is_string())
-            throw attestation_error("mock attestation_doc has no public_key string");
-        auto bytes = from_hex(pk->template get_ref<const std::string&>());
-        if (!bytes) throw attestation_error("mock attestation public_key is not hex");
+        auto bytes = key_of(answer);
         enclave_identity id;
         id.kind = std::string(kind);
         id.verified = false;
         try {
-            crypto.load_public_key(*bytes);  // throws unless a P-384 SPKI or point on the curve
-            set_enclave_key(id, crypto, p384::point_of(*bytes));
+            crypto.load_public_key(bytes);  // throws unless a P-384 SPKI or point on the curve
+            set_enclave_key(id, crypto, p384::point_of(bytes));
         } catch (const protocol_error& e) {
             throw attestation_error(std::string("mock attestation key unusable: ") + e.what());
         }
         return id;
     }
+
+    // The hex public_key of a mock attestation_doc, decoded (not a template:
+    // compiled once, see tee/detail/prelude.hpp).
+    static std::vector<std::uint8_t> key_of(const nlohmann::json& answer);
 };
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::vector<std::uint8_t> mock_attestation::key_of(const nlohmann::json& answer) {
+    if (!answer.is_object() || !answer.contains("attestation_doc"))
+        throw attestation_error("attestation answer has no attestation_doc");
+    const auto& doc = answer["attestation_doc"];
+    if (doc.is_string())
+        throw attestation_error("the enclave sent a real Nitro attestation document; the mock policy "
+                                "does not verify those (use nitro_attestation)");
+    if (!doc.is_object()) throw attestation_error("mock attestation_doc is not an object");
+    auto pk = doc.find("public_key");
+    if (pk == doc.end() || !pk->is_string())
+        throw attestation_error("mock attestation_doc has no public_key string");
+    auto bytes = from_hex(pk->get_ref<const std::string&>());
+    if (!bytes) throw attestation_error("mock attestation public_key is not hex");
+    return std::move(*bytes);
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee

@@ -1464,7 +1464,9 @@ TEE_INLINE std::string httplib_transport::seconds(std::chrono::milliseconds ms) 
 // verifying it would be a silent downgrade - and any answer without a usable key.
 
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -1477,30 +1479,43 @@ struct mock_attestation {
 
     template <crypto_backend Crypto>
     enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto) const {
-        if (!answer.is_object() || !answer.contains("attestation_doc"))
-            throw attestation_error("attestation answer has no attestation_doc");
-        const auto& doc = answer["attestation_doc"];
-        if (doc.is_string())
-            throw attestation_error("the enclave sent a real Nitro attestation document; the mock policy "
-                                    "does not verify those (use nitro_attestation)");
-        if (!doc.is_object()) throw attestation_error("mock attestation_doc is not an object");
-        auto pk = doc.find("public_key");
-        if (pk == doc.end() || !pk->is_string())
-            throw attestation_error("mock attestation_doc has no public_key string");
-        auto bytes = from_hex(pk->template get_ref<const std::string&>());
-        if (!bytes) throw attestation_error("mock attestation public_key is not hex");
+        auto bytes = key_of(answer);
         enclave_identity id;
         id.kind = std::string(kind);
         id.verified = false;
         try {
-            crypto.load_public_key(*bytes);  // throws unless a P-384 SPKI or point on the curve
-            set_enclave_key(id, crypto, p384::point_of(*bytes));
+            crypto.load_public_key(bytes);  // throws unless a P-384 SPKI or point on the curve
+            set_enclave_key(id, crypto, p384::point_of(bytes));
         } catch (const protocol_error& e) {
             throw attestation_error(std::string("mock attestation key unusable: ") + e.what());
         }
         return id;
     }
+
+    // The hex public_key of a mock attestation_doc, decoded (not a template:
+    // compiled once, see tee/detail/prelude.hpp).
+    static std::vector<std::uint8_t> key_of(const nlohmann::json& answer);
 };
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::vector<std::uint8_t> mock_attestation::key_of(const nlohmann::json& answer) {
+    if (!answer.is_object() || !answer.contains("attestation_doc"))
+        throw attestation_error("attestation answer has no attestation_doc");
+    const auto& doc = answer["attestation_doc"];
+    if (doc.is_string())
+        throw attestation_error("the enclave sent a real Nitro attestation document; the mock policy "
+                                "does not verify those (use nitro_attestation)");
+    if (!doc.is_object()) throw attestation_error("mock attestation_doc is not an object");
+    auto pk = doc.find("public_key");
+    if (pk == doc.end() || !pk->is_string())
+        throw attestation_error("mock attestation_doc has no public_key string");
+    auto bytes = from_hex(pk->get_ref<const std::string&>());
+    if (!bytes) throw attestation_error("mock attestation public_key is not hex");
+    return std::move(*bytes);
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/mock_attestation.hpp
@@ -1729,7 +1744,7 @@ public:
     const value* find(std::string_view text_key) const;
     const value* find(std::int64_t int_key) const;
 
-    friend bool operator==(const value& a, const value& b) { return a.v_ == b.v_; }
+    friend bool operator==(const value& a, const value& b);
 
 private:
     struct tagged {
@@ -1824,6 +1839,8 @@ std::vector<std::uint8_t> encode(const value& v);
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
 #if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE bool operator==(const value& a, const value& b) { return a.v_ == b.v_; }
+
 TEE_INLINE std::string error::message() const {
     return "CBOR: " + std::string(to_string(code)) + " at byte " + std::to_string(offset);
 }
@@ -2289,18 +2306,7 @@ public:
     // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
     template <crypto_backend Crypto>
     enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto) const {
-        if (!answer.is_object() || !answer.contains("attestation_doc"))
-            throw attestation_error("attestation answer has no attestation_doc");
-        if (auto m = answer.find("mock"); m != answer.end() && *m != false)
-            throw attestation_error("the enclave offered a mock attestation (\"mock\": true); refused: this "
-                                    "client verifies Nitro documents (a mock answer is a downgrade)");
-        const auto& doc = answer["attestation_doc"];
-        if (!doc.is_string())
-            throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
-                                    " instead of base64); refused: mock answers are a downgrade");
-        auto bytes = from_base64(doc.get_ref<const std::string&>());
-        if (!bytes) throw attestation_error("attestation_doc is not valid base64");
-        return verify_document(*bytes, crypto);
+        return verify_document(document_of(answer), crypto);
     }
 
     // Verifies the raw COSE_Sign1 bytes of a document.
@@ -2318,29 +2324,13 @@ public:
         } catch (const std::exception&) {
             throw attestation_error("leaf certificate key is not an uncompressed P-384 key");
         }
-        if (!crypto.ecdsa_p384_verify_raw(leaf_key, cbor::encode(sig_structure(p)), p.signature))
+        if (!crypto.ecdsa_p384_verify_raw(leaf_key, signed_bytes(p), p.signature))
             throw attestation_error("COSE signature does not verify with the leaf certificate key");
 
         // 3. Certificate chain: leaf, cabundle from the leaf's issuer up, the
-        // trusted root (which is cabundle[0] in AWS's documents).
-        const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
-        const auto signed_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(p.timestamp_ms));
-        id.verified_at = opt_.audit_at_document_time ? signed_at : now;
-        x509_chain::certificate_path chain{leaf};
-        for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
-            chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
-        check_order(chain);
-        auto fail = [&](Botan::Certificate_Status_Code why) {
-            return attestation_error("certificate chain does not verify at " + iso_time(id.verified_at) + ": " +
-                                     Botan::to_string(why));
-        };
-        if (chain.back() != root_) {
-            // A self-issued top that is not the trusted root is another root:
-            // nothing it signs is trusted. Otherwise the trusted root must issue it.
-            if (chain.back()->subject_dn() == chain.back()->issuer_dn())
-                throw fail(Botan::Certificate_Status_Code::CANNOT_ESTABLISH_TRUST);
-            chain.push_back(root_);
-        }
+        // trusted root (which is cabundle[0] in AWS's documents); its link
+        // signatures by the crypto backend.
+        x509_chain::certificate_path chain = chain_of(p, leaf, id);
         // Botan's extension rules (name constraints and the like) may throw on
         // names they cannot compare: a document only ever gets a tee::error.
         auto links = Botan::Certificate_Status_Code::OK;
@@ -2351,17 +2341,7 @@ public:
         } catch (const std::exception&) {
             throw attestation_error("certificate chain could not be checked (a malformed extension or name)");
         }
-        const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
-        if (!x509_chain::ok(status)) {
-            const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
-            if (!(only_expired && opt_.allow_expired_certificates &&
-                  x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at)))))
-                throw fail(status);
-            id.expired_certificates_tolerated = true;
-        }
-        for (const auto& c : chain)  // what was verified: leaf ... trusted root
-            id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
-                                c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
+        check_chain(chain, links, p, id);
 
         // 4. The enclave key, bound by user_data.
         if (!p.public_key) throw attestation_error("document carries no enclave public_key");
@@ -2376,33 +2356,8 @@ public:
         }
         set_enclave_key(id, crypto, p384::point_of(*p.public_key));
 
-        // 5. Policy pins.
-        const auto& pcr0 = p.pcrs.at(0);
-        id.debug_mode = std::all_of(pcr0.begin(), pcr0.end(), [](std::uint8_t b) { return b == 0; });
-        if (id.debug_mode && !opt_.allow_debug_mode)
-            throw attestation_error("PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
-                                    "refused (allow_debug_mode to accept)");
-        for (const auto& [index, want] : pins_) {
-            auto it = p.pcrs.find(index);
-            if (it == p.pcrs.end()) throw attestation_error("PCR" + std::to_string(index) + " is pinned but absent");
-            if (it->second != want)
-                throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
-                                        ", pinned to " + to_hex(want));
-        }
-        if (signed_at > id.verified_at + opt_.max_clock_skew)
-            throw attestation_error("document is signed at " + iso_time(signed_at) + ", in the future of " +
-                                    iso_time(id.verified_at));
-        if (opt_.max_age && id.verified_at - signed_at > *opt_.max_age)
-            throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at) + ")");
-        if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
-            throw attestation_error("document nonce differs from the expected nonce");
-
-        id.verified = true;
-        id.module_id = std::move(p.module_id);
-        id.timestamp_ms = p.timestamp_ms;
-        id.pcrs = std::move(p.pcrs);
-        id.nonce = p.nonce.value_or(std::vector<std::uint8_t>{});
-        id.user_data = std::move(*p.user_data);
+        // 5. Policy pins; the rest of the identity.
+        check_pins(std::move(p), id);
         return id;
     }
 
@@ -2422,8 +2377,23 @@ public:
 
     // The bytes the COSE signature covers: ["Signature1", protected, h'', payload].
     static cbor::value sig_structure(const parsed& p);
+    static std::vector<std::uint8_t> signed_bytes(const parsed& p);  // its CBOR encoding
 
 private:
+    // The parts of verify() and verify_document() that do not depend on the
+    // crypto backend are functions, not templates: compiled once (see
+    // tee/detail/prelude.hpp), not once per backend.
+    static std::vector<std::uint8_t> document_of(const nlohmann::json& answer);  // the decoded attestation_doc
+    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at.
+    x509_chain::certificate_path chain_of(const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf,
+                                          enclave_identity& id) const;
+    // The verdict on the chain: its links (signatures, extensions) and validity times; sets id.chain.
+    void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
+                     const parsed& p, enclave_identity& id) const;
+    // Step 5, then the identity's document fields.
+    void check_pins(parsed p, enclave_identity& id) const;
+    static std::chrono::system_clock::time_point signed_at(const parsed& p);
+    static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
                                                                        const char* what);
     static Botan::X509_Certificate load_root(const std::string& configured);
@@ -2451,6 +2421,93 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
     }
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
+}
+
+TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohmann::json& answer) {
+    if (!answer.is_object() || !answer.contains("attestation_doc"))
+        throw attestation_error("attestation answer has no attestation_doc");
+    if (auto m = answer.find("mock"); m != answer.end() && *m != false)
+        throw attestation_error("the enclave offered a mock attestation (\"mock\": true); refused: this "
+                                "client verifies Nitro documents (a mock answer is a downgrade)");
+    const auto& doc = answer["attestation_doc"];
+    if (!doc.is_string())
+        throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
+                                " instead of base64); refused: mock answers are a downgrade");
+    auto bytes = from_base64(doc.get_ref<const std::string&>());
+    if (!bytes) throw attestation_error("attestation_doc is not valid base64");
+    return std::move(*bytes);
+}
+
+TEE_INLINE std::chrono::system_clock::time_point nitro_attestation::signed_at(const parsed& p) {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(p.timestamp_ms));
+}
+
+TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate_Status_Code why,
+                                                             std::chrono::system_clock::time_point at) {
+    return attestation_error("certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
+}
+
+TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
+    const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
+    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
+    id.verified_at = opt_.audit_at_document_time ? signed_at(p) : now;
+    x509_chain::certificate_path chain{std::move(leaf)};
+    for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
+        chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
+    check_order(chain);
+    if (chain.back() != root_) {
+        // A self-issued top that is not the trusted root is another root:
+        // nothing it signs is trusted. Otherwise the trusted root must issue it.
+        if (chain.back()->subject_dn() == chain.back()->issuer_dn())
+            throw chain_failure(Botan::Certificate_Status_Code::CANNOT_ESTABLISH_TRUST, id.verified_at);
+        chain.push_back(root_);
+    }
+    return chain;
+}
+
+TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_path& chain,
+                                               Botan::Certificate_Status_Code links, const parsed& p,
+                                               enclave_identity& id) const {
+    const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
+    if (!x509_chain::ok(status)) {
+        const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
+        if (!(only_expired && opt_.allow_expired_certificates &&
+              x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at(p))))))
+            throw chain_failure(status, id.verified_at);
+        id.expired_certificates_tolerated = true;
+    }
+    for (const auto& c : chain)  // what was verified: leaf ... trusted root
+        id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
+                            c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
+}
+
+TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) const {
+    const auto& pcr0 = p.pcrs.at(0);
+    id.debug_mode = std::all_of(pcr0.begin(), pcr0.end(), [](std::uint8_t b) { return b == 0; });
+    if (id.debug_mode && !opt_.allow_debug_mode)
+        throw attestation_error("PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
+                                "refused (allow_debug_mode to accept)");
+    for (const auto& [index, want] : pins_) {
+        auto it = p.pcrs.find(index);
+        if (it == p.pcrs.end()) throw attestation_error("PCR" + std::to_string(index) + " is pinned but absent");
+        if (it->second != want)
+            throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
+                                    ", pinned to " + to_hex(want));
+    }
+    if (signed_at(p) > id.verified_at + opt_.max_clock_skew)
+        throw attestation_error("document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
+                                iso_time(id.verified_at));
+    if (opt_.max_age && id.verified_at - signed_at(p) > *opt_.max_age)
+        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
+    if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
+        throw attestation_error("document nonce differs from the expected nonce");
+
+    id.verified = true;
+    id.module_id = std::move(p.module_id);
+    id.timestamp_ms = p.timestamp_ms;
+    id.pcrs = std::move(p.pcrs);
+    id.nonce = p.nonce.value_or(std::vector<std::uint8_t>{});
+    id.user_data = std::move(*p.user_data);
 }
 
 TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
@@ -2550,6 +2607,10 @@ TEE_INLINE cbor::value nitro_attestation::sig_structure(const parsed& p) {
     using cbor::value;
     return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
                          value::bytes(p.payload)});
+}
+
+TEE_INLINE std::vector<std::uint8_t> nitro_attestation::signed_bytes(const parsed& p) {
+    return cbor::encode(sig_structure(p));
 }
 
 TEE_INLINE std::shared_ptr<const Botan::X509_Certificate> nitro_attestation::certificate(
