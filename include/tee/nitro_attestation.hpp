@@ -73,6 +73,12 @@ public:
     static constexpr std::size_t max_cabundle = 16;
 
     explicit nitro_attestation(nitro_options opt = {});
+    // Defined with the other definitions (compiled once in the compiled mode).
+    ~nitro_attestation();
+    nitro_attestation(const nitro_attestation&);
+    nitro_attestation(nitro_attestation&&) noexcept;
+    nitro_attestation& operator=(const nitro_attestation&);
+    nitro_attestation& operator=(nitro_attestation&&) noexcept;
 
     const nitro_options& options() const noexcept { return opt_; }
 
@@ -195,6 +201,12 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
 }
+
+TEE_INLINE nitro_attestation::~nitro_attestation() = default;
+TEE_INLINE nitro_attestation::nitro_attestation(const nitro_attestation&) = default;
+TEE_INLINE nitro_attestation::nitro_attestation(nitro_attestation&&) noexcept = default;
+TEE_INLINE nitro_attestation& nitro_attestation::operator=(const nitro_attestation&) = default;
+TEE_INLINE nitro_attestation& nitro_attestation::operator=(nitro_attestation&&) noexcept = default;
 
 TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohmann::json& answer) {
     if (!answer.is_object() || !answer.contains("attestation_doc"))

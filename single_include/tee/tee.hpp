@@ -2300,6 +2300,12 @@ public:
     static constexpr std::size_t max_cabundle = 16;
 
     explicit nitro_attestation(nitro_options opt = {});
+    // Defined with the other definitions (compiled once in the compiled mode).
+    ~nitro_attestation();
+    nitro_attestation(const nitro_attestation&);
+    nitro_attestation(nitro_attestation&&) noexcept;
+    nitro_attestation& operator=(const nitro_attestation&);
+    nitro_attestation& operator=(nitro_attestation&&) noexcept;
 
     const nitro_options& options() const noexcept { return opt_; }
 
@@ -2422,6 +2428,12 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
 }
+
+TEE_INLINE nitro_attestation::~nitro_attestation() = default;
+TEE_INLINE nitro_attestation::nitro_attestation(const nitro_attestation&) = default;
+TEE_INLINE nitro_attestation::nitro_attestation(nitro_attestation&&) noexcept = default;
+TEE_INLINE nitro_attestation& nitro_attestation::operator=(const nitro_attestation&) = default;
+TEE_INLINE nitro_attestation& nitro_attestation::operator=(nitro_attestation&&) noexcept = default;
 
 TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohmann::json& answer) {
     if (!answer.is_object() || !answer.contains("attestation_doc"))
@@ -3067,6 +3079,16 @@ struct chat_result {
     std::string signature;     // hex DER signature over canonical_json(data)
     std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
     std::string attestation_kind;         // "nitro" or "mock"
+
+    // Defined with the other definitions below, so that in the compiled mode
+    // a file that calls chat() does not compile the destruction of `data`
+    // (nlohmann's largest inline function) itself.
+    chat_result();
+    ~chat_result();
+    chat_result(const chat_result&);
+    chat_result(chat_result&&) noexcept;
+    chat_result& operator=(const chat_result&);
+    chat_result& operator=(chat_result&&) noexcept;
 };
 
 // A replayed or misrouted answer: correctly signed, but not the answer to this prompt now.
@@ -3191,11 +3213,20 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     return r;
 }
 
+}  // namespace protocol
+
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
 #if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE secure_bytes request_plaintext(const secret_string& api_key, std::string_view message,
-                                          std::string_view platform, std::string_view model) {
+TEE_INLINE chat_result::chat_result() = default;
+TEE_INLINE chat_result::~chat_result() = default;
+TEE_INLINE chat_result::chat_result(const chat_result&) = default;
+TEE_INLINE chat_result::chat_result(chat_result&&) noexcept = default;
+TEE_INLINE chat_result& chat_result::operator=(const chat_result&) = default;
+TEE_INLINE chat_result& chat_result::operator=(chat_result&&) noexcept = default;
+
+TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key, std::string_view message,
+                                                    std::string_view platform, std::string_view model) {
     for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
                               {"API key", api_key.reveal()}})
         if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
@@ -3214,7 +3245,8 @@ TEE_INLINE secure_bytes request_plaintext(const secret_string& api_key, std::str
     return out;
 }
 
-TEE_INLINE std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {
+TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view client_spki_hex,
+                                              byte_span ciphertext) {
     std::string body;
     body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
     body += "{\"nonce\":\"";
@@ -3227,7 +3259,7 @@ TEE_INLINE std::string talk_request(byte_span nonce, std::string_view client_spk
     return body;
 }
 
-TEE_INLINE void throw_if_refused(const http_response& res) {
+TEE_INLINE void protocol::throw_if_refused(const http_response& res) {
     if (res.status == 200) return;
     std::string text;
     try {
@@ -3241,7 +3273,6 @@ TEE_INLINE void throw_if_refused(const http_response& res) {
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 
-}  // namespace protocol
 }  // namespace tee
 // ---- end tee/protocol.hpp
 
