@@ -34,8 +34,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <random>
 #include <string>
@@ -495,7 +493,7 @@ namespace {
 struct real_nitro {
     tee::nitro_attestation::parsed parsed = tee::nitro_attestation::parse(nitro_doc());
     bytes leaf_spki = b(Botan::X509_Certificate(parsed.certificate).subject_public_key_info());
-    bytes to_be_signed = tee::cbor::encode(tee::nitro_attestation::sig_structure(parsed));
+    bytes to_be_signed = tee::nitro_attestation::signed_bytes(parsed);
 };
 }  // namespace
 

@@ -21,8 +21,6 @@
 
 #include "test_data.hpp"
 
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <random>
 #include <string>
