@@ -19,6 +19,14 @@
 //   e2e_chat_tuned_both/mock/botan               the same server, and a client whose transport
 //   e2e_chat_tuned_both_per_thread/mock/botan    (nodelay_transport below) is a keep-alive
 //                                                httplib::Client that sets TCP_NODELAY itself
+//   loopback_round_trip/1_send                   no HTTP, no crypto: the bytes of a chat over a
+//   loopback_round_trip/2_sends                  kept-alive loopback TCP connection (790 bytes
+//                                                out, 492 back) to a thread that answers after
+//                                                spinning 800 us (the simulated enclave's work),
+//                                                in one send() as a lean transport would, or two
+//                                                (head, body) as httplib does. The client thread's
+//                                                CPU per round trip is the kernel's share of a
+//                                                chat no transport can avoid (bench/compare.sh (b0))
 //
 // Why TCP_NODELAY matters: httplib writes an HTTP message as two send()s (head,
 // body). With Nagle's algorithm on, the second waits for the ACK of the first,
@@ -35,10 +43,16 @@
 
 #include <benchmark/benchmark.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -236,6 +250,108 @@ void register_tuned() {
     })->Threads(threads)->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
 
+// A bare loopback round trip of a chat's sizes: what a chat costs the client's
+// kernel (two send paths, a sleep and a wake-up) whatever its transport.
+class loopback_pair {
+public:
+    static constexpr std::size_t request_bytes = 790, answer_bytes = 492;  // tee-chat's, strace'd
+    static constexpr auto server_work = std::chrono::microseconds(800);
+
+    loopback_pair() {
+        const int listener = socket_or_throw();
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listener, 1) != 0 ||
+            ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            throw std::runtime_error("loopback_pair: cannot listen on 127.0.0.1");
+        client_ = socket_or_throw();
+        if (::connect(client_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
+            throw std::runtime_error("loopback_pair: cannot connect");
+        server_ = ::accept(listener, nullptr, nullptr);
+        ::close(listener);
+        if (server_ < 0) throw std::runtime_error("loopback_pair: accept failed");
+        for (int fd : {client_, server_}) {
+            const int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~loopback_pair() {
+        ::shutdown(client_, SHUT_RDWR);
+        thread_.join();
+        ::close(client_);
+        ::close(server_);
+    }
+
+    // One exchange; false if the connection failed.
+    bool round_trip(bool two_sends) {
+        const std::size_t head = two_sends ? 156 : request_bytes;  // httplib's head, then the body
+        if (!send_all(client_, request_.data(), head) || !send_all(client_, request_.data() + head, request_bytes - head))
+            return false;
+        return recv_exactly(client_, answer_bytes);
+    }
+
+private:
+    static int socket_or_throw() {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) throw std::runtime_error("loopback_pair: socket failed");
+        return fd;
+    }
+    static bool send_all(int fd, const char* p, std::size_t n) {
+        while (n > 0) {
+            const ssize_t k = ::send(fd, p, n, MSG_NOSIGNAL);
+            if (k <= 0) return false;
+            p += k;
+            n -= static_cast<std::size_t>(k);
+        }
+        return true;
+    }
+    bool recv_exactly(int fd, std::size_t n) {
+        while (n > 0) {
+            const ssize_t k = ::recv(fd, buffer_, sizeof buffer_, 0);
+            if (k <= 0 || static_cast<std::size_t>(k) > n) return false;
+            n -= static_cast<std::size_t>(k);
+        }
+        return true;
+    }
+    void serve() {
+        const std::string answer(answer_bytes, 'a');
+        char in[4096];
+        for (;;) {
+            for (std::size_t got = 0; got < request_bytes;) {
+                const ssize_t k = ::recv(server_, in, sizeof in, 0);
+                if (k <= 0) return;
+                got += static_cast<std::size_t>(k);
+            }
+            const auto until = std::chrono::steady_clock::now() + server_work;
+            while (std::chrono::steady_clock::now() < until) {
+            }
+            if (!send_all(server_, answer.data(), answer.size())) return;
+        }
+    }
+
+    int client_ = -1, server_ = -1;
+    std::string request_ = std::string(request_bytes, 'r');
+    char buffer_[16384];
+    std::thread thread_;
+};
+
+void register_loopback() {
+    for (const bool two : {false, true}) {
+        benchmark::RegisterBenchmark(two ? "loopback_round_trip/2_sends" : "loopback_round_trip/1_send",
+                                     [two](benchmark::State& st) {
+                                         static loopback_pair pair;
+                                         for (auto _ : st)
+                                             if (!pair.round_trip(two)) st.SkipWithError("loopback exchange failed");
+                                         st.SetItemsProcessed(st.iterations());
+                                     })
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+    }
+}
+
 // Prints chats/s per run and the ratios against the 1-thread run of the same mode and backend.
 class ratio_reporter : public benchmark::ConsoleReporter {
 public:
@@ -303,6 +419,7 @@ int main(int argc, char** argv) {
         register_mode<tee::botan_crypto, true>("botan");
         register_mode<tee::openssl_crypto, true>("openssl");
         register_tuned();
+        register_loopback();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_e2e: setup failed: %s\n", e.what());
         return 1;

@@ -10,7 +10,8 @@
 #       long run, so process start-up is not counted
 #   (b) tee-chat's CPU per chat / (one ECDSA P-384 verify + one AES-256-GCM seal
 #       of the request), the crypto a chat cannot avoid (bench_crypto, Botan:
-#       the backend tee-chat uses)
+#       the backend tee-chat uses); (b0) the least (b) can be here, with the
+#       client CPU of a bare loopback round trip of a chat's bytes (bench_e2e)
 #   (c) Nitro verification of the real vector / 5 ECDSA P-384 verifications
 #   (d) compile time (CPU, best of 5, interleaved) of a file that includes
 #       single_include/tee/tee.hpp and instantiates the client vs a file that
@@ -288,6 +289,12 @@ print(f"| (a') | the most (a) can reach here: python_client.py CPU per chat / ou
 print(f"| (b) | tee-chat CPU per chat / (ECDSA P-384 verify + AES-GCM seal of the request, Botan) "
       f"| {tee_cpu * 1e6:.0f} us / ({op('ecdsa_p384_verify_der/botan'):.0f} + {op('aes256gcm_seal_request/botan'):.1f}) us "
       f"| {b_ratio:.2f} | <= 1.25 | {yes(b_ratio <= 1.25)} |")
+rt1, rt2 = e2e_cpu("loopback_round_trip/1_send"), e2e_cpu("loopback_round_trip/2_sends")
+print(f"| (b0) | the least (b) can be on this machine: (floor + a bare loopback round trip of a chat's bytes, one send; "
+      f"two sends: httplib's shape; client-thread CPU in bench_e2e) / floor; the same with (b')'s protocol work "
+      f"for the floor: what a transport costing nothing would reach "
+      f"| round trip {rt1:.0f} us ({rt2:.0f} us) | {(floor + rt1) / floor:.2f}; "
+      f"{(op('chat_request/botan') + op('chat_verify_answer/botan') + rt1) / floor:.2f} | | |")
 print(f"| (b') | the protocol work alone (bench_crypto chat_request + chat_verify_answer) / the same floor "
       f"| {op('chat_request/botan') + op('chat_verify_answer/botan'):.0f} us / {floor:.0f} us | {protocol_ratio:.2f} | | |")
 print(f"| (b'') | tee-chat with TCP_NODELAY forced on both ends (LD_PRELOAD shim, another mock_enclave) / floor "
