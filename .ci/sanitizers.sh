@@ -4,8 +4,9 @@
 #   1. the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #      (clang 14, build-asan/);
 #   2. the suites with threads or an in-process server under ThreadSanitizer
-#      (build-tsan/): client, client_openssl, crypto_backends, faults and
-#      protocol_family, those of them that exist (TSAN_SUITES overrides the list);
+#      (build-tsan/): client, client_openssl, crypto_backends, faults,
+#      protocol_family and transport, those of them that exist (TSAN_SUITES
+#      overrides the list);
 #   3. every libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60) each,
 #      from a temporary copy of its checked-in corpus (build-fuzz/).
 #
@@ -23,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-TSAN_SUITES=${TSAN_SUITES:-client client_openssl crypto_backends faults protocol_family}
+TSAN_SUITES=${TSAN_SUITES:-client client_openssl crypto_backends faults protocol_family transport}
 STEPS=${STEPS:-asan tsan fuzz}
 JOBS=${JOBS:-$(nproc)}
 

@@ -5,8 +5,8 @@
 //   build-bench/bench/bench_e2e [--benchmark_filter=REGEX] [--benchmark_out=F.json --benchmark_out_format=json]
 //
 //   e2e_chat/<mode>/<backend>                    1 thread, one client (attested beforehand)
-//   e2e_chat_shared_client/<mode>/<backend>      4 threads sharing one client (one connection,
-//                                                which httplib serialises)
+//   e2e_chat_shared_client/<mode>/<backend>      4 threads sharing one client (its transport's
+//                                                pool: up to 4 connections)
 //   e2e_chat_client_per_thread/<mode>/<backend>  4 threads, one client each (4 connections)
 //   e2e_first_chat/<mode>/<backend>              a new client's first chat: key generation,
 //                                                connection, attestation (verified in Nitro

@@ -1103,6 +1103,75 @@ TEST_CASE("https: test CA, pinning, and what is refused") {
     }
 }
 
+TEST_CASE("https: every connection of the transport's pool checks the CA and the pin") {
+    temp_dir dir;
+    tee::testing::tls_test_pki pki(dir.path());
+    simulated_enclave enclave;
+    server_options so;
+    so.tls_cert_file = pki.cert_file();
+    so.tls_key_file = pki.key_file();
+    so.delay = 200ms;  // requests overlap, so the pool opens more connections
+    enclave_server server(enclave, so);
+    tee::transport_options o;
+    o.base_url = server.url();
+    o.ca_file = pki.ca_file();
+    o.connect_timeout = 5s;
+    o.read_timeout = 5s;
+    // 4 threads released at once, 3 requests each; returns the answers' statuses
+    // (0: transport_error, whose cause goes to `causes`).
+    auto hammer = [](tee::httplib_transport& t, std::vector<tee::transport_cause>& causes) {
+        std::mutex m;
+        std::vector<int> statuses;
+        std::latch go(4);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < 4; ++i)
+            threads.emplace_back([&] {
+                go.arrive_and_wait();
+                for (int k = 0; k < 3; ++k) {
+                    int status = 0;
+                    try {
+                        status = t.get("/attestation").status;
+                    } catch (const tee::transport_error& e) {
+                        std::lock_guard lock(m);
+                        causes.push_back(e.cause());
+                    }
+                    std::lock_guard lock(m);
+                    statuses.push_back(status);
+                }
+            });
+        for (auto& th : threads) th.join();
+        return statuses;
+    };
+
+    SUBCASE("the right pin: every request answered, on several connections") {
+        o.pinned_spki_sha256 = pki.server_spki_sha256();
+        tee::httplib_transport t(o);
+        std::vector<tee::transport_cause> causes;
+        for (int s : hammer(t, causes)) CHECK(s == 200);
+        CHECK(causes.empty());
+        CHECK(t.open_connections() >= 2);
+    }
+    SUBCASE("a wrong pin: every request on every connection refused as tls") {
+        std::string wrong = pki.server_spki_sha256();
+        wrong[0] = wrong[0] == '0' ? '1' : '0';
+        o.pinned_spki_sha256 = wrong;
+        tee::httplib_transport t(o);
+        std::vector<tee::transport_cause> causes;
+        for (int s : hammer(t, causes)) CHECK(s == 0);
+        REQUIRE(causes.size() == 12);
+        for (auto c : causes) CHECK(c == tee::transport_cause::tls);
+        CHECK(t.open_connections() >= 2);
+    }
+    SUBCASE("no CA file: the system store does not know the test CA, on any connection") {
+        o.ca_file.clear();
+        tee::httplib_transport t(o);
+        std::vector<tee::transport_cause> causes;
+        for (int s : hammer(t, causes)) CHECK(s == 0);
+        REQUIRE(causes.size() == 12);
+        for (auto c : causes) CHECK(c == tee::transport_cause::tls);
+    }
+}
+
 // ============================================================ 7. slow server
 
 TEST_CASE("slow server: server_options.delay 1500 ms") {

@@ -17,9 +17,9 @@
 //
 // Threads: one client may be used from several threads at once (chat(),
 // chat_async(), attest()). The session (identity, keys) is immutable and
-// shared; replacing it is under a mutex. The default transport serialises
-// requests on its one keep-alive connection; use one client per thread for
-// parallel connections.
+// shared; replacing it is under a mutex. The default transport sends requests
+// from several threads in parallel, on up to transport_options::max_connections
+// kept-alive connections (4 by default).
 #pragma once
 
 #include "tee/detail/prelude.hpp"

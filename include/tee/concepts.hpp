@@ -37,6 +37,8 @@ struct transport_options {
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds total_timeout{120'000}; // whole request, including a slow drip
     std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused
+    std::size_t max_connections = 4;                  // requests in flight at once on one transport (one
+                                                      // kept-alive connection each); more wait, within total_timeout
     std::string ca_file;                              // https: trust this CA bundle (PEM) instead of the system store
     std::string pinned_spki_sha256;                   // https: hex SHA-256 of the server's DER SPKI; empty = no pin
 };

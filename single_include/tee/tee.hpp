@@ -457,6 +457,8 @@ struct transport_options {
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds total_timeout{120'000}; // whole request, including a slow drip
     std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused
+    std::size_t max_connections = 4;                  // requests in flight at once on one transport (one
+                                                      // kept-alive connection each); more wait, within total_timeout
     std::string ca_file;                              // https: trust this CA bundle (PEM) instead of the system store
     std::string pinned_spki_sha256;                   // https: hex SHA-256 of the server's DER SPKI; empty = no pin
 };
@@ -1139,9 +1141,14 @@ TEE_INLINE config config::from_env() {
 // tee/httplib_transport.hpp - the default transport: cpp-httplib over
 // http:// or https:// with timeouts, an answer-size cap and keep-alive.
 //
-// One transport owns one httplib::Client (one connection, reused between
-// chats) and one watchdog thread for total_timeout. Requests on one transport
-// take turns on that connection.
+// One transport keeps a small pool of kept-alive connections, each an
+// httplib::Client with a watchdog thread for total_timeout. A request takes an
+// idle connection (the most recently used: a program that sends one request at
+// a time reuses one warm connection), opens another while fewer than
+// transport_options::max_connections are open, or else waits for one, within
+// its total_timeout. So threads sharing one client send in parallel, on up to
+// max_connections connections; every connection is set up alike (timeouts,
+// certificate verification, the pin).
 //
 // https:// verifies the server certificate and host name against the system CA
 // store (or transport_options::ca_file), and optionally pins the server key
@@ -1157,6 +1164,7 @@ TEE_INLINE config config::from_env() {
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <httplib.h>
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
@@ -1203,6 +1211,13 @@ private:
     clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
     std::thread thread_;
 };
+
+// One kept-alive connection of an httplib_transport's pool, and the watchdog of
+// the request in flight on it.
+struct pooled_connection {
+    std::unique_ptr<httplib::Client> client;
+    std::unique_ptr<request_deadline> deadline;  // watches *client: destroyed first
+};
 }  // namespace detail
 
 class httplib_transport {
@@ -1214,8 +1229,27 @@ public:
 
     const transport_options& options() const noexcept { return opt_; }
 
+    // Connections open now, idle or carrying a request: 1 to options().max_connections.
+    std::size_t open_connections() const;
+
 private:
+    using clock = std::chrono::steady_clock;
+    using connection = detail::pooled_connection;
+    struct pool_state {
+        mutable std::mutex m;
+        std::condition_variable returned;
+        std::vector<std::unique_ptr<connection>> idle;  // the most recently used last
+        std::size_t open = 0;                           // idle + carrying a request
+    };
+
     http_response send(const char* method, std::string_view path, std::string_view body);
+
+    std::unique_ptr<connection> open_connection() const;
+    // An idle connection, a new one, or the first one given back before `deadline`
+    // (then transport_error timeout, naming `where`).
+    std::unique_ptr<connection> acquire(clock::time_point deadline, const std::string& where);
+    void give_back(std::unique_ptr<connection> c) noexcept;
+    transport_error no_connection_free(const std::string& where) const;
 
     transport_error map_error(httplib::Error err, const std::string& where,
                               std::chrono::steady_clock::duration elapsed) const;
@@ -1225,7 +1259,7 @@ private:
     // handshake); we add the pin to that same verification, so a mismatch is
     // reported like any other certificate failure and the handshake never
     // carries a request.
-    void pin_server_key(const std::string& hex);
+    void pin_server_key(httplib::Client& client) const;
 
     static int verify_with_pin(X509_STORE_CTX* store, void* arg);
 #endif
@@ -1234,10 +1268,8 @@ private:
 
     transport_options opt_;
     parsed_url url_;
-    std::unique_ptr<httplib::Client> client_;
-    std::unique_ptr<detail::request_deadline> deadline_;  // destroyed before client_
-    std::unique_ptr<std::mutex> send_mu_;
-    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callback
+    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callbacks
+    std::unique_ptr<pool_state> pool_;                // destroyed before pin_
 };
 
 static_assert(transport<httplib_transport>);
@@ -1317,33 +1349,97 @@ TEE_INLINE void detail::request_deadline::run() {
 }
 
 TEE_INLINE httplib_transport::httplib_transport(const transport_options& opt)
-    : opt_(opt), url_(parse_base_url(opt.base_url)),
-      client_(std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port)),
-      deadline_(std::make_unique<detail::request_deadline>(*client_)), send_mu_(std::make_unique<std::mutex>()) {
-    using namespace std::chrono;
-    client_->set_connection_timeout(duration_cast<microseconds>(opt.connect_timeout));
-    client_->set_read_timeout(duration_cast<microseconds>(opt.read_timeout));
-    client_->set_write_timeout(duration_cast<microseconds>(opt.write_timeout));
-    client_->set_keep_alive(true);
-    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
-    // holds the body until the server's delayed ACK (40 ms per request).
-    client_->set_tcp_nodelay(true);
-    client_->set_follow_location(false);  // a redirect is not followed to another host
+    : opt_(opt), url_(parse_base_url(opt.base_url)), pool_(std::make_unique<pool_state>()) {
+    if (opt_.max_connections == 0) throw config_error("transport_options::max_connections must be at least 1");
     if (url_.scheme == "https") {
-#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-        client_->enable_server_certificate_verification(true);
-        if (!opt.ca_file.empty()) client_->set_ca_cert_path(opt.ca_file);
-        if (!opt.pinned_spki_sha256.empty()) pin_server_key(opt.pinned_spki_sha256);
-#else
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
         throw config_error("https:// needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT)");
 #endif
-    } else if (!opt.pinned_spki_sha256.empty() || !opt.ca_file.empty()) {
+        if (!opt_.pinned_spki_sha256.empty()) {
+            auto pin = from_hex(opt_.pinned_spki_sha256);
+            if (!pin || pin->size() != 32)
+                throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
+            pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
+        }
+    } else if (!opt_.pinned_spki_sha256.empty() || !opt_.ca_file.empty()) {
         throw config_error("a CA file or a pinned server key needs an https:// URL");
+    }
+    pool_->idle.push_back(open_connection());  // no I/O: httplib connects on the first request
+    pool_->open = 1;
+}
+
+TEE_INLINE std::size_t httplib_transport::open_connections() const {
+    std::lock_guard lock(pool_->m);
+    return pool_->open;
+}
+
+TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_connection() const {
+    using namespace std::chrono;
+    auto c = std::make_unique<connection>();
+    c->client = std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port);
+    httplib::Client& client = *c->client;
+    client.set_connection_timeout(duration_cast<microseconds>(opt_.connect_timeout));
+    client.set_read_timeout(duration_cast<microseconds>(opt_.read_timeout));
+    client.set_write_timeout(duration_cast<microseconds>(opt_.write_timeout));
+    client.set_keep_alive(true);
+    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
+    // holds the body until the server's delayed ACK (40 ms per request).
+    client.set_tcp_nodelay(true);
+    client.set_follow_location(false);  // a redirect is not followed to another host
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    if (url_.scheme == "https") {
+        client.enable_server_certificate_verification(true);
+        if (!opt_.ca_file.empty()) client.set_ca_cert_path(opt_.ca_file);
+        if (pin_) pin_server_key(client);
+    }
+#endif
+    c->deadline = std::make_unique<detail::request_deadline>(client);
+    return c;
+}
+
+TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire(clock::time_point deadline,
+                                                                               const std::string& where) {
+    std::unique_lock lock(pool_->m);
+    for (;;) {
+        if (!pool_->idle.empty()) {
+            auto c = std::move(pool_->idle.back());
+            pool_->idle.pop_back();
+            return c;
+        }
+        if (pool_->open < opt_.max_connections) {
+            ++pool_->open;
+            lock.unlock();
+            try {
+                return open_connection();
+            } catch (...) {
+                lock.lock();
+                --pool_->open;
+                lock.unlock();
+                pool_->returned.notify_one();
+                throw;
+            }
+        }
+        const bool any = pool_->returned.wait_until(lock, deadline, [this] {
+            return !pool_->idle.empty() || pool_->open < opt_.max_connections;
+        });
+        if (!any) throw no_connection_free(where);
     }
 }
 
+TEE_INLINE transport_error httplib_transport::no_connection_free(const std::string& where) const {
+    return {transport_cause::timeout, where + ": no connection free within " + seconds(opt_.total_timeout) +
+                                          " s (all " + std::to_string(opt_.max_connections) + " busy)"};
+}
+
+TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
+    {
+        std::lock_guard lock(pool_->m);
+        pool_->idle.push_back(std::move(c));  // reserved: idle.size() < open <= max_connections
+    }
+    pool_->returned.notify_one();
+}
+
 TEE_INLINE http_response httplib_transport::send(const char* method, std::string_view path, std::string_view body) {
-    using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     const auto deadline = start + opt_.total_timeout;
 
@@ -1364,17 +1460,24 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
         return true;
     };
 
+    const std::string where = std::string(method) + " " + url_.host_port + req.path;
     httplib::Response res;
     httplib::Error err = httplib::Error::Success;
     bool ok;
     {
-        std::lock_guard one_at_a_time(*send_mu_);  // the deadline watches one request
-        deadline_->arm(deadline);
-        ok = client_->send(req, res, err);
-        too_slow = deadline_->disarm() || too_slow;
+        struct lease {  // gives the connection back however the request ends
+            httplib_transport& t;
+            std::unique_ptr<connection> c;
+            ~lease() { t.give_back(std::move(c)); }
+        } conn{*this, acquire(deadline, where)};
+        // Freed just at the deadline: arming a deadline already past would stop
+        // nothing (httplib's stop() only cuts a request in flight).
+        if (clock::now() >= deadline) throw no_connection_free(where);
+        conn.c->deadline->arm(deadline);
+        ok = conn.c->client->send(req, res, err);
+        too_slow = conn.c->deadline->disarm() || too_slow;
     }
     const auto elapsed = clock::now() - start;
-    const std::string where = std::string(method) + " " + url_.host_port + req.path;
 
     if (too_large)
         throw transport_error(transport_cause::too_large,
@@ -1419,11 +1522,8 @@ TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, cons
 }
 
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-TEE_INLINE void httplib_transport::pin_server_key(const std::string& hex) {
-    auto pin = from_hex(hex);
-    if (!pin || pin->size() != 32) throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
-    pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
-    SSL_CTX_set_cert_verify_callback(client_->ssl_context(), &verify_with_pin, pin_.get());
+TEE_INLINE void httplib_transport::pin_server_key(httplib::Client& client) const {
+    SSL_CTX_set_cert_verify_callback(client.ssl_context(), &verify_with_pin, pin_.get());
 }
 
 TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* arg) {
@@ -3296,9 +3396,9 @@ TEE_INLINE void protocol::throw_if_refused(const http_response& res) {
 //
 // Threads: one client may be used from several threads at once (chat(),
 // chat_async(), attest()). The session (identity, keys) is immutable and
-// shared; replacing it is under a mutex. The default transport serialises
-// requests on its one keep-alive connection; use one client per thread for
-// parallel connections.
+// shared; replacing it is under a mutex. The default transport sends requests
+// from several threads in parallel, on up to transport_options::max_connections
+// kept-alive connections (4 by default).
 
 
 #include <exception>

@@ -1,0 +1,258 @@
+// httplib_transport's connection pool: one transport (so one tee::client)
+// shared by threads sends their requests in parallel, on up to
+// transport_options::max_connections kept-alive connections; more wait, within
+// total_timeout; a request never gets another request's answer; a failed
+// connection gives its place back. The servers here hold requests on purpose:
+// a transport that serialised them would fail the "in flight at once" checks
+// (after the holds' own time limits), not hang.
+//
+// The https side (every connection of the pool checks the CA and the pin) is
+// in test_protocol_family.cpp, next to the test PKI.
+#include "tee/client.hpp"
+#include "tee/testing/enclave_server.hpp"
+#include "tee/testing/simulated_enclave.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using tee_test::closed_port;
+using tee_test::contains;
+using tee_test::fake_server;
+
+constexpr std::string_view secret_key = "sk-TRANSPORT-5e6f7a8b-never-printed";
+tee_test::expectations expect{secret_key};
+
+tee::transport_options options_for(const std::string& url, std::size_t max_connections) {
+    tee::transport_options o;
+    o.base_url = url;
+    o.max_connections = max_connections;
+    o.connect_timeout = 2s;
+    o.read_timeout = 10s;
+    return o;
+}
+
+// A server whose handler holds each POST until `hold_until_in_flight`
+// POSTs have been in flight at once (or `give_up` passes; once released, it
+// holds nothing any more), then answers with
+// `respond` (by default: echoes the body). It records the most requests it saw
+// in flight at once and the client ports.
+class holding_server {
+public:
+    using responder = std::function<void(const httplib::Request&, httplib::Response&)>;
+    static void echo(const httplib::Request& req, httplib::Response& res) { res.set_content(req.body, "application/json"); }
+
+    explicit holding_server(std::size_t hold_until_in_flight, std::chrono::milliseconds give_up = 5s,
+                            std::chrono::milliseconds after = 0ms, responder respond = echo)
+        : server_([this, hold_until_in_flight, give_up, after, respond](const httplib::Request& req,
+                                                                      httplib::Response& res) {
+              if (req.method != "POST") return respond(req, res);  // GET /attestation passes at once
+              std::unique_lock lock(m_);
+              ports_.insert(req.remote_port);
+              most_ = std::max(most_, ++in_flight_);
+              if (in_flight_ >= hold_until_in_flight) released_ = true;  // latched: the first to leave
+              changed_.notify_all();                                     // must not hold the others again
+              changed_.wait_for(lock, give_up, [&] { return released_; });
+              lock.unlock();
+              std::this_thread::sleep_for(after);
+              lock.lock();
+              --in_flight_;
+              lock.unlock();
+              respond(req, res);
+          }) {}
+
+    std::string url() const { return server_.url(); }
+    std::size_t most_in_flight() const {
+        std::lock_guard lock(m_);
+        return most_;
+    }
+    std::size_t client_ports() const {
+        std::lock_guard lock(m_);
+        return ports_.size();
+    }
+
+private:
+    mutable std::mutex m_;
+    std::condition_variable changed_;
+    std::size_t in_flight_ = 0, most_ = 0;
+    bool released_ = false;
+    std::set<int> ports_;
+    fake_server server_;  // last: its thread stops before the members above go
+};
+
+// Posts a distinct body from each of `threads` threads at once; returns the
+// answers' bodies (empty optional: the request threw; what() goes to `errors`).
+std::vector<std::optional<std::string>> post_from_threads(tee::httplib_transport& t, int threads,
+                                                          std::vector<std::string>* errors = nullptr) {
+    std::vector<std::optional<std::string>> out(static_cast<std::size_t>(threads));
+    std::mutex m;
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i)
+        pool.emplace_back([&, i] {
+            try {
+                const auto r = t.post_json("/talk", "{\"request\":" + std::to_string(i) + "}");
+                if (r.status == 200) out[static_cast<std::size_t>(i)] = r.body;
+            } catch (const tee::transport_error& e) {
+                std::lock_guard lock(m);
+                if (errors) errors->push_back(e.what());
+            }
+        });
+    for (auto& th : pool) th.join();
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("pool: requests one at a time reuse one connection") {
+    holding_server server(1);
+    tee::httplib_transport t(options_for(server.url(), 4));
+    for (int i = 0; i < 10; ++i) {
+        const auto r = t.post_json("/talk", "{\"n\":" + std::to_string(i) + "}");
+        CHECK(r.status == 200);
+        CHECK(r.body == "{\"n\":" + std::to_string(i) + "}");
+    }
+    CHECK(t.open_connections() == 1);
+    CHECK(server.client_ports() == 1);
+    CHECK(server.most_in_flight() == 1);
+}
+
+TEST_CASE("pool: 4 threads on one transport have 4 requests in flight at once, each gets its own answer") {
+    holding_server server(4);
+    tee::httplib_transport t(options_for(server.url(), 4));
+    const auto answers = post_from_threads(t, 4);
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        CAPTURE(i);
+        REQUIRE(answers[i].has_value());
+        CHECK(*answers[i] == "{\"request\":" + std::to_string(i) + "}");
+    }
+    CHECK(server.most_in_flight() == 4);  // 1 if the transport serialised them
+    CHECK(t.open_connections() == 4);
+    CHECK(server.client_ports() == 4);
+
+    SUBCASE("and the open connections are reused afterwards, not multiplied") {
+        const auto again = post_from_threads(t, 4);
+        for (const auto& a : again) CHECK(a.has_value());
+        CHECK(t.open_connections() == 4);
+        CHECK(server.client_ports() == 4);
+    }
+}
+
+TEST_CASE("pool: max_connections = 2 caps what is open and in flight; the other requests wait their turn") {
+    holding_server server(2, 2s, 20ms);
+    tee::httplib_transport t(options_for(server.url(), 2));
+    const auto answers = post_from_threads(t, 6);
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        CAPTURE(i);
+        REQUIRE(answers[i].has_value());
+        CHECK(*answers[i] == "{\"request\":" + std::to_string(i) + "}");
+    }
+    CHECK(server.most_in_flight() == 2);
+    CHECK(t.open_connections() == 2);
+    CHECK(server.client_ports() == 2);
+}
+
+TEST_CASE("pool: max_connections = 1 is one connection, requests in turn") {
+    holding_server server(2, 300ms);  // would hold for a second request in flight: there is none
+    tee::httplib_transport t(options_for(server.url(), 1));
+    const auto answers = post_from_threads(t, 3);
+    for (const auto& a : answers) CHECK(a.has_value());
+    CHECK(server.most_in_flight() == 1);
+    CHECK(server.client_ports() == 1);
+    CHECK(t.open_connections() == 1);
+}
+
+TEST_CASE("pool: waiting for a connection counts against total_timeout; every failure is a timeout") {
+    // One connection, 4 requests, each held 400 ms by the server, 600 ms each
+    // in all: some must give up, and none may take much longer than 600 ms.
+    fake_server slow([](const httplib::Request& req, httplib::Response& res) {
+        std::this_thread::sleep_for(400ms);
+        res.set_content(req.body, "application/json");
+    });
+    auto o = options_for(slow.url(), 1);
+    o.total_timeout = 600ms;
+    tee::httplib_transport t(o);
+    std::vector<std::string> errors;
+    std::vector<std::chrono::steady_clock::duration> took(4);
+    std::vector<std::thread> threads;
+    std::mutex m;
+    int answered = 0;
+    for (std::size_t i = 0; i < 4; ++i)
+        threads.emplace_back([&, i] {
+            const auto start = std::chrono::steady_clock::now();
+            try {
+                (void)t.post_json("/talk", "{}");
+                std::lock_guard lock(m);
+                ++answered;
+            } catch (const tee::transport_error& e) {
+                std::lock_guard lock(m);
+                errors.push_back(e.what());
+                CHECK(e.cause() == tee::transport_cause::timeout);
+            }
+            took[i] = std::chrono::steady_clock::now() - start;
+        });
+    for (auto& th : threads) th.join();
+    CHECK(answered >= 1);
+    CHECK(errors.size() >= 2);  // at most 600 ms / 400 ms of server time per request: one, maybe a second
+    for (const auto& e : errors) {
+        CAPTURE(e);
+        CHECK((contains(e, "no connection free within 0.6 s (all 1 busy)") || contains(e, "not complete within 0.6 s")));
+        CHECK_FALSE(expect.leaks_key(e));
+    }
+    for (const auto d : took) CHECK(d < 1200ms);  // 600 ms and the watchdog's, scheduling's slack
+    CHECK(t.open_connections() == 1);
+}
+
+TEST_CASE("pool: a failed connection gives its place back") {
+    auto o = options_for("http://127.0.0.1:" + std::to_string(closed_port()), 1);
+    o.total_timeout = 5s;
+    tee::httplib_transport t(o);
+    for (int i = 0; i < 3; ++i)  // with its place lost, the second would wait 5 s and fail otherwise
+        expect.transport_error([&] { t.get("/attestation"); }, tee::transport_cause::refused, "could not connect");
+    CHECK(t.open_connections() == 1);
+}
+
+TEST_CASE("pool: max_connections = 0 is a configuration error") {
+    auto o = options_for("http://127.0.0.1:1", 0);
+    expect.error<tee::config_error>([&] { tee::httplib_transport t(o); }, "max_connections must be at least 1");
+}
+
+TEST_CASE("pool: threads sharing one tee::client chat in parallel, every answer verified and their own") {
+    tee::testing::simulated_enclave enclave;
+    // The chats are held until all 4 are in flight (the attestation, a GET, is not).
+    holding_server server(4, 5s, 0ms, [&](const httplib::Request& req, httplib::Response& res) {
+        const auto a = enclave.handle(req.method, req.path, req.body);
+        res.status = a.status;
+        res.set_content(a.body, "application/json");
+    });
+    tee::client<tee::httplib_transport, tee::botan_crypto, tee::mock_attestation> client(
+        tee_test::make_config(server.url(), secret_key));
+    client.attest();
+    std::vector<std::thread> threads;
+    std::vector<std::string> got(4);
+    for (std::size_t i = 0; i < 4; ++i)
+        threads.emplace_back([&, i] {
+            try {
+                got[i] = client.chat("question " + std::to_string(i)).message;
+            } catch (const std::exception& e) {
+                got[i] = std::string("threw: ") + e.what();
+            }
+        });
+    for (auto& th : threads) th.join();
+    for (std::size_t i = 0; i < 4; ++i) CHECK(got[i] == "question " + std::to_string(i));
+    CHECK(server.most_in_flight() == 4);
+    CHECK(client.transport().open_connections() == 4);
+}
