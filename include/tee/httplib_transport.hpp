@@ -229,6 +229,7 @@ TEE_INLINE httplib_transport::httplib_transport(const transport_options& opt)
     } else if (!opt_.pinned_spki_sha256.empty() || !opt_.ca_file.empty()) {
         throw config_error("a CA file or a pinned server key needs an https:// URL");
     }
+    pool_->idle.reserve(1);
     pool_->idle.push_back(open_connection());  // no I/O: httplib connects on the first request
     pool_->open = 1;
 }
@@ -272,6 +273,7 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire
             return c;
         }
         if (pool_->open < opt_.max_connections) {
+            pool_->idle.reserve(pool_->open + 1);  // so that give_back() never allocates
             ++pool_->open;
             lock.unlock();
             try {
@@ -299,7 +301,7 @@ TEE_INLINE transport_error httplib_transport::no_connection_free(const std::stri
 TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
     {
         std::lock_guard lock(pool_->m);
-        pool_->idle.push_back(std::move(c));  // reserved: idle.size() < open <= max_connections
+        pool_->idle.push_back(std::move(c));  // no allocation: idle.size() < open <= idle.capacity()
     }
     pool_->returned.notify_one();
 }
