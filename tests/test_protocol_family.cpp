@@ -882,11 +882,14 @@ TEST_CASE("replay: a service that always sends its first answer") {
         expect.error<tee::replay_error>([&] { client.chat("ETH price right now"); }, "signed message differs");
     }
     SUBCASE("the same prompt again: accepted within the window, replay_error once it is older") {
-        cfg.answer_time_window = 1s;
+        // The signed timestamp is in whole seconds (rounded down), so a fresh
+        // answer can be up to 1 s plus the chat's own time old: a 1 s window
+        // failed the first chat now and then under ASan on a busy machine.
+        cfg.answer_time_window = 2s;
         test_mock_client client(cfg);
         const auto first = client.chat(prompt);
-        std::this_thread::sleep_for(2100ms);  // the signed timestamp (whole seconds) is now > 2 s old
-        auto e = expect.error<tee::replay_error>([&] { client.chat(prompt); }, "s away from the local clock (window 1 s)");
+        std::this_thread::sleep_for(3100ms);  // the signed timestamp is now > 3 s old
+        auto e = expect.error<tee::replay_error>([&] { client.chat(prompt); }, "s away from the local clock (window 2 s)");
         CHECK(contains(e.what(), "replayed answer"));
         // the very same answer bytes came back
         const auto talks = proxy.log(talk);
