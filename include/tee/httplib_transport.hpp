@@ -101,7 +101,7 @@ private:
     using clock = std::chrono::steady_clock;
     using connection = detail::pooled_connection;
     struct pool_state {
-        mutable std::mutex m;
+        std::mutex m;
         std::condition_variable returned;
         std::vector<std::unique_ptr<connection>> idle;  // the most recently used last
         std::size_t open = 0;                           // idle + carrying a request

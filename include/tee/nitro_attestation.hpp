@@ -279,11 +279,12 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
             throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
                                     ", pinned to " + to_hex(want));
     }
-    if (signed_at(p) > id.verified_at + opt_.max_clock_skew)
-        throw attestation_error("document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
+    const auto signed_time = signed_at(p);
+    if (signed_time > id.verified_at + opt_.max_clock_skew)
+        throw attestation_error("document is signed at " + iso_time(signed_time) + ", in the future of " +
                                 iso_time(id.verified_at));
-    if (opt_.max_age && id.verified_at - signed_at(p) > *opt_.max_age)
-        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
+    if (opt_.max_age && id.verified_at - signed_time > *opt_.max_age)
+        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_time) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
         throw attestation_error("document nonce differs from the expected nonce");
 
