@@ -15,8 +15,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -251,4 +254,173 @@ TEST_CASE("pool: threads sharing one tee::client chat in parallel, every answer 
     for (std::size_t i = 0; i < 4; ++i) CHECK(got[i] == "question " + std::to_string(i));
     CHECK(server.most_in_flight() == 4);
     CHECK(client.transport().open_connections() == 4);
+}
+
+// ---------------------------------------------------------------- total_timeout
+// before the request is in flight: the connect and the TLS handshake.
+// httplib connects and shakes hands holding the lock its stop() takes, so
+// stop() alone cannot end either; and it waits up to connect_timeout for each
+// step of the handshake, so a server that drips its handshake never trips
+// connect_timeout at all.
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A listener whose accept queue is full and that never accepts: Linux drops
+// further SYNs, so a connect to it stays pending (until connect_timeout).
+class stalled_listener {
+public:
+    stalled_listener() {
+        fd_ = tee_test::loopback_socket(port_, false);
+        REQUIRE(::listen(fd_, 0) == 0);  // room for one queued connection
+        filler_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port_));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(filler_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);  // fills the queue
+    }
+    ~stalled_listener() {
+        ::close(filler_);
+        ::close(fd_);
+    }
+    std::string url(const std::string& scheme) const { return scheme + "://127.0.0.1:" + std::to_string(port_); }
+    int port() const { return port_; }
+
+private:
+    int fd_ = -1, filler_ = -1, port_ = 0;
+};
+
+// Accepts, reads the ClientHello, then answers with a TLS record header that
+// announces 16 KiB and drips its body a byte every 50 ms (8 s at most).
+class tls_handshake_drip_server {
+public:
+    tls_handshake_drip_server() {
+        fd_ = tee_test::loopback_socket(port_, true);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~tls_handshake_drip_server() {
+        stop_ = true;
+        ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+        thread_.join();
+        ::close(fd_);
+    }
+    std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+    int bytes_dripped() const { return dripped_; }
+
+private:
+    void serve() {
+        while (!stop_) {
+            const int c = ::accept(fd_, nullptr, nullptr);
+            if (c < 0) return;
+            char buf[4096];
+            if (::recv(c, buf, sizeof buf, 0) > 0) {  // the ClientHello
+                const char header[] = {0x16, 0x03, 0x03, 0x40, 0x00};  // handshake record, 16384 bytes
+                bool up = ::send(c, header, sizeof header, MSG_NOSIGNAL) == sizeof header;
+                for (int i = 0; up && i < 160 && !stop_; ++i) {
+                    std::this_thread::sleep_for(50ms);
+                    up = ::send(c, "\x02", 1, MSG_NOSIGNAL) == 1;  // fails once the client hung up
+                    if (up) ++dripped_;
+                }
+            }
+            ::close(c);
+        }
+    }
+
+    int fd_ = -1, port_ = 0;
+    std::atomic<int> dripped_{0};
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("total_timeout: a connect that never completes ends at total_timeout, not connect_timeout") {
+    stalled_listener server;
+    for (const std::string scheme : {"http", "https"}) {
+        CAPTURE(scheme);
+        auto o = options_for(server.url(scheme), 1);
+        o.connect_timeout = 8s;
+        o.total_timeout = 500ms;
+        tee::httplib_transport t(o);
+        for (int i = 0; i < 2; ++i) {  // and the connection's place is usable again
+            const auto start = std::chrono::steady_clock::now();
+            expect.transport_error([&] { t.get("/attestation"); }, tee::transport_cause::timeout, "within 0.5 s");
+            const double elapsed = seconds_since(start);
+            CHECK(elapsed >= 0.45);
+            CHECK(elapsed < 2.0);
+        }
+        CHECK(t.open_connections() == 1);
+    }
+}
+
+TEST_CASE("total_timeout: a TLS handshake dripped by the server ends at total_timeout") {
+    tls_handshake_drip_server server;
+    auto o = options_for(server.url(), 2);
+    o.connect_timeout = 8s;  // each dripped byte comes well within it
+    o.total_timeout = 500ms;
+    tee::httplib_transport t(o);
+    const auto start = std::chrono::steady_clock::now();
+    expect.transport_error([&] { t.get("/attestation"); }, tee::transport_cause::timeout, "within 0.5 s");
+    const double elapsed = seconds_since(start);
+    CHECK(elapsed >= 0.45);
+    CHECK(elapsed < 2.0);
+    CHECK(server.bytes_dripped() >= 3);  // it was dripping, not silent
+}
+
+// A host with several addresses: httplib tries them in turn, each on a socket
+// of its own. One opened after the deadline fired must fail at once, not wait
+// connect_timeout again.
+TEST_CASE("total_timeout: a socket opened after the deadline fired cannot connect") {
+    stalled_listener server;  // a connect to it would hang
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(static_cast<std::uint16_t>(server.port()));
+    const auto is_socket = [](int fd) {
+        int type = 0;
+        socklen_t len = sizeof type;
+        return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+    };
+    httplib::Client idle("http://127.0.0.1:1");  // what the deadline would stop: nothing in flight
+    tee::detail::request_deadline deadline(idle);
+
+    SUBCASE("control: before the deadline, a socket opened is a socket, watched") {
+        deadline.arm(std::chrono::steady_clock::now() + 10s);
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        deadline.socket_opened(fd);
+        CHECK(is_socket(fd));
+        CHECK_FALSE(deadline.disarm());
+        ::close(fd);
+    }
+    SUBCASE("after the deadline fired: the socket is replaced, its connect fails at once") {
+        deadline.arm(std::chrono::steady_clock::now());  // the idle watchdog is woken and fires
+        const auto start = std::chrono::steady_clock::now();
+        int fd = -1;
+        for (;;) {  // each socket opened before the watchdog has fired is a socket, watched
+            fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            deadline.socket_opened(fd);
+            if (!is_socket(fd)) break;
+            ::close(fd);
+            REQUIRE(seconds_since(start) < 5.0);
+            std::this_thread::sleep_for(5ms);
+        }
+        const auto before = std::chrono::steady_clock::now();
+        CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == -1);
+        CHECK(errno == ENOTSOCK);
+        CHECK(seconds_since(before) < 0.5);
+        CHECK(deadline.disarm());  // it did fire
+        CHECK(::close(fd) == 0);   // the descriptor is still the caller's to close
+        SUBCASE("and the next request starts clean") {
+            deadline.arm(std::chrono::steady_clock::now() + 10s);
+            const int next = ::socket(AF_INET, SOCK_STREAM, 0);
+            deadline.socket_opened(next);
+            CHECK(is_socket(next));
+            CHECK_FALSE(deadline.disarm());
+            ::close(next);
+        }
+    }
 }

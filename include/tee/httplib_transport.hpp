@@ -52,10 +52,16 @@ parsed_url parse_base_url(std::string_view url);
 
 namespace detail {
 // Enforces transport_options::total_timeout on a whole exchange. httplib's
-// timeouts are per read, so a server that drips a byte at a time (headers or
-// body) would never trip them. One thread per transport sleeps until the
-// deadline of the request in flight and, if it is still in flight then,
-// shuts its socket down (httplib::Client::stop is made for that).
+// timeouts are per step (each read, each wait of the connect and of the TLS
+// handshake), so a server that drips a byte at a time would never trip them.
+// One thread per connection sleeps until the deadline of the request in flight
+// and, if it is still in flight then, cuts it:
+// - sockets the request opened (a connect, a TLS handshake) are shut down
+//   through their dup()s: httplib connects and shakes hands holding the lock
+//   that its stop() takes, so stop() alone would wait for them to finish;
+//   a dup() is ours, so no other thread can close it and reuse its number;
+// - then httplib::Client::stop() ends a request in flight on a kept-alive
+//   connection and closes the connection.
 class request_deadline {
 public:
     using clock = std::chrono::steady_clock;
@@ -64,6 +70,9 @@ public:
     void arm(clock::time_point deadline);
     // Returns true when the deadline fired during the request.
     bool disarm();
+    // httplib's socket-options hook: called on the requesting thread for each
+    // socket the request opens, before it connects.
+    void socket_opened(int fd) noexcept;
 
 private:
     void run();
@@ -74,6 +83,9 @@ private:
     bool quit_ = false, armed_ = false, fired_ = false;
     clock::time_point deadline_{};
     clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
+    std::mutex sockets_m_;   // guards opened_ and cut_; taken after m_, never before it
+    std::vector<int> opened_;  // dup()s of the sockets the request in flight opened
+    bool cut_ = false;         // fired: a socket opened from now on fails at once
     std::thread thread_;
 };
 
@@ -172,6 +184,7 @@ TEE_INLINE detail::request_deadline::~request_deadline() {
     }
     cv_.notify_one();
     thread_.join();
+    for (int fd : opened_) ::close(fd);
 }
 
 // Deadlines only move later (each is start + total_timeout), so the thread,
@@ -193,7 +206,36 @@ TEE_INLINE void detail::request_deadline::arm(clock::time_point deadline) {
 TEE_INLINE bool detail::request_deadline::disarm() {
     std::lock_guard lock(m_);
     armed_ = false;
+    std::lock_guard sockets(sockets_m_);
+    for (int fd : opened_) ::close(fd);  // httplib keeps or closes its own descriptor
+    opened_.clear();
+    cut_ = false;
     return fired_;
+}
+
+TEE_INLINE void detail::request_deadline::socket_opened(int fd) noexcept {
+    std::lock_guard lock(sockets_m_);
+    if (!cut_) {
+        const int watch = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (watch >= 0) {
+            try {
+                opened_.push_back(watch);
+                return;
+            } catch (...) {  // bad_alloc: treated as a socket we cannot watch
+                ::close(watch);
+            }
+        }
+    }
+    // Past the deadline (a host with several addresses), or a socket we cannot
+    // watch: it must not connect. /dev/null takes its descriptor's place, so the
+    // connect fails at once and httplib closes its own descriptor as usual.
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        ::dup2(null, fd);
+        ::close(null);
+    } else {
+        ::shutdown(fd, SHUT_RDWR);
+    }
 }
 
 TEE_INLINE void detail::request_deadline::run() {
@@ -208,7 +250,12 @@ TEE_INLINE void detail::request_deadline::run() {
         } else {  // armed, and the deadline has passed: the request is still in flight
             fired_ = true;
             armed_ = false;
-            client_.stop();
+            {
+                std::lock_guard sockets(sockets_m_);
+                cut_ = true;
+                for (int fd : opened_) ::shutdown(fd, SHUT_RDWR);  // ends a connect or handshake
+            }
+            client_.stop();  // waits for that to give up, then cuts a request in flight
         }
     }
 }
@@ -260,6 +307,7 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_co
     }
 #endif
     c->deadline = std::make_unique<detail::request_deadline>(client);
+    client.set_socket_options([d = c->deadline.get()](socket_t fd) { d->socket_opened(fd); });
     return c;
 }
 
@@ -341,7 +389,12 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
         // nothing (httplib's stop() only cuts a request in flight).
         if (clock::now() >= deadline) throw no_connection_free(where);
         conn.c->deadline->arm(deadline);
-        ok = conn.c->client->send(req, res, err);
+        try {
+            ok = conn.c->client->send(req, res, err);
+        } catch (...) {  // e.g. bad_alloc in content_receiver
+            conn.c->deadline->disarm();
+            throw;
+        }
         too_slow = conn.c->deadline->disarm() || too_slow;
     }
     const auto elapsed = clock::now() - start;
