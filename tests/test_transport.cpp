@@ -385,24 +385,24 @@ TEST_CASE("total_timeout: a socket opened after the deadline fired cannot connec
         socklen_t len = sizeof type;
         return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
     };
-    httplib::Client idle("http://127.0.0.1:1");  // what the deadline would stop: nothing in flight
-    tee::detail::request_deadline deadline(idle);
+    httplib::Client idle("http://127.0.0.1:1");  // what the watchdog would stop: nothing in flight
+    tee::detail::request_watchdog watchdog(idle, 1u << 20);
 
     SUBCASE("control: before the deadline, a socket opened is a socket, watched") {
-        deadline.arm(std::chrono::steady_clock::now() + 10s);
+        watchdog.arm(std::chrono::steady_clock::now() + 10s);
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        deadline.socket_opened(fd);
+        watchdog.socket_opened(fd);
         CHECK(is_socket(fd));
-        CHECK_FALSE(deadline.disarm());
+        CHECK(watchdog.disarm() == tee::detail::request_watchdog::verdict::in_time);
         ::close(fd);
     }
     SUBCASE("after the deadline fired: the socket is replaced, its connect fails at once") {
-        deadline.arm(std::chrono::steady_clock::now());  // the idle watchdog is woken and fires
+        watchdog.arm(std::chrono::steady_clock::now());  // the idle watchdog is woken and fires
         const auto start = std::chrono::steady_clock::now();
         int fd = -1;
         for (;;) {  // each socket opened before the watchdog has fired is a socket, watched
             fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            deadline.socket_opened(fd);
+            watchdog.socket_opened(fd);
             if (!is_socket(fd)) break;
             ::close(fd);
             REQUIRE(seconds_since(start) < 5.0);
@@ -412,15 +412,178 @@ TEST_CASE("total_timeout: a socket opened after the deadline fired cannot connec
         CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == -1);
         CHECK(errno == ENOTSOCK);
         CHECK(seconds_since(before) < 0.5);
-        CHECK(deadline.disarm());  // it did fire
+        CHECK(watchdog.disarm() == tee::detail::request_watchdog::verdict::timed_out);  // it did fire
         CHECK(::close(fd) == 0);   // the descriptor is still the caller's to close
         SUBCASE("and the next request starts clean") {
-            deadline.arm(std::chrono::steady_clock::now() + 10s);
+            watchdog.arm(std::chrono::steady_clock::now() + 10s);
             const int next = ::socket(AF_INET, SOCK_STREAM, 0);
-            deadline.socket_opened(next);
+            watchdog.socket_opened(next);
             CHECK(is_socket(next));
-            CHECK_FALSE(deadline.disarm());
+            CHECK(watchdog.disarm() == tee::detail::request_watchdog::verdict::in_time);
             ::close(next);
         }
     }
+}
+
+// ------------------------------------------------------- headers without end
+// httplib keeps every header it reads, each line however long: a server that
+// sends headers without end would fill the client's memory before
+// total_timeout. The watchdog cuts a request whose headers pass 256 KiB.
+
+namespace {
+
+// Answers GET /ok with a short answer; anything else with a status line and
+// then, as fast as the client takes it, up to 64 MiB of `what`: one header
+// line without end, header lines without end, or a chunk-size line without end.
+class endless_head_server {
+public:
+    enum class shape { long_line, many_lines, chunk_size_line };
+    static constexpr std::size_t most = 64u << 20;
+
+    explicit endless_head_server(shape what) : what_(what) {
+        fd_ = tee_test::loopback_socket(port_, true);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~endless_head_server() {
+        stop_ = true;
+        ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+        thread_.join();
+        ::close(fd_);
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::size_t bytes_sent() const { return sent_; }
+
+private:
+    void serve() {
+        while (!stop_) {
+            const int c = ::accept(fd_, nullptr, nullptr);
+            if (c < 0) return;
+            std::string request;
+            char buf[4096];
+            for (;;) {  // requests of this test have no body: read up to the blank line
+                const auto n = ::recv(c, buf, sizeof buf, 0);
+                if (n <= 0) break;
+                request.append(buf, static_cast<std::size_t>(n));
+                if (request.find("\r\n\r\n") == std::string::npos) continue;
+                if (request.rfind("GET /ok ", 0) == 0) {
+                    const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    if (::send(c, ok.data(), ok.size(), MSG_NOSIGNAL) < 0) break;
+                    request.clear();
+                    continue;
+                }
+                flood(c);
+                break;
+            }
+            ::close(c);
+        }
+    }
+    void flood(int c) {
+        std::string head = "HTTP/1.1 200 OK\r\n", piece;
+        if (what_ == shape::long_line) {
+            head += "X-Long: ";
+            piece.assign(64 * 1024, 'a');
+        } else if (what_ == shape::many_lines) {
+            for (int i = 0; i < 4096; ++i) piece += "X-" + std::to_string(i) + ": b\r\n";
+        } else {
+            head += "Transfer-Encoding: chunked\r\n\r\n";
+            piece.assign(64 * 1024, '0');  // 000...: a chunk size that never ends
+        }
+        if (::send(c, head.data(), head.size(), MSG_NOSIGNAL) < 0) return;
+        while (!stop_ && sent_ < most) {
+            const auto n = ::send(c, piece.data(), piece.size(), MSG_NOSIGNAL);
+            if (n <= 0) return;  // the client hung up
+            sent_ += static_cast<std::size_t>(n);
+        }
+        while (!stop_) std::this_thread::sleep_for(10ms);  // all sent: hold the connection
+    }
+
+    shape what_;
+    int fd_ = -1, port_ = 0;
+    std::atomic<std::size_t> sent_{0};
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("answer cap: headers without end are cut at 256 KiB, on a new or a kept-alive connection") {
+    using shape = endless_head_server::shape;
+    const std::pair<shape, std::string> floods[] = {{shape::long_line, "one header line without end"},
+                                                    {shape::many_lines, "header lines without end"},
+                                                    {shape::chunk_size_line, "a chunk-size line without end"}};
+    for (const auto& flood : floods) {
+        for (const bool kept_alive : {false, true}) {
+            CAPTURE(flood.second);
+            CAPTURE(kept_alive);
+            endless_head_server server(flood.first);
+            auto o = options_for(server.url(), 1);
+            o.total_timeout = 4s;          // without the watchdog's cap: all 64 MiB read, then a timeout
+            o.max_answer_bytes = 32u << 20;  // the cap on headers is their own, not the body's
+            tee::httplib_transport t(o);
+            if (kept_alive) REQUIRE(t.get("/ok").status == 200);
+            const auto start = std::chrono::steady_clock::now();
+            expect.transport_error([&] { t.get("/flood"); }, tee::transport_cause::too_large, "answer exceeds");
+            CHECK(seconds_since(start) < 3.0);
+            MESSAGE("sent before the cut: " << server.bytes_sent() << " bytes");
+            CHECK(server.bytes_sent() < endless_head_server::most);
+            CHECK(t.get("/ok").status == 200);  // the connection's place is usable again
+        }
+    }
+}
+
+TEST_CASE("answer cap: 200 KiB of headers and a body of max_answer_bytes, sent slowly, still pass") {
+    const std::string body(1u << 20, 'x');
+    fake_server server([&](const httplib::Request& req, httplib::Response& res) {
+        for (int i = 0; i < 2000; ++i) res.set_header("X-" + std::to_string(i), std::string(90, 'h'));
+        const auto piece = std::size_t{64} << 10;  // 16 pieces, 20 ms apart: the watchdog looks many times
+        auto send_piece = [&body, piece](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+            std::this_thread::sleep_for(20ms);
+            return sink.write(body.data() + offset, std::min(piece, body.size() - offset));
+        };
+        if (req.path == "/chunked")
+            res.set_chunked_content_provider("application/json", [send_piece](std::size_t offset, httplib::DataSink& sink) {
+                if (offset >= (std::size_t{1} << 20)) {
+                    sink.done();
+                    return true;
+                }
+                return send_piece(offset, 0, sink);
+            });
+        else
+            res.set_content_provider(body.size(), "application/json", send_piece);
+    });
+    auto o = options_for(server.url(), 1);
+    o.max_answer_bytes = body.size();
+    tee::httplib_transport t(o);
+    for (const char* path : {"/big", "/chunked", "/big"}) {  // a new connection, then kept alive
+        CAPTURE(std::string(path));
+        const auto r = t.get(path);
+        CHECK(r.status == 200);
+        CHECK(r.body == body);
+    }
+}
+
+// The cap counts what a kept-alive connection read since the request began,
+// not since it opened: thousands of small answers on one connection pass.
+TEST_CASE("answer cap: 3000 requests of 1 KiB answers on one kept-alive connection all pass") {
+    const std::string body(1024, 'k');
+    fake_server server([&](const httplib::Request&, httplib::Response& res) { res.set_content(body, "application/json"); });
+    auto o = options_for(server.url(), 1);
+    o.max_answer_bytes = 4096;  // 2 x 4 KiB + 256 KiB in all per request; 3 MiB over the connection
+    tee::httplib_transport t(o);
+    int passed = 0;
+    for (int i = 0; i < 3000; ++i) {
+        try {
+            if (t.get("/small").body == body) ++passed;
+        } catch (const tee::transport_error& e) {
+            FAIL_CHECK("request " << i << ": " << std::string(e.what()));
+            break;
+        }
+    }
+    CHECK(passed == 3000);
+    CHECK(t.open_connections() == 1);
+    // bytes_read() may lag its earlier mark for a moment (data arriving between
+    // its getsockopt and its ioctl): that reads as nothing, not 2^64 - n bytes
+    using watchdog = tee::detail::request_watchdog;
+    static_assert(watchdog::read_since(1000, 400) == 600);
+    static_assert(watchdog::read_since(400, 1000) == 0);
 }

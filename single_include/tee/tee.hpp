@@ -1142,9 +1142,10 @@ TEE_INLINE config config::from_env() {
 // http:// or https:// with timeouts, an answer-size cap and keep-alive.
 //
 // One transport keeps a small pool of kept-alive connections, each an
-// httplib::Client with a watchdog thread for total_timeout. A request takes an
-// idle connection (the most recently used: a program that sends one request at
-// a time reuses one warm connection), opens another while fewer than
+// httplib::Client with a watchdog thread (total_timeout, and a bound on the
+// headers httplib reads). A request takes an idle connection (the most
+// recently used: a program that sends one request at a time reuses one warm
+// connection), opens another while fewer than
 // transport_options::max_connections are open, or else waits for one, within
 // its total_timeout. So threads sharing one client send in parallel, on up to
 // max_connections connections; every connection is set up alike (timeouts,
@@ -1157,8 +1158,12 @@ TEE_INLINE config config::from_env() {
 // switch verification off.
 
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -1167,6 +1172,8 @@ TEE_INLINE config config::from_env() {
 #include <vector>
 
 #include <httplib.h>
+#include <linux/sockios.h>  // SIOCINQ
+#include <sys/ioctl.h>
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -1186,41 +1193,74 @@ struct parsed_url {
 parsed_url parse_base_url(std::string_view url);
 
 namespace detail {
-// Enforces transport_options::total_timeout on a whole exchange. httplib's
-// timeouts are per step (each read, each wait of the connect and of the TLS
-// handshake), so a server that drips a byte at a time would never trip them.
-// One thread per connection sleeps until the deadline of the request in flight
-// and, if it is still in flight then, cuts it:
-// - sockets the request opened (a connect, a TLS handshake) are shut down
-//   through their dup()s: httplib connects and shakes hands holding the lock
-//   that its stop() takes, so stop() alone would wait for them to finish;
-//   a dup() is ours, so no other thread can close it and reuse its number;
-// - then httplib::Client::stop() ends a request in flight on a kept-alive
-//   connection and closes the connection.
-class request_deadline {
+// Watches the request in flight on one connection, from a thread of its own,
+// and cuts it when it runs past transport_options::total_timeout or takes in
+// more than an answer may. httplib limits neither:
+// - its timeouts are per step (each read, each wait of the connect and of the
+//   TLS handshake), so a server that drips a byte at a time never trips them;
+// - it keeps every header it reads, each line however long, so a server that
+//   sends headers (or chunk-size lines) without end fills the memory. Bodies
+//   are capped by httplib_transport's content receiver; this caps the rest.
+// While a request is in flight, the thread checks every `check_every`:
+// - past the deadline: verdict::timed_out;
+// - the bytes httplib has read from the request's socket (received minus
+//   still queued, per TCP_INFO and SIOCINQ; headers, framing, TLS included)
+//   above `header_allowance` before the first body byte, or above twice
+//   max_answer_bytes plus that allowance after: verdict::too_large. Between two
+//   checks a server can send what the link carries in `check_every`: a bound,
+//   not an exact cap.
+// Cutting: the sockets the request opened (a connect, a TLS handshake) are shut
+// down through dup()s of them, since httplib connects and shakes hands holding
+// the lock its stop() takes (a dup() is ours: no other thread closes it and
+// reuses its number); then httplib::Client::stop() ends a request in flight
+// and closes the connection.
+class request_watchdog {
 public:
     using clock = std::chrono::steady_clock;
-    explicit request_deadline(httplib::Client& client);
-    ~request_deadline();
+    enum class verdict { in_time, timed_out, too_large };
+    static constexpr std::chrono::milliseconds check_every{10};
+    static constexpr std::uint64_t header_allowance = 256u << 10;
+
+    request_watchdog(httplib::Client& client, std::size_t max_answer_bytes);
+    ~request_watchdog();
+    request_watchdog(const request_watchdog&) = delete;
+    request_watchdog& operator=(const request_watchdog&) = delete;
+
     void arm(clock::time_point deadline);
-    // Returns true when the deadline fired during the request.
-    bool disarm();
+    // The content receiver's first call: the headers are complete.
+    void body_started() noexcept { body_.store(true, std::memory_order_relaxed); }
+    verdict disarm();
     // httplib's socket-options hook: called on the requesting thread for each
     // socket the request opens, before it connects.
     void socket_opened(int fd) noexcept;
+    // Bytes of the stream read from `fd` so far, by whoever reads it; 0 if the
+    // kernel cannot say (before Linux 4.1).
+    static std::uint64_t bytes_read(int fd) noexcept;
+    // bytes_read() now minus at `mark`; 0 when now reads below the mark, as it
+    // may for a moment (bytes arriving between its two system calls).
+    static constexpr std::uint64_t read_since(std::uint64_t now, std::uint64_t mark) noexcept {
+        return now > mark ? now - mark : 0;
+    }
 
 private:
     void run();
+    bool over_limit();                 // needs m_
+    void cut(verdict why);             // needs m_
 
     httplib::Client& client_;
+    const std::uint64_t max_read_;     // after the first body byte
     std::mutex m_;
     std::condition_variable cv_;
-    bool quit_ = false, armed_ = false, fired_ = false;
+    bool quit_ = false, armed_ = false;
+    verdict verdict_ = verdict::in_time;
     clock::time_point deadline_{};
     clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
-    std::mutex sockets_m_;   // guards opened_ and cut_; taken after m_, never before it
-    std::vector<int> opened_;  // dup()s of the sockets the request in flight opened
-    bool cut_ = false;         // fired: a socket opened from now on fails at once
+    std::atomic<bool> body_{false};
+    std::mutex sockets_m_;             // guards the four below; taken after m_, never before it
+    std::vector<int> opened_;          // dup()s of the sockets the request in flight opened
+    int kept_ = -1;                    // dup() of the connection's socket, from an earlier request
+    std::uint64_t kept_read_at_arm_ = 0;
+    bool cut_ = false;                 // a socket opened from now on fails at once
     std::thread thread_;
 };
 
@@ -1228,7 +1268,7 @@ private:
 // the request in flight on it.
 struct pooled_connection {
     std::unique_ptr<httplib::Client> client;
-    std::unique_ptr<request_deadline> deadline;  // watches *client: destroyed first
+    std::unique_ptr<request_watchdog> watchdog;  // watches *client: destroyed first
 };
 }  // namespace detail
 
@@ -1309,10 +1349,13 @@ TEE_INLINE parsed_url parse_base_url(std::string_view url) {
     return out;
 }
 
-TEE_INLINE detail::request_deadline::request_deadline(httplib::Client& client)
-    : client_(client), thread_([this] { run(); }) {}
+TEE_INLINE detail::request_watchdog::request_watchdog(httplib::Client& client, std::size_t max_answer_bytes)
+    : client_(client),
+      max_read_(max_answer_bytes > (UINT64_MAX - header_allowance) / 2 ? UINT64_MAX
+                                                                          : 2 * std::uint64_t{max_answer_bytes} + header_allowance),
+      thread_([this] { run(); }) {}
 
-TEE_INLINE detail::request_deadline::~request_deadline() {
+TEE_INLINE detail::request_watchdog::~request_watchdog() {
     {
         std::lock_guard lock(m_);
         quit_ = true;
@@ -1320,35 +1363,46 @@ TEE_INLINE detail::request_deadline::~request_deadline() {
     cv_.notify_one();
     thread_.join();
     for (int fd : opened_) ::close(fd);
+    if (kept_ >= 0) ::close(kept_);
 }
 
-// Deadlines only move later (each is start + total_timeout), so the thread,
-// sleeping until an earlier one, need not be woken: it wakes then, sees the
-// new deadline and sleeps on. Only an idle thread is woken, so a chat costs
-// no thread switch here (it did: two per chat, ~2-3% of a chat's CPU).
-TEE_INLINE void detail::request_deadline::arm(clock::time_point deadline) {
+// The thread must look at a new request within check_every (and by its
+// deadline). Sleeping until earlier than that already, it is not woken: in a
+// program chatting back to back it keeps its 10 ms rhythm, and a chat costs
+// no thread switch here (two per chat cost ~2-3% of a chat's CPU).
+TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
     bool wake;
     {
         std::lock_guard lock(m_);
         deadline_ = deadline;
         armed_ = true;
-        fired_ = false;
-        wake = deadline < sleeping_until_;
+        verdict_ = verdict::in_time;
+        body_.store(false, std::memory_order_relaxed);
+        {
+            std::lock_guard sockets(sockets_m_);
+            kept_read_at_arm_ = kept_ >= 0 ? bytes_read(kept_) : 0;
+        }
+        wake = std::min(deadline, clock::now() + check_every) < sleeping_until_;
     }
     if (wake) cv_.notify_one();
 }
 
-TEE_INLINE bool detail::request_deadline::disarm() {
+TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() {
     std::lock_guard lock(m_);
     armed_ = false;
     std::lock_guard sockets(sockets_m_);
-    for (int fd : opened_) ::close(fd);  // httplib keeps or closes its own descriptor
-    opened_.clear();
+    if (!opened_.empty()) {  // the last one opened is the one httplib connected, if any
+        if (kept_ >= 0) ::close(kept_);
+        kept_ = opened_.back();
+        opened_.pop_back();
+        for (int fd : opened_) ::close(fd);  // httplib keeps or closes its own descriptors
+        opened_.clear();
+    }
     cut_ = false;
-    return fired_;
+    return verdict_;
 }
 
-TEE_INLINE void detail::request_deadline::socket_opened(int fd) noexcept {
+TEE_INLINE void detail::request_watchdog::socket_opened(int fd) noexcept {
     std::lock_guard lock(sockets_m_);
     if (!cut_) {
         const int watch = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -1373,24 +1427,58 @@ TEE_INLINE void detail::request_deadline::socket_opened(int fd) noexcept {
     }
 }
 
-TEE_INLINE void detail::request_deadline::run() {
+TEE_INLINE std::uint64_t detail::request_watchdog::bytes_read(int fd) noexcept {
+    // struct tcp_info's tcpi_bytes_received (<linux/tcp.h>, Linux 4.1 on; the
+    // layout only grows). glibc's <netinet/tcp.h>, which httplib includes and
+    // <linux/tcp.h> collides with, stops before it.
+    constexpr std::size_t bytes_received_at = 128;
+    unsigned char info[256] = {};
+    socklen_t len = sizeof info;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &len) != 0 || len < bytes_received_at + 8) return 0;
+    std::uint64_t received;
+    std::memcpy(&received, info + bytes_received_at, sizeof received);
+    int queued = 0;  // read after `received`: what arrives in between makes the result smaller, not larger
+    if (::ioctl(fd, SIOCINQ, &queued) != 0 || queued < 0) return 0;
+    return received > static_cast<std::uint64_t>(queued) ? received - static_cast<std::uint64_t>(queued) : 0;
+}
+
+TEE_INLINE bool detail::request_watchdog::over_limit() {
+    std::lock_guard sockets(sockets_m_);
+    std::uint64_t read = 0;
+    if (!opened_.empty())
+        read = bytes_read(opened_.back());  // a new connection: all of it is this request's
+    else if (kept_ >= 0)  // a kept-alive one: what it read since arm()
+        read = read_since(bytes_read(kept_), kept_read_at_arm_);
+    return read > (body_.load(std::memory_order_relaxed) ? max_read_ : header_allowance);
+}
+
+TEE_INLINE void detail::request_watchdog::cut(verdict why) {
+    verdict_ = why;
+    armed_ = false;
+    {
+        std::lock_guard sockets(sockets_m_);
+        cut_ = true;
+        for (int fd : opened_) ::shutdown(fd, SHUT_RDWR);  // ends a connect or handshake
+    }
+    client_.stop();  // waits for that to give up, then cuts a request in flight
+}
+
+TEE_INLINE void detail::request_watchdog::run() {
     std::unique_lock lock(m_);
     while (!quit_) {
         if (!armed_) {
             sleeping_until_ = clock::time_point::max();
             cv_.wait(lock);
-        } else if (clock::now() < deadline_) {
-            sleeping_until_ = deadline_;
-            cv_.wait_until(lock, deadline_);
-        } else {  // armed, and the deadline has passed: the request is still in flight
-            fired_ = true;
-            armed_ = false;
-            {
-                std::lock_guard sockets(sockets_m_);
-                cut_ = true;
-                for (int fd : opened_) ::shutdown(fd, SHUT_RDWR);  // ends a connect or handshake
-            }
-            client_.stop();  // waits for that to give up, then cuts a request in flight
+            continue;
+        }
+        const auto now = clock::now();
+        if (now >= deadline_) {
+            cut(verdict::timed_out);
+        } else if (over_limit()) {
+            cut(verdict::too_large);
+        } else {
+            sleeping_until_ = std::min(deadline_, now + check_every);
+            cv_.wait_until(lock, sleeping_until_);
         }
     }
 }
@@ -1441,8 +1529,8 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_co
         if (pin_) pin_server_key(client);
     }
 #endif
-    c->deadline = std::make_unique<detail::request_deadline>(client);
-    client.set_socket_options([d = c->deadline.get()](socket_t fd) { d->socket_opened(fd); });
+    c->watchdog = std::make_unique<detail::request_watchdog>(client, opt_.max_answer_bytes);
+    client.set_socket_options([w = c->watchdog.get()](socket_t fd) { w->socket_opened(fd); });
     return c;
 }
 
@@ -1503,7 +1591,9 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
     }
     std::string answer;
     bool too_large = false, too_slow = false;
+    detail::request_watchdog* watchdog = nullptr;  // the connection's, once it has one
     req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+        watchdog->body_started();
         if (answer.size() + len > opt_.max_answer_bytes) return !(too_large = true);
         if (clock::now() > deadline) return !(too_slow = true);
         answer.append(data, len);
@@ -1520,17 +1610,20 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
             std::unique_ptr<connection> c;
             ~lease() { t.give_back(std::move(c)); }
         } conn{*this, acquire(deadline, where)};
-        // Freed just at the deadline: arming a deadline already past would stop
-        // nothing (httplib's stop() only cuts a request in flight).
-        if (clock::now() >= deadline) throw no_connection_free(where);
-        conn.c->deadline->arm(deadline);
+        if (clock::now() >= deadline) throw no_connection_free(where);  // freed just at the deadline
+        watchdog = conn.c->watchdog.get();
+        watchdog->arm(deadline);
         try {
             ok = conn.c->client->send(req, res, err);
         } catch (...) {  // e.g. bad_alloc in content_receiver
-            conn.c->deadline->disarm();
+            watchdog->disarm();
             throw;
         }
-        too_slow = conn.c->deadline->disarm() || too_slow;
+        switch (watchdog->disarm()) {
+            case detail::request_watchdog::verdict::timed_out: too_slow = true; break;
+            case detail::request_watchdog::verdict::too_large: too_large = true; break;
+            case detail::request_watchdog::verdict::in_time: break;
+        }
     }
     const auto elapsed = clock::now() - start;
 
