@@ -456,7 +456,7 @@ struct transport_options {
     std::chrono::milliseconds read_timeout{60'000};   // per read; an LLM can take a while
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds total_timeout{120'000}; // whole request: connect, TLS, answer (a drip too)
-    std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused
+    std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused (headers: 256 KiB)
     std::size_t max_connections = 4;                  // requests in flight at once on one transport (one
                                                       // kept-alive connection each); more wait, within total_timeout
     std::string ca_file;                              // https: trust this CA bundle (PEM) instead of the system store
