@@ -8,6 +8,12 @@
 //
 // The https side (every connection of the pool checks the CA and the pin) is
 // in test_protocol_family.cpp, next to the test PKI.
+//
+// Then the connection's watchdog, where httplib has no limit of its own:
+// total_timeout before a request is in flight (a connect that never completes,
+// a TLS handshake dripped by the server), and a bound on what it reads besides
+// the body (headers or a chunk-size line without end). Drip and body caps
+// once a request is in flight are in test_faults.cpp.
 #include "tee/client.hpp"
 #include "tee/testing/simulated_enclave.hpp"
 #include "test_support.hpp"
@@ -19,8 +25,8 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
