@@ -173,52 +173,19 @@ E fault_in_process(fault f, std::string_view name, const expected& want,
 // transport's deadline thread can end such a request.
 class header_drip_server {
 public:
-    header_drip_server() {
-        fd_ = tee_test::loopback_socket(port_, true);
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~header_drip_server() {
-        stop_ = true;
-        ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
-        thread_.join();
-        ::close(fd_);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::string url() const { return server_.url(); }
 
 private:
-    void serve() {
-        while (!stop_) {
-            const int c = ::accept(fd_, nullptr, nullptr);
-            if (c < 0) return;
-            std::string request;
-            char buf[4096];
-            for (;;) {  // requests of this test have no body: read up to the blank line
-                const auto n = ::recv(c, buf, sizeof buf, 0);
-                if (n <= 0) break;
-                request.append(buf, static_cast<std::size_t>(n));
-                if (request.find("\r\n\r\n") == std::string::npos) continue;
-                if (request.rfind("GET /ok ", 0) == 0) {
-                    const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                    if (::send(c, ok.data(), ok.size(), MSG_NOSIGNAL) < 0) break;
-                    request.clear();
-                    continue;
-                }
-                const std::string head = "HTTP/1.1 200 OK\r\nX-Drip: ";
-                if (::send(c, head.data(), head.size(), MSG_NOSIGNAL) < 0) break;
-                for (int i = 0; i < 200 && !stop_; ++i) {  // 10 s at most
-                    std::this_thread::sleep_for(50ms);
-                    if (::send(c, "a", 1, MSG_NOSIGNAL) < 0) break;  // the client hung up
-                }
-                break;
+    tee_test::raw_server server_{[](int client, const std::atomic<bool>& stopping) {
+        tee_test::answer_ok_then(client, [&](int c) {
+            const std::string head = "HTTP/1.1 200 OK\r\nX-Drip: ";
+            if (::send(c, head.data(), head.size(), MSG_NOSIGNAL) < 0) return;
+            for (int i = 0; i < 200 && !stopping; ++i) {  // 10 s at most
+                std::this_thread::sleep_for(50ms);
+                if (::send(c, "a", 1, MSG_NOSIGNAL) < 0) return;  // the client hung up
             }
-            ::close(c);
-        }
-    }
-
-    int fd_ = -1;
-    int port_ = 0;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
+        });
+    }};
 };
 
 double seconds_since(std::chrono::steady_clock::time_point start) {

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstddef>
@@ -188,6 +189,65 @@ inline int loopback_socket(int& port, bool listening) {
     REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
     port = ntohs(addr.sin_port);
     return fd;
+}
+
+// A raw TCP server on 127.0.0.1 (any free port): a thread accepts connections
+// one at a time and hands each to `serve`, then closes it. `serve` should end
+// when `stopping()` turns true (the destructor sets it, then joins). For the
+// faults an httplib server cannot produce: dripped or endless headers, a
+// dripped TLS handshake.
+class raw_server {
+public:
+    using handler = std::function<void(int client, const std::atomic<bool>& stopping)>;
+
+    explicit raw_server(handler serve) : serve_(std::move(serve)) {
+        fd_ = loopback_socket(port_, true);
+        thread_ = std::thread([this] {
+            while (!stopping_) {
+                const int c = ::accept(fd_, nullptr, nullptr);
+                if (c < 0) return;
+                serve_(c, stopping_);
+                ::close(c);
+            }
+        });
+    }
+    ~raw_server() {
+        stopping_ = true;
+        ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+        thread_.join();
+        ::close(fd_);
+    }
+    raw_server(const raw_server&) = delete;
+    raw_server& operator=(const raw_server&) = delete;
+
+    int port() const { return port_; }
+    std::string url(const std::string& scheme = "http") const {
+        return scheme + "://127.0.0.1:" + std::to_string(port_);
+    }
+
+private:
+    handler serve_;
+    int fd_ = -1, port_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
+// For a raw_server's handler: reads requests without a body from `client`;
+// answers each "GET /ok" at once (keep-alive, "ok"); hands the first other
+// request to `otherwise` and returns when it does.
+inline void answer_ok_then(int client, const std::function<void(int client)>& otherwise) {
+    std::string request;
+    char buf[4096];
+    for (;;) {
+        const auto n = ::recv(client, buf, sizeof buf, 0);
+        if (n <= 0) return;
+        request.append(buf, static_cast<std::size_t>(n));
+        if (request.find("\r\n\r\n") == std::string::npos) continue;
+        if (request.rfind("GET /ok ", 0) != 0) return otherwise(client);
+        const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        if (::send(client, ok.data(), ok.size(), MSG_NOSIGNAL) < 0) return;
+        request.clear();
+    }
 }
 
 // A bound TCP port with nothing listening on it any more.

@@ -304,42 +304,22 @@ private:
 // announces 16 KiB and drips its body a byte every 50 ms (8 s at most).
 class tls_handshake_drip_server {
 public:
-    tls_handshake_drip_server() {
-        fd_ = tee_test::loopback_socket(port_, true);
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~tls_handshake_drip_server() {
-        stop_ = true;
-        ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
-        thread_.join();
-        ::close(fd_);
-    }
-    std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+    std::string url() const { return server_.url("https"); }
     int bytes_dripped() const { return dripped_; }
 
 private:
-    void serve() {
-        while (!stop_) {
-            const int c = ::accept(fd_, nullptr, nullptr);
-            if (c < 0) return;
-            char buf[4096];
-            if (::recv(c, buf, sizeof buf, 0) > 0) {  // the ClientHello
-                const char header[] = {0x16, 0x03, 0x03, 0x40, 0x00};  // handshake record, 16384 bytes
-                bool up = ::send(c, header, sizeof header, MSG_NOSIGNAL) == sizeof header;
-                for (int i = 0; up && i < 160 && !stop_; ++i) {
-                    std::this_thread::sleep_for(50ms);
-                    up = ::send(c, "\x02", 1, MSG_NOSIGNAL) == 1;  // fails once the client hung up
-                    if (up) ++dripped_;
-                }
-            }
-            ::close(c);
-        }
-    }
-
-    int fd_ = -1, port_ = 0;
     std::atomic<int> dripped_{0};
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
+    tee_test::raw_server server_{[this](int c, const std::atomic<bool>& stopping) {
+        char buf[4096];
+        if (::recv(c, buf, sizeof buf, 0) <= 0) return;           // the ClientHello
+        const char header[] = {0x16, 0x03, 0x03, 0x40, 0x00};  // handshake record, 16384 bytes
+        if (::send(c, header, sizeof header, MSG_NOSIGNAL) != sizeof header) return;
+        for (int i = 0; i < 160 && !stopping; ++i) {
+            std::this_thread::sleep_for(50ms);
+            if (::send(c, "\x02", 1, MSG_NOSIGNAL) != 1) return;  // the client hung up
+            ++dripped_;
+        }
+    }};  // last: its thread stops before dripped_ goes
 };
 
 }  // namespace
@@ -446,44 +426,12 @@ public:
     enum class shape { long_line, many_lines, chunk_size_line };
     static constexpr std::size_t most = 64u << 20;
 
-    explicit endless_head_server(shape what) : what_(what) {
-        fd_ = tee_test::loopback_socket(port_, true);
-        thread_ = std::thread([this] { serve(); });
-    }
-    ~endless_head_server() {
-        stop_ = true;
-        ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
-        thread_.join();
-        ::close(fd_);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    explicit endless_head_server(shape what) : what_(what) {}
+    std::string url() const { return server_.url(); }
     std::size_t bytes_sent() const { return sent_; }
 
 private:
-    void serve() {
-        while (!stop_) {
-            const int c = ::accept(fd_, nullptr, nullptr);
-            if (c < 0) return;
-            std::string request;
-            char buf[4096];
-            for (;;) {  // requests of this test have no body: read up to the blank line
-                const auto n = ::recv(c, buf, sizeof buf, 0);
-                if (n <= 0) break;
-                request.append(buf, static_cast<std::size_t>(n));
-                if (request.find("\r\n\r\n") == std::string::npos) continue;
-                if (request.rfind("GET /ok ", 0) == 0) {
-                    const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                    if (::send(c, ok.data(), ok.size(), MSG_NOSIGNAL) < 0) break;
-                    request.clear();
-                    continue;
-                }
-                flood(c);
-                break;
-            }
-            ::close(c);
-        }
-    }
-    void flood(int c) {
+    void flood(int c, const std::atomic<bool>& stopping) {
         std::string head = "HTTP/1.1 200 OK\r\n", piece;
         if (what_ == shape::long_line) {
             head += "X-Long: ";
@@ -495,19 +443,19 @@ private:
             piece.assign(64 * 1024, '0');  // 000...: a chunk size that never ends
         }
         if (::send(c, head.data(), head.size(), MSG_NOSIGNAL) < 0) return;
-        while (!stop_ && sent_ < most) {
+        while (!stopping && sent_ < most) {
             const auto n = ::send(c, piece.data(), piece.size(), MSG_NOSIGNAL);
             if (n <= 0) return;  // the client hung up
             sent_ += static_cast<std::size_t>(n);
         }
-        while (!stop_) std::this_thread::sleep_for(10ms);  // all sent: hold the connection
+        while (!stopping) std::this_thread::sleep_for(10ms);  // all sent: hold the connection
     }
 
-    shape what_;
-    int fd_ = -1, port_ = 0;
+    const shape what_;
     std::atomic<std::size_t> sent_{0};
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
+    tee_test::raw_server server_{[this](int client, const std::atomic<bool>& stopping) {
+        tee_test::answer_ok_then(client, [&](int c) { flood(c, stopping); });
+    }};  // last: its thread stops before the members above go
 };
 
 }  // namespace
