@@ -175,14 +175,21 @@ private:
     std::vector<std::string> messages_;
 };
 
+// 127.0.0.1:port (0: any free port, for bind).
+inline sockaddr_in loopback_address(int port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return addr;
+}
+
 // A TCP socket bound to 127.0.0.1 on a free port, listening if asked; its
 // port goes to `port`. The raw servers of the suites start from it.
 inline int loopback_socket(int& port, bool listening) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in addr = loopback_address(0);
     REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     if (listening) REQUIRE(::listen(fd, 8) == 0);
     socklen_t len = sizeof addr;
