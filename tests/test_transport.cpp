@@ -520,7 +520,15 @@ TEST_CASE("answer cap: 200 KiB of headers and a body of max_answer_bytes, sent s
 // not since it opened: thousands of small answers on one connection pass.
 TEST_CASE("answer cap: 3000 requests of 1 KiB answers on one kept-alive connection all pass") {
     const std::string body(1024, 'k');
-    fake_server server([&](const httplib::Request&, httplib::Response& res) { res.set_content(body, "application/json"); });
+    std::mutex m;
+    std::set<int> ports;  // the client ports seen: one, if the connection was kept
+    fake_server server([&](const httplib::Request& req, httplib::Response& res) {
+        {
+            std::lock_guard lock(m);
+            ports.insert(req.remote_port);
+        }
+        res.set_content(body, "application/json");
+    });
     auto o = options_for(server.url(), 1);
     o.max_answer_bytes = 4096;  // 2 x 4 KiB + 256 KiB in all per request; 3 MiB over the connection
     tee::httplib_transport t(o);
@@ -535,6 +543,10 @@ TEST_CASE("answer cap: 3000 requests of 1 KiB answers on one kept-alive connecti
     }
     CHECK(passed == 3000);
     CHECK(t.open_connections() == 1);
+    {
+        std::lock_guard lock(m);
+        CHECK(ports.size() == 1);
+    }
     // bytes_read() may lag its earlier mark for a moment (data arriving between
     // its getsockopt and its ioctl): that reads as nothing, not 2^64 - n bytes
     using watchdog = tee::detail::request_watchdog;
