@@ -39,6 +39,7 @@
 #include <botan/x509cert.h>
 
 #include "tee/concepts.hpp"
+#include "tee/detail/botan_compat.hpp"
 
 namespace tee::x509_chain {
 
@@ -49,6 +50,33 @@ namespace detail {
 
 void note(status& worst, status code);
 const Botan::OID& ecdsa_with_sha384();
+
+// Botan 3 renamed these (the Botan 2 names are deprecated there).
+#if BOTAN_VERSION_MAJOR >= 3
+inline constexpr auto key_cert_sign = Botan::Key_Constraints::KeyCertSign;
+inline constexpr auto digital_signature = Botan::Key_Constraints::DigitalSignature;
+#else
+inline constexpr auto key_cert_sign = Botan::Key_Constraints::KEY_CERT_SIGN;
+inline constexpr auto digital_signature = Botan::Key_Constraints::DIGITAL_SIGNATURE;
+#endif
+
+template <class Algorithm>
+const Botan::OID& oid_of(const Algorithm& alg) {
+    if constexpr (requires { alg.oid(); }) return alg.oid();  // Botan 3
+    else return alg.get_oid();
+}
+
+// The pathLenConstraint of a certificate's basicConstraints; nullopt if none.
+template <class Certificate>
+std::optional<std::size_t> path_length_constraint(const Certificate& c) {
+    if constexpr (requires { c.path_length_constraint(); }) {  // newer Botan 3 (path_limit deprecated)
+        return c.path_length_constraint();
+    } else {
+        const std::size_t limit = c.path_limit();
+        if (limit == Botan::Cert_Extension::NO_CERT_PATH_LIMIT) return std::nullopt;
+        return limit;
+    }
+}
 
 }  // namespace detail
 
@@ -64,11 +92,17 @@ status check_links(const certificate_path& path, const Crypto& crypto) {
 
     const Botan::X509_Certificate& leaf = *path.front();
     if (leaf.is_self_signed()) note(worst, status::CANNOT_ESTABLISH_TRUST);  // a root posing as the leaf
-    if (leaf.has_constraints(Botan::Key_Constraints::KEY_CERT_SIGN) && !leaf.is_CA_cert())
+    if (leaf.has_constraints(detail::key_cert_sign) && !leaf.is_CA_cert())
         note(worst, status::INVALID_USAGE);
-    if (!leaf.allowed_usage(Botan::Key_Constraints::DIGITAL_SIGNATURE)) note(worst, status::INVALID_USAGE);
+    if (!leaf.allowed_usage(detail::digital_signature)) note(worst, status::INVALID_USAGE);
 
     std::vector<std::set<status>> per_certificate(path.size());  // what Botan's extension rules write
+#if BOTAN_VERSION_MAJOR >= 3
+    std::vector<Botan::X509_Certificate> rules_path;  // Botan 3's rules take the certificates themselves
+    for (const auto& c : path) rules_path.push_back(*c);
+#else
+    const certificate_path& rules_path = path;
+#endif
     for (std::size_t i = 0; i < path.size(); ++i) {
         const bool anchor = i + 1 == path.size();
         const Botan::X509_Certificate& subject = *path[i];
@@ -81,10 +115,10 @@ status check_links(const certificate_path& path, const Crypto& crypto) {
             if (!subject.authority_key_id().empty() && !issuer.subject_key_id().empty() &&
                 subject.authority_key_id() != issuer.subject_key_id())
                 note(worst, status::CERT_ISSUER_NOT_FOUND);
-            if (!issuer.is_CA_cert() || !issuer.allowed_usage(Botan::Key_Constraints::KEY_CERT_SIGN))
+            if (!issuer.is_CA_cert() || !issuer.allowed_usage(detail::key_cert_sign))
                 note(worst, status::CA_CERT_NOT_FOR_CERT_ISSUER);
             const Botan::AlgorithmIdentifier& alg = subject.signature_algorithm();
-            if (alg.get_oid() != detail::ecdsa_with_sha384()) {
+            if (detail::oid_of(alg) != detail::ecdsa_with_sha384()) {
                 note(worst, status::SIGNATURE_ALGO_UNKNOWN);
             } else if (!alg.parameters_are_empty()) {
                 note(worst, status::SIGNATURE_ALGO_BAD_PARAMS);
@@ -104,7 +138,7 @@ status check_links(const certificate_path& path, const Crypto& crypto) {
         const auto all = ext.extensions();
         if (subject.x509_version() < 3 && !all.empty()) note(worst, status::EXT_IN_V1_V2_CERT);
         if (all.size() != ext.get_extension_oids().size()) note(worst, status::DUPLICATE_CERT_EXTENSION);
-        for (const auto& e : all) e.first->validate(subject, issuer, path, per_certificate, i);
+        for (const auto& e : all) e.first->validate(subject, issuer, rules_path, per_certificate, i);
     }
     for (const auto& codes : per_certificate)
         for (status code : codes)
@@ -113,12 +147,12 @@ status check_links(const certificate_path& path, const Crypto& crypto) {
     // Path length: a CA with pathLenConstraint n may have at most n CAs
     // (not self-issued) between it and the leaf.
     for (std::size_t i = 1; i < path.size(); ++i) {
-        const std::size_t limit = path[i]->path_limit();
-        if (limit == Botan::Cert_Extension::NO_CERT_PATH_LIMIT) continue;
+        const std::optional<std::size_t> limit = detail::path_length_constraint(*path[i]);
+        if (!limit) continue;
         std::size_t below = 0;
         for (std::size_t j = 1; j < i; ++j)
             if (path[j]->subject_dn() != path[j]->issuer_dn()) ++below;
-        if (below > limit) note(worst, status::CERT_CHAIN_TOO_LONG);
+        if (below > *limit) note(worst, status::CERT_CHAIN_TOO_LONG);
     }
     return worst;
 }

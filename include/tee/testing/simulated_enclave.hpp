@@ -62,9 +62,8 @@ public:
     void rotate_key() {
         auto k = std::make_shared<keys>();
         k->sign = std::make_unique<Botan::ECDSA_PrivateKey>(Botan::system_rng(), group());
-        k->ecdh.key = std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group(),
-                                                                      k->sign->private_value());
-        k->spki = p384::spki_of_point(k->sign->public_point().encode(Botan::PointGFp::UNCOMPRESSED));
+        k->ecdh.key = tee::detail::botan::ecdh_key_of(*k->sign);
+        k->spki = p384::spki_of_point(tee::detail::botan::point_of(*k->sign));
         std::lock_guard lock(mu_);
         keys_ = std::move(k);
     }
@@ -185,15 +184,12 @@ private:
     struct keys;
     static std::string sign_hex(const nlohmann::json& data, const keys& k) {
         std::string canonical = canonical_json(data);
-        Botan::PK_Signer signer(*k.sign, Botan::system_rng(), "EMSA1(SHA-384)", Botan::DER_SEQUENCE);
+        Botan::PK_Signer signer(*k.sign, Botan::system_rng(), tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_der);
         return to_hex(signer.sign_message(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size(),
                                           Botan::system_rng()));
     }
 
-    static const Botan::EC_Group& group() {
-        static const Botan::EC_Group g("secp384r1");
-        return g;
-    }
+    static const Botan::EC_Group& group() { return tee::detail::botan::p384(); }
     static http_response error(std::string_view text) {
         return {200, nlohmann::json{{"error", text}}.dump()};
     }

@@ -26,6 +26,7 @@
 #include <botan/x509self.h>
 
 #include "tee/cbor.hpp"
+#include "tee/detail/botan_compat.hpp"
 #include "tee/encoding.hpp"
 
 namespace tee::testing {
@@ -108,7 +109,7 @@ public:
         auto prot = cbor::encode(value::map(std::move(header)));
         auto to_be_signed = cbor::encode(value::array(
             {value::text("Signature1"), value::bytes(prot), value::bytes({}), value::bytes(payload_bytes)}));
-        Botan::PK_Signer signer(*leaf_key_, Botan::system_rng(), "EMSA1(SHA-384)", Botan::IEEE_1363);
+        Botan::PK_Signer signer(*leaf_key_, Botan::system_rng(), tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_raw);
         auto sig = signer.sign_message(to_be_signed, Botan::system_rng());
         value cose = value::array({value::bytes(prot), value::map({}), value::bytes(payload_bytes),
                                    value::bytes(std::vector<std::uint8_t>(sig.begin(), sig.end()))});
@@ -123,10 +124,7 @@ public:
     }
 
 private:
-    static const Botan::EC_Group& group() {
-        static const Botan::EC_Group g("secp384r1");
-        return g;
-    }
+    static const Botan::EC_Group& group() { return tee::detail::botan::p384(); }
     static Botan::X509_Cert_Options options(const std::string& cn, time_point nb, time_point na) {
         Botan::X509_Cert_Options o;
         o.common_name = cn;
@@ -157,8 +155,8 @@ public:
         using namespace std::chrono;
         auto& rng = Botan::system_rng();
         const auto now = system_clock::now();
-        Botan::ECDSA_PrivateKey ca_key(rng, Botan::EC_Group("secp384r1"));
-        server_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, Botan::EC_Group("secp384r1"));
+        Botan::ECDSA_PrivateKey ca_key(rng, tee::detail::botan::p384());
+        server_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, tee::detail::botan::p384());
         Botan::X509_Cert_Options co;
         co.common_name = "tee-client test TLS CA";
         co.organization = "tee-client tests";
