@@ -11,7 +11,7 @@ usage: check_compiled_mode.py SOURCE_ROOT CXX"""
 import os, re, shlex, subprocess, sys, tempfile
 
 root, cxx = sys.argv[1], sys.argv[2]
-flags = subprocess.run(["pkg-config", "--cflags", "botan-2", "cpp-httplib", "nlohmann_json", "openssl"],
+flags = subprocess.run(["pkg-config", "--cflags", os.environ.get("TEE_BOTAN_PC", "botan-2"), "cpp-httplib", "nlohmann_json", "openssl"],
                        capture_output=True, text=True, check=True).stdout.split()
 program = ('#include "tee/tee.hpp"\n'
            "int main() {\n"

@@ -5,7 +5,7 @@ import os, subprocess, sys, tempfile
 
 include = sys.argv[1]
 cxx = sys.argv[sys.argv.index("--") + 1:]
-flags = subprocess.run(["pkg-config", "--cflags", "botan-2", "cpp-httplib", "openssl"],
+flags = subprocess.run(["pkg-config", "--cflags", os.environ.get("TEE_BOTAN_PC", "botan-2"), "cpp-httplib", "openssl"],
                        capture_output=True, text=True, check=True).stdout.split()
 flags = [f.replace("-I", "-isystem", 1) if f.startswith("-I") else f for f in flags]
 headers = sorted(os.path.relpath(os.path.join(d, f), include)

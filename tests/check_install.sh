@@ -5,6 +5,8 @@
 set -euo pipefail
 src=$1 build=$2
 cxx=${CXX:-c++}
+botan=${TEE_BOTAN:-auto}             # the Botan major version of this build (tests/meson.build)
+outer_pkg_config_path=${PKG_CONFIG_PATH:-}  # finds that Botan
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -17,9 +19,12 @@ pc=$(find "$tmp/root" -name tee-client.pc | head -n 1)
 prefix=$(sed -n 's/^prefix=//p' "$pc")
 [ -f "$(dirname "$pc")/tee-client-compiled.pc" ] || { echo "no tee-client-compiled.pc installed"; exit 1; }
 sed -i "s|^prefix=.*|prefix=$tmp/root$prefix|" "$pc" "$(dirname "$pc")/tee-client-compiled.pc"
-export PKG_CONFIG_PATH=$(dirname "$pc")
+export PKG_CONFIG_PATH=$(dirname "$pc")${outer_pkg_config_path:+:$outer_pkg_config_path}
 flags=$(pkg-config --cflags --libs tee-client)
 echo "pkg-config tee-client: $flags"
+if [ "$botan" != auto ]; then
+  pkg-config --print-requires tee-client | grep -q "^botan-$botan " || { echo "tee-client.pc does not require botan-$botan"; exit 1; }
+fi
 case "$flags" in *"$src/include"*) echo "flags point into the source tree"; exit 1;; esac
 # shellcheck disable=SC2086
 $cxx "$src/tests/consumer/installed_demo.cpp" -o "$tmp/installed_demo" $flags -Wall -Wextra -Wpedantic -Werror
@@ -43,14 +48,14 @@ fi
 mkdir -p "$tmp/sub/subprojects"
 ln -s "$src" "$tmp/sub/subprojects/tee-client"
 cp "$src/tests/consumer/installed_demo.cpp" "$tmp/sub/main.cpp"
-cat > "$tmp/sub/meson.build" <<'MESON'
+cat > "$tmp/sub/meson.build" <<MESON
 project('consumer', 'cpp', default_options : ['cpp_std=c++20'])
-tee = dependency('tee-client', fallback : 'tee-client', default_options : ['tests=false', 'examples=false'])
+tee = dependency('tee-client', fallback : 'tee-client', default_options : ['tests=false', 'examples=false', 'botan=$botan'])
 executable('consumer', 'main.cpp', dependencies : tee)
-tee_compiled = dependency('tee-client-compiled', fallback : 'tee-client', default_options : ['tests=false', 'examples=false'])
+tee_compiled = dependency('tee-client-compiled', fallback : 'tee-client', default_options : ['tests=false', 'examples=false', 'botan=$botan'])
 executable('consumer_compiled', 'main.cpp', dependencies : tee_compiled)
 MESON
-unset PKG_CONFIG_PATH
+export PKG_CONFIG_PATH=$outer_pkg_config_path  # not the staged install: the subproject is what is tested
 meson setup "$tmp/sub/build" "$tmp/sub" --wrap-mode=forcefallback >/dev/null
 ninja -C "$tmp/sub/build" >/dev/null
 "$tmp/sub/build/consumer"

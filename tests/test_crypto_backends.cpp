@@ -79,28 +79,40 @@ tee::nitro_options at_4am() {  // inside the validity of every certificate of th
 
 const botan_crypto botan;
 const openssl_crypto ossl;
-const Botan::EC_Group& p384_group() {
-    static const Botan::EC_Group g("secp384r1");
-    return g;
-}
+const Botan::EC_Group& p384_group() { return tee::detail::botan::p384(); }
 
 // ---- ECDSA signature forms, converted with Botan's BigInt ----
 struct rs { Botan::BigInt r, s; };
 rs of_raw(const bytes& sig) { return {Botan::BigInt(sig.data(), 48), Botan::BigInt(sig.data() + 48, 48)}; }
 rs of_der(const bytes& sig) {
     rs v;
+#if BOTAN_VERSION_MAJOR >= 3
+    Botan::BER_Decoder(sig).start_sequence().decode(v.r).decode(v.s).end_cons().verify_end();
+#else
     Botan::BER_Decoder(sig).start_cons(Botan::SEQUENCE).decode(v.r).decode(v.s).end_cons().verify_end();
+#endif
     return v;
 }
+bytes be48(const Botan::BigInt& x) {
+#if BOTAN_VERSION_MAJOR >= 3
+    return x.serialize<bytes>(48);
+#else
+    return b(Botan::BigInt::encode_1363(x, 48));
+#endif
+}
 bytes raw_of(const rs& v) {
-    bytes out = b(Botan::BigInt::encode_1363(v.r, 48));
-    auto s = Botan::BigInt::encode_1363(v.s, 48);
+    bytes out = be48(v.r);
+    auto s = be48(v.s);
     out.insert(out.end(), s.begin(), s.end());
     return out;
 }
 bytes der_of(const rs& v) {
     bytes out;
+#if BOTAN_VERSION_MAJOR >= 3
+    Botan::DER_Encoder(out).start_sequence().encode(v.r).encode(v.s).end_cons();
+#else
     Botan::DER_Encoder(out).start_cons(Botan::SEQUENCE).encode(v.r).encode(v.s).end_cons();
+#endif
     return out;
 }
 
@@ -419,7 +431,7 @@ TEST_CASE("differential: 200 random (message, tampered signature) cases verify o
     const bytes real_msg = str(v["canonical"].get<std::string>());
     const bytes real_sig = hex(v["signature_der_hex"].get<std::string>());
     Botan::ECDSA_PrivateKey signer_key(Botan::system_rng(), p384_group());
-    const bytes signer_spki = tee::p384::spki_of_point(signer_key.public_point().encode(Botan::PointGFp::UNCOMPRESSED));
+    const bytes signer_spki = tee::p384::spki_of_point(tee::detail::botan::point_of(signer_key));
     const bytes stranger_spki = botan.spki_der(botan.generate_p384());
 
     int verified = 0, refused = 0, agreed = 0;
@@ -433,8 +445,8 @@ TEST_CASE("differential: 200 random (message, tampered signature) cases verify o
         if (real) {
             sig = raw ? raw_of(of_der(real_sig)) : real_sig;
         } else {
-            Botan::PK_Signer s(signer_key, Botan::system_rng(), "EMSA1(SHA-384)",
-                               raw ? Botan::IEEE_1363 : Botan::DER_SEQUENCE);
+            Botan::PK_Signer s(signer_key, Botan::system_rng(), tee::detail::botan::ecdsa_sha384,
+                               raw ? tee::detail::botan::sig_raw : tee::detail::botan::sig_der);
             sig = b(s.sign_message(msg, Botan::system_rng()));
         }
         const rs parts = raw ? of_raw(sig) : of_der(sig);

@@ -187,8 +187,8 @@ class crafting_enclave {
 public:
     crafting_enclave()
         : sign_(Botan::system_rng(), group()),
-          ecdh_{std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group(), sign_.private_value())},
-          spki_(tee::p384::spki_of_point(sign_.public_point().encode(Botan::PointGFp::UNCOMPRESSED))) {}
+          ecdh_{tee::detail::botan::ecdh_key_of(sign_)},
+          spki_(tee::p384::spki_of_point(tee::detail::botan::point_of(sign_))) {}
 
     const std::vector<std::uint8_t>& spki() const noexcept { return spki_; }
 
@@ -200,7 +200,7 @@ public:
 
     std::string sign_hex(const json& data) const {
         const std::string canonical = tee::canonical_json(data);
-        Botan::PK_Signer signer(sign_, Botan::system_rng(), "EMSA1(SHA-384)", Botan::DER_SEQUENCE);
+        Botan::PK_Signer signer(sign_, Botan::system_rng(), tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_der);
         return tee::to_hex(signer.sign_message(reinterpret_cast<const std::uint8_t*>(canonical.data()),
                                                canonical.size(), Botan::system_rng()));
     }
@@ -218,10 +218,7 @@ public:
     }
 
 private:
-    static const Botan::EC_Group& group() {
-        static const Botan::EC_Group g("secp384r1");
-        return g;
-    }
+    static const Botan::EC_Group& group() { return tee::detail::botan::p384(); }
     Botan::ECDSA_PrivateKey sign_;
     tee::botan_crypto::private_key ecdh_;
     std::vector<std::uint8_t> spki_;

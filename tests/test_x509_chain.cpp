@@ -35,6 +35,7 @@
 #include <botan/certstor.h>
 #include <botan/data_src.h>
 #include <botan/ecdsa.h>
+#include <botan/hash.h>
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>
 #include <botan/x509_ca.h>
@@ -57,18 +58,85 @@ std::string name(status s) {  // readable failures: "Signature error" rather tha
     return n ? n : "code " + std::to_string(static_cast<int>(s));
 }
 
-// An extension no one knows (an unregistered private OID, body NULL).
-class unknown_extension final : public Botan::Certificate_Extension {
+const Botan::EC_Group& group_named(const std::string& curve) {
+    static const Botan::EC_Group p384 = tee::detail::botan::p384();
+#if BOTAN_VERSION_MAJOR >= 3
+    static const Botan::EC_Group p256 = Botan::EC_Group::from_name("secp256r1");
+#else
+    static const Botan::EC_Group p256("secp256r1");
+#endif
+    return curve == "secp256r1" ? p256 : p384;
+}
+
+// Key usage bits, by their Botan 3 or Botan 2 names.
+namespace ku {
+#if BOTAN_VERSION_MAJOR >= 3
+using K = Botan::Key_Constraints;
+constexpr auto none = K::None, digital_signature = K::DigitalSignature, key_cert_sign = K::KeyCertSign,
+               crl_sign = K::CrlSign, key_agreement = K::KeyAgreement;
+bool has(const K& usage, K::Bits bit) { return usage.includes(bit); }
+#else
+constexpr auto none = Botan::NO_CONSTRAINTS, digital_signature = Botan::DIGITAL_SIGNATURE,
+               key_cert_sign = Botan::KEY_CERT_SIGN, crl_sign = Botan::CRL_SIGN, key_agreement = Botan::KEY_AGREEMENT;
+bool has(Botan::Key_Constraints usage, Botan::Key_Constraints bit) { return (usage & bit) != 0; }
+#endif
+}  // namespace ku
+
+const Botan::OID unknown_oid("1.3.6.1.4.1.55555.7.1");  // an unregistered private OID
+
+#if BOTAN_VERSION_MAJOR >= 3
+// An extension no one knows (body empty): Botan's own class for such.
+std::unique_ptr<Botan::Certificate_Extension> unknown_extension(bool critical) {
+    return std::make_unique<Botan::Cert_Extension::Unknown_Extension>(unknown_oid, critical);
+}
+#else
+// An extension no one knows (body NULL).
+class unknown_extension_v2 final : public Botan::Certificate_Extension {
 public:
-    Botan::OID oid_of() const override { return Botan::OID("1.3.6.1.4.1.55555.7.1"); }
+    Botan::OID oid_of() const override { return unknown_oid; }
     std::string oid_name() const override { return ""; }
-    Botan::Certificate_Extension* copy() const override { return new unknown_extension; }
+    Botan::Certificate_Extension* copy() const override { return new unknown_extension_v2; }
     void contents_to(Botan::Data_Store&, Botan::Data_Store&) const override {}
 
 private:
     std::vector<std::uint8_t> encode_inner() const override { return {0x05, 0x00}; }
     void decode_inner(const std::vector<std::uint8_t>&) override {}
 };
+std::unique_ptr<Botan::Certificate_Extension> unknown_extension(bool) { return std::make_unique<unknown_extension_v2>(); }
+#endif
+
+void add(Botan::Extensions& e, std::unique_ptr<Botan::Certificate_Extension> ext, bool critical = false) {
+#if BOTAN_VERSION_MAJOR >= 3
+    e.add(std::move(ext), critical);
+#else
+    e.add(ext.release(), critical);  // Botan 2 takes ownership of a raw pointer
+#endif
+}
+
+// A certificate signed by `signer_key` with ECDSA and `hash`.
+Botan::X509_Certificate make_cert(const Botan::Private_Key& signer_key, const std::string& hash,
+                                  const std::vector<std::uint8_t>& subject_key, const Botan::X509_Time& not_before,
+                                  const Botan::X509_Time& not_after, const Botan::X509_DN& issuer,
+                                  const Botan::X509_DN& subject, const Botan::Extensions& e) {
+    auto& rng = Botan::system_rng();
+#if BOTAN_VERSION_MAJOR >= 3
+    auto signer = Botan::X509_Object::choose_sig_format(signer_key, rng, hash, "");
+    return Botan::X509_CA::make_cert(*signer, rng, signer->algorithm_identifier(), subject_key, not_before, not_after,
+                                     issuer, subject, e);
+#else
+    Botan::AlgorithmIdentifier alg;
+    std::unique_ptr<Botan::PK_Signer> signer(Botan::choose_sig_format(signer_key, rng, hash, alg));
+    return Botan::X509_CA::make_cert(signer.get(), rng, alg, subject_key, not_before, not_after, issuer, subject, e);
+#endif
+}
+
+std::vector<std::uint8_t> key_id(const Botan::Public_Key& key) {  // SHA-1 of the key bits (RFC 5280 4.2.1.2 (1))
+    auto h = Botan::HashFunction::create_or_throw("SHA-1");
+    const auto bits = key.public_key_bits();
+    h->update(bits.data(), bits.size());
+    const auto d = h->final();
+    return std::vector<std::uint8_t>(d.begin(), d.end());
+}
 
 // One certificate of a chain, and how its issuer signs it.
 struct spec {
@@ -108,31 +176,29 @@ Botan::X509_DN dn(const std::string& cn) {
 // The certificates of `s`, leaf first (what check_links takes).
 xc::certificate_path build(const specs& s) {
     auto& rng = Botan::system_rng();
-    const Botan::ECDSA_PrivateKey stranger(rng, Botan::EC_Group("secp384r1"));
+    const Botan::ECDSA_PrivateKey stranger(rng, group_named("secp384r1"));
     std::vector<std::shared_ptr<const Botan::ECDSA_PrivateKey>> keys;
     xc::certificate_path made;  // root first
     for (std::size_t i = 0; i < s.size(); ++i) {
         const spec& c = s[i];
         const bool root = i == 0, leaf = i + 1 == s.size();
         keys.push_back(c.issuer_key ? keys.back()
-                                    : std::make_shared<const Botan::ECDSA_PrivateKey>(rng, Botan::EC_Group(c.curve)));
+                                    : std::make_shared<const Botan::ECDSA_PrivateKey>(rng, group_named(c.curve)));
         namespace ext = Botan::Cert_Extension;
         Botan::Extensions e;
-        e.add(new ext::Basic_Constraints(c.ca, c.pathlen), true);
-        const auto usage = c.usage.value_or(leaf ? Botan::DIGITAL_SIGNATURE
-                                                 : Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::CRL_SIGN));
-        if (usage != Botan::NO_CONSTRAINTS) e.add(new ext::Key_Usage(usage), true);
-        e.add(new ext::Subject_Key_ID(keys.back()->public_key_bits(), "SHA-1"));
-        if (!root) e.add(new ext::Authority_Key_ID(c.bad_akid ? bytes(20, 0xab) : made.back()->subject_key_id()));
-        if (c.unknown_ext) e.add(new unknown_extension, *c.unknown_ext);
+        add(e, std::make_unique<ext::Basic_Constraints>(c.ca, c.pathlen), true);
+        const Botan::Key_Constraints usage =
+            c.usage.value_or(leaf ? Botan::Key_Constraints(ku::digital_signature)
+                                  : Botan::Key_Constraints(ku::key_cert_sign | ku::crl_sign));
+        if (usage != Botan::Key_Constraints(ku::none)) add(e, std::make_unique<ext::Key_Usage>(usage), true);
+        add(e, std::make_unique<ext::Subject_Key_ID>(key_id(*keys.back())));
+        if (!root) add(e, std::make_unique<ext::Authority_Key_ID>(c.bad_akid ? bytes(20, 0xab) : made.back()->subject_key_id()));
+        if (c.unknown_ext) add(e, unknown_extension(*c.unknown_ext), *c.unknown_ext);
 
         const Botan::Private_Key& signer_key = root ? *keys.back() : c.stranger_signs ? stranger : *keys[i - 1];
-        Botan::AlgorithmIdentifier alg;
-        std::unique_ptr<Botan::PK_Signer> signer(Botan::choose_sig_format(signer_key, rng, c.hash, alg));
         const std::string issuer = root ? c.cn : !c.issuer_cn.empty() ? c.issuer_cn : s[i - 1].cn;
-        auto cert = Botan::X509_CA::make_cert(signer.get(), rng, alg, keys.back()->subject_public_key(),
-                                              Botan::X509_Time(c.not_before), Botan::X509_Time(c.not_after),
-                                              dn(issuer), dn(c.cn), e);
+        auto cert = make_cert(signer_key, c.hash, keys.back()->subject_public_key(), Botan::X509_Time(c.not_before),
+                              Botan::X509_Time(c.not_after), dn(issuer), dn(c.cn), e);
         if (c.tamper) {
             auto der = cert.BER_encode();
             der.back() ^= 0x01;
@@ -157,7 +223,7 @@ bool botan_accepts(const xc::certificate_path& path, sys_clock::time_point at = 
     std::vector<Botan::X509_Certificate> chain;
     for (std::size_t i = 0; i + 1 < path.size(); ++i) chain.push_back(*path[i]);
     Botan::Certificate_Store_In_Memory store;
-    store.add_certificate(path.back());
+    store.add_certificate(*path.back());
     return Botan::x509_path_validate(chain, Botan::Path_Validation_Restrictions(false, 128), store, "",
                                      Botan::Usage_Type::UNSPECIFIED, at)
         .successful_validation();
@@ -177,7 +243,7 @@ const std::vector<variant>& variants() {
     static const std::vector<variant> v = {
         {"sound", [](specs&) {}},
         {"intermediate without cA", [](specs& s) { s[1].ca = false; }, status::CA_CERT_NOT_FOR_CERT_ISSUER},
-        {"intermediate key usage without keyCertSign", [](specs& s) { s[1].usage = Botan::CRL_SIGN; },
+        {"intermediate key usage without keyCertSign", [](specs& s) { s[1].usage = ku::crl_sign; },
          status::CA_CERT_NOT_FOR_CERT_ISSUER},
         {"leaf signed by another key under the intermediate's name", [](specs& s) { s[2].stranger_signs = true; },
          status::SIGNATURE_ERROR},
@@ -195,8 +261,8 @@ const std::vector<variant>& variants() {
          status::UNKNOWN_CRITICAL_EXTENSION},
         {"unknown non-critical extension on the intermediate", [](specs& s) { s[1].unknown_ext = false; }},
         {"leaf keyCertSign without cA",
-         [](specs& s) { s[2].usage = K(Botan::DIGITAL_SIGNATURE | Botan::KEY_CERT_SIGN); }, status::INVALID_USAGE},
-        {"leaf key usage without digitalSignature", [](specs& s) { s[2].usage = Botan::KEY_AGREEMENT; },
+         [](specs& s) { s[2].usage = K(ku::digital_signature | ku::key_cert_sign); }, status::INVALID_USAGE},
+        {"leaf key usage without digitalSignature", [](specs& s) { s[2].usage = ku::key_agreement; },
          status::INVALID_USAGE, status::OK, true},
         {"leaf expired", [](specs& s) { s[2].not_after = t0 - 1s; }, status::OK, status::CERT_HAS_EXPIRED},
         {"intermediate expired", [](specs& s) { s[1].not_after = t0 - 1s; }, status::OK, status::CERT_HAS_EXPIRED},
@@ -265,8 +331,8 @@ specs random_specs(std::mt19937& g) {
             case 2: if (!root) c.hash = pick(2) ? "SHA-256" : "SHA-512"; break;
             case 3: if (!leaf) c.curve = "secp256r1"; break;
             case 4: c.ca = !c.ca; break;
-            case 5: c.usage = leaf ? Botan::KEY_AGREEMENT : Botan::DIGITAL_SIGNATURE; break;
-            case 6: c.usage = Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::DIGITAL_SIGNATURE); break;
+            case 5: c.usage = leaf ? ku::key_agreement : ku::digital_signature; break;
+            case 6: c.usage = Botan::Key_Constraints(ku::key_cert_sign | ku::digital_signature); break;
             case 7: if (!leaf) c.pathlen = pick(3); break;
             case 8: c.unknown_ext = pick(2) == 0; break;
             case 9: if (!root) c.tamper = true; break;
@@ -295,7 +361,7 @@ bool documented_difference(const specs& s) {
         const bool leaf = i + 1 == s.size();
         if (i > 0 && s[i].hash != "SHA-384") return true;
         if (!leaf && s[i].curve != "secp384r1") return true;
-        if (leaf && s[i].usage && !(*s[i].usage & Botan::DIGITAL_SIGNATURE)) return true;
+        if (leaf && s[i].usage && !ku::has(*s[i].usage, ku::digital_signature)) return true;
     }
     return false;
 }

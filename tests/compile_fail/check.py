@@ -16,7 +16,7 @@ source, concept, member, include = sys.argv[1:5]
 if sys.argv[5] != "--":
     sys.exit(__doc__)
 compiler = sys.argv[6:]
-deps = subprocess.run(["pkg-config", "--cflags", "botan-2", "cpp-httplib", "nlohmann_json"],
+deps = subprocess.run(["pkg-config", "--cflags", os.environ.get("TEE_BOTAN_PC", "botan-2"), "cpp-httplib", "nlohmann_json"],
                       capture_output=True, text=True, check=True).stdout.split()
 base = compiler + ["-std=c++20", "-fsyntax-only", "-I" + include] + deps
 env = dict(os.environ, LC_ALL="C")  # ASCII quotes in GCC's diagnostics

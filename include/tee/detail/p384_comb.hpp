@@ -15,9 +15,18 @@
 // special case of the group law (doubling, P + -P, the point at infinity) is
 // Botan's add_affine/mult2. The steps are SEC 1 v2, 4.1.4; the tests compare
 // every answer with Botan's PK_Verifier and OpenSSL.
+//
+// Botan 2 only: Botan 3 has no public point arithmetic outside its deprecated
+// legacy_ec_point module, and its own verifier (PK_Verifier, kept per key by
+// botan_crypto) already uses fixed-base tables. On Botan 3 this header is
+// empty, and this file goes when Botan 2 support does.
 #pragma once
 
 #include "tee/detail/prelude.hpp"
+
+#include <botan/build.h>
+
+#if BOTAN_VERSION_MAJOR < 3
 
 #include <array>
 #include <cstdint>
@@ -199,3 +208,4 @@ TEE_INLINE const p384_comb::table& p384_comb::g_table() {
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee::detail
+#endif  // BOTAN_VERSION_MAJOR < 3
