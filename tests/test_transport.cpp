@@ -14,7 +14,7 @@
 // a TLS handshake dripped by the server), and a bound on what it reads besides
 // the body (headers or a chunk-size line without end). Drip and body caps
 // once a request is in flight are in test_faults.cpp.
-#include "tee/client.hpp"
+#include "tee/tee.hpp"
 #include "tee/testing/simulated_enclave.hpp"
 #include "test_support.hpp"
 
@@ -45,8 +45,8 @@ using tee_test::fake_server;
 constexpr std::string_view secret_key = "sk-TRANSPORT-5e6f7a8b-never-printed";
 tee_test::expectations expect{secret_key};
 
-tee::transport_options options_for(const std::string& url, std::size_t max_connections) {
-    tee::transport_options o;
+tee::httplib_options options_for(const std::string& url, std::size_t max_connections) {
+    tee::httplib_options o;
     o.base_url = url;
     o.max_connections = max_connections;
     o.connect_timeout = 2s;

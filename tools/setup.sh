@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tee-client needs, then configures and builds
-# it in ./build. Safe to run again. Needs root (or sudo) for apt-get.
+# the quick start's programs in ./build. Safe to run again. Needs root (or sudo) for apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ -d build ]; then meson setup --reconfigure build >/dev/null; else meson setup build >/dev/null; fi
-ninja -C build
+# TEE_MESON_OPTIONS: extra `meson setup` options, e.g. CI's
+# "--buildtype=release -Dwerror=true" (warnings are errors in CI, not for users).
+read -r -a extra <<< "${TEE_MESON_OPTIONS:-}"
+if [ -d build ]; then meson setup --reconfigure build "${extra[@]}" >/dev/null; else meson setup build "${extra[@]}" >/dev/null; fi
+# What the quick start runs: the library's demo client and the simulated enclave.
+# `meson test -C build` builds the test programs when it runs them.
+ninja -C build examples/tee-chat examples/mock_enclave
