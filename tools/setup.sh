@@ -8,6 +8,7 @@ packages=(
   g++ pkg-config meson ninja-build             # toolchain
   libbotan-2-dev nlohmann-json3-dev libcpp-httplib-dev   # the library's dependencies
   doctest-dev python3 python3-cryptography python3-cbor2 # tests and the Python interop peer
+  cmake                                        # the test of the installed CMake package
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -195,7 +195,7 @@ void start_total_timeout(Request& req) {  // Client::send(Request&) leaves it to
 }
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
 template <class Client>
-SSL_CTX* openssl_context(Client& client) {  // ssl_context() until 0.3x, then tls_context() (void*)
+SSL_CTX* openssl_context(Client& client) {  // ssl_context() in older versions, tls_context() (a void*) in current ones
     if constexpr (requires { client.ssl_context(); }) return client.ssl_context();
     else return static_cast<SSL_CTX*>(client.tls_context());
 }
@@ -220,6 +220,10 @@ public:
     http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
 
     const httplib_options& options() const noexcept { return opt_; }
+
+    // Whether the headers of an answer are bounded in this build: by cpp-httplib
+    // itself (0.22 on), or by the watchdog's byte count (the Linux path).
+    static constexpr bool bounds_headers = httplib_limits_headers || detail::request_watchdog::counts_headers;
 
     // Connections open now, idle or carrying a request: 1 to options().max_connections.
     std::size_t open_connections() const;
