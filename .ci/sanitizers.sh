@@ -62,7 +62,7 @@ setup_clang() {
         echo "$dir was configured with another compiler: wiping it"
         rm -rf "$dir"
     fi
-    local opts=("$@")
+    local opts=(-Dwerror=true "$@")  # warnings are errors in CI (not a default: users' builds)
     # Other options of this project that these builds do not need, when they exist.
     if grep -q "option('examples'" meson_options.txt && [[ " ${opts[*]} " == *" -Dtests=false "* ]]; then
         opts+=(-Dexamples=false)

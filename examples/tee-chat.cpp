@@ -112,8 +112,7 @@ private:
 
 std::string iso_ms(std::uint64_t ms) {
     std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
+    const std::tm tm = tee::detail::platform::utc_calendar(t);
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
     return buf;
@@ -330,20 +329,21 @@ int main(int argc, char** argv) {
             cfg.transport.read_timeout = cfg.transport.total_timeout = t;
             cfg.transport.connect_timeout = std::min<std::chrono::milliseconds>(cfg.transport.connect_timeout, t);
         }
-        if (!o.ca_file.empty()) cfg.transport.ca_file = o.ca_file;
-        if (!o.pin.empty()) cfg.transport.pinned_spki_sha256 = o.pin;
+        tee::httplib_options transport(tee::client<>::transport_options_for(cfg));  // the default transport's own
+        transport.ca_file = o.ca_file;
+        transport.pinned_spki_sha256 = o.pin;
         cfg.endpoint = o.endpoint;
         if (o.per_request_keys) cfg.client_keys = tee::client_key_mode::per_request;
 
         if (o.allow_mock) {
-            tee::mock_client client(cfg);
+            tee::mock_client client(cfg, tee::httplib_transport(transport));
             return run(client, o);
         }
         tee::nitro_options no;
         no.expected_pcrs = o.pcrs;
         if (!o.root_file.empty()) no.trusted_root = read_file(o.root_file);
         else if (o.demo) no.trusted_root = enclave->pki()->root_pem();
-        tee::client<> client(cfg, tee::nitro_attestation(no));
+        tee::client<> client(cfg, tee::httplib_transport(transport), tee::nitro_attestation(no));
         return run(client, o);
     } catch (const tee::error& e) {
         std::cerr << "tee-chat: " << tee::to_string(e.kind()) << " error: " << e.what() << "\n";

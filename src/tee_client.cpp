@@ -1,6 +1,6 @@
 // src/tee_client.cpp - the compiled part of tee-client's opt-in separate
 // compilation (TEE_CLIENT_COMPILED_LIB; see tee/detail/prelude.hpp and
-// include/tee/client.hpp). Files that define TEE_CLIENT_COMPILED_LIB see only
+// include/tee/tee.hpp). Files that define TEE_CLIENT_COMPILED_LIB see only
 // declarations; this file holds the one definition of every non-template
 // function of the headers, and the members of the two common clients. Built by
 // meson as the tee-client-compiled static library; a project that copies the

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """TEE_CLIENT_COMPILED_LIB does what tee/detail/prelude.hpp and
-include/tee/client.hpp say: a file that includes the single header and uses
+include/tee/tee.hpp say: a file that includes the single header and uses
 tee::client<> compiles none of the client's members when the macro is defined
 (nm: chat() undefined, to be linked from src/tee_client.cpp), and all of them
 without it; and of the headers' own functions it compiles none either, but for

@@ -8,7 +8,7 @@
 // Environment: PLATFORM_API_KEY (required), PLATFORM, MODEL. Prints one JSON
 // object per prompt, then {"requests": ["GET /attestation", ...]}. Exit 0
 // when every chat verified, 1 when one failed, 2 on a usage error.
-#include "tee/client.hpp"
+#include "tee/tee.hpp"
 
 #include <cstdlib>
 #include <iostream>

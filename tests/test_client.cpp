@@ -18,7 +18,7 @@
 //
 // The tee headers come first: they must precede <httplib.h> (see
 // tee/detail/prelude.hpp).
-#include "tee/client.hpp"
+#include "tee/tee.hpp"
 #include "test_backend.hpp"
 #include "tee/testing/enclave_server.hpp"
 #include "tee/testing/simulated_enclave.hpp"

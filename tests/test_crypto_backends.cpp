@@ -20,7 +20,7 @@
 // tee/detail/prelude.hpp).
 #include "tee/botan_crypto.hpp"
 #include "tee/cbor.hpp"
-#include "tee/client.hpp"
+#include "tee/tee.hpp"
 #include "tee/mock_attestation.hpp"
 #include "tee/nitro_attestation.hpp"
 #include "tee/openssl_crypto.hpp"

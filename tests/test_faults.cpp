@@ -17,7 +17,7 @@
 //
 // tests/test_client.cpp covers many malformed answers with a hand-made
 // server; this suite is the one that names each fault of the issue.
-#include "tee/client.hpp"
+#include "tee/tee.hpp"
 #include "tee/testing/enclave_server.hpp"
 #include "tee/testing/faults.hpp"
 #include "tee/testing/simulated_enclave.hpp"

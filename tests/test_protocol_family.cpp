@@ -23,7 +23,7 @@
 //
 // The tee headers come first: they must precede <httplib.h> (see
 // tee/detail/prelude.hpp).
-#include "tee/client.hpp"
+#include "tee/tee.hpp"
 #include "test_backend.hpp"
 #include "tee/testing/enclave_server.hpp"
 #include "tee/testing/simulated_enclave.hpp"
@@ -1012,6 +1012,14 @@ TEST_CASE("client keys: a replayed encrypted answer cannot be opened by a later 
 
 // ============================================================ 6. HTTPS
 
+// The default transport for cfg with its TLS settings (tee::httplib_options).
+tee::httplib_transport tls_transport(const tee::config& cfg, std::string ca_file, std::string pin = "") {
+    tee::httplib_options o(test_mock_client::transport_options_for(cfg));
+    o.ca_file = std::move(ca_file);
+    o.pinned_spki_sha256 = std::move(pin);
+    return tee::httplib_transport(o);
+}
+
 TEST_CASE("https: test CA, pinning, and what is refused") {
     temp_dir dir;
     tee::testing::tls_test_pki pki(dir.path());
@@ -1026,8 +1034,7 @@ TEST_CASE("https: test CA, pinning, and what is refused") {
     cfg.transport.read_timeout = 5s;
 
     SUBCASE("ca_file = the test CA: works") {
-        cfg.transport.ca_file = pki.ca_file();
-        test_mock_client client(cfg);
+        test_mock_client client(cfg, tls_transport(cfg, pki.ca_file()));
         CHECK(client.chat(prompt).message == prompt);
         CHECK(client.chat("again").message == "again");
     }
@@ -1035,27 +1042,21 @@ TEST_CASE("https: test CA, pinning, and what is refused") {
         simulated_enclave nitro(options(true, true));
         enclave_server nitro_server(nitro, so);
         auto c2 = make_config(nitro_server.url());
-        c2.transport.ca_file = pki.ca_file();
-        c2.transport.pinned_spki_sha256 = pki.server_spki_sha256();
         c2.endpoint = tee::attestation_endpoint::well_known;
-        test_nitro_client client(c2, trusting(nitro));
+        test_nitro_client client(c2, tls_transport(c2, pki.ca_file(), pki.server_spki_sha256()), trusting(nitro));
         CHECK(client.chat(prompt).message == prompt);
         CHECK(client.attest().verified);
     }
     SUBCASE("the pin in upper case hex is the same pin") {
-        cfg.transport.ca_file = pki.ca_file();
         std::string upper = pki.server_spki_sha256();
         for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        cfg.transport.pinned_spki_sha256 = upper;
-        test_mock_client client(cfg);
+        test_mock_client client(cfg, tls_transport(cfg, pki.ca_file(), upper));
         CHECK(client.chat(prompt).message == prompt);
     }
     SUBCASE("a wrong pin: transport_error tls, before any request") {
-        cfg.transport.ca_file = pki.ca_file();
         std::string wrong = pki.server_spki_sha256();
         wrong[0] = wrong[0] == '0' ? '1' : '0';
-        cfg.transport.pinned_spki_sha256 = wrong;
-        test_mock_client client(cfg);
+        test_mock_client client(cfg, tls_transport(cfg, pki.ca_file(), wrong));
         expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
                                "or its key is not the pinned one");
     }
@@ -1066,39 +1067,33 @@ TEST_CASE("https: test CA, pinning, and what is refused") {
         CHECK_FALSE(contains(e.what(), "pinned"));
     }
     SUBCASE("the right pin does not replace CA verification") {
-        cfg.transport.pinned_spki_sha256 = pki.server_spki_sha256();
-        test_mock_client client(cfg);
+        test_mock_client client(cfg, tls_transport(cfg, "", pki.server_spki_sha256()));
         expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
                                "server certificate did not verify");
     }
     SUBCASE("a CA file that does not exist") {
-        cfg.transport.ca_file = dir.path() + "/missing.pem";
-        test_mock_client client(cfg);
+        test_mock_client client(cfg, tls_transport(cfg, dir.path() + "/missing.pem"));
         expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls,
                                "could not load the CA certificates");
     }
     SUBCASE("a pin with an http:// URL: config_error at construction") {
         auto c2 = make_config("http://127.0.0.1:1");
-        c2.transport.pinned_spki_sha256 = pki.server_spki_sha256();
-        expect.error<tee::config_error>([&] { test_mock_client c(c2); }, "needs an https:// URL");
-        c2.transport.pinned_spki_sha256.clear();
-        c2.transport.ca_file = pki.ca_file();
-        expect.error<tee::config_error>([&] { test_mock_client c(c2); }, "needs an https:// URL");
+        expect.error<tee::config_error>([&] { tls_transport(c2, "", pki.server_spki_sha256()); },
+                                        "needs an https:// URL");
+        expect.error<tee::config_error>([&] { tls_transport(c2, pki.ca_file()); }, "needs an https:// URL");
     }
     SUBCASE("a pin that is not 64 hex digits: config_error at construction") {
         for (const std::string& bad : {std::string(64, 'z'), pki.server_spki_sha256().substr(0, 62),
                                 pki.server_spki_sha256() + "00", std::string("sha256/abc=")}) {
             CAPTURE(bad);
-            cfg.transport.pinned_spki_sha256 = bad;
-            expect.error<tee::config_error>([&] { test_mock_client c(cfg); }, "64 hex digits");
+            expect.error<tee::config_error>([&] { tls_transport(cfg, "", bad); }, "64 hex digits");
         }
     }
     SUBCASE("https:// to a plain-http server: transport_error") {
         enclave_server plain(enclave);
         auto c2 = make_config("https://127.0.0.1:" + std::to_string(plain.port()));
-        c2.transport.ca_file = pki.ca_file();
         c2.transport.read_timeout = 2s;
-        test_mock_client client(c2);
+        test_mock_client client(c2, tls_transport(c2, pki.ca_file()));
         expect.transport_error([&] { client.chat(prompt); }, tee::transport_cause::tls, "TLS handshake failed");
     }
 }
@@ -1112,7 +1107,7 @@ TEST_CASE("https: every connection of the transport's pool checks the CA and the
     so.tls_key_file = pki.key_file();
     so.delay = 200ms;  // requests overlap, so the pool opens more connections
     enclave_server server(enclave, so);
-    tee::transport_options o;
+    tee::httplib_options o;
     o.base_url = server.url();
     o.ca_file = pki.ca_file();
     o.connect_timeout = 5s;

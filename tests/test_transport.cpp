@@ -14,7 +14,7 @@
 // a TLS handshake dripped by the server), and a bound on what it reads besides
 // the body (headers or a chunk-size line without end). Drip and body caps
 // once a request is in flight are in test_faults.cpp.
-#include "tee/client.hpp"
+#include "tee/tee.hpp"
 #include "tee/testing/simulated_enclave.hpp"
 #include "test_support.hpp"
 
@@ -45,8 +45,8 @@ using tee_test::fake_server;
 constexpr std::string_view secret_key = "sk-TRANSPORT-5e6f7a8b-never-printed";
 tee_test::expectations expect{secret_key};
 
-tee::transport_options options_for(const std::string& url, std::size_t max_connections) {
-    tee::transport_options o;
+tee::httplib_options options_for(const std::string& url, std::size_t max_connections) {
+    tee::httplib_options o;
     o.base_url = url;
     o.max_connections = max_connections;
     o.connect_timeout = 2s;
@@ -460,7 +460,12 @@ private:
 
 }  // namespace
 
-TEST_CASE("answer cap: headers without end are cut at 256 KiB, on a new or a kept-alive connection") {
+TEST_CASE("answer cap: headers without end are cut (at 256 KiB, or at httplib's own limits), on a new or a kept-alive connection") {
+    if (!tee::httplib_transport::bounds_headers) {  // the portable path with a cpp-httplib before 0.22
+        MESSAGE("not bounded here: cpp-httplib " CPPHTTPLIB_VERSION " has no header limits and the "
+                << tee::detail::platform::name << " path counts no bytes (docs/reliability.md)");
+        return;
+    }
     using shape = endless_head_server::shape;
     const std::pair<shape, std::string> floods[] = {{shape::long_line, "one header line without end"},
                                                     {shape::many_lines, "header lines without end"},
@@ -487,8 +492,15 @@ TEST_CASE("answer cap: headers without end are cut at 256 KiB, on a new or a kep
 
 TEST_CASE("answer cap: 200 KiB of headers and a body of max_answer_bytes, sent slowly, still pass") {
     const std::string body(1u << 20, 'x');
+#if defined(CPPHTTPLIB_HEADER_MAX_COUNT)  // within httplib's own limits: fewer, longer lines
+    constexpr int header_lines = 90;
+    constexpr std::size_t header_length = 2200;
+#else
+    constexpr int header_lines = 2000;
+    constexpr std::size_t header_length = 90;
+#endif
     fake_server server([&](const httplib::Request& req, httplib::Response& res) {
-        for (int i = 0; i < 2000; ++i) res.set_header("X-" + std::to_string(i), std::string(90, 'h'));
+        for (int i = 0; i < header_lines; ++i) res.set_header("X-" + std::to_string(i), std::string(header_length, 'h'));
         const auto piece = std::size_t{64} << 10;  // 16 pieces, 20 ms apart: the watchdog looks many times
         auto send_piece = [&body, piece](std::size_t offset, std::size_t, httplib::DataSink& sink) {
             std::this_thread::sleep_for(20ms);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tee-client needs, then configures and builds
-# it in ./build. Safe to run again. Needs root (or sudo) for apt-get.
+# the quick start's programs in ./build. Safe to run again. Needs root (or sudo) for apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +8,7 @@ packages=(
   g++ pkg-config meson ninja-build             # toolchain
   libbotan-2-dev nlohmann-json3-dev libcpp-httplib-dev   # the library's dependencies
   doctest-dev python3 python3-cryptography python3-cbor2 # tests and the Python interop peer
+  cmake                                        # the test of the installed CMake package
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -21,5 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ -d build ]; then meson setup --reconfigure build >/dev/null; else meson setup build >/dev/null; fi
-ninja -C build
+# TEE_MESON_OPTIONS: extra `meson setup` options, e.g. CI's
+# "--buildtype=release -Dwerror=true" (warnings are errors in CI, not for users).
+read -r -a extra <<< "${TEE_MESON_OPTIONS:-}"
+if [ -d build ]; then meson setup --reconfigure build "${extra[@]}" >/dev/null; else meson setup build "${extra[@]}" >/dev/null; fi
+# What the quick start runs: the library's demo client and the simulated enclave.
+# `meson test -C build` builds the test programs when it runs them.
+ninja -C build examples/tee-chat examples/mock_enclave

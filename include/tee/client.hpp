@@ -3,6 +3,11 @@
 //   tee::client<> c(tee::config::from_env());   // Nitro attestation, Botan, httplib
 //   tee::chat_result r = c.chat("BTC price right now");
 //
+// This header has no transport of its own (it is part of <tee/core.hpp>, which
+// includes no HTTP library and no OS header): Crypto and Attestation default to
+// botan_crypto and nitro_attestation here; Transport defaults to
+// httplib_transport in <tee/tee.hpp>, which also names client<> and its aliases.
+//
 // Life of a client:
 //  * construction: checks the configuration, builds the transport, generates
 //    the client's P-384 key pair (kept for the client's lifetime, as the
@@ -18,7 +23,7 @@
 // Threads: one client may be used from several threads at once (chat(),
 // chat_async(), attest()). The session (identity, keys) is immutable and
 // shared; replacing it is under a mutex. The default transport sends requests
-// from several threads in parallel, on up to transport_options::max_connections
+// from several threads in parallel, on up to httplib_options::max_connections
 // kept-alive connections (4 by default).
 #pragma once
 
@@ -38,15 +43,13 @@
 #include "tee/concepts.hpp"
 #include "tee/config.hpp"
 #include "tee/errors.hpp"
-#include "tee/httplib_transport.hpp"
 #include "tee/mock_attestation.hpp"
 #include "tee/nitro_attestation.hpp"
 #include "tee/protocol.hpp"
 
 namespace tee {
 
-template <transport Transport = httplib_transport, crypto_backend Crypto = botan_crypto,
-          class Attestation = nitro_attestation>
+template <transport Transport, crypto_backend Crypto = botan_crypto, class Attestation = nitro_attestation>
     requires attestation_policy<Attestation, Crypto>
 class client {
 public:
@@ -58,7 +61,8 @@ public:
     explicit client(config cfg, Attestation attestation = Attestation{})
         requires std::constructible_from<Transport, const transport_options&>;
 
-    client(config cfg, Transport transport, Attestation attestation);
+    // With a transport built by the caller (e.g. httplib_transport from httplib_options).
+    client(config cfg, Transport transport, Attestation attestation = Attestation{});
     ~client();
 
     // Fetches and verifies the attestation (once; later calls return the same
@@ -283,22 +287,5 @@ void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann
 }
 
 #undef TEE_CLIENT_MEMBER
-
-// Short names for the common choices (like spdlog's _mt / _st):
-using nitro_client = client<>;                                                  // the default, spelled out
-using mock_client = client<httplib_transport, botan_crypto, mock_attestation>;  // development enclaves only
-
-// Opt-in separate compilation (like spdlog's SPDLOG_COMPILED_LIB): with
-// TEE_CLIENT_COMPILED_LIB defined, files that include this header do not
-// compile the two common clients' members; one file of the program does:
-//     #include <tee/tee.hpp>
-//     template class tee::client<>;
-//     template class tee::client<tee::httplib_transport, tee::botan_crypto, tee::mock_attestation>;
-// (src/tee_client.cpp, built by meson as the tee-client-compiled library).
-// Other instantiations (your own policies) compile where they are used, as usual.
-#if defined(TEE_CLIENT_COMPILED_LIB)
-extern template class client<>;
-extern template class client<httplib_transport, botan_crypto, mock_attestation>;
-#endif
 
 }  // namespace tee

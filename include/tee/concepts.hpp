@@ -29,18 +29,16 @@ namespace tee {
 using byte_span = std::span<const std::uint8_t>;
 
 // ---------------------------------------------------------------- transport
-// What the client hands a transport when it builds one.
+// What the client hands a transport when it builds one: what every transport
+// must honour. Settings of one transport live with it (the default's pool and
+// TLS trust: tee::httplib_options).
 struct transport_options {
     std::string base_url = "http://127.0.0.1:8000";  // http:// or https://, optional path prefix
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds read_timeout{60'000};   // per read; an LLM can take a while
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds total_timeout{120'000}; // whole request: connect, TLS, answer (a drip too)
-    std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused (headers: 256 KiB)
-    std::size_t max_connections = 4;                  // requests in flight at once on one transport (one
-                                                      // kept-alive connection each); more wait, within total_timeout
-    std::string ca_file;                              // https: trust this CA bundle (PEM) instead of the system store
-    std::string pinned_spki_sha256;                   // https: hex SHA-256 of the server's DER SPKI; empty = no pin
+    std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused (headers: see docs/reliability.md)
 };
 
 struct http_response {

@@ -33,7 +33,8 @@ struct config {
     std::string platform;                       // PLATFORM: openai, anthropic, gemini (sent as given)
     std::string model;                          // MODEL, e.g. gpt-4 (sent as given)
 
-    transport_options transport;                // timeouts, answer cap, CA file (url is copied in)
+    transport_options transport;                // timeouts, answer cap (url is copied in); the default
+                                                // transport's CA file, pin, pool: tee::httplib_options
 
     attestation_endpoint endpoint = attestation_endpoint::legacy;
     client_key_mode client_keys = client_key_mode::per_client;

@@ -2,20 +2,28 @@
 // http:// or https:// with timeouts, an answer-size cap and keep-alive.
 //
 // One transport keeps a small pool of kept-alive connections, each an
-// httplib::Client with a watchdog thread (total_timeout, and a bound on the
-// headers httplib reads). A request takes an idle connection (the most
+// httplib::Client with a watchdog thread (total_timeout, and, where
+// cpp-httplib has no header limits of its own, a bound on the headers it
+// reads). A request takes an idle connection (the most
 // recently used: a program that sends one request at a time reuses one warm
 // connection), opens another while fewer than
-// transport_options::max_connections are open, or else waits for one, within
+// httplib_options::max_connections are open, or else waits for one, within
 // its total_timeout. So threads sharing one client send in parallel, on up to
 // max_connections connections; every connection is set up alike (timeouts,
 // certificate verification, the pin).
 //
 // https:// verifies the server certificate and host name against the system CA
-// store (or transport_options::ca_file), and optionally pins the server key
-// (transport_options::pinned_spki_sha256: hex SHA-256 of its DER SPKI, which
+// store (or httplib_options::ca_file), and optionally pins the server key
+// (httplib_options::pinned_spki_sha256: hex SHA-256 of its DER SPKI, which
 // survives certificate renewal with the same key). There is no option to
 // switch verification off.
+//
+// cpp-httplib versions (CPPHTTPLIB_VERSION): 0.19 and later bound a whole
+// answer themselves (set_max_timeout), 0.22 and later the headers
+// (CPPHTTPLIB_HEADER_MAX_COUNT / _LENGTH); with those, this transport uses
+// them and does not count header bytes. The watchdog's deadline stays on every
+// version: httplib's own total timeout does not cover the connect and the TLS
+// handshake. Which bound holds where: docs/reliability.md.
 #pragma once
 
 #include "tee/detail/prelude.hpp"
@@ -33,9 +41,13 @@
 #include <thread>
 #include <vector>
 
+#include "tee/detail/platform.hpp"
+
+#if !defined(TEE_PLATFORM_POSIX_SOCKETS)
+#error "tee/httplib_transport.hpp needs POSIX sockets; elsewhere include <tee/core.hpp> and bring a transport (docs/policies.md)"
+#endif
+
 #include <httplib.h>
-#include <linux/sockios.h>  // SIOCINQ
-#include <sys/ioctl.h>
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -47,6 +59,40 @@
 #include "tee/errors.hpp"
 
 namespace tee {
+
+// What only this transport has, beside the timeouts and the answer cap of
+// transport_options: its connection pool and its TLS trust.
+struct httplib_options : transport_options {
+    httplib_options() = default;
+    httplib_options(const transport_options& common) : transport_options(common) {}  // NOLINT: implicit on purpose
+
+    std::size_t max_connections = 4;  // requests in flight at once on one transport (one kept-alive
+                                      // connection each); more wait, within total_timeout
+    std::string ca_file;              // https: trust this CA bundle (PEM) instead of the system store
+    std::string pinned_spki_sha256;   // https: hex SHA-256 of the server's DER SPKI; empty = no pin
+};
+
+namespace detail {
+// "0.53.1" -> 53001 (major * 1'000'000 + minor * 1'000 + patch).
+constexpr long httplib_version_number(const char* v) {
+    long parts[3] = {0, 0, 0};
+    for (int i = 0; *v != '\0' && i < 3; ++v) {
+        if (*v == '.') ++i;
+        else if (*v >= '0' && *v <= '9') parts[i] = parts[i] * 10 + (*v - '0');
+        else break;
+    }
+    return parts[0] * 1'000'000 + parts[1] * 1'000 + parts[2];
+}
+}  // namespace detail
+
+// The cpp-httplib this program was compiled against, and what it bounds itself.
+inline constexpr long httplib_version = detail::httplib_version_number(CPPHTTPLIB_VERSION);
+inline constexpr bool httplib_has_max_timeout = httplib_version >= 19'000;    // Client::set_max_timeout
+#if defined(CPPHTTPLIB_HEADER_MAX_COUNT)
+inline constexpr bool httplib_limits_headers = true;  // 0.22 on: CPPHTTPLIB_HEADER_MAX_COUNT lines of _LENGTH
+#else
+inline constexpr bool httplib_limits_headers = false;
+#endif
 
 struct parsed_url {
     std::string scheme;       // "http" or "https"
@@ -60,7 +106,9 @@ parsed_url parse_base_url(std::string_view url);
 namespace detail {
 // Watches the request in flight on one connection, from a thread of its own,
 // and cuts it when it runs past transport_options::total_timeout or takes in
-// more than an answer may. httplib limits neither:
+// more than an answer may. cpp-httplib before 0.19 and 0.22 limits neither
+// (later versions bound the answer's reads and its headers themselves, but
+// not the connect and the TLS handshake):
 // - its timeouts are per step (each read, each wait of the connect and of the
 //   TLS handshake), so a server that drips a byte at a time never trips them;
 // - it keeps every header it reads, each line however long, so a server that
@@ -68,9 +116,10 @@ namespace detail {
 //   are capped by httplib_transport's content receiver; this caps the rest.
 // While a request is in flight, the thread checks every `check_every`:
 // - past the deadline: verdict::timed_out;
-// - the bytes httplib has read from the request's socket (received minus
-//   still queued, per TCP_INFO and SIOCINQ; headers, framing, TLS included)
-//   above `header_allowance` before the first body byte, or above twice
+// - where counts_headers (Linux, and a cpp-httplib without header limits): the
+//   bytes httplib has read from the request's socket (platform::bytes_read:
+//   received minus still queued; headers, framing, TLS included) above
+//   `header_allowance` before the first body byte, or above twice
 //   max_answer_bytes plus that allowance after: verdict::too_large. Between two
 //   checks a server can send what the link carries in `check_every`: a bound,
 //   not an exact cap.
@@ -85,6 +134,11 @@ public:
     enum class verdict { in_time, timed_out, too_large };
     static constexpr std::chrono::milliseconds check_every{10};
     static constexpr std::uint64_t header_allowance = 256u << 10;
+    // Whether this watchdog counts the bytes of an answer: only where the
+    // system can say (platform::bytes_read_known) and httplib does not bound
+    // the headers itself.
+    static constexpr bool counts_headers = platform::bytes_read_known && !httplib_limits_headers;
+    using socket_handle = platform::socket_handle;
 
     request_watchdog(httplib::Client& client, std::size_t max_answer_bytes);
     ~request_watchdog();
@@ -97,10 +151,10 @@ public:
     verdict disarm();
     // httplib's socket-options hook: called on the requesting thread for each
     // socket the request opens, before it connects.
-    void socket_opened(int fd) noexcept;
+    void socket_opened(socket_handle fd) noexcept;
     // Bytes of the stream read from `fd` so far, by whoever reads it; 0 if the
-    // kernel cannot say (before Linux 4.1).
-    static std::uint64_t bytes_read(int fd) noexcept;
+    // system cannot say (platform::bytes_read).
+    static std::uint64_t bytes_read(socket_handle fd) noexcept { return platform::bytes_read(fd); }
     // bytes_read() now minus at `mark`; 0 when now reads below the mark, as it
     // may for a moment (bytes arriving between its two system calls).
     static constexpr std::uint64_t read_since(std::uint64_t now, std::uint64_t mark) noexcept {
@@ -122,12 +176,30 @@ private:
     clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
     std::atomic<bool> body_{false};
     std::mutex sockets_m_;             // guards the four below; taken after m_, never before it
-    std::vector<int> opened_;          // dup()s of the sockets the request in flight opened
-    int kept_ = -1;                    // dup() of the connection's socket, from an earlier request
+    std::vector<socket_handle> opened_;  // dup()s of the sockets the request in flight opened
+    socket_handle kept_ = platform::no_socket;  // dup() of the connection's socket, from an earlier request
     std::uint64_t kept_read_at_arm_ = 0;
     bool cut_ = false;                 // a socket opened from now on fails at once
     std::thread thread_;
 };
+
+// The parts of cpp-httplib's API that differ between versions, used from
+// templates so that only what this version has is compiled.
+template <class Client>
+void set_total_timeout(Client& client, std::chrono::milliseconds total) {
+    if constexpr (httplib_has_max_timeout) client.set_max_timeout(total);
+}
+template <class Request>
+void start_total_timeout(Request& req) {  // Client::send(Request&) leaves it to the caller
+    if constexpr (httplib_has_max_timeout) req.start_time_ = std::chrono::steady_clock::now();
+}
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+template <class Client>
+SSL_CTX* openssl_context(Client& client) {  // ssl_context() in older versions, tls_context() (a void*) in current ones
+    if constexpr (requires { client.ssl_context(); }) return client.ssl_context();
+    else return static_cast<SSL_CTX*>(client.tls_context());
+}
+#endif
 
 // One kept-alive connection of an httplib_transport's pool, and the watchdog of
 // the request in flight on it.
@@ -139,12 +211,19 @@ struct pooled_connection {
 
 class httplib_transport {
 public:
-    explicit httplib_transport(const transport_options& opt);
+    // From the common options alone (what tee::client<> hands it), the pool and
+    // TLS settings at their defaults; or with those set.
+    explicit httplib_transport(const transport_options& opt) : httplib_transport(httplib_options(opt)) {}
+    explicit httplib_transport(const httplib_options& opt);
 
     http_response get(std::string_view path) { return send("GET", path, {}); }
     http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
 
-    const transport_options& options() const noexcept { return opt_; }
+    const httplib_options& options() const noexcept { return opt_; }
+
+    // Whether the headers of an answer are bounded in this build: by cpp-httplib
+    // itself (0.22 on), or by the watchdog's byte count (the Linux path).
+    static constexpr bool bounds_headers = httplib_limits_headers || detail::request_watchdog::counts_headers;
 
     // Connections open now, idle or carrying a request: 1 to options().max_connections.
     std::size_t open_connections() const;
@@ -183,7 +262,7 @@ private:
 
     static std::string seconds(std::chrono::milliseconds ms);
 
-    transport_options opt_;
+    httplib_options opt_;
     parsed_url url_;
     std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callbacks
     std::unique_ptr<pool_state> pool_;                // destroyed before pin_
@@ -227,8 +306,8 @@ TEE_INLINE detail::request_watchdog::~request_watchdog() {
     }
     cv_.notify_one();
     thread_.join();
-    for (int fd : opened_) ::close(fd);
-    if (kept_ >= 0) ::close(kept_);
+    for (socket_handle fd : opened_) platform::close(fd);
+    if (kept_ != platform::no_socket) platform::close(kept_);
 }
 
 // The thread must look at a new request within check_every (and by its
@@ -245,7 +324,7 @@ TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
         body_.store(false, std::memory_order_relaxed);
         {
             std::lock_guard sockets(sockets_m_);
-            kept_read_at_arm_ = kept_ >= 0 ? bytes_read(kept_) : 0;
+            kept_read_at_arm_ = counts_headers && kept_ != platform::no_socket ? bytes_read(kept_) : 0;
         }
         wake = std::min(deadline, clock::now() + check_every) < sleeping_until_;
     }
@@ -257,62 +336,42 @@ TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() 
     armed_ = false;
     std::lock_guard sockets(sockets_m_);
     if (!opened_.empty()) {  // the last one opened is the one httplib connected, if any
-        if (kept_ >= 0) ::close(kept_);
+        if (kept_ != platform::no_socket) platform::close(kept_);
         kept_ = opened_.back();
         opened_.pop_back();
-        for (int fd : opened_) ::close(fd);  // httplib keeps or closes its own descriptors
+        for (socket_handle fd : opened_) platform::close(fd);  // httplib keeps or closes its own descriptors
         opened_.clear();
     }
     cut_ = false;
     return verdict_;
 }
 
-TEE_INLINE void detail::request_watchdog::socket_opened(int fd) noexcept {
+TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexcept {
     std::lock_guard lock(sockets_m_);
     if (!cut_) {
-        const int watch = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-        if (watch >= 0) {
+        const socket_handle watch = platform::duplicate(fd);
+        if (watch != platform::no_socket) {
             try {
                 opened_.push_back(watch);
                 return;
             } catch (...) {  // bad_alloc: treated as a socket we cannot watch
-                ::close(watch);
+                platform::close(watch);
             }
         }
     }
     // Past the deadline (a host with several addresses), or a socket we cannot
     // watch: it must not connect. /dev/null takes its descriptor's place, so the
     // connect fails at once and httplib closes its own descriptor as usual.
-    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-        ::dup2(null, fd);
-        ::close(null);
-    } else {
-        ::shutdown(fd, SHUT_RDWR);
-    }
-}
-
-TEE_INLINE std::uint64_t detail::request_watchdog::bytes_read(int fd) noexcept {
-    // struct tcp_info's tcpi_bytes_received (<linux/tcp.h>, Linux 4.1 on; the
-    // layout only grows). glibc's <netinet/tcp.h>, which httplib includes and
-    // <linux/tcp.h> collides with, stops before it.
-    constexpr std::size_t bytes_received_at = 128;
-    unsigned char info[256] = {};
-    socklen_t len = sizeof info;
-    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &len) != 0 || len < bytes_received_at + 8) return 0;
-    std::uint64_t received;
-    std::memcpy(&received, info + bytes_received_at, sizeof received);
-    int queued = 0;  // read after `received`: what arrives in between makes the result smaller, not larger
-    if (::ioctl(fd, SIOCINQ, &queued) != 0 || queued < 0) return 0;
-    return received > static_cast<std::uint64_t>(queued) ? received - static_cast<std::uint64_t>(queued) : 0;
+    platform::disable(fd);
 }
 
 TEE_INLINE bool detail::request_watchdog::over_limit() {
+    if constexpr (!counts_headers) return false;
     std::lock_guard sockets(sockets_m_);
     std::uint64_t read = 0;
     if (!opened_.empty())
         read = bytes_read(opened_.back());  // a new connection: all of it is this request's
-    else if (kept_ >= 0)  // a kept-alive one: what it read since arm()
+    else if (kept_ != platform::no_socket)  // a kept-alive one: what it read since arm()
         read = read_since(bytes_read(kept_), kept_read_at_arm_);
     return read > (body_.load(std::memory_order_relaxed) ? max_read_ : header_allowance);
 }
@@ -323,7 +382,7 @@ TEE_INLINE void detail::request_watchdog::cut(verdict why) {
     {
         std::lock_guard sockets(sockets_m_);
         cut_ = true;
-        for (int fd : opened_) ::shutdown(fd, SHUT_RDWR);  // ends a connect or handshake
+        for (socket_handle fd : opened_) platform::shutdown_both(fd);  // ends a connect or handshake
     }
     client_.stop();  // waits for that to give up, then cuts a request in flight
 }
@@ -348,7 +407,7 @@ TEE_INLINE void detail::request_watchdog::run() {
     }
 }
 
-TEE_INLINE httplib_transport::httplib_transport(const transport_options& opt)
+TEE_INLINE httplib_transport::httplib_transport(const httplib_options& opt)
     : opt_(opt), url_(parse_base_url(opt.base_url)), pool_(std::make_unique<pool_state>()) {
     if (opt_.max_connections == 0) throw config_error("transport_options::max_connections must be at least 1");
     if (url_.scheme == "https") {
@@ -382,6 +441,7 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_co
     client.set_connection_timeout(duration_cast<microseconds>(opt_.connect_timeout));
     client.set_read_timeout(duration_cast<microseconds>(opt_.read_timeout));
     client.set_write_timeout(duration_cast<microseconds>(opt_.write_timeout));
+    detail::set_total_timeout(client, opt_.total_timeout);  // httplib's own, where it has one
     client.set_keep_alive(true);
     // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
     // holds the body until the server's delayed ACK (40 ms per request).
@@ -455,9 +515,10 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
         req.body = std::string(body);
     }
     std::string answer;
-    bool too_large = false, too_slow = false;
+    bool too_large = false, too_slow = false, body_seen = false;
     detail::request_watchdog* watchdog = nullptr;  // the connection's, once it has one
     req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+        body_seen = true;
         watchdog->body_started();
         if (answer.size() + len > opt_.max_answer_bytes) return !(too_large = true);
         if (clock::now() > deadline) return !(too_slow = true);
@@ -478,6 +539,7 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
         if (clock::now() >= deadline) throw no_connection_free(where);  // freed just at the deadline
         watchdog = conn.c->watchdog.get();
         watchdog->arm(deadline);
+        detail::start_total_timeout(req);
         try {
             ok = conn.c->client->send(req, res, err);
         } catch (...) {  // e.g. bad_alloc in content_receiver
@@ -491,6 +553,18 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
         }
     }
     const auto elapsed = clock::now() - start;
+    // httplib's own total timeout (0.19 on) fails the read at the deadline, as
+    // the watchdog would have cut it: the same error either way.
+    if (!ok && elapsed >= opt_.total_timeout) too_slow = true;
+    // Headers beyond httplib's own limits (0.22 on) fail the read after the
+    // status line and before the body.
+#if defined(CPPHTTPLIB_HEADER_MAX_COUNT)
+    if (!ok && !too_slow && err == httplib::Error::Read && res.status != 0 && !body_seen)
+        throw transport_error(transport_cause::too_large,
+                              where + ": answer exceeds cpp-httplib's header limits (" +
+                                  std::to_string(CPPHTTPLIB_HEADER_MAX_COUNT) + " lines of " +
+                                  std::to_string(CPPHTTPLIB_HEADER_MAX_LENGTH) + " bytes), or ends in them");
+#endif
 
     if (too_large)
         throw transport_error(transport_cause::too_large,
@@ -536,7 +610,7 @@ TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, cons
 
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
 TEE_INLINE void httplib_transport::pin_server_key(httplib::Client& client) const {
-    SSL_CTX_set_cert_verify_callback(client.ssl_context(), &verify_with_pin, pin_.get());
+    SSL_CTX_set_cert_verify_callback(detail::openssl_context(client), &verify_with_pin, pin_.get());
 }
 
 TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* arg) {

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cctype>
+#include <cstdio>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -441,11 +442,16 @@ TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_pat
 }
 
 TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::time_point t) {
-    std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    // std::chrono's calendar: UTC without the C library's gmtime_r / gmtime_s
+    using namespace std::chrono;
+    const auto day = floor<days>(t);
+    const year_month_day ymd{day};
+    const hh_mm_ss hms{floor<seconds>(t - day)};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                  static_cast<long>(hms.seconds().count()));
     return buf;
 }
 #endif  // TEE_CLIENT_DEFINITIONS

@@ -1,0 +1,4 @@
+// A poisoned header (tests/poisoned_include): what includes only <tee/core.hpp>
+// must not reach it. examples/meson.build compiles custom_transport.cpp with
+// this folder first on the include path.
+#error "<linux/tcp.h> reached from <tee/core.hpp>: the core must include no HTTP library, socket or OS header"
