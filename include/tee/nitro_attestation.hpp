@@ -12,6 +12,12 @@
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
 //     (PCR0 all zeros) refused.
+// Time: the services make one document at start-up and serve it while they
+// run, long after its leaf certificate (3 hours) expires. A chain that was
+// valid at the document's signed time and has only expired since is verified
+// at that time, up to max_document_age (30 days); every time comparison is in
+// integer milliseconds with the range known, so no chrono arithmetic can
+// overflow, whatever the clock or the options say.
 // Nothing the server sends can relax these: options are the program's.
 #pragma once
 
@@ -20,6 +26,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cctype>
+#include <cstdint>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -50,15 +57,19 @@ struct nitro_options {
     // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
     // at least: without pins any Nitro enclave in the world passes.
     std::map<unsigned, std::string> expected_pcrs{};
-    // Refuse documents older than this (by their signed timestamp).
+    // Accept any genuine Nitro enclave image (no pins, allowlist or known-enclaves store): anyone can run one.
+    bool accept_any_enclave_image = false;
+    // Refuse documents older than this (by their signed timestamp), even with a
+    // chain still valid: for services that make a fresh document per request.
     std::optional<std::chrono::milliseconds> max_age{};
+    // A document whose certificate chain was valid when it was signed and has
+    // expired since (the services make one document at start-up) is verified at
+    // its own signed time and accepted up to this age; the identity says so.
+    // Zero refuses any expired chain; milliseconds::max() sets no bound (audits
+    // of archived documents). Negative: config_error.
+    std::chrono::milliseconds max_document_age{std::chrono::days(30)};
     // Refuse documents whose nonce differs.
     std::optional<std::vector<std::uint8_t>> expected_nonce{};
-    // Accept a chain that has expired since the document was signed (checked at
-    // the document's own timestamp instead); the identity says so.
-    bool allow_expired_certificates = false;
-    // Audit an archived document: verify everything at its own signed timestamp.
-    bool audit_at_document_time = false;
     // Accept debug-mode enclaves (PCR0 all zeros), whose memory the host can read.
     bool allow_debug_mode = false;
     // A document signed this far in the future of the verification time is refused.
@@ -81,6 +92,9 @@ public:
     nitro_attestation& operator=(nitro_attestation&&) noexcept;
 
     const nitro_options& options() const noexcept { return opt_; }
+
+    // "29 days 1 h", "5 h 0 min", "12 min 3 s", "40 s": a document's age for people.
+    static std::string age_text(std::chrono::milliseconds age);
 
     // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
     template <crypto_backend Crypto>
@@ -163,16 +177,22 @@ private:
     // crypto backend are functions, not templates: compiled once (see
     // tee/detail/prelude.hpp), not once per backend.
     static std::vector<std::uint8_t> document_of(const nlohmann::json& answer);  // the decoded attestation_doc
-    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at.
+    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at (now).
     x509_chain::certificate_path chain_of(const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf,
                                           enclave_identity& id) const;
-    // The verdict on the chain: its links (signatures, extensions) and validity times; sets id.chain.
+    // The verdict on the chain: its links (signatures, extensions) and validity
+    // times, now and at the document's time; the document's age and the
+    // max_document_age bound. Sets id.chain, id.document_age and, for a chain
+    // expired since signing, id.verified_at (the signed time).
     void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
                      const parsed& p, enclave_identity& id) const;
     // Step 5, then the identity's document fields.
     void check_pins(parsed p, enclave_identity& id) const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
     static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
+    attestation_error too_old(const parsed& p, std::int64_t age_ms, const x509_chain::certificate_path& chain,
+                              std::chrono::system_clock::time_point now) const;
+    static std::int64_t millis(std::chrono::system_clock::time_point t);  // since the epoch, never overflows
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
                                                                        const char* what);
     static Botan::X509_Certificate load_root(const std::string& configured);
@@ -198,6 +218,8 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
             throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
         pins_[index] = std::move(*v);
     }
+    if (opt_.max_document_age.count() < 0)
+        throw config_error("max_document_age must not be negative (0 refuses any expired certificate chain)");
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
 }
@@ -234,8 +256,7 @@ TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate
 
 TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
     const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
-    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
-    id.verified_at = opt_.audit_at_document_time ? signed_at(p) : now;
+    id.verified_at = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
     x509_chain::certificate_path chain{std::move(leaf)};
     for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
         chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
@@ -253,17 +274,63 @@ TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
 TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_path& chain,
                                                Botan::Certificate_Status_Code links, const parsed& p,
                                                enclave_identity& id) const {
-    const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
-    if (!x509_chain::ok(status)) {
-        const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
-        if (!(only_expired && opt_.allow_expired_certificates &&
-              x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at(p))))))
-            throw chain_failure(status, id.verified_at);
-        id.expired_certificates_tolerated = true;
+    using code = Botan::Certificate_Status_Code;
+    const auto now = id.verified_at;
+    // Both within about +-2^53: the clock's milliseconds fit an int64 with room,
+    // the timestamp is at most max_timestamp_ms (parse).
+    const std::int64_t age_ms = millis(now) - static_cast<std::int64_t>(p.timestamp_ms);
+    id.document_age = std::chrono::milliseconds(age_ms);
+
+    const auto status = std::max(links, x509_chain::check_times(chain, now));
+    const bool expired_since = status == code::CERT_HAS_EXPIRED;
+    if (!x509_chain::ok(status) && !expired_since) throw chain_failure(status, now);
+    if (age_ms < 0 && -age_ms > opt_.max_clock_skew.count())
+        throw attestation_error("document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
+                                iso_time(now));
+    // The document must have been signed while its chain was valid, whatever now is.
+    if (const auto then = std::max(links, x509_chain::check_times(chain, signed_at(p))); !x509_chain::ok(then))
+        throw attestation_error("certificate chain does not verify at " + iso_time(signed_at(p)) +
+                                ", the document's own signed time: " + Botan::to_string(then));
+    if (expired_since) {
+        if (age_ms > opt_.max_document_age.count()) throw too_old(p, age_ms, chain, now);
+        id.verified_at = signed_at(p);
+        id.verified_at_document_time = true;
     }
     for (const auto& c : chain)  // what was verified: leaf ... trusted root
         id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
                             c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
+}
+
+TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::int64_t age_ms,
+                                                        const x509_chain::certificate_path& chain,
+                                                        std::chrono::system_clock::time_point now) const {
+    auto expired = chain.front()->not_after().to_std_timepoint();
+    for (const auto& c : chain)  // the first to expire (the leaf, in AWS's chains)
+        if (auto t = c->not_after().to_std_timepoint(); t < now && t < expired) expired = t;
+    const auto bound = opt_.max_document_age;
+    return attestation_error(
+        "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
+        ") and its certificate expired at " + iso_time(expired) +
+        "; services that make one attestation document at start-up serve it for as long as they run, " +
+        (bound.count() == 0 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
+                            : "and documents up to " + age_text(bound) + " old are accepted") +
+        "; change the bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION, "
+        "e.g. 12h, 7d, 0)");
+}
+
+TEE_INLINE std::int64_t nitro_attestation::millis(std::chrono::system_clock::time_point t) {
+    // A cast to a coarser unit divides: it cannot overflow.
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TEE_INLINE std::string nitro_attestation::age_text(std::chrono::milliseconds age) {
+    const std::int64_t ms = age.count();
+    if (ms < 0) return "-" + age_text(std::chrono::milliseconds(-(ms + 1)));  // -(ms + 1): no overflow at the minimum
+    const std::int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+    if (d > 0) return std::to_string(d) + (d == 1 ? " day " : " days ") + std::to_string(h % 24) + " h";
+    if (h > 0) return std::to_string(h) + " h " + std::to_string(m % 60) + " min";
+    if (m > 0) return std::to_string(m) + " min " + std::to_string(s % 60) + " s";
+    return std::to_string(s) + " s";
 }
 
 TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) const {
@@ -279,12 +346,9 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
             throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
                                     ", pinned to " + to_hex(want));
     }
-    const auto signed_time = signed_at(p);
-    if (signed_time > id.verified_at + opt_.max_clock_skew)
-        throw attestation_error("document is signed at " + iso_time(signed_time) + ", in the future of " +
-                                iso_time(id.verified_at));
-    if (opt_.max_age && id.verified_at - signed_time > *opt_.max_age)
-        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_time) + ")");
+    // The age from the clock's time (check_chain), also for a document verified at its own time.
+    if (opt_.max_age && id.document_age.count() > opt_.max_age->count())
+        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
         throw attestation_error("document nonce differs from the expected nonce");
 
