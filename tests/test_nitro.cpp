@@ -630,6 +630,54 @@ TEST_CASE("generated: an indefinite-length map inside a signed payload is an att
     g.expect_fail(g.pki.sign_bytes(enc), "payload: CBOR: indefinite length");
 }
 
+TEST_CASE("generated: a non-empty unprotected header is refused (it is not signed)") {
+    generated g;
+    auto items = cose_items(g.doc());
+    cbor::value::map_type h;
+    h.emplace_back(cbor::value::uint(4), cbor::value::bytes({0x00}));
+    items[1] = cbor::value::map(std::move(h));
+    g.expect_fail(cose_encode(items), "unprotected header is not empty");
+}
+TEST_CASE("generated: nested CBOR in the unprotected header is refused by the COSE limits") {
+    generated g;
+    auto items = cose_items(g.doc());
+    cbor::value::map_type h;
+    h.emplace_back(cbor::value::uint(4), cbor::value::array({cbor::value::array({cbor::value::uint(1)})}));
+    items[1] = cbor::value::map(std::move(h));
+    g.expect_fail(cose_encode(items), "attestation document: CBOR: nesting too deep");
+    cbor::value::map_type wide;  // wider than anything of a COSE_Sign1
+    for (unsigned i = 0; i < 17; ++i) wide.emplace_back(cbor::value::uint(i), cbor::value::uint(i));
+    items[1] = cbor::value::map(std::move(wide));
+    g.expect_fail(cose_encode(items), "attestation document: CBOR: string, array or map too large");
+}
+TEST_CASE("generated: a protected header with nested or many entries is refused") {
+    generated g;
+    auto items = cose_items(g.doc());
+    cbor::value::map_type h;
+    h.emplace_back(cbor::value::integer(1), cbor::value::integer(-35));
+    h.emplace_back(cbor::value::integer(2), cbor::value::array({cbor::value::uint(1)}));
+    items[0] = cbor::value::bytes(cbor::encode(cbor::value::map(h)));
+    g.expect_fail(cose_encode(items), "protected header: CBOR: nesting too deep");
+    h.pop_back();
+    for (std::int64_t i = 2; i < 6; ++i) h.emplace_back(cbor::value::integer(i), cbor::value::integer(i));
+    items[0] = cbor::value::bytes(cbor::encode(cbor::value::map(h)));
+    g.expect_fail(cose_encode(items), "protected header: CBOR: string, array or map too large");
+}
+TEST_CASE("generated: a signed payload nested deeper than pcrs and cabundle, or too wide, is refused") {
+    generated g;
+    g.expect_field_fail("extra", cbor::value::array({cbor::value::array({})}), "payload: CBOR: nesting too deep");
+    auto p = g.payload();
+    for (int i = 0; i < 60; ++i) p = with(p, "extra" + std::to_string(i), cbor::value::uint(1));
+    g.expect_fail(g.pki.sign(p), "payload: CBOR: string, array or map too large");
+}
+TEST_CASE("generated: a document over 32 KiB is refused before it is parsed") {
+    generated g;
+    const auto d = g.pki.sign(with(g.payload(), "extra", cbor::value::bytes(bytes(40 * 1024, 1))));
+    g.expect_fail(d, "bytes, more than the 32768 a document needs");
+    tee::nitro_attestation policy(g.options());
+    expect_attestation_error([&] { policy.verify(nlohmann::json{{"attestation_doc", tee::to_base64(d)}}, g.crypto); },
+                             "characters of base64, more than a document needs");
+}
 TEST_CASE("generated: a payload that is not a map is refused") {
     generated g;
     g.expect_fail(g.pki.sign(cbor::value::array({})), "payload is not a map");

@@ -4,7 +4,11 @@
 //
 // verify() runs, and every step must hold:
 //  1. structure: base64 -> COSE_Sign1 [protected {1:-35}, {}, payload, r||s]
-//     (untagged or tag 18); payload fields present, typed and within AWS's limits;
+//     (untagged or tag 18); payload fields present, typed and within AWS's limits.
+//     Hostile sizes are refused before they cost memory: at most 32 KiB of
+//     document (AWS's are about 4.5 KB), CBOR limits that fit each level (the
+//     COSE array, its headers, the payload), and the unsigned, unprotected
+//     header must be AWS's empty map - all checked before the payload is parsed;
 //  2. COSE ES384 signature with the leaf certificate's P-384 key;
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
 //     the verification time (now, or injected): tee/x509_chain.hpp, with the
@@ -156,6 +160,8 @@ public:
 
     // ---- step 1, a pure function of the bytes (what the fuzzers call) ----
     static constexpr std::uint64_t max_timestamp_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
+    // Larger than any document the payload limits allow (16 certificates of 1 KiB, ...).
+    static constexpr std::size_t max_document_bytes = 32 * 1024;
     struct parsed {
         std::vector<std::uint8_t> protected_header, payload, signature;
         std::string module_id;
@@ -240,7 +246,11 @@ TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohma
     if (!doc.is_string())
         throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
                                 " instead of base64); refused: mock answers are a downgrade");
-    auto bytes = from_base64(doc.get_ref<const std::string&>());
+    const auto& text = doc.get_ref<const std::string&>();
+    if (text.size() > (max_document_bytes + 2) / 3 * 4)
+        throw attestation_error("attestation_doc is " + std::to_string(text.size()) +
+                                " characters of base64, more than a document needs");
+    auto bytes = from_base64(text);
     if (!bytes) throw attestation_error("attestation_doc is not valid base64");
     return std::move(*bytes);
 }
@@ -364,7 +374,12 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     auto fail = [](const std::string& what) -> attestation_error {
         return attestation_error("attestation document: " + what);
     };
-    auto top = cbor::decode(cose);
+    if (cose.size() > max_document_bytes)
+        throw fail(std::to_string(cose.size()) + " bytes, more than the " + std::to_string(max_document_bytes) +
+                   " a document needs");
+    // [protected bstr, unprotected map, payload bstr, signature bstr], maybe in
+    // tag 18: nothing nests deeper than the header map's values, nor is wider than 16.
+    auto top = cbor::decode(cose, cbor::limits{3, max_document_bytes, 16});
     if (!top.ok()) throw fail(top.error().message());
     const cbor::value* msg = &top.value();
     if (msg->is_tag()) {
@@ -381,13 +396,17 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     p.signature = a[3].as_bytes();
     if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
 
-    auto prot = cbor::decode(p.protected_header);
+    auto prot = cbor::decode(p.protected_header, cbor::limits{1, 64, 4});  // {1: -35}
     if (!prot.ok()) throw fail("protected header: " + prot.error().message());
     const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
     if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
         throw fail("protected header algorithm is not ES384 (-35)");
+    // Not covered by the signature: anyone on the path could fill it.
+    if (!a[1].as_map().empty()) throw fail("unprotected header is not empty (AWS's is {}, and it is not signed)");
 
-    auto body = cbor::decode(p.payload);
+    // A map of fields; pcrs and cabundle one level down; each field's own
+    // limits are checked below (more precise messages than the CBOR reader's).
+    auto body = cbor::decode(p.payload, cbor::limits{2, 4096, 64});
     if (!body.ok()) throw fail("payload: " + body.error().message());
     const cbor::value& m = body.value();
     if (!m.is_map()) throw fail("payload is not a map");
