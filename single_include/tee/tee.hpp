@@ -349,8 +349,11 @@ struct enclave_identity {
     std::vector<std::uint8_t> nonce;
     std::vector<std::uint8_t> user_data;
     std::vector<certificate_info> chain;    // leaf first, root last
-    std::chrono::system_clock::time_point verified_at{};  // the verification time used
-    bool expired_certificates_tolerated = false;  // set when allow_expired_certificates let it pass
+    std::chrono::system_clock::time_point verified_at{};  // the verification time used: now, or the signed time
+    std::chrono::milliseconds document_age{};     // the clock's time minus the signed time
+    // The chain had expired since the document was signed (a service's start-up
+    // document): verified at its signed time instead, within max_document_age.
+    bool verified_at_document_time = false;
     bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
 };
 
@@ -2487,7 +2490,11 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 //
 // verify() runs, and every step must hold:
 //  1. structure: base64 -> COSE_Sign1 [protected {1:-35}, {}, payload, r||s]
-//     (untagged or tag 18); payload fields present, typed and within AWS's limits;
+//     (untagged or tag 18); payload fields present, typed and within AWS's limits.
+//     Hostile sizes are refused before they cost memory: at most 32 KiB of
+//     document (AWS's are about 4.5 KB), CBOR limits that fit each level (the
+//     COSE array, its headers, the payload), and the unsigned, unprotected
+//     header must be AWS's empty map - all checked before the payload is parsed;
 //  2. COSE ES384 signature with the leaf certificate's P-384 key;
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
 //     the verification time (now, or injected): tee/x509_chain.hpp, with the
@@ -2495,12 +2502,19 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
 //     (PCR0 all zeros) refused.
+// Time: the services make one document at start-up and serve it while they
+// run, long after its leaf certificate (3 hours) expires. A chain that was
+// valid at the document's signed time and has only expired since is verified
+// at that time, up to max_document_age (30 days); every time comparison is in
+// integer milliseconds with the range known, so no chrono arithmetic can
+// overflow, whatever the clock or the options say.
 // Nothing the server sends can relax these: options are the program's.
 
 
 #include <algorithm>
 #include <chrono>
 #include <cctype>
+#include <cstdint>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -2525,15 +2539,19 @@ struct nitro_options {
     // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
     // at least: without pins any Nitro enclave in the world passes.
     std::map<unsigned, std::string> expected_pcrs{};
-    // Refuse documents older than this (by their signed timestamp).
+    // Accept any genuine Nitro enclave image (no pins, allowlist or known-enclaves store): anyone can run one.
+    bool accept_any_enclave_image = false;
+    // Refuse documents older than this (by their signed timestamp), even with a
+    // chain still valid: for services that make a fresh document per request.
     std::optional<std::chrono::milliseconds> max_age{};
+    // A document whose certificate chain was valid when it was signed and has
+    // expired since (the services make one document at start-up) is verified at
+    // its own signed time and accepted up to this age; the identity says so.
+    // Zero refuses any expired chain; milliseconds::max() sets no bound (audits
+    // of archived documents). Negative: config_error.
+    std::chrono::milliseconds max_document_age{std::chrono::days(30)};
     // Refuse documents whose nonce differs.
     std::optional<std::vector<std::uint8_t>> expected_nonce{};
-    // Accept a chain that has expired since the document was signed (checked at
-    // the document's own timestamp instead); the identity says so.
-    bool allow_expired_certificates = false;
-    // Audit an archived document: verify everything at its own signed timestamp.
-    bool audit_at_document_time = false;
     // Accept debug-mode enclaves (PCR0 all zeros), whose memory the host can read.
     bool allow_debug_mode = false;
     // A document signed this far in the future of the verification time is refused.
@@ -2556,6 +2574,9 @@ public:
     nitro_attestation& operator=(nitro_attestation&&) noexcept;
 
     const nitro_options& options() const noexcept { return opt_; }
+
+    // "29 days 1 h", "5 h 0 min", "12 min 3 s", "40 s": a document's age for people.
+    static std::string age_text(std::chrono::milliseconds age);
 
     // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
     template <crypto_backend Crypto>
@@ -2617,6 +2638,8 @@ public:
 
     // ---- step 1, a pure function of the bytes (what the fuzzers call) ----
     static constexpr std::uint64_t max_timestamp_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
+    // Larger than any document the payload limits allow (16 certificates of 1 KiB, ...).
+    static constexpr std::size_t max_document_bytes = 32 * 1024;
     struct parsed {
         std::vector<std::uint8_t> protected_header, payload, signature;
         std::string module_id;
@@ -2638,16 +2661,22 @@ private:
     // crypto backend are functions, not templates: compiled once (see
     // tee/detail/prelude.hpp), not once per backend.
     static std::vector<std::uint8_t> document_of(const nlohmann::json& answer);  // the decoded attestation_doc
-    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at.
+    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at (now).
     x509_chain::certificate_path chain_of(const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf,
                                           enclave_identity& id) const;
-    // The verdict on the chain: its links (signatures, extensions) and validity times; sets id.chain.
+    // The verdict on the chain: its links (signatures, extensions) and validity
+    // times, now and at the document's time; the document's age and the
+    // max_document_age bound. Sets id.chain, id.document_age and, for a chain
+    // expired since signing, id.verified_at (the signed time).
     void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
                      const parsed& p, enclave_identity& id) const;
     // Step 5, then the identity's document fields.
     void check_pins(parsed p, enclave_identity& id) const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
     static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
+    attestation_error too_old(const parsed& p, std::int64_t age_ms, const x509_chain::certificate_path& chain,
+                              std::chrono::system_clock::time_point now) const;
+    static std::int64_t millis(std::chrono::system_clock::time_point t);  // since the epoch, never overflows
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
                                                                        const char* what);
     static Botan::X509_Certificate load_root(const std::string& configured);
@@ -2673,6 +2702,8 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
             throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
         pins_[index] = std::move(*v);
     }
+    if (opt_.max_document_age.count() < 0)
+        throw config_error("max_document_age must not be negative (0 refuses any expired certificate chain)");
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
 }
@@ -2693,7 +2724,11 @@ TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohma
     if (!doc.is_string())
         throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
                                 " instead of base64); refused: mock answers are a downgrade");
-    auto bytes = from_base64(doc.get_ref<const std::string&>());
+    const auto& text = doc.get_ref<const std::string&>();
+    if (text.size() > (max_document_bytes + 2) / 3 * 4)
+        throw attestation_error("attestation_doc is " + std::to_string(text.size()) +
+                                " characters of base64, more than a document needs");
+    auto bytes = from_base64(text);
     if (!bytes) throw attestation_error("attestation_doc is not valid base64");
     return std::move(*bytes);
 }
@@ -2709,8 +2744,7 @@ TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate
 
 TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
     const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
-    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
-    id.verified_at = opt_.audit_at_document_time ? signed_at(p) : now;
+    id.verified_at = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
     x509_chain::certificate_path chain{std::move(leaf)};
     for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
         chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
@@ -2728,17 +2762,63 @@ TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
 TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_path& chain,
                                                Botan::Certificate_Status_Code links, const parsed& p,
                                                enclave_identity& id) const {
-    const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
-    if (!x509_chain::ok(status)) {
-        const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
-        if (!(only_expired && opt_.allow_expired_certificates &&
-              x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at(p))))))
-            throw chain_failure(status, id.verified_at);
-        id.expired_certificates_tolerated = true;
+    using code = Botan::Certificate_Status_Code;
+    const auto now = id.verified_at;
+    // Both within about +-2^53: the clock's milliseconds fit an int64 with room,
+    // the timestamp is at most max_timestamp_ms (parse).
+    const std::int64_t age_ms = millis(now) - static_cast<std::int64_t>(p.timestamp_ms);
+    id.document_age = std::chrono::milliseconds(age_ms);
+
+    const auto status = std::max(links, x509_chain::check_times(chain, now));
+    const bool expired_since = status == code::CERT_HAS_EXPIRED;
+    if (!x509_chain::ok(status) && !expired_since) throw chain_failure(status, now);
+    if (age_ms < 0 && -age_ms > opt_.max_clock_skew.count())
+        throw attestation_error("document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
+                                iso_time(now));
+    // The document must have been signed while its chain was valid, whatever now is.
+    if (const auto then = std::max(links, x509_chain::check_times(chain, signed_at(p))); !x509_chain::ok(then))
+        throw attestation_error("certificate chain does not verify at " + iso_time(signed_at(p)) +
+                                ", the document's own signed time: " + Botan::to_string(then));
+    if (expired_since) {
+        if (age_ms > opt_.max_document_age.count()) throw too_old(p, age_ms, chain, now);
+        id.verified_at = signed_at(p);
+        id.verified_at_document_time = true;
     }
     for (const auto& c : chain)  // what was verified: leaf ... trusted root
         id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
                             c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
+}
+
+TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::int64_t age_ms,
+                                                        const x509_chain::certificate_path& chain,
+                                                        std::chrono::system_clock::time_point now) const {
+    auto expired = chain.front()->not_after().to_std_timepoint();
+    for (const auto& c : chain)  // the first to expire (the leaf, in AWS's chains)
+        if (auto t = c->not_after().to_std_timepoint(); t < now && t < expired) expired = t;
+    const auto bound = opt_.max_document_age;
+    return attestation_error(
+        "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
+        ") and its certificate expired at " + iso_time(expired) +
+        "; services that make one attestation document at start-up serve it for as long as they run, " +
+        (bound.count() == 0 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
+                            : "and documents up to " + age_text(bound) + " old are accepted") +
+        "; change the bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION, "
+        "e.g. 12h, 7d, 0)");
+}
+
+TEE_INLINE std::int64_t nitro_attestation::millis(std::chrono::system_clock::time_point t) {
+    // A cast to a coarser unit divides: it cannot overflow.
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TEE_INLINE std::string nitro_attestation::age_text(std::chrono::milliseconds age) {
+    const std::int64_t ms = age.count();
+    if (ms < 0) return "-" + age_text(std::chrono::milliseconds(-(ms + 1)));  // -(ms + 1): no overflow at the minimum
+    const std::int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+    if (d > 0) return std::to_string(d) + (d == 1 ? " day " : " days ") + std::to_string(h % 24) + " h";
+    if (h > 0) return std::to_string(h) + " h " + std::to_string(m % 60) + " min";
+    if (m > 0) return std::to_string(m) + " min " + std::to_string(s % 60) + " s";
+    return std::to_string(s) + " s";
 }
 
 TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) const {
@@ -2754,12 +2834,9 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
             throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
                                     ", pinned to " + to_hex(want));
     }
-    const auto signed_time = signed_at(p);
-    if (signed_time > id.verified_at + opt_.max_clock_skew)
-        throw attestation_error("document is signed at " + iso_time(signed_time) + ", in the future of " +
-                                iso_time(id.verified_at));
-    if (opt_.max_age && id.verified_at - signed_time > *opt_.max_age)
-        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_time) + ")");
+    // The age from the clock's time (check_chain), also for a document verified at its own time.
+    if (opt_.max_age && id.document_age.count() > opt_.max_age->count())
+        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
         throw attestation_error("document nonce differs from the expected nonce");
 
@@ -2775,7 +2852,12 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     auto fail = [](const std::string& what) -> attestation_error {
         return attestation_error("attestation document: " + what);
     };
-    auto top = cbor::decode(cose);
+    if (cose.size() > max_document_bytes)
+        throw fail(std::to_string(cose.size()) + " bytes, more than the " + std::to_string(max_document_bytes) +
+                   " a document needs");
+    // [protected bstr, unprotected map, payload bstr, signature bstr], maybe in
+    // tag 18: nothing nests deeper than the header map's values, nor is wider than 16.
+    auto top = cbor::decode(cose, cbor::limits{3, max_document_bytes, 16});
     if (!top.ok()) throw fail(top.error().message());
     const cbor::value* msg = &top.value();
     if (msg->is_tag()) {
@@ -2792,13 +2874,17 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     p.signature = a[3].as_bytes();
     if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
 
-    auto prot = cbor::decode(p.protected_header);
+    auto prot = cbor::decode(p.protected_header, cbor::limits{1, 64, 4});  // {1: -35}
     if (!prot.ok()) throw fail("protected header: " + prot.error().message());
     const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
     if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
         throw fail("protected header algorithm is not ES384 (-35)");
+    // Not covered by the signature: anyone on the path could fill it.
+    if (!a[1].as_map().empty()) throw fail("unprotected header is not empty (AWS's is {}, and it is not signed)");
 
-    auto body = cbor::decode(p.payload);
+    // A map of fields; pcrs and cabundle one level down; each field's own
+    // limits are checked below (more precise messages than the CBOR reader's).
+    auto body = cbor::decode(p.payload, cbor::limits{2, 4096, 64});
     if (!body.ok()) throw fail("payload: " + body.error().message());
     const cbor::value& m = body.value();
     if (!m.is_map()) throw fail("payload is not a map");
@@ -2997,6 +3083,18 @@ namespace detail {
 // error messages built from data the peer sent.
 std::string printable_prefix(std::string_view s, std::size_t max);
 
+// Where an occurrence of `secret` that starts at `at` in `text` ends, or npos.
+// It may be written as is or JSON-escaped, each character on its own: \uXXXX
+// in either case (a surrogate pair above U+FFFF), or \" \\ \/ \b \f \n \r \t,
+// also escaped again (\\u0073, as the dump of a string holding an escape).
+std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret);
+
+// `text` with every occurrence of `secret` (as secret_end finds them) replaced
+// by "[API key redacted]", then cut after `max` characters ("..." follows) with
+// bytes outside printable ASCII shown as '?' - the redaction first, so that no
+// part of a secret straddling the cut remains. max = npos: neither cut nor mapped.
+std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max);
+
 template <class Out>
 void append_u_escape(Out& out, std::uint32_t unit) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -3126,6 +3224,87 @@ TEE_INLINE std::string printable_prefix(std::string_view s, std::size_t max) {
         out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
     }
     if (s.size() > max) out += "...";
+    return out;
+}
+
+TEE_INLINE std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret) {
+    // The character escaped at text[j] and the bytes its escape takes. A run of
+    // backslashes counts as one, so that an escape escaped again (the dump of a
+    // string holding "\u0073") is found as well.
+    auto escaped = [&](std::size_t j, char32_t& got, std::size_t& used) {
+        std::size_t n = 0;
+        while (j + n < text.size() && text[j + n] == '\\') ++n;
+        if (n == 0) return false;
+        const char e = j + n < text.size() ? text[j + n] : '\0';
+        used = n + 1;
+        switch (e) {
+            case '"': got = '"'; return true;
+            case '/': got = '/'; return true;
+            case 'b': got = '\b'; return true;
+            case 'f': got = '\f'; return true;
+            case 'n': got = '\n'; return true;
+            case 'r': got = '\r'; return true;
+            case 't': got = '\t'; return true;
+            case 'u': {
+                if (text.size() - (j + n + 1) < 4) return false;
+                std::uint32_t unit = 0;
+                for (std::size_t k = j + n + 1; k < j + n + 5; ++k) {
+                    const char c = text[k];
+                    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                    if (d < 0) return false;
+                    unit = unit << 4 | static_cast<std::uint32_t>(d);
+                }
+                got = unit;
+                used = n + 5;
+                return true;
+            }
+            default:  // "\\" (or "\\\\"...): a backslash
+                got = '\\';
+                used = n;
+                return n >= 2;
+        }
+    };
+    std::size_t i = at;
+    for (std::size_t k = 0; k < secret.size();) {
+        char32_t cp = 0;
+        std::size_t len = utf8_decode(secret, k, cp);
+        if (len == 0) { len = 1; cp = 0xFFFFFFFF; }  // an invalid byte matches only as is
+        if (text.substr(i).substr(0, len) == secret.substr(k, len)) {
+            i += len;
+            k += len;
+            continue;
+        }
+        char32_t got = 0, low = 0;
+        std::size_t used = 0, used_low = 0;
+        if (!escaped(i, got, used)) return std::string_view::npos;
+        if (got >= 0xd800 && got < 0xdc00 && escaped(i + used, low, used_low) && low >= 0xdc00 && low < 0xe000) {
+            got = 0x10000 + ((got - 0xd800) << 10) + (low - 0xdc00);  // a surrogate pair
+            used += used_low;
+        }
+        if (got != cp) return std::string_view::npos;
+        i += used;
+        k += len;
+    }
+    return i;
+}
+
+TEE_INLINE std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max) {
+    static constexpr std::string_view mark = "[API key redacted]";
+    std::string out;
+    std::size_t i = 0;
+    // Each step reads at most 12 bytes per character of the secret: bounded by max.
+    while (i < text.size() && out.size() < max) {
+        if (const std::size_t end = secret.empty() ? std::string_view::npos : secret_end(text, i, secret);
+            end != std::string_view::npos) {
+            out += mark;
+            i = end;
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(text[i++]);
+        out.push_back(max == std::string_view::npos || (c >= 0x20 && c <= 0x7e) ? static_cast<char>(c) : '?');
+    }
+    if (i < text.size()) out += "...";
     return out;
 }
 
@@ -3307,7 +3486,9 @@ TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& l
 
 
 #include <chrono>
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -3367,8 +3548,18 @@ secure_bytes request_plaintext(const secret_string& api_key, std::string_view me
 // The body of POST /talk.
 std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
 
-// Turns an HTTP answer that is not a success into the service_error it means.
-void throw_if_refused(const http_response& res);
+// The answer of the attestation endpoint is refused unparsed beyond these
+// limits: AWS's documents are about 4.5 KB (6 KB in base64).
+inline constexpr json_limits attestation_answer_limits{8, 64 * 1024};
+
+// A service's refusal text as a service_error carries it: the API key
+// (`secret`) redacted, as is and JSON-escaped, BEFORE the text is cut to 200
+// printable characters, so that no part of a key straddling the cut remains.
+std::string refusal_text(std::string_view text, std::string_view secret);
+
+// Turns an HTTP answer that is not a success into the service_error it means
+// (its text redacted of `secret`, the API key).
+void throw_if_refused(const http_response& res, std::string_view secret = {});
 
 // What is needed to open an encrypted answer ("data": {"encrypted_data",
 // "nonce", "public_key"}): the AES key of this exchange and the attested
@@ -3403,17 +3594,19 @@ nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, cons
 
 // Parses and verifies the answer to POST /talk with the enclave key, and
 // checks that it answers `prompt` (signed message equal, timestamp in window).
-// Throws service_error, protocol_error, signature_error or replay_error.
+// Throws service_error (its text redacted of `secret`, the API key),
+// protocol_error, signature_error or replay_error.
 template <crypto_backend Crypto>
 chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_key& enclave_key,
                           const http_response& res, std::string_view prompt,
                           std::chrono::system_clock::time_point now, std::chrono::seconds window,
-                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt) {
-    throw_if_refused(res);
+                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt,
+                          std::string_view secret = {}) {
+    throw_if_refused(res, secret);
     nlohmann::json answer = parse_json(res.body);
     if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
     if (auto e = answer.find("error"); e != answer.end())
-        throw service_error(200, tee::detail::printable_prefix(e->is_string() ? e->get<std::string>() : e->dump(), 200));
+        throw service_error(200, refusal_text(e->is_string() ? e->get<std::string>() : e->dump(), secret));
     auto sig_it = answer.find("sig");
     if (sig_it == answer.end()) throw protocol_error("answer has no \"sig\"");
     if (!sig_it->is_string()) throw protocol_error("answer \"sig\" is not a string");
@@ -3444,18 +3637,24 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     auto ts = data.find("timestamp");
     if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
     if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
+    if (ts->is_number_unsigned() &&
+        ts->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
     r.timestamp = ts->get<std::int64_t>();
 
     if (r.message != prompt)
         throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
     if (check_time) {
-        auto signed_at = std::chrono::system_clock::time_point(std::chrono::seconds(r.timestamp));
-        auto skew = signed_at > now ? signed_at - now : now - signed_at;
-        if (skew > window)
-            throw replay_error("signed timestamp is " +
-                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(skew).count()) +
-                               " s away from the local clock (window " + std::to_string(window.count()) +
-                               " s): a replayed answer, or a wrong clock");
+        // In integer seconds: a chrono time_point counts nanoseconds in an int64,
+        // so a timestamp of now + 2^64 ns would overflow there and wrap to "now".
+        // The difference of two int64 values, taken as uint64, is exact.
+        const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        const std::uint64_t skew = r.timestamp >= now_s
+                                       ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
+                                       : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
+        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(window.count(), 0)))
+            throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
+                               std::to_string(window.count()) + " s): a replayed answer, or a wrong clock");
     }
     r.data = std::move(*data_it);
     r.signature = std::move(sig_it->get_ref<std::string&>());
@@ -3508,7 +3707,11 @@ TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view 
     return body;
 }
 
-TEE_INLINE void protocol::throw_if_refused(const http_response& res) {
+TEE_INLINE std::string protocol::refusal_text(std::string_view text, std::string_view secret) {
+    return tee::detail::redacted_prefix(text, secret, 200);
+}
+
+TEE_INLINE void protocol::throw_if_refused(const http_response& res, std::string_view secret) {
     if (res.status == 200) return;
     std::string text;
     try {
@@ -3516,9 +3719,9 @@ TEE_INLINE void protocol::throw_if_refused(const http_response& res) {
         for (const char* k : {"error", "detail", "message"})
             if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
     } catch (const protocol_error&) {
-        text = tee::detail::printable_prefix(res.body, 200);
+        throw service_error(res.status, refusal_text(res.body, secret));
     }
-    throw service_error(res.status, tee::detail::printable_prefix(text, 200));
+    throw service_error(res.status, refusal_text(text, secret));
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 
@@ -3696,20 +3899,17 @@ chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::stri
 }
 
 // A service that echoes the request (or a hostile one) could put the API
-// key into an error text; no message of ours carries it, so cut it out.
+// key into an error text; no message of ours carries it, so cut it out (as is
+// and JSON-escaped). Service texts are redacted before they are cut to size
+// (protocol::refusal_text); this catches whatever else could carry it.
 TEE_CLIENT_MEMBER
 void client<Transport, Crypto, Attestation>::rethrow_redacted(const error& e) const {
     const std::string_view key = cfg_.api_key.reveal();
-    std::string what = e.what();
-    if (key.empty() || what.find(key) == std::string::npos) throw;
-    for (auto at = what.find(key); at != std::string::npos; at = what.find(key, at))
-        what.replace(at, key.size(), "[API key redacted]");
-    if (auto* s = dynamic_cast<const service_error*>(&e)) {
-        std::string text = s->service_message();
-        for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at))
-            text.replace(at, key.size(), "[API key redacted]");
-        throw service_error(s->http_status(), text);
-    }
+    const std::string_view original = e.what();
+    std::string what = detail::redacted_prefix(original, key, std::string::npos);
+    if (key.empty() || what == original) throw;
+    if (auto* s = dynamic_cast<const service_error*>(&e))
+        throw service_error(s->http_status(), detail::redacted_prefix(s->service_message(), key, std::string::npos));
     if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
     if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
     if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
@@ -3742,7 +3942,7 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
     http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex, ciphertext));
     chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res, message, std::chrono::system_clock::now(),
                                             cfg_.answer_time_window, !cfg_.accept_any_answer_time,
-                                            protocol::answer_keys{aes, s.identity.public_key});
+                                            protocol::answer_keys{aes, s.identity.public_key}, cfg_.api_key.reveal());
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
     return r;
@@ -3772,10 +3972,15 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
         well_known = false;
         res = transport_.get("/attestation");
     }
-    if (res.status != 200) protocol::throw_if_refused(res);
+    if (res.status != 200) protocol::throw_if_refused(res, cfg_.api_key.reveal());
+    // A real answer is about 6 KB: anything much larger is refused before parsing.
+    if (res.body.size() > protocol::attestation_answer_limits.max_bytes)
+        throw attestation_error("attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
+                                std::to_string(protocol::attestation_answer_limits.max_bytes) +
+                                " an attestation needs (AWS's documents are about 4.5 KB)");
     nlohmann::json answer;
     try {
-        answer = parse_json(res.body);
+        answer = parse_json(res.body, protocol::attestation_answer_limits);
     } catch (const protocol_error& e) {
         throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
     }
@@ -4167,6 +4372,7 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::der_of_raw(byte_span sig) {
 // signs is trusted unless a program passes root_pem() as its trust anchor.
 
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -4201,18 +4407,20 @@ public:
         using namespace std::chrono;
         auto& rng = Botan::system_rng();
         const auto now = system_clock::now();
+        // The root and intermediate are valid from a day before the leaf (an old leaf too) on.
+        const auto start = std::min(now, leaf.not_before) - hours(24);
         root_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
         inter_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
         leaf_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
 
-        Botan::X509_Cert_Options ro = options("tee-client test root", now - hours(24), now + hours(24 * 3650));
+        Botan::X509_Cert_Options ro = options("tee-client test root", start, now + hours(24 * 3650));
         ro.CA_key();
         root_ = std::make_unique<Botan::X509_Certificate>(Botan::X509::create_self_signed_cert(ro, *root_key_, "SHA-384", rng));
 
         Botan::X509_Cert_Options io = options("tee-client test intermediate", now, now);
         io.CA_key(2);
         inter_ = std::make_unique<Botan::X509_Certificate>(
-            issue(*root_, *root_key_, io, *inter_key_, now - hours(24), now + hours(24 * 365)));
+            issue(*root_, *root_key_, io, *inter_key_, start, now + hours(24 * 365)));
 
         Botan::X509_Cert_Options lo = options("i-00000000simulated.tee-client.test", now, now);
         leaf_ = std::make_unique<Botan::X509_Certificate>(
@@ -4406,12 +4614,21 @@ struct enclave_options {
     bool well_known = true;          // also serve POST /.well-known/attestation
     unsigned rotate_key_after = 0;   // restart with a new key after every N chats (0: never)
     bool replay = false;             // always send the first answer again
+    // Nitro: serve one document, made this long ago and unchanged while it runs
+    // (one per key), like the services' start-up document; its leaf certificate
+    // is valid for 3 hours from then, like AWS's. Unset: a fresh document per request.
+    std::optional<std::chrono::seconds> stale_document{};
 };
 
 class simulated_enclave {
 public:
     explicit simulated_enclave(enclave_options opt = {}) : opt_(std::move(opt)) {
-        if (opt_.nitro) pki_ = std::make_unique<test_pki>();
+        if (opt_.nitro && opt_.stale_document) {
+            made_ = std::chrono::system_clock::now() - *opt_.stale_document;
+            pki_ = std::make_unique<test_pki>(pki_validity{made_ - std::chrono::seconds(3), made_ + std::chrono::hours(3)});
+        } else if (opt_.nitro) {
+            pki_ = std::make_unique<test_pki>();
+        }
         rotate_key();
     }
 
@@ -4422,6 +4639,10 @@ public:
         k->ecdh.key = std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group(),
                                                                       k->sign->private_value());
         k->spki = p384::spki_of_point(k->sign->public_point().encode(Botan::PointGFp::UNCOMPRESSED));
+        if (pki_ && opt_.stale_document)
+            k->document = pki_->sign(pki_->payload(k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
+                                                   static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                       made_.time_since_epoch()).count())));
         std::lock_guard lock(mu_);
         keys_ = std::move(k);
     }
@@ -4448,7 +4669,9 @@ public:
     }
 
     http_response attestation() const {
-        const std::vector<std::uint8_t> spki = current()->spki;
+        const auto keys = current();
+        if (!keys->document.empty()) return {200, nlohmann::json{{"attestation_doc", to_base64(keys->document)}}.dump()};
+        const std::vector<std::uint8_t> spki = keys->spki;
         std::vector<std::uint8_t> nonce{'t', 'e', 'e', '-', 't', 'l', 's'};
         auto rnd = botan_crypto{}.random_bytes(32);
         nonce.insert(nonce.end(), rnd.begin(), rnd.end());
@@ -4560,6 +4783,7 @@ private:
         std::unique_ptr<Botan::ECDSA_PrivateKey> sign;
         botan_crypto::private_key ecdh;
         std::vector<std::uint8_t> spki;
+        std::vector<std::uint8_t> document;  // stale_document: the one document served
     };
     std::shared_ptr<const keys> current() const {
         std::lock_guard lock(mu_);
@@ -4567,6 +4791,7 @@ private:
     }
 
     enclave_options opt_;
+    std::chrono::system_clock::time_point made_{};  // stale_document: when its documents were made
     std::unique_ptr<test_pki> pki_;
     mutable std::mutex mu_;
     std::shared_ptr<const keys> keys_;
