@@ -300,6 +300,7 @@ TEST_CASE("real vector: at 2025-04-24 04:00 + 31 days it is refused, with the ag
 
 TEST_CASE("real vector: max_document_age 0 refuses it as soon as its leaf has expired") {
     auto o = at_4am();
+    o.accept_any_enclave_image = true;
     o.max_document_age = std::chrono::milliseconds(0);
     CHECK(verify_vector(o).verified);  // at 04:00 the chain is valid: the bound does not apply
     o.clock = fixed_clock(utc(2025, 4, 24, 6));
@@ -311,6 +312,7 @@ TEST_CASE("real vector: a longer max_document_age accepts it at + 31 days; no bo
     o.max_document_age = std::chrono::days(60);
     CHECK(verify_vector(o).verified_at_document_time);
     tee::nitro_options audit;
+    audit.accept_any_enclave_image = true;
     audit.max_document_age = std::chrono::milliseconds::max();
     const auto id = verify_vector(audit);  // the real clock
     CHECK(id.verified_at_document_time);
@@ -1016,6 +1018,7 @@ TEST_CASE("generated: a document 6 minutes in the future is refused, its chain v
     const auto d = g.pki.sign(g.payload(to_ms(system_clock::now() + 6min)));
     g.expect_fail(d, "in the future of");
     auto o = g.options();
+    o.accept_any_enclave_image = true;
     o.max_clock_skew = 10min;
     CHECK(g.verify(d, o).verified);
 }
@@ -1024,6 +1027,7 @@ TEST_CASE("generated: the largest skew and ages are compared without overflow") 
     // wraps: a fresh document would look "in the future", or "too old".
     generated g;
     auto o = g.options();
+    o.accept_any_enclave_image = true;
     o.max_clock_skew = std::chrono::milliseconds::max();
     o.max_age = std::chrono::milliseconds::max();
     o.max_document_age = std::chrono::milliseconds::max();
