@@ -1,6 +1,6 @@
 // mock_enclave - a simulated enclave service on 127.0.0.1, for development and tests.
 //
-//   mock_enclave [--port N] [--nitro [--root-out FILE] [--pcr N=HEX]...] [--slow MS]
+//   mock_enclave [--port N] [--nitro [--root-out FILE] [--pcr N=HEX]... [--stale-hours H]] [--slow MS]
 //                [--encrypt-response] [--no-well-known] [--rotate-key-after N] [--replay]
 //                [--tls-cert FILE --tls-key FILE] [--fault NAME]
 //
@@ -31,6 +31,8 @@ int usage(int code) {
            "  --nitro         serve Nitro attestation documents signed by a generated test chain\n"
            "  --root-out FILE write that chain's root certificate (PEM) to FILE\n"
            "  --pcr N=HEX     PCR value in the documents (repeatable; default 16 fixed values)\n"
+           "  --stale-hours H serve one document made H hours ago, unchanged, like the services' start-up\n"
+           "                  document (its leaf certificate valid for 3 hours from then, like AWS's)\n"
            "  --slow MS       wait MS milliseconds before every answer\n"
            "  --encrypt-response    send answers in the encrypted form of newer services\n"
            "  --no-well-known       do not serve POST /.well-known/attestation (an older service)\n"
@@ -60,6 +62,11 @@ int main(int argc, char** argv) {
             if (a == "--port") so.port = std::stoi(next());
             else if (a == "--nitro") eo.nitro = true;
             else if (a == "--root-out") root_out = next();
+            else if (a == "--stale-hours") {
+                const double h = std::stod(next());
+                if (!(h >= 0 && h <= 24 * 3650)) throw std::out_of_range("--stale-hours");
+                eo.stale_document = std::chrono::seconds(static_cast<std::int64_t>(h * 3600));
+            }
             else if (a == "--encrypt-response") eo.encrypt_response = true;
             else if (a == "--no-well-known") eo.well_known = false;
             else if (a == "--well-known") eo.well_known = true;
@@ -91,6 +98,7 @@ int main(int argc, char** argv) {
         }
     }
     if (!root_out.empty() && !eo.nitro) { std::cerr << "mock_enclave: --root-out needs --nitro\n"; return 2; }
+    if (eo.stale_document && !eo.nitro) { std::cerr << "mock_enclave: --stale-hours needs --nitro\n"; return 2; }
     if (eo.encrypt_response && tee::testing::layer_of(so.fault) == tee::testing::fault_layer::data) {
         std::cerr << "mock_enclave: --fault " << tee::testing::fault_name(so.fault)
                   << " changes the plain answer form: not with --encrypt-response\n";

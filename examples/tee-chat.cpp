@@ -39,6 +39,10 @@ options:
                    nothing; the only way to talk to a service outside an enclave)
   --root FILE      trust this root certificate (PEM or DER) instead of AWS's
   --pcr N=HEX      require PCR N to equal HEX (repeatable; pin 0, 1 and 2)
+  --max-document-age DURATION  the oldest attestation document accepted once
+                   its certificates have expired (services make one at start-up
+                   and serve it while they run): e.g. 12h, 7d; 0 refuses any
+                   expired certificate (default 30d)
   --url URL        enclave base URL (default $TEE_TLS_URL or http://127.0.0.1:8000)
   --timeout SEC    limit for each request: connecting, every read, and the whole
                    exchange (default: connect 10, read 60, whole 120)
@@ -71,6 +75,7 @@ struct options {
     tee::attestation_endpoint endpoint = tee::attestation_endpoint::legacy;
     std::map<unsigned, std::string> pcrs;
     std::optional<long> timeout_s;
+    std::optional<std::chrono::milliseconds> max_document_age;
     long repeat = 0;  // --repeat N: N chats, one summary line
 };
 
@@ -132,7 +137,8 @@ nlohmann::ordered_json identity_json(const tee::enclave_identity& id) {
         j["module_id"] = id.module_id;
         j["timestamp_ms"] = id.timestamp_ms;
         j["verified_at"] = iso(id.verified_at);
-        j["expired_certificates_tolerated"] = id.expired_certificates_tolerated;
+        j["verified_at_document_time"] = id.verified_at_document_time;
+        j["document_age_s"] = std::chrono::duration_cast<std::chrono::seconds>(id.document_age).count();
         j["pcrs"] = nlohmann::ordered_json::object();
         for (const auto& [i, v] : id.pcrs) j["pcrs"][std::to_string(i)] = tee::to_hex(v);
         j["chain"] = nlohmann::ordered_json::array();
@@ -148,8 +154,11 @@ void print_identity(const tee::enclave_identity& id) {
     if (id.kind != "nitro") return;
     std::cout << "module:      " << id.module_id << "\n"
               << "signed at:   " << iso_ms(id.timestamp_ms) << "\n"
-              << "verified at: " << iso(id.verified_at)
-              << (id.expired_certificates_tolerated ? " (expired certificates tolerated)" : "") << "\n";
+              << "verified at: " << iso(id.verified_at);
+    if (id.verified_at_document_time)
+        std::cout << " (the document's own time: its certificates have expired since; a start-up document "
+                  << tee::nitro_attestation::age_text(id.document_age) << " old, within --max-document-age)";
+    std::cout << "\n";
     for (const auto& [i, v] : id.pcrs) std::cout << "PCR" << i << (i < 10 ? ":  " : ": ") << tee::to_hex(v) << "\n";
     for (const auto& c : id.chain)
         std::cout << "cert:        " << c.subject << "  [" << iso(c.not_before) << " .. " << iso(c.not_after) << "]\n";
@@ -229,9 +238,30 @@ int run(Client& client, const options& o) {
         std::cout << r.response << "\n\n"
                   << "-- signature verified; attestation " << id.kind
                   << (id.verified ? " (verified)" : " (mock: NOT verified)") << "; enclave key sha256:"
-                  << id.key_fingerprint.substr(0, 16) << "...\n";
+                  << id.key_fingerprint.substr(0, 16) << "..."
+                  << (id.verified_at_document_time
+                          ? "; a start-up document " + tee::nitro_attestation::age_text(id.document_age) +
+                                " old, verified at its own time"
+                          : "")
+                  << "\n";
     }
     return ok;
+}
+
+// "0", or a count and a unit: 90s, 30m, 12h, 7d (at most 9 digits: no overflow).
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& v) {
+    if (v == "0") return std::chrono::milliseconds(0);
+    const std::string digits = v.empty() ? v : v.substr(0, v.size() - 1);
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    const std::int64_t n = std::stoll(digits);
+    switch (v.back()) {
+        case 's': return std::chrono::seconds(n);
+        case 'm': return std::chrono::minutes(n);
+        case 'h': return std::chrono::hours(n);
+        case 'd': return std::chrono::days(n);
+    }
+    return std::nullopt;
 }
 
 int parse(int argc, char** argv, options& o) {
@@ -251,7 +281,7 @@ int parse(int argc, char** argv, options& o) {
         else if (a == "--json") o.json = true;
         else if (a == "--per-request-keys") o.per_request_keys = true;
         else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout" || a == "--repeat" ||
-                 a == "--ca" || a == "--pin-spki" || a == "--endpoint") {
+                 a == "--ca" || a == "--pin-spki" || a == "--endpoint" || a == "--max-document-age") {
             if (!(v = next())) { std::cerr << "tee-chat: " << a << " needs a value\n"; return usage_error; }
             if (a == "--root") o.root_file = *v;
             else if (a == "--ca") o.ca_file = *v;
@@ -263,6 +293,13 @@ int parse(int argc, char** argv, options& o) {
                 else { std::cerr << "tee-chat: --endpoint wants legacy, well-known or auto\n"; return usage_error; }
             }
             else if (a == "--url") o.url = *v;
+            else if (a == "--max-document-age") {
+                if (!(o.max_document_age = parse_duration(*v))) {
+                    std::cerr << "tee-chat: --max-document-age wants a duration: 0, or a number with s, m, h or d "
+                                 "(12h, 7d)\n";
+                    return usage_error;
+                }
+            }
             else if (a == "--timeout") {
                 char* end = nullptr;
                 long t = std::strtol(v->c_str(), &end, 10);
@@ -341,6 +378,7 @@ int main(int argc, char** argv) {
         }
         tee::nitro_options no;
         no.expected_pcrs = o.pcrs;
+        if (o.max_document_age) no.max_document_age = *o.max_document_age;
         if (!o.root_file.empty()) no.trusted_root = read_file(o.root_file);
         else if (o.demo) no.trusted_root = enclave->pki()->root_pem();
         tee::client<> client(cfg, tee::httplib_transport(transport), tee::nitro_attestation(no));

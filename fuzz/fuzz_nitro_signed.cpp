@@ -9,7 +9,8 @@
 //          bit 1: replace its "cabundle" with the test [root, intermediate]
 //          bit 2: replace its "user_data" with SHA-256 of its "public_key"
 //          bit 3: wrap the COSE_Sign1 in tag 18
-//          bit 4: verify at the document's own time (audit_at_document_time)
+//          bit 4: verify 400 days later, when the test chain has expired, with
+//                 no max_document_age bound (at the document's own time)
 //   rest:  the payload, a CBOR map (anything else is refused before signing)
 //
 // The chain is generated at start-up (random keys), so a crash input replays
@@ -37,14 +38,15 @@ using tee::cbor::value;
 struct fixture {
     system_clock::time_point now = system_clock::now();
     tee::testing::test_pki pki{tee::testing::pki_validity{now - hours(1), now + hours(24 * 300)}};
-    tee::nitro_attestation live = make(false), audit = make(true);
+    system_clock::time_point later = now + hours(24 * 400);
+    tee::nitro_attestation live = make(now), stale = make(later);
 
-    tee::nitro_attestation make(bool at_document_time) const {
+    tee::nitro_attestation make(system_clock::time_point t) const {
         tee::nitro_options o;
         o.trusted_root = pki.root_pem();
-        const auto t = now;
         o.clock = [t] { return t; };
-        o.audit_at_document_time = at_document_time;
+        o.max_document_age = milliseconds::max();
+        o.accept_any_enclave_image = true;  // any image: the harness signs its own
         return tee::nitro_attestation(o);
     }
 };
@@ -76,12 +78,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto doc = f.pki.sign(value::map(std::move(payload)), -35, (flags & 8) != 0);
     const bool at_document_time = (flags & 16) != 0;
     try {
-        const tee::enclave_identity id = (at_document_time ? f.audit : f.live).verify_document(doc, crypto);
+        const tee::enclave_identity id = (at_document_time ? f.stale : f.live).verify_document(doc, crypto);
         // Accepted: then it must be what the policy allows.
         FUZZ_CHECK(id.verified && !id.debug_mode);
         FUZZ_CHECK(id.timestamp_ms > 0 && id.timestamp_ms <= tee::nitro_attestation::max_timestamp_ms);
         const auto signed_at = system_clock::time_point(milliseconds(id.timestamp_ms));
-        FUZZ_CHECK(signed_at <= id.verified_at + minutes(5));
+        const auto clock = at_document_time ? f.later : f.now;
+        FUZZ_CHECK(signed_at <= clock + minutes(5));
+        FUZZ_CHECK(id.document_age == duration_cast<milliseconds>(clock.time_since_epoch()) - milliseconds(id.timestamp_ms));
+        FUZZ_CHECK(id.verified_at_document_time == at_document_time);  // expired 400 days later, valid now
         FUZZ_CHECK(id.verified_at == (at_document_time ? signed_at : f.now));
         const auto p = tee::nitro_attestation::parse(doc);
         FUZZ_CHECK(p.public_key && p.user_data);

@@ -29,13 +29,18 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -286,6 +291,152 @@ TEST_CASE("end to end (nitro): the default client<> verifies a Nitro document of
     }
 }
 
+TEST_CASE("end to end (nitro): a service's 5-hour-old start-up document with a 3-hour leaf") {
+    enclave_options eo = nitro_mode();
+    eo.stale_document = std::chrono::hours(5);
+    simulated_enclave enclave(eo);
+    enclave_server server(enclave);
+    auto opt = trusting(enclave.pki()->root_pem());
+    opt.accept_any_enclave_image = true;
+
+    SUBCASE("accepted by default, verified at its own time, and chats work") {
+        test_nitro_client client(make_config(server.url()), tee::nitro_attestation(opt));
+        const auto id = client.attest();
+        CHECK(id.verified);
+        CHECK(id.verified_at_document_time);
+        CHECK(id.document_age >= 5h);
+        CHECK(id.document_age < 5h + 1min);
+        CHECK(client.chat(prompt).message == prompt);
+        // served unchanged: the same document again
+        CHECK(enclave.attestation().body == enclave.attestation().body);
+    }
+    SUBCASE("refused with max_document_age 0, and beyond the bound") {
+        opt.max_document_age = std::chrono::milliseconds(0);
+        test_nitro_client strict(make_config(server.url()), tee::nitro_attestation(opt));
+        auto e = expect.error<tee::attestation_error>([&] { strict.chat(prompt); }, "document is 5 h 0 min old");
+        CHECK(contains(e.what(), "its certificate expired at"));
+        CHECK(contains(e.what(), "one attestation document at start-up"));
+        CHECK(contains(e.what(), "max_document_age"));
+        opt.max_document_age = 4h;
+        test_nitro_client bounded(make_config(server.url()), tee::nitro_attestation(opt));
+        expect.error<tee::attestation_error>([&] { bounded.chat(prompt); }, "documents up to 4 h 0 min old are accepted");
+    }
+}
+
+// An attestation endpoint that answers with a fixed body (no sockets).
+struct canned_attestation {
+    std::string body;
+    tee::http_response get(std::string_view) { return {200, body}; }
+    tee::http_response post_json(std::string_view, std::string_view) { return {404, "{}"}; }
+};
+using canned_client = tee::client<canned_attestation, test_crypto, tee::nitro_attestation>;
+
+// Runs f in a child process; returns how much the child's peak resident
+// memory (VmHWM) grew beyond its resident memory at the start, in MiB (at
+// most 200), or -1 if f did not return true.
+template <class F>
+long child_peak_growth_mib(F&& f) {
+    auto kib = [](const char* field) {  // a field of /proc/self/status, in KiB
+        long v = -1;
+        if (FILE* st = std::fopen("/proc/self/status", "r")) {
+            char line[256];
+            while (std::fgets(line, sizeof line, st))
+                if (std::strncmp(line, field, std::strlen(field)) == 0) v = std::atol(line + std::strlen(field));
+            std::fclose(st);
+        }
+        return v;
+    };
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const long start = kib("VmRSS:");
+        if (!f()) _exit(255);
+        const long peak = kib("VmHWM:");
+        _exit(start < 0 || peak < 0 ? 254 : static_cast<int>(std::clamp((peak - start) / 1024, 0L, 200L)));
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) != 254);
+    return WEXITSTATUS(status) == 255 ? -1 : WEXITSTATUS(status);
+}
+
+TEST_CASE("attestation answers: hostile padding is refused before it is parsed, quickly and in bounded memory") {
+    simulated_enclave enclave(nitro_mode());
+    auto opt = trusting(enclave.pki()->root_pem());
+    opt.accept_any_enclave_image = true;
+    const json valid = json::parse(enclave.attestation().body);
+    auto attest = [&](std::string body) {
+        canned_client c(make_config("http://127.0.0.1:9"), canned_attestation{std::move(body)}, tee::nitro_attestation(opt));
+        return c.attest();
+    };
+    CHECK(attest(valid.dump()).verified);  // control
+
+    // ~3 MB of nested JSON arrays (32 deep, within the general JSON limits) beside a valid document.
+    std::string nested;
+    while (nested.size() < 3'000'000) nested += std::string(30, '[') + std::string(30, ']') + ",";
+    std::string padded = valid.dump();
+    padded.insert(padded.size() - 1, ",\"pad\":[" + nested + "[]]");
+    SUBCASE("nested JSON arrays") {
+        const auto start = std::chrono::steady_clock::now();
+        expect.error<tee::attestation_error>([&] { attest(padded); }, "more than the 65536 an attestation needs");
+        CHECK(std::chrono::steady_clock::now() - start < 1s);
+        const long growth = child_peak_growth_mib([&] {
+            try {
+                attest(padded);
+            } catch (const tee::attestation_error&) {
+                return true;
+            }
+            return false;
+        });
+        MESSAGE("peak memory growth refusing a 3 MB padded answer: " << growth << " MiB");
+        CHECK(growth >= 0);
+        CHECK(growth < 16);
+    }
+    SUBCASE("a small padding deeper than 8 levels is refused too") {
+        std::string deep = valid.dump();
+        deep.insert(deep.size() - 1, ",\"pad\":" + std::string(9, '[') + std::string(9, ']'));
+        expect.error<tee::attestation_error>([&] { attest(deep); }, "nested deeper than 8 levels");
+    }
+    SUBCASE("nested CBOR in the unprotected COSE header") {
+        // 3 MB of arrays in the unsigned header of a valid document: the signature still verifies.
+        auto doc = tee::from_base64(valid["attestation_doc"].get<std::string>());
+        REQUIRE(doc);
+        auto top = tee::cbor::decode(*doc);
+        REQUIRE(top.ok());
+        const auto& items = top.value().as_array();
+        // [protected, {7: [[[] x 1000] x 3000]}, payload, signature], written byte by byte
+        std::vector<std::uint8_t> big{0x84};
+        auto put = [&](const std::vector<std::uint8_t>& b) { big.insert(big.end(), b.begin(), b.end()); };
+        put(tee::cbor::encode(items[0]));
+        put({0xa1, 0x07, 0x99, 0x0b, 0xb8});  // {7: array(3000)
+        for (int i = 0; i < 3000; ++i) {
+            put({0x99, 0x03, 0xe8});  // array(1000) of empty arrays
+            big.insert(big.end(), 1000, 0x80);
+        }
+        put(tee::cbor::encode(items[2]));
+        put(tee::cbor::encode(items[3]));
+        CHECK(big.size() > 3'000'000);
+        const json answer = {{"attestation_doc", tee::to_base64(big)}};
+        const auto start = std::chrono::steady_clock::now();
+        expect.error<tee::attestation_error>([&] { attest(answer.dump()); }, "an attestation needs");
+        tee::nitro_attestation policy(opt);
+        expect.error<tee::attestation_error>([&] { policy.verify(answer, test_crypto{}); }, "characters of base64, more than a document needs");
+        expect.error<tee::attestation_error>([&] { policy.verify_document(big, test_crypto{}); }, "bytes, more than the 32768 a document needs");
+        CHECK(std::chrono::steady_clock::now() - start < 1s);
+        const long growth = child_peak_growth_mib([&] {
+            try {
+                policy.verify_document(big, test_crypto{});
+            } catch (const tee::attestation_error&) {
+                return true;
+            }
+            return false;
+        });
+        MESSAGE("peak memory growth refusing a 3 MB CBOR-padded document: " << growth << " MiB");
+        CHECK(growth >= 0);
+        CHECK(growth < 16);
+    }
+}
+
 TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused downgrade") {
     simulated_enclave enclave;  // mock mode
     enclave_server server(enclave);
@@ -498,6 +649,34 @@ TEST_CASE("crafted answers: service refusals are service_error with status and t
         s.answer(500, "<html>bad gateway for key " + std::string(secret_key) + "</html>");
         CHECK_THROWS_WITH_AS(client.chat(prompt), doctest::Contains("[API key redacted]"), tee::service_error);
     }
+    SUBCASE("a key straddling the 200-character cut is redacted before the cut") {
+        const std::string text = std::string(190, 'x') + " bad key " + std::string(secret_key);
+        for (int status : {200, 401}) {
+            CAPTURE(status);
+            s.answer(status, json{{status == 200 ? "error" : "detail", text}}.dump());
+            auto e = expect.error<tee::service_error>(chat, "[API key redacted]");
+            CHECK(e.service_message() == std::string(190, 'x') + " bad key [API key redacted]");
+            CHECK_FALSE(contains(e.what(), secret_key.substr(0, 4)));  // "sk-S": no part of it
+        }
+        s.answer(502, "<html>" + std::string(190, 'x') + " " + std::string(secret_key) + "</html>");  // not JSON
+        auto e = expect.error<tee::service_error>(chat, std::string(190, 'x') + " [API key redacted]...");
+        CHECK_FALSE(contains(e.what(), secret_key.substr(0, 4)));
+    }
+    SUBCASE("a JSON-escaped echo of the key is redacted too") {
+        // \u0073 = 's', \u006B = 'k', \u0053 = 'S', \u0061 = 'a': escapes of the key's own characters.
+        std::string escaped = "\\u0073k-SECRET-should-never-appe\\u0061r";
+        s.answer(500, "<html>bad key " + escaped + " (debug)</html>");  // not JSON: shown as it came
+        auto e = expect.error<tee::service_error>(chat, "bad key [API key redacted] (debug)");
+        CHECK_FALSE(contains(e.what(), "SECRET"));
+        escaped = "\\u0073\\u006B-\\u0053ECRET-should-never-appear";
+        s.answer(200, json{{"error", {{"echo", escaped}}}}.dump());  // in a string of the error's dump()
+        auto e2 = expect.error<tee::service_error>(chat, "[API key redacted]");
+        CHECK_FALSE(contains(e2.what(), "ECRET-should"));
+        CHECK(tee::detail::redacted_prefix("a \\u0073\\u006b-SECRET-should-never-appear b", secret_key, 200) ==
+              "a [API key redacted] b");
+        CHECK(tee::detail::redacted_prefix("a sk-SECRET-should-never-appea b", secret_key, 200) ==
+              "a sk-SECRET-should-never-appea b");  // not the key: a prefix of it is kept
+    }
     SUBCASE("{\"error\"} that is not a string") {
         s.answer(200, R"({"error":{"code":7}})");
         expect.service_error(chat, 200, R"({"code":7})");
@@ -682,6 +861,23 @@ TEST_CASE("crafted answers: answers to another prompt or time are replay_error")
         s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() + 3600)));
         test_mock_client client(cfg);
         expect.error<tee::replay_error>([&] { client.chat(prompt); }, "away from the local clock");
+    }
+    SUBCASE("timestamps that overflow a chrono conversion are compared exactly") {
+        test_mock_client client(cfg);
+        // now + 2^64 ns: in nanoseconds it wraps to about now.
+        for (std::int64_t t : {now_seconds() + 18446744074, now_seconds() - 18446744074,
+                               std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()}) {
+            CAPTURE(t);
+            s.answer(200, signed_body(s.enclave, answer_data(prompt, t)));
+            expect.error<tee::replay_error>([&] { client.chat(prompt); }, "s away from the local clock");
+        }
+        json data = answer_data(prompt);
+        data["timestamp"] = std::numeric_limits<std::uint64_t>::max();
+        s.answer(200, signed_body(s.enclave, data));
+        expect.error<tee::protocol_error>([&] { client.chat(prompt); }, "\"timestamp\" is beyond the 64-bit signed range");
+        cfg.accept_any_answer_time = true;  // also without the window
+        test_mock_client relaxed(cfg);
+        expect.error<tee::protocol_error>([&] { relaxed.chat(prompt); }, "beyond the 64-bit signed range");
     }
     SUBCASE("a wider window accepts the hour-old answer") {
         s.answer(200, signed_body(s.enclave, answer_data(prompt, now_seconds() - 3600)));

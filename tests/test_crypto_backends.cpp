@@ -144,7 +144,8 @@ void check_same_identity(const tee::enclave_identity& a, const tee::enclave_iden
         CHECK(a.chain[i].not_after == o.chain[i].not_after);
     }
     CHECK(a.verified_at == o.verified_at);
-    CHECK(a.expired_certificates_tolerated == o.expired_certificates_tolerated);
+    CHECK(a.verified_at_document_time == o.verified_at_document_time);
+    CHECK(a.document_age == o.document_age);
     CHECK(a.debug_mode == o.debug_mode);
 }
 

@@ -242,8 +242,9 @@ TEST_CASE("real vector: verifies with the embedded AWS root at 2025-04-24 04:00 
     REQUIRE(id.pcrs.count(0));
     CHECK(tee::to_hex(id.pcrs.at(0)) == vector_pcr0);
     CHECK_FALSE(id.debug_mode);
-    CHECK_FALSE(id.expired_certificates_tolerated);
+    CHECK_FALSE(id.verified_at_document_time);
     CHECK(id.verified_at == utc(2025, 4, 24, 4));
+    CHECK(id.document_age == utc(2025, 4, 24, 4) - system_clock::time_point(std::chrono::milliseconds(vector_timestamp_ms)));
 
     // The enclave key, and its binding by user_data.
     REQUIRE(parsed.public_key.has_value());
@@ -265,27 +266,80 @@ TEST_CASE("real vector: verifies with the embedded AWS root at 2025-04-24 04:00 
     CHECK(id.chain.front().not_after == utc(2025, 4, 24, 5, 58) + 27s);
 }
 
-TEST_CASE("real vector: fails as expired at the real current time") {
-    expect_attestation_error([] { verify_vector({}); }, "certificate chain does not verify");
-    expect_attestation_error([] { verify_vector({}); }, "Certificate has expired");
+TEST_CASE("real vector: refused at the real current time, far beyond max_document_age") {
+    expect_attestation_error([] { verify_vector({}); }, "and its certificate expired at 2025-04-24T05:58:27Z");
+    expect_attestation_error([] { verify_vector({}); }, "documents up to 30 days 0 h old are accepted");
 }
 
-TEST_CASE("real vector: allow_expired_certificates passes now and says so") {
+// The services' start-up document: its chain is valid at its own time and has
+// expired since. The stale-document bound (max_document_age, 30 days by default).
+tee::nitro_options at_4am_plus(std::chrono::days d) {
     tee::nitro_options o;
-    o.allow_expired_certificates = true;
-    const auto id = verify_vector(o);
+    o.clock = fixed_clock(utc(2025, 4, 24, 4) + d);
+    o.accept_any_enclave_image = true;
+    return o;
+}
+
+TEST_CASE("real vector: at 2025-04-24 04:00 + 29 days it verifies at its own signed time") {
+    const auto id = verify_vector(at_4am_plus(std::chrono::days(29)));
     CHECK(id.verified);
-    CHECK(id.expired_certificates_tolerated);
+    CHECK(id.verified_at_document_time);
+    CHECK(id.verified_at == system_clock::time_point(std::chrono::milliseconds(vector_timestamp_ms)));
+    CHECK(id.document_age == std::chrono::days(29) + 1h + 1min + 32310ms);  // from 02:58:27.690
     CHECK(tee::to_hex(id.pcrs.at(0)) == vector_pcr0);
 }
 
-TEST_CASE("real vector: audit_at_document_time passes now without the tolerated flag") {
-    tee::nitro_options o;
-    o.audit_at_document_time = true;
-    const auto id = verify_vector(o);
-    CHECK(id.verified);
-    CHECK_FALSE(id.expired_certificates_tolerated);
+TEST_CASE("real vector: at 2025-04-24 04:00 + 31 days it is refused, with the age, the expiry and the option") {
+    const auto o = at_4am_plus(std::chrono::days(31));
+    expect_attestation_error([&] { verify_vector(o); },
+                             "document is 31 days 1 h old (signed 2025-04-24T02:58:27Z) and its certificate expired at "
+                             "2025-04-24T05:58:27Z; services that make one attestation document at start-up serve it "
+                             "for as long as they run, and documents up to 30 days 0 h old are accepted; change the "
+                             "bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION");
+}
+
+TEST_CASE("real vector: max_document_age 0 refuses it as soon as its leaf has expired") {
+    auto o = at_4am();
+    o.accept_any_enclave_image = true;
+    o.max_document_age = std::chrono::milliseconds(0);
+    CHECK(verify_vector(o).verified);  // at 04:00 the chain is valid: the bound does not apply
+    o.clock = fixed_clock(utc(2025, 4, 24, 6));
+    expect_attestation_error([&] { verify_vector(o); }, "but documents with expired certificates are refused (max_document_age 0)");
+}
+
+TEST_CASE("real vector: a longer max_document_age accepts it at + 31 days; no bound audits it at any time") {
+    auto o = at_4am_plus(std::chrono::days(31));
+    o.max_document_age = std::chrono::days(60);
+    CHECK(verify_vector(o).verified_at_document_time);
+    tee::nitro_options audit;
+    audit.accept_any_enclave_image = true;
+    audit.max_document_age = std::chrono::milliseconds::max();
+    const auto id = verify_vector(audit);  // the real clock
+    CHECK(id.verified_at_document_time);
     CHECK(id.verified_at == system_clock::time_point(std::chrono::milliseconds(vector_timestamp_ms)));
+}
+
+TEST_CASE("real vector: max_age counts from the clock, also for a document verified at its own time") {
+    auto o = at_4am_plus(std::chrono::days(29));
+    o.max_age = std::chrono::days(28);
+    expect_attestation_error([&] { verify_vector(o); }, "older than the maximum age");
+}
+
+TEST_CASE("options: a negative max_document_age is a config_error") {
+    tee::nitro_options o;
+    o.max_document_age = std::chrono::milliseconds(-1);
+    expect_config_error([&] { tee::nitro_attestation p(o); }, "max_document_age must not be negative");
+}
+
+TEST_CASE("age_text: a document's age for people") {
+    using ms = std::chrono::milliseconds;
+    CHECK(tee::nitro_attestation::age_text(ms(40'999)) == "40 s");
+    CHECK(tee::nitro_attestation::age_text(12min + 3s) == "12 min 3 s");
+    CHECK(tee::nitro_attestation::age_text(5h) == "5 h 0 min");
+    CHECK(tee::nitro_attestation::age_text(std::chrono::days(1) + 1h) == "1 day 1 h");
+    CHECK(tee::nitro_attestation::age_text(std::chrono::days(29) + 1h) == "29 days 1 h");
+    CHECK_FALSE(tee::nitro_attestation::age_text(ms::max()).empty());
+    CHECK_FALSE(tee::nitro_attestation::age_text(ms::min()).empty());
 }
 
 TEST_CASE("real vector: a wrong PCR0 pin fails") {
@@ -437,7 +491,7 @@ TEST_CASE("generated: a valid document verifies") {
     CHECK(id.pcrs == default_pcrs());
     CHECK(id.module_id == "i-0123456789abcdef0-enc0123456789abcdef");
     CHECK_FALSE(id.debug_mode);
-    CHECK_FALSE(id.expired_certificates_tolerated);
+    CHECK_FALSE(id.verified_at_document_time);
     REQUIRE(id.chain.size() == 3);
     CHECK(id.chain.back().subject.find("tee-client test root") != std::string::npos);
     // With every option that should hold.
@@ -578,6 +632,54 @@ TEST_CASE("generated: an indefinite-length map inside a signed payload is an att
     g.expect_fail(g.pki.sign_bytes(enc), "payload: CBOR: indefinite length");
 }
 
+TEST_CASE("generated: a non-empty unprotected header is refused (it is not signed)") {
+    generated g;
+    auto items = cose_items(g.doc());
+    cbor::value::map_type h;
+    h.emplace_back(cbor::value::uint(4), cbor::value::bytes({0x00}));
+    items[1] = cbor::value::map(std::move(h));
+    g.expect_fail(cose_encode(items), "unprotected header is not empty");
+}
+TEST_CASE("generated: nested CBOR in the unprotected header is refused by the COSE limits") {
+    generated g;
+    auto items = cose_items(g.doc());
+    cbor::value::map_type h;
+    h.emplace_back(cbor::value::uint(4), cbor::value::array({cbor::value::array({cbor::value::uint(1)})}));
+    items[1] = cbor::value::map(std::move(h));
+    g.expect_fail(cose_encode(items), "attestation document: CBOR: nesting too deep");
+    cbor::value::map_type wide;  // wider than anything of a COSE_Sign1
+    for (unsigned i = 0; i < 17; ++i) wide.emplace_back(cbor::value::uint(i), cbor::value::uint(i));
+    items[1] = cbor::value::map(std::move(wide));
+    g.expect_fail(cose_encode(items), "attestation document: CBOR: string, array or map too large");
+}
+TEST_CASE("generated: a protected header with nested or many entries is refused") {
+    generated g;
+    auto items = cose_items(g.doc());
+    cbor::value::map_type h;
+    h.emplace_back(cbor::value::integer(1), cbor::value::integer(-35));
+    h.emplace_back(cbor::value::integer(2), cbor::value::array({cbor::value::uint(1)}));
+    items[0] = cbor::value::bytes(cbor::encode(cbor::value::map(h)));
+    g.expect_fail(cose_encode(items), "protected header: CBOR: nesting too deep");
+    h.pop_back();
+    for (std::int64_t i = 2; i < 6; ++i) h.emplace_back(cbor::value::integer(i), cbor::value::integer(i));
+    items[0] = cbor::value::bytes(cbor::encode(cbor::value::map(h)));
+    g.expect_fail(cose_encode(items), "protected header: CBOR: string, array or map too large");
+}
+TEST_CASE("generated: a signed payload nested deeper than pcrs and cabundle, or too wide, is refused") {
+    generated g;
+    g.expect_field_fail("extra", cbor::value::array({cbor::value::array({})}), "payload: CBOR: nesting too deep");
+    auto p = g.payload();
+    for (int i = 0; i < 60; ++i) p = with(p, "extra" + std::to_string(i), cbor::value::uint(1));
+    g.expect_fail(g.pki.sign(p), "payload: CBOR: string, array or map too large");
+}
+TEST_CASE("generated: a document over 32 KiB is refused before it is parsed") {
+    generated g;
+    const auto d = g.pki.sign(with(g.payload(), "extra", cbor::value::bytes(bytes(40 * 1024, 1))));
+    g.expect_fail(d, "bytes, more than the 32768 a document needs");
+    tee::nitro_attestation policy(g.options());
+    expect_attestation_error([&] { policy.verify(nlohmann::json{{"attestation_doc", tee::to_base64(d)}}, g.crypto); },
+                             "characters of base64, more than a document needs");
+}
 TEST_CASE("generated: a payload that is not a map is refused") {
     generated g;
     g.expect_fail(g.pki.sign(cbor::value::array({})), "payload is not a map");
@@ -815,27 +917,47 @@ TEST_CASE("generated: an expired leaf") {
     generated g(tee::testing::pki_validity{now - 5h, now - 2h});
     g.expect_fail(g.doc(), "Certificate has expired");
 }
-TEST_CASE("generated: an expired leaf is tolerated by allow_expired_certificates, for a document signed in its validity") {
+TEST_CASE("generated: a 5-hour-old document with a 3-hour leaf verifies at its own time; not with max_document_age 0 or 4 h") {
+    const auto now = system_clock::now();
+    generated g(tee::testing::pki_validity{now - 5h - 3s, now - 2h});
+    const auto d = g.pki.sign(g.payload(to_ms(now - 5h)));
+    auto o = g.options();
+    o.accept_any_enclave_image = true;
+    const auto id = g.verify(d, o);
+    CHECK(id.verified);
+    CHECK(id.verified_at_document_time);
+    CHECK(id.verified_at == system_clock::time_point(std::chrono::milliseconds(to_ms(now - 5h))));
+    CHECK(id.document_age >= 5h);
+    CHECK(id.document_age < 5h + 1min);
+    o.max_document_age = std::chrono::milliseconds(0);
+    g.expect_fail(d, o, "document is 5 h 0 min old");
+    g.expect_fail(d, o, "max_document_age 0");
+    o.max_document_age = 4h;
+    g.expect_fail(d, o, "and documents up to 4 h 0 min old are accepted");
+    o.max_document_age = 6h;
+    CHECK(g.verify(d, o).verified_at_document_time);
+}
+TEST_CASE("generated: a document that claims a time after its leaf's expiry is refused") {
     const auto now = system_clock::now();
     generated g(tee::testing::pki_validity{now - 5h, now - 2h});
-    auto o = g.options();
-    o.allow_expired_certificates = true;
-    const auto id = g.verify(g.pki.sign(g.payload(to_ms(now - 3h))), o);
-    CHECK(id.verified);
-    CHECK(id.expired_certificates_tolerated);
-    // But not a document that claims a time after the leaf's expiry.
-    g.expect_fail(g.doc(), o, "Certificate has expired");
+    g.expect_fail(g.doc(), "does not verify at");
+    g.expect_fail(g.doc(), ", the document's own signed time: Certificate has expired");
+}
+TEST_CASE("generated: a chain valid now but not at the document's time is refused") {
+    const auto now = system_clock::now();
+    generated g(tee::testing::pki_validity{now - 1h, now + 2h});
+    g.expect_fail(g.pki.sign(g.payload(to_ms(now - 2h))), ", the document's own signed time: Certificate is not yet valid");
 }
 TEST_CASE("generated: a leaf not yet valid") {
     const auto now = system_clock::now();
     generated g(tee::testing::pki_validity{now + 1h, now + 4h});
     g.expect_fail(g.doc(), "Certificate is not yet valid");
 }
-TEST_CASE("generated: a leaf not yet valid is not tolerated by allow_expired_certificates") {
+TEST_CASE("generated: a leaf not yet valid is refused whatever max_document_age") {
     const auto now = system_clock::now();
     generated g(tee::testing::pki_validity{now + 1h, now + 4h});
     auto o = g.options();
-    o.allow_expired_certificates = true;
+    o.max_document_age = std::chrono::milliseconds::max();
     g.expect_fail(g.doc(), o, "Certificate is not yet valid");
 }
 
@@ -894,6 +1016,27 @@ TEST_CASE("generated: a document timestamp far in the future is refused") {
 TEST_CASE("generated: a document timestamp within the clock skew is accepted") {
     generated g;
     CHECK(g.verify(g.pki.sign(g.payload(to_ms(system_clock::now() + 1min)))).verified);
+}
+TEST_CASE("generated: a document 6 minutes in the future is refused, its chain valid then and now") {
+    generated g;
+    const auto d = g.pki.sign(g.payload(to_ms(system_clock::now() + 6min)));
+    g.expect_fail(d, "in the future of");
+    auto o = g.options();
+    o.accept_any_enclave_image = true;
+    o.max_clock_skew = 10min;
+    CHECK(g.verify(d, o).verified);
+}
+TEST_CASE("generated: the largest skew and ages are compared without overflow") {
+    // In chrono, verified_at + milliseconds::max() overflows (nanoseconds) and
+    // wraps: a fresh document would look "in the future", or "too old".
+    generated g;
+    auto o = g.options();
+    o.accept_any_enclave_image = true;
+    o.max_clock_skew = std::chrono::milliseconds::max();
+    o.max_age = std::chrono::milliseconds::max();
+    o.max_document_age = std::chrono::milliseconds::max();
+    CHECK(g.verify(g.pki.sign(g.payload(to_ms(system_clock::now() + 1min))), o).verified);
+    CHECK(g.verify(g.doc(), o).verified);
 }
 TEST_CASE("generated: a mock answer is refused by verify()") {
     generated g;

@@ -182,20 +182,17 @@ chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::stri
 }
 
 // A service that echoes the request (or a hostile one) could put the API
-// key into an error text; no message of ours carries it, so cut it out.
+// key into an error text; no message of ours carries it, so cut it out (as is
+// and JSON-escaped). Service texts are redacted before they are cut to size
+// (protocol::refusal_text); this catches whatever else could carry it.
 TEE_CLIENT_MEMBER
 void client<Transport, Crypto, Attestation>::rethrow_redacted(const error& e) const {
     const std::string_view key = cfg_.api_key.reveal();
-    std::string what = e.what();
-    if (key.empty() || what.find(key) == std::string::npos) throw;
-    for (auto at = what.find(key); at != std::string::npos; at = what.find(key, at))
-        what.replace(at, key.size(), "[API key redacted]");
-    if (auto* s = dynamic_cast<const service_error*>(&e)) {
-        std::string text = s->service_message();
-        for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at))
-            text.replace(at, key.size(), "[API key redacted]");
-        throw service_error(s->http_status(), text);
-    }
+    const std::string_view original = e.what();
+    std::string what = detail::redacted_prefix(original, key, std::string::npos);
+    if (key.empty() || what == original) throw;
+    if (auto* s = dynamic_cast<const service_error*>(&e))
+        throw service_error(s->http_status(), detail::redacted_prefix(s->service_message(), key, std::string::npos));
     if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
     if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
     if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
@@ -228,7 +225,7 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
     http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex, ciphertext));
     chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res, message, std::chrono::system_clock::now(),
                                             cfg_.answer_time_window, !cfg_.accept_any_answer_time,
-                                            protocol::answer_keys{aes, s.identity.public_key});
+                                            protocol::answer_keys{aes, s.identity.public_key}, cfg_.api_key.reveal());
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
     return r;
@@ -258,10 +255,15 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
         well_known = false;
         res = transport_.get("/attestation");
     }
-    if (res.status != 200) protocol::throw_if_refused(res);
+    if (res.status != 200) protocol::throw_if_refused(res, cfg_.api_key.reveal());
+    // A real answer is about 6 KB: anything much larger is refused before parsing.
+    if (res.body.size() > protocol::attestation_answer_limits.max_bytes)
+        throw attestation_error("attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
+                                std::to_string(protocol::attestation_answer_limits.max_bytes) +
+                                " an attestation needs (AWS's documents are about 4.5 KB)");
     nlohmann::json answer;
     try {
-        answer = parse_json(res.body);
+        answer = parse_json(res.body, protocol::attestation_answer_limits);
     } catch (const protocol_error& e) {
         throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
     }

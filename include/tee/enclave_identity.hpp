@@ -38,8 +38,11 @@ struct enclave_identity {
     std::vector<std::uint8_t> nonce;
     std::vector<std::uint8_t> user_data;
     std::vector<certificate_info> chain;    // leaf first, root last
-    std::chrono::system_clock::time_point verified_at{};  // the verification time used
-    bool expired_certificates_tolerated = false;  // set when allow_expired_certificates let it pass
+    std::chrono::system_clock::time_point verified_at{};  // the verification time used: now, or the signed time
+    std::chrono::milliseconds document_age{};     // the clock's time minus the signed time
+    // The chain had expired since the document was signed (a service's start-up
+    // document): verified at its signed time instead, within max_document_age.
+    bool verified_at_document_time = false;
     bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
 };
 

@@ -4,7 +4,11 @@
 //
 // verify() runs, and every step must hold:
 //  1. structure: base64 -> COSE_Sign1 [protected {1:-35}, {}, payload, r||s]
-//     (untagged or tag 18); payload fields present, typed and within AWS's limits;
+//     (untagged or tag 18); payload fields present, typed and within AWS's limits.
+//     Hostile sizes are refused before they cost memory: at most 32 KiB of
+//     document (AWS's are about 4.5 KB), CBOR limits that fit each level (the
+//     COSE array, its headers, the payload), and the unsigned, unprotected
+//     header must be AWS's empty map - all checked before the payload is parsed;
 //  2. COSE ES384 signature with the leaf certificate's P-384 key;
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
 //     the verification time (now, or injected): tee/x509_chain.hpp, with the
@@ -12,6 +16,12 @@
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
 //     (PCR0 all zeros) refused.
+// Time: the services make one document at start-up and serve it while they
+// run, long after its leaf certificate (3 hours) expires. A chain that was
+// valid at the document's signed time and has only expired since is verified
+// at that time, up to max_document_age (30 days); every time comparison is in
+// integer milliseconds with the range known, so no chrono arithmetic can
+// overflow, whatever the clock or the options say.
 // Nothing the server sends can relax these: options are the program's.
 #pragma once
 
@@ -20,6 +30,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <functional>
@@ -51,15 +62,19 @@ struct nitro_options {
     // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
     // at least: without pins any Nitro enclave in the world passes.
     std::map<unsigned, std::string> expected_pcrs{};
-    // Refuse documents older than this (by their signed timestamp).
+    // Accept any genuine Nitro enclave image (no pins, allowlist or known-enclaves store): anyone can run one.
+    bool accept_any_enclave_image = false;
+    // Refuse documents older than this (by their signed timestamp), even with a
+    // chain still valid: for services that make a fresh document per request.
     std::optional<std::chrono::milliseconds> max_age{};
+    // A document whose certificate chain was valid when it was signed and has
+    // expired since (the services make one document at start-up) is verified at
+    // its own signed time and accepted up to this age; the identity says so.
+    // Zero refuses any expired chain; milliseconds::max() sets no bound (audits
+    // of archived documents). Negative: config_error.
+    std::chrono::milliseconds max_document_age{std::chrono::days(30)};
     // Refuse documents whose nonce differs.
     std::optional<std::vector<std::uint8_t>> expected_nonce{};
-    // Accept a chain that has expired since the document was signed (checked at
-    // the document's own timestamp instead); the identity says so.
-    bool allow_expired_certificates = false;
-    // Audit an archived document: verify everything at its own signed timestamp.
-    bool audit_at_document_time = false;
     // Accept debug-mode enclaves (PCR0 all zeros), whose memory the host can read.
     bool allow_debug_mode = false;
     // A document signed this far in the future of the verification time is refused.
@@ -82,6 +97,9 @@ public:
     nitro_attestation& operator=(nitro_attestation&&) noexcept;
 
     const nitro_options& options() const noexcept { return opt_; }
+
+    // "29 days 1 h", "5 h 0 min", "12 min 3 s", "40 s": a document's age for people.
+    static std::string age_text(std::chrono::milliseconds age);
 
     // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
     template <crypto_backend Crypto>
@@ -143,6 +161,8 @@ public:
 
     // ---- step 1, a pure function of the bytes (what the fuzzers call) ----
     static constexpr std::uint64_t max_timestamp_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
+    // Larger than any document the payload limits allow (16 certificates of 1 KiB, ...).
+    static constexpr std::size_t max_document_bytes = 32 * 1024;
     struct parsed {
         std::vector<std::uint8_t> protected_header, payload, signature;
         std::string module_id;
@@ -164,16 +184,22 @@ private:
     // crypto backend are functions, not templates: compiled once (see
     // tee/detail/prelude.hpp), not once per backend.
     static std::vector<std::uint8_t> document_of(const nlohmann::json& answer);  // the decoded attestation_doc
-    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at.
+    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at (now).
     x509_chain::certificate_path chain_of(const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf,
                                           enclave_identity& id) const;
-    // The verdict on the chain: its links (signatures, extensions) and validity times; sets id.chain.
+    // The verdict on the chain: its links (signatures, extensions) and validity
+    // times, now and at the document's time; the document's age and the
+    // max_document_age bound. Sets id.chain, id.document_age and, for a chain
+    // expired since signing, id.verified_at (the signed time).
     void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
                      const parsed& p, enclave_identity& id) const;
     // Step 5, then the identity's document fields.
     void check_pins(parsed p, enclave_identity& id) const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
     static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
+    attestation_error too_old(const parsed& p, std::int64_t age_ms, const x509_chain::certificate_path& chain,
+                              std::chrono::system_clock::time_point now) const;
+    static std::int64_t millis(std::chrono::system_clock::time_point t);  // since the epoch, never overflows
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
                                                                        const char* what);
     static Botan::X509_Certificate load_root(const std::string& configured);
@@ -199,6 +225,8 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
             throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
         pins_[index] = std::move(*v);
     }
+    if (opt_.max_document_age.count() < 0)
+        throw config_error("max_document_age must not be negative (0 refuses any expired certificate chain)");
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
 }
@@ -219,7 +247,11 @@ TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohma
     if (!doc.is_string())
         throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
                                 " instead of base64); refused: mock answers are a downgrade");
-    auto bytes = from_base64(doc.get_ref<const std::string&>());
+    const auto& text = doc.get_ref<const std::string&>();
+    if (text.size() > (max_document_bytes + 2) / 3 * 4)
+        throw attestation_error("attestation_doc is " + std::to_string(text.size()) +
+                                " characters of base64, more than a document needs");
+    auto bytes = from_base64(text);
     if (!bytes) throw attestation_error("attestation_doc is not valid base64");
     return std::move(*bytes);
 }
@@ -235,8 +267,7 @@ TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate
 
 TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
     const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
-    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
-    id.verified_at = opt_.audit_at_document_time ? signed_at(p) : now;
+    id.verified_at = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
     x509_chain::certificate_path chain{std::move(leaf)};
     for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
         chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
@@ -254,17 +285,63 @@ TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
 TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_path& chain,
                                                Botan::Certificate_Status_Code links, const parsed& p,
                                                enclave_identity& id) const {
-    const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
-    if (!x509_chain::ok(status)) {
-        const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
-        if (!(only_expired && opt_.allow_expired_certificates &&
-              x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at(p))))))
-            throw chain_failure(status, id.verified_at);
-        id.expired_certificates_tolerated = true;
+    using code = Botan::Certificate_Status_Code;
+    const auto now = id.verified_at;
+    // Both within about +-2^53: the clock's milliseconds fit an int64 with room,
+    // the timestamp is at most max_timestamp_ms (parse).
+    const std::int64_t age_ms = millis(now) - static_cast<std::int64_t>(p.timestamp_ms);
+    id.document_age = std::chrono::milliseconds(age_ms);
+
+    const auto status = std::max(links, x509_chain::check_times(chain, now));
+    const bool expired_since = status == code::CERT_HAS_EXPIRED;
+    if (!x509_chain::ok(status) && !expired_since) throw chain_failure(status, now);
+    if (age_ms < 0 && -age_ms > opt_.max_clock_skew.count())
+        throw attestation_error("document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
+                                iso_time(now));
+    // The document must have been signed while its chain was valid, whatever now is.
+    if (const auto then = std::max(links, x509_chain::check_times(chain, signed_at(p))); !x509_chain::ok(then))
+        throw attestation_error("certificate chain does not verify at " + iso_time(signed_at(p)) +
+                                ", the document's own signed time: " + Botan::to_string(then));
+    if (expired_since) {
+        if (age_ms > opt_.max_document_age.count()) throw too_old(p, age_ms, chain, now);
+        id.verified_at = signed_at(p);
+        id.verified_at_document_time = true;
     }
     for (const auto& c : chain)  // what was verified: leaf ... trusted root
         id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
                             c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
+}
+
+TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::int64_t age_ms,
+                                                        const x509_chain::certificate_path& chain,
+                                                        std::chrono::system_clock::time_point now) const {
+    auto expired = chain.front()->not_after().to_std_timepoint();
+    for (const auto& c : chain)  // the first to expire (the leaf, in AWS's chains)
+        if (auto t = c->not_after().to_std_timepoint(); t < now && t < expired) expired = t;
+    const auto bound = opt_.max_document_age;
+    return attestation_error(
+        "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
+        ") and its certificate expired at " + iso_time(expired) +
+        "; services that make one attestation document at start-up serve it for as long as they run, " +
+        (bound.count() == 0 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
+                            : "and documents up to " + age_text(bound) + " old are accepted") +
+        "; change the bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION, "
+        "e.g. 12h, 7d, 0)");
+}
+
+TEE_INLINE std::int64_t nitro_attestation::millis(std::chrono::system_clock::time_point t) {
+    // A cast to a coarser unit divides: it cannot overflow.
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TEE_INLINE std::string nitro_attestation::age_text(std::chrono::milliseconds age) {
+    const std::int64_t ms = age.count();
+    if (ms < 0) return "-" + age_text(std::chrono::milliseconds(-(ms + 1)));  // -(ms + 1): no overflow at the minimum
+    const std::int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+    if (d > 0) return std::to_string(d) + (d == 1 ? " day " : " days ") + std::to_string(h % 24) + " h";
+    if (h > 0) return std::to_string(h) + " h " + std::to_string(m % 60) + " min";
+    if (m > 0) return std::to_string(m) + " min " + std::to_string(s % 60) + " s";
+    return std::to_string(s) + " s";
 }
 
 TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) const {
@@ -280,12 +357,9 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
             throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
                                     ", pinned to " + to_hex(want));
     }
-    const auto signed_time = signed_at(p);
-    if (signed_time > id.verified_at + opt_.max_clock_skew)
-        throw attestation_error("document is signed at " + iso_time(signed_time) + ", in the future of " +
-                                iso_time(id.verified_at));
-    if (opt_.max_age && id.verified_at - signed_time > *opt_.max_age)
-        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_time) + ")");
+    // The age from the clock's time (check_chain), also for a document verified at its own time.
+    if (opt_.max_age && id.document_age.count() > opt_.max_age->count())
+        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
         throw attestation_error("document nonce differs from the expected nonce");
 
@@ -301,7 +375,12 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     auto fail = [](const std::string& what) -> attestation_error {
         return attestation_error("attestation document: " + what);
     };
-    auto top = cbor::decode(cose);
+    if (cose.size() > max_document_bytes)
+        throw fail(std::to_string(cose.size()) + " bytes, more than the " + std::to_string(max_document_bytes) +
+                   " a document needs");
+    // [protected bstr, unprotected map, payload bstr, signature bstr], maybe in
+    // tag 18: nothing nests deeper than the header map's values, nor is wider than 16.
+    auto top = cbor::decode(cose, cbor::limits{3, max_document_bytes, 16});
     if (!top.ok()) throw fail(top.error().message());
     const cbor::value* msg = &top.value();
     if (msg->is_tag()) {
@@ -318,13 +397,17 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     p.signature = a[3].as_bytes();
     if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
 
-    auto prot = cbor::decode(p.protected_header);
+    auto prot = cbor::decode(p.protected_header, cbor::limits{1, 64, 4});  // {1: -35}
     if (!prot.ok()) throw fail("protected header: " + prot.error().message());
     const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
     if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
         throw fail("protected header algorithm is not ES384 (-35)");
+    // Not covered by the signature: anyone on the path could fill it.
+    if (!a[1].as_map().empty()) throw fail("unprotected header is not empty (AWS's is {}, and it is not signed)");
 
-    auto body = cbor::decode(p.payload);
+    // A map of fields; pcrs and cabundle one level down; each field's own
+    // limits are checked below (more precise messages than the CBOR reader's).
+    auto body = cbor::decode(p.payload, cbor::limits{2, 4096, 64});
     if (!body.ok()) throw fail("payload: " + body.error().message());
     const cbor::value& m = body.value();
     if (!m.is_map()) throw fail("payload is not a map");

@@ -17,7 +17,9 @@
 #include "tee/detail/prelude.hpp"
 
 #include <chrono>
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,8 +86,18 @@ secure_bytes request_plaintext(const secret_string& api_key, std::string_view me
 // The body of POST /talk.
 std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
 
-// Turns an HTTP answer that is not a success into the service_error it means.
-void throw_if_refused(const http_response& res);
+// The answer of the attestation endpoint is refused unparsed beyond these
+// limits: AWS's documents are about 4.5 KB (6 KB in base64).
+inline constexpr json_limits attestation_answer_limits{8, 64 * 1024};
+
+// A service's refusal text as a service_error carries it: the API key
+// (`secret`) redacted, as is and JSON-escaped, BEFORE the text is cut to 200
+// printable characters, so that no part of a key straddling the cut remains.
+std::string refusal_text(std::string_view text, std::string_view secret);
+
+// Turns an HTTP answer that is not a success into the service_error it means
+// (its text redacted of `secret`, the API key).
+void throw_if_refused(const http_response& res, std::string_view secret = {});
 
 // What is needed to open an encrypted answer ("data": {"encrypted_data",
 // "nonce", "public_key"}): the AES key of this exchange and the attested
@@ -120,17 +132,19 @@ nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, cons
 
 // Parses and verifies the answer to POST /talk with the enclave key, and
 // checks that it answers `prompt` (signed message equal, timestamp in window).
-// Throws service_error, protocol_error, signature_error or replay_error.
+// Throws service_error (its text redacted of `secret`, the API key),
+// protocol_error, signature_error or replay_error.
 template <crypto_backend Crypto>
 chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_key& enclave_key,
                           const http_response& res, std::string_view prompt,
                           std::chrono::system_clock::time_point now, std::chrono::seconds window,
-                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt) {
-    throw_if_refused(res);
+                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt,
+                          std::string_view secret = {}) {
+    throw_if_refused(res, secret);
     nlohmann::json answer = parse_json(res.body);
     if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
     if (auto e = answer.find("error"); e != answer.end())
-        throw service_error(200, tee::detail::printable_prefix(e->is_string() ? e->get<std::string>() : e->dump(), 200));
+        throw service_error(200, refusal_text(e->is_string() ? e->get<std::string>() : e->dump(), secret));
     auto sig_it = answer.find("sig");
     if (sig_it == answer.end()) throw protocol_error("answer has no \"sig\"");
     if (!sig_it->is_string()) throw protocol_error("answer \"sig\" is not a string");
@@ -161,18 +175,24 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     auto ts = data.find("timestamp");
     if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
     if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
+    if (ts->is_number_unsigned() &&
+        ts->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
     r.timestamp = ts->get<std::int64_t>();
 
     if (r.message != prompt)
         throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
     if (check_time) {
-        auto signed_at = std::chrono::system_clock::time_point(std::chrono::seconds(r.timestamp));
-        auto skew = signed_at > now ? signed_at - now : now - signed_at;
-        if (skew > window)
-            throw replay_error("signed timestamp is " +
-                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(skew).count()) +
-                               " s away from the local clock (window " + std::to_string(window.count()) +
-                               " s): a replayed answer, or a wrong clock");
+        // In integer seconds: a chrono time_point counts nanoseconds in an int64,
+        // so a timestamp of now + 2^64 ns would overflow there and wrap to "now".
+        // The difference of two int64 values, taken as uint64, is exact.
+        const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        const std::uint64_t skew = r.timestamp >= now_s
+                                       ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
+                                       : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
+        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(window.count(), 0)))
+            throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
+                               std::to_string(window.count()) + " s): a replayed answer, or a wrong clock");
     }
     r.data = std::move(*data_it);
     r.signature = std::move(sig_it->get_ref<std::string&>());
@@ -225,7 +245,11 @@ TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view 
     return body;
 }
 
-TEE_INLINE void protocol::throw_if_refused(const http_response& res) {
+TEE_INLINE std::string protocol::refusal_text(std::string_view text, std::string_view secret) {
+    return tee::detail::redacted_prefix(text, secret, 200);
+}
+
+TEE_INLINE void protocol::throw_if_refused(const http_response& res, std::string_view secret) {
     if (res.status == 200) return;
     std::string text;
     try {
@@ -233,9 +257,9 @@ TEE_INLINE void protocol::throw_if_refused(const http_response& res) {
         for (const char* k : {"error", "detail", "message"})
             if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
     } catch (const protocol_error&) {
-        text = tee::detail::printable_prefix(res.body, 200);
+        throw service_error(res.status, refusal_text(res.body, secret));
     }
-    throw service_error(res.status, tee::detail::printable_prefix(text, 200));
+    throw service_error(res.status, refusal_text(text, secret));
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 

@@ -67,116 +67,6 @@ constexpr std::string_view version() noexcept { return TEE_CLIENT_VERSION; }
 }  // namespace tee
 // ---- end tee/version.hpp
 
-// ---- begin tee/errors.hpp ----------------------------------------------
-// tee/errors.hpp - the one exception hierarchy of tee-client.
-//
-// Every failure the library reports is a tee::error. Catch the subclass to
-// tell the failure classes apart:
-//
-//   config_error       bad or missing configuration (e.g. no PLATFORM_API_KEY)
-//   transport_error    the HTTP exchange failed; cause() says refused/timeout/tls/...
-//   attestation_error  the enclave could not be verified (or a mock answer was
-//                      offered to a policy that verifies)
-//   protocol_error     the peer's answer is malformed (bad JSON, missing field, ...)
-//   service_error      the service refused: {"error": ...} or an HTTP 4xx/5xx
-//   signature_error    the answer's signature does not verify, or the signed
-//                      fields do not match what was sent
-//
-// Messages never contain the API key or key material: they are built only
-// from fixed text and from data the peer sent us.
-
-
-#include <stdexcept>
-#include <string>
-#include <string_view>
-
-namespace tee {
-
-enum class error_kind { config, transport, attestation, protocol, service, signature };
-
-constexpr std::string_view to_string(error_kind k) noexcept {
-    switch (k) {
-        case error_kind::config: return "configuration";
-        case error_kind::transport: return "transport";
-        case error_kind::attestation: return "attestation";
-        case error_kind::protocol: return "protocol";
-        case error_kind::service: return "service";
-        case error_kind::signature: return "signature";
-    }
-    return "unknown";
-}
-
-class error : public std::runtime_error {
-public:
-    error(error_kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
-    error_kind kind() const noexcept { return kind_; }
-
-private:
-    error_kind kind_;
-};
-
-struct config_error : error {
-    explicit config_error(const std::string& what) : error(error_kind::config, what) {}
-};
-
-enum class transport_cause { refused, timeout, tls, connection, too_large, other };
-
-constexpr std::string_view to_string(transport_cause c) noexcept {
-    switch (c) {
-        case transport_cause::refused: return "connection refused";
-        case transport_cause::timeout: return "timeout";
-        case transport_cause::tls: return "TLS failure";
-        case transport_cause::connection: return "connection failure";
-        case transport_cause::too_large: return "answer too large";
-        case transport_cause::other: return "transport failure";
-    }
-    return "transport failure";
-}
-
-class transport_error : public error {
-public:
-    transport_error(transport_cause cause, const std::string& what)
-        : error(error_kind::transport, std::string(to_string(cause)) + ": " + what), cause_(cause) {}
-    transport_cause cause() const noexcept { return cause_; }
-
-private:
-    transport_cause cause_;
-};
-
-struct attestation_error : error {
-    explicit attestation_error(const std::string& what) : error(error_kind::attestation, what) {}
-};
-
-struct protocol_error : error {
-    explicit protocol_error(const std::string& what) : error(error_kind::protocol, what) {}
-};
-
-// The service answered, but refused: {"error": "..."} (http_status 200) or an
-// HTTP 4xx/5xx status. service_message() is the peer's own text (truncated).
-class service_error : public error {
-public:
-    service_error(int http_status, std::string service_message)
-        : error(error_kind::service, describe(http_status, service_message)),
-          status_(http_status), message_(std::move(service_message)) {}
-    int http_status() const noexcept { return status_; }
-    const std::string& service_message() const noexcept { return message_; }
-
-private:
-    static std::string describe(int status, const std::string& msg) {
-        if (status == 200) return "service refused the request: " + msg;
-        return "service answered HTTP " + std::to_string(status) + (msg.empty() ? "" : ": " + msg);
-    }
-    int status_;
-    std::string message_;
-};
-
-struct signature_error : error {
-    explicit signature_error(const std::string& what) : error(error_kind::signature, what) {}
-};
-
-}  // namespace tee
-// ---- end tee/errors.hpp
-
 // ---- begin tee/encoding.hpp --------------------------------------------
 // tee/encoding.hpp - hex and base64, strict on input, canonical on output.
 //
@@ -459,8 +349,11 @@ struct enclave_identity {
     std::vector<std::uint8_t> nonce;
     std::vector<std::uint8_t> user_data;
     std::vector<certificate_info> chain;    // leaf first, root last
-    std::chrono::system_clock::time_point verified_at{};  // the verification time used
-    bool expired_certificates_tolerated = false;  // set when allow_expired_certificates let it pass
+    std::chrono::system_clock::time_point verified_at{};  // the verification time used: now, or the signed time
+    std::chrono::milliseconds document_age{};     // the clock's time minus the signed time
+    // The chain had expired since the document was signed (a service's start-up
+    // document): verified at its signed time instead, within max_document_age.
+    bool verified_at_document_time = false;
     bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
 };
 
@@ -559,16 +452,18 @@ namespace tee {
 using byte_span = std::span<const std::uint8_t>;
 
 // ---------------------------------------------------------------- transport
-// What the client hands a transport when it builds one: what every transport
-// must honour. Settings of one transport live with it (the default's pool and
-// TLS trust: tee::httplib_options).
+// What the client hands a transport when it builds one.
 struct transport_options {
     std::string base_url = "http://127.0.0.1:8000";  // http:// or https://, optional path prefix
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds read_timeout{60'000};   // per read; an LLM can take a while
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds total_timeout{120'000}; // whole request: connect, TLS, answer (a drip too)
-    std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused (headers: see docs/reliability.md)
+    std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused (headers: 256 KiB)
+    std::size_t max_connections = 4;                  // requests in flight at once on one transport (one
+                                                      // kept-alive connection each); more wait, within total_timeout
+    std::string ca_file;                              // https: trust this CA bundle (PEM) instead of the system store
+    std::string pinned_spki_sha256;                   // https: hex SHA-256 of the server's DER SPKI; empty = no pin
 };
 
 struct http_response {
@@ -627,731 +522,6 @@ concept attestation_policy = crypto_backend<C> &&
 
 }  // namespace tee
 // ---- end tee/concepts.hpp
-
-// ---- begin tee/config.hpp ----------------------------------------------
-// tee/config.hpp - what a client needs to know, and from_env() which reads it
-// from the variables of the service's own tutorials (PROTOCOL section 1).
-
-
-#include <chrono>
-#include <cstdlib>
-#include <string>
-
-
-namespace tee {
-
-// Where the enclave publishes its attestation (PROTOCOL section 2).
-enum class attestation_endpoint {
-    legacy,      // GET {url}/attestation
-    well_known,  // POST {url}/.well-known/attestation, whose public_key must match the document
-    automatic,   // well_known, falling back to legacy when the service answers 404/405
-};
-
-// Which client key encrypts a request.
-enum class client_key_mode {
-    per_client,   // one P-384 key pair for the client's lifetime (what the services expect)
-    per_request,  // a fresh key pair per chat: a later leak of a client key reveals no earlier request
-};
-
-struct config {
-    std::string url = "http://127.0.0.1:8000";  // TEE_TLS_URL; trailing '/' allowed
-    secret_string api_key;                      // PLATFORM_API_KEY; travels only encrypted
-    std::string platform;                       // PLATFORM: openai, anthropic, gemini (sent as given)
-    std::string model;                          // MODEL, e.g. gpt-4 (sent as given)
-
-    transport_options transport;                // timeouts, answer cap (url is copied in); the default
-                                                // transport's CA file, pin, pool: tee::httplib_options
-
-    attestation_endpoint endpoint = attestation_endpoint::legacy;
-    client_key_mode client_keys = client_key_mode::per_client;
-    // When a chat fails the way a restarted enclave makes it fail (HTTP 500 on
-    // decrypt, a signature or answer key from another key), attest again (through
-    // the policy, never skipping verification) and retry that chat once.
-    bool reattest_on_key_change = true;
-
-    // Replay protection: the signed timestamp of an answer must lie within this
-    // window of the local clock. The signed message must always equal the prompt.
-    std::chrono::seconds answer_time_window{300};
-    bool accept_any_answer_time = false;        // relax the window check, by name
-
-    // Reads PLATFORM_API_KEY (required), PLATFORM, MODEL and TEE_TLS_URL.
-    static config from_env();
-};
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE config config::from_env() {
-    config c;
-    const char* key = std::getenv("PLATFORM_API_KEY");
-    if (key == nullptr || *key == '\0')
-        throw config_error("PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
-                           "(it is sent only inside the encrypted request)");
-    c.api_key = secret_string(key);
-    if (const char* v = std::getenv("PLATFORM")) c.platform = v;
-    if (const char* v = std::getenv("MODEL")) c.model = v;
-    if (const char* v = std::getenv("TEE_TLS_URL"); v != nullptr && *v != '\0') c.url = v;
-    return c;
-}
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee
-// ---- end tee/config.hpp
-
-// ---- begin tee/utf8.hpp ------------------------------------------------
-// tee/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF), shared by the JSON and CBOR code.
-
-
-#include <cstddef>
-#include <string_view>
-
-namespace tee {
-
-// Decodes the code point starting at s[i] into cp and returns its length in
-// bytes, or 0 if the bytes there are not valid UTF-8.
-std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept;
-
-// Offset of the first invalid byte, or s.size() when all of s is valid UTF-8.
-std::size_t utf8_error_offset(std::string_view s) noexcept;
-
-bool is_valid_utf8(std::string_view s) noexcept;
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::size_t len;
-    char32_t min;
-    if (b0 < 0x80) { cp = b0; return 1; }
-    if ((b0 & 0xe0) == 0xc0) { len = 2; cp = b0 & 0x1fu; min = 0x80; }
-    else if ((b0 & 0xf0) == 0xe0) { len = 3; cp = b0 & 0x0fu; min = 0x800; }
-    else if ((b0 & 0xf8) == 0xf0) { len = 4; cp = b0 & 0x07u; min = 0x10000; }
-    else return 0;
-    if (s.size() - i < len) return 0;
-    for (std::size_t k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (b & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
-TEE_INLINE std::size_t utf8_error_offset(std::string_view s) noexcept {
-    std::size_t i = 0;
-    char32_t cp;
-    while (i < s.size()) {
-        std::size_t n = utf8_decode(s, i, cp);
-        if (n == 0) return i;
-        i += n;
-    }
-    return i;
-}
-
-TEE_INLINE bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_offset(s) == s.size(); }
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee
-// ---- end tee/utf8.hpp
-
-// ---- begin tee/canonical_json.hpp --------------------------------------
-// tee/canonical_json.hpp - the bytes the enclave signs, and a strict parser
-// for the bodies it sends.
-//
-// The trap: the enclave signs the bytes of the Python expression
-//
-//     json.dumps(data, separators=(",", ":"), sort_keys=True)
-//
-// but sends `data` in a different form (UTF-8, keys in insertion order). The
-// client must re-serialize `data` exactly as Python would, byte for byte, or
-// no signature verifies. Python's defaults that matter (ensure_ascii=True):
-//
-//   - keys sorted by code point. nlohmann::json keeps objects in a
-//     std::map<std::string, json, std::less<>>, whose order is that of
-//     std::char_traits<char>::compare, i.e. unsigned bytes; UTF-8 byte order
-//     is code point order, so iterating the map gives Python's order.
-//   - no spaces; `"` -> \" and `\` -> \\; \b \f \n \r \t short escapes;
-//     every other character outside 0x20..0x7E as \u00XX / \uXXXX with
-//     LOWERCASE hex, characters above U+FFFF as a surrogate pair
-//     (\ud83d\ude00); `/` is not escaped.
-//   - integers as integers; floats as Python's repr(): the shortest digits
-//     that round-trip, fixed notation when the decimal exponent is in
-//     [-5, 16) ("0.0001", "100.0", "1000000000000000.0", "-0.0"), otherwise
-//     "1e-05", "1e+16", "1.5e+16" (mantissa without ".0", exponent signed and
-//     at least two digits).
-//
-// nlohmann's own dump() differs on all of these points except key order (it
-// writes UTF-8 raw or uppercase \u escapes, and "1e16" style floats), hence
-// this serializer. Where Python would write something no JSON peer accepts,
-// we throw tee::protocol_error instead: NaN/Infinity (Python writes `NaN`,
-// `Infinity`), strings that are not valid UTF-8, binary values.
-//
-// parse_json() is the parser for untrusted HTTP bodies. It is stricter than
-// Python's json.loads so that what we verify is what Python would have signed:
-//   - integers outside int64/uint64 are rejected: nlohmann would silently turn
-//     them into doubles, which canonicalize differently from Python's exact
-//     integers (12345678901234567890123 vs 1.2345678901234568e+22);
-//   - duplicate object keys are rejected (Python silently keeps the last one);
-//   - NaN/Infinity literals, comments, invalid UTF-8 and lone \ud800-style
-//     surrogates are rejected (nlohmann's lexer already refuses them; Python
-//     accepts NaN and lone surrogates);
-//   - nesting deeper than json_limits::max_depth and bodies over max_bytes
-//     are rejected. The SAX parser is iterative and the depth is checked
-//     before each container is built, so "[[[[..." cannot exhaust the stack.
-// A leading UTF-8 byte order mark is skipped (nlohmann's behaviour); it does
-// not reach the signed bytes since `data` is re-serialized anyway.
-
-
-#include <charconv>
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <cmath>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
-
-namespace tee {
-
-namespace detail {
-
-// At most `max` bytes of `s`, bytes outside printable ASCII shown as '?', for
-// error messages built from data the peer sent.
-std::string printable_prefix(std::string_view s, std::size_t max);
-
-template <class Out>
-void append_u_escape(Out& out, std::uint32_t unit) {
-    static constexpr char hex[] = "0123456789abcdef";
-    const char e[6] = {'\\', 'u', hex[unit >> 12 & 0xf], hex[unit >> 8 & 0xf], hex[unit >> 4 & 0xf], hex[unit & 0xf]};
-    out.insert(out.end(), e, e + 6);
-}
-
-// Appends `s` as a Python ensure_ascii JSON string literal to `out` (a
-// std::string, or tee::secure_bytes for the request plaintext). Throws
-// protocol_error if `s` is not valid UTF-8.
-template <class Out>
-void append_python_string(Out& out, std::string_view s) {
-    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
-    out.push_back('"');
-    for (std::size_t i = 0; i < s.size();) {
-        char32_t cp = 0;
-        const std::size_t len = utf8_decode(s, i, cp);
-        if (len == 0) throw protocol_error("string is not valid UTF-8 (byte " + std::to_string(i) + ")");
-        i += len;
-        switch (cp) {
-            case '"': put("\\\""); break;
-            case '\\': put("\\\\"); break;
-            case '\b': put("\\b"); break;
-            case '\f': put("\\f"); break;
-            case '\n': put("\\n"); break;
-            case '\r': put("\\r"); break;
-            case '\t': put("\\t"); break;
-            default:
-                if (cp >= 0x20 && cp < 0x7f) out.push_back(static_cast<char>(cp));
-                else if (cp < 0x10000) append_u_escape(out, static_cast<std::uint32_t>(cp));
-                else {
-                    cp -= 0x10000;
-                    append_u_escape(out, static_cast<std::uint32_t>(0xd800 + (cp >> 10)));
-                    append_u_escape(out, static_cast<std::uint32_t>(0xdc00 + (cp & 0x3ff)));
-                }
-        }
-    }
-    out.push_back('"');
-}
-
-// Recursion bound for canonical_json on values not built by parse_json.
-inline constexpr std::size_t canonical_max_depth = 512;
-
-}  // namespace detail
-
-// The bytes of Python's json.dumps(j, separators=(",", ":"), sort_keys=True).
-// Throws tee::protocol_error for NaN/Infinity, invalid UTF-8, binary values
-// and nesting deeper than 512.
-std::string canonical_json(const nlohmann::json& j);
-
-struct json_limits {
-    std::size_t max_depth = 32;       // containers nested deeper are rejected
-    std::size_t max_bytes = 8 << 20;  // bodies larger are rejected unparsed
-};
-
-namespace detail {
-
-// SAX handler that builds the DOM (like nlohmann's json_sax_dom_parser) and
-// enforces json_limits, unique keys and the 64-bit integer range on the way.
-class strict_json_builder {
-public:
-    using json = nlohmann::json;
-
-    strict_json_builder(json& root, std::string_view body, const json_limits& limits);
-
-    bool null();
-    bool boolean(bool v);
-    bool number_integer(json::number_integer_t v);
-    bool number_unsigned(json::number_unsigned_t v);
-    bool number_float(json::number_float_t v, const json::string_t& lexeme);
-    bool string(json::string_t& v);
-    bool binary(json::binary_t&);
-
-    bool start_object(std::size_t);
-    bool start_array(std::size_t);
-    bool end_object();
-    bool end_array();
-
-    bool key(json::string_t& k);
-
-    bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex);
-
-private:
-    // Stores a value where the grammar says it goes; returns its address.
-    template <class V>
-    json* add(V&& v) {
-        if (stack_.empty()) {
-            root_ = json(std::forward<V>(v));
-            return &root_;
-        }
-        json& top = *stack_.back();
-        if (top.is_array()) {
-            auto& arr = top.get_ref<json::array_t&>();
-            arr.emplace_back(std::forward<V>(v));
-            return &arr.back();
-        }
-        *slot_ = json(std::forward<V>(v));
-        return slot_;
-    }
-
-    void open(json::value_t type);
-
-    json& root_;
-    std::string_view body_;
-    const json_limits& limits_;
-    std::vector<json*> stack_;  // open containers, innermost last
-    json* slot_ = nullptr;      // value slot of the last key read
-};
-
-}  // namespace detail
-
-// Parses an untrusted HTTP body. Throws tee::protocol_error (message: fixed
-// text, at most a 60-character sanitized prefix of the body) for an empty or
-// oversized body, invalid JSON or UTF-8, trailing data, duplicate keys, nesting
-// deeper than limits.max_depth, and integers outside the int64/uint64 range.
-nlohmann::json parse_json(std::string_view body, const json_limits& limits = {});
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-namespace detail {
-
-TEE_INLINE std::string printable_prefix(std::string_view s, std::size_t max) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
-    }
-    if (s.size() > max) out += "...";
-    return out;
-}
-
-// Python's repr(float) for a finite double.
-TEE_INLINE void append_python_float(std::string& out, double d) {
-    if (!std::isfinite(d)) throw protocol_error("cannot canonicalize NaN or Infinity");
-    // Shortest round-trip digits, e.g. "-1.5e+16", "5e-324", "0e+00".
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-    std::string_view sci(buf, static_cast<std::size_t>(res.ptr - buf));
-    if (!sci.empty() && sci.front() == '-') {
-        out.push_back('-');
-        sci.remove_prefix(1);
-    }
-    const auto e = sci.find('e');
-    std::string digits;
-    for (char c : sci.substr(0, e))
-        if (c != '.') digits.push_back(c);
-    int exp = 0;
-    const auto exp_text = sci.substr(e + 2);  // after "e+" / "e-"
-    std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
-    if (sci[e + 1] == '-') exp = -exp;
-
-    // As CPython's format_float_short (mode 'r'): value = 0.DIGITS * 10^decpt,
-    // fixed notation iff -4 < decpt <= 16.
-    const int decpt = exp + 1;
-    const int ndigits = static_cast<int>(digits.size());
-    if (decpt > -4 && decpt <= 16) {
-        if (decpt <= 0) {
-            out += "0.";
-            out.append(static_cast<std::size_t>(-decpt), '0');
-            out += digits;
-        } else if (decpt >= ndigits) {
-            out += digits;
-            out.append(static_cast<std::size_t>(decpt - ndigits), '0');
-            out += ".0";
-        } else {
-            out.append(digits, 0, static_cast<std::size_t>(decpt));
-            out.push_back('.');
-            out.append(digits, static_cast<std::size_t>(decpt));
-        }
-    } else {
-        out.push_back(digits[0]);
-        if (ndigits > 1) {
-            out.push_back('.');
-            out.append(digits, 1);
-        }
-        out += exp < 0 ? "e-" : "e+";
-        const int a = exp < 0 ? -exp : exp;
-        if (a < 10) out.push_back('0');
-        out += std::to_string(a);
-    }
-}
-
-TEE_INLINE void append_canonical(std::string& out, const nlohmann::json& j, std::size_t depth) {
-    using vt = nlohmann::json::value_t;
-    switch (j.type()) {
-        case vt::null: out += "null"; return;
-        case vt::boolean: out += j.get<bool>() ? "true" : "false"; return;
-        case vt::number_integer: out += std::to_string(j.get<std::int64_t>()); return;
-        case vt::number_unsigned: out += std::to_string(j.get<std::uint64_t>()); return;
-        case vt::number_float: append_python_float(out, j.get<double>()); return;
-        case vt::string: append_python_string(out, j.get_ref<const std::string&>()); return;
-        case vt::array:
-        case vt::object: {
-            if (depth >= canonical_max_depth) throw protocol_error("JSON value nested too deeply to canonicalize");
-            const bool is_object = j.is_object();
-            out.push_back(is_object ? '{' : '[');
-            bool first = true;
-            // For objects, iteration order is the std::map order = code point order.
-            for (auto it = j.begin(); it != j.end(); ++it) {
-                if (!first) out.push_back(',');
-                first = false;
-                if (is_object) {
-                    append_python_string(out, it.key());
-                    out.push_back(':');
-                }
-                append_canonical(out, *it, depth + 1);
-            }
-            out.push_back(is_object ? '}' : ']');
-            return;
-        }
-        case vt::binary: throw protocol_error("cannot canonicalize a binary JSON value");
-        case vt::discarded: break;
-    }
-    throw protocol_error("cannot canonicalize a discarded JSON value");
-}
-
-TEE_INLINE strict_json_builder::strict_json_builder(json& root, std::string_view body, const json_limits& limits)
-    : root_(root), body_(body), limits_(limits) {}
-
-TEE_INLINE bool strict_json_builder::null() { add(nullptr); return true; }
-TEE_INLINE bool strict_json_builder::boolean(bool v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const json::string_t& lexeme) {
-    // nlohmann falls back to double for integers that overflow 64 bits;
-    // such a lexeme has no fraction or exponent (only '-' and digits; the
-    // '.' may be the locale's decimal point, so look for non-digits).
-    if (lexeme.find_first_not_of("-0123456789") == std::string::npos)
-        throw protocol_error("answer has an integer out of 64-bit range: " + printable_prefix(lexeme, 40));
-    add(v);
-    return true;
-}
-TEE_INLINE bool strict_json_builder::string(json::string_t& v) { add(std::move(v)); return true; }
-TEE_INLINE bool strict_json_builder::binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
-
-TEE_INLINE bool strict_json_builder::start_object(std::size_t) { open(json::value_t::object); return true; }
-TEE_INLINE bool strict_json_builder::start_array(std::size_t) { open(json::value_t::array); return true; }
-TEE_INLINE bool strict_json_builder::end_object() { stack_.pop_back(); return true; }
-TEE_INLINE bool strict_json_builder::end_array() { stack_.pop_back(); return true; }
-
-TEE_INLINE bool strict_json_builder::key(json::string_t& k) {
-    auto& obj = stack_.back()->get_ref<json::object_t&>();
-    auto [it, inserted] = obj.try_emplace(std::move(k));
-    if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
-    slot_ = &it->second;
-    return true;
-}
-
-TEE_INLINE bool strict_json_builder::parse_error(std::size_t position, const std::string&,
-                                                 const nlohmann::json::exception& ex) {
-    std::string_view what = ex.what();  // "[json.exception.parse_error.101] parse error at ..."
-    if (const auto p = what.find("] "); !what.empty() && what.front() == '[' && p != what.npos)
-        what.remove_prefix(p + 2);
-    // nlohmann's position counts the bytes read, the offending one (or the
-    // end of input) included; report the 0-based offset of that byte.
-    const std::size_t offset = position > 0 ? position - 1 : 0;
-    throw protocol_error("answer is not valid JSON: " + printable_prefix(what, 200) + " (at byte offset " +
-                         std::to_string(offset) + "); answer starts with '" + printable_prefix(body_, 60) + "'");
-}
-
-TEE_INLINE void strict_json_builder::open(json::value_t type) {
-    if (stack_.size() >= limits_.max_depth)
-        throw protocol_error("answer is nested deeper than " + std::to_string(limits_.max_depth) + " levels");
-    stack_.push_back(add(type));
-}
-
-}  // namespace detail
-
-TEE_INLINE std::string canonical_json(const nlohmann::json& j) {
-    std::string out;
-    detail::append_canonical(out, j, 0);
-    return out;
-}
-
-TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& limits) {
-    if (body.empty()) throw protocol_error("answer is empty");
-    if (body.size() > limits.max_bytes)
-        throw protocol_error("answer is too large: " + std::to_string(body.size()) + " bytes, limit " +
-                             std::to_string(limits.max_bytes));
-    nlohmann::json root;
-    detail::strict_json_builder builder(root, body, limits);
-    const char* begin = body.data();
-    if (!nlohmann::json::sax_parse(begin, begin + body.size(), &builder))
-        throw protocol_error("answer is not valid JSON");  // not reached: the handler throws
-    return root;
-}
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee
-// ---- end tee/canonical_json.hpp
-
-// ---- begin tee/protocol.hpp --------------------------------------------
-// tee/protocol.hpp - the bytes of one chat (PROTOCOL section 3), as pure
-// functions the client composes: build the encrypted request, then check the
-// answer. Kept apart from the client so tests and fuzzers can call them alone.
-//
-//   request:  {"nonce": hex(32 random bytes), "public_key": hex(client SPKI),
-//              "data": hex(AES-256-GCM(key, iv = nonce, plaintext) || tag)}
-//   key:      HKDF-SHA256(ikm = ECDH x coordinate, salt = none,
-//                         info = "encryption data", L = 32)
-//   answer:   {"sig": hex(DER ECDSA P-384/SHA-384), "data": {...}} where the
-//             signature covers Python's json.dumps(data, separators=(",", ":"),
-//             sort_keys=True) - NOT the bytes of the HTTP body. Newer services
-//             send "data": {"encrypted_data", "nonce", "public_key"} instead:
-//             the same AES-GCM under the same key; the signature covers the
-//             decrypted object.
-
-
-#include <chrono>
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-
-#include <nlohmann/json.hpp>
-
-
-namespace tee {
-
-// What a verified chat returns: the answer and the signed fields it came with.
-struct chat_result {
-    std::string response;      // the LLM's answer
-    std::string message;       // the prompt, as signed by the enclave
-    std::string platform;
-    std::string ai_model;
-    std::int64_t timestamp = 0;  // signed, seconds since the epoch
-    nlohmann::json data;       // the whole signed object
-    std::string signature;     // hex DER signature over canonical_json(data)
-    std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
-    std::string attestation_kind;         // "nitro" or "mock"
-
-    // Defined with the other definitions below, so that in the compiled mode
-    // a file that calls chat() does not compile the destruction of `data`
-    // (nlohmann's largest inline function) itself.
-    chat_result();
-    ~chat_result();
-    chat_result(const chat_result&);
-    chat_result(chat_result&&) noexcept;
-    chat_result& operator=(const chat_result&);
-    chat_result& operator=(chat_result&&) noexcept;
-};
-
-// A replayed or misrouted answer: correctly signed, but not the answer to this prompt now.
-struct replay_error : signature_error {
-    using signature_error::signature_error;
-};
-
-namespace protocol {
-
-inline constexpr std::string_view hkdf_info = "encryption data";
-inline constexpr std::size_t nonce_size = 32;
-
-// Derives the AES-256 key shared with the enclave.
-template <crypto_backend Crypto>
-secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key& mine,
-                        const typename Crypto::public_key& theirs) {
-    secure_bytes shared = crypto.ecdh(mine, theirs);
-    auto info = std::span(reinterpret_cast<const std::uint8_t*>(hkdf_info.data()), hkdf_info.size());
-    return crypto.hkdf_sha256(shared, {}, info, 32);
-}
-
-// The request plaintext {"api_key","message","platform","ai_model"}, built in
-// wiping memory because it holds the API key (strings in Python's ASCII form).
-secure_bytes request_plaintext(const secret_string& api_key, std::string_view message, std::string_view platform,
-                               std::string_view model);
-
-// The body of POST /talk.
-std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
-
-// Turns an HTTP answer that is not a success into the service_error it means.
-void throw_if_refused(const http_response& res);
-
-// What is needed to open an encrypted answer ("data": {"encrypted_data",
-// "nonce", "public_key"}): the AES key of this exchange and the attested
-// enclave key, which the answer must name.
-struct answer_keys {
-    byte_span aes_key;
-    byte_span enclave_key;  // SPKI or raw point of the attested key
-};
-
-template <crypto_backend Crypto>
-nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, const std::optional<answer_keys>& keys) {
-    auto field = [&](const char* k) {
-        auto it = enc.find(k);
-        if (it == enc.end() || !it->is_string())
-            throw protocol_error(std::string("encrypted answer has no \"") + k + "\" string");
-        auto bytes = from_hex(it->template get_ref<const std::string&>());
-        if (!bytes) throw protocol_error(std::string("encrypted answer \"") + k + "\" is not hex");
-        return *bytes;
-    };
-    auto ciphertext = field("encrypted_data"), nonce = field("nonce"), named = field("public_key");
-    if (!keys) throw protocol_error("encrypted answer, but this exchange has no key to open it");
-    if (nonce.empty()) throw protocol_error("encrypted answer has an empty nonce");
-    auto named_point = p384::point_of(named), attested = p384::point_of(keys->enclave_key);
-    if (named_point.empty() || !std::equal(named_point.begin(), named_point.end(), attested.begin(), attested.end()))
-        throw signature_error("encrypted answer names an enclave key other than the attested one");
-    auto plain = crypto.aes256gcm_open(keys->aes_key, nonce, ciphertext);
-    if (!plain) throw signature_error("encrypted answer does not decrypt with this exchange's key");
-    nlohmann::json data = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
-    if (!data.is_object()) throw protocol_error("decrypted answer data is not an object");
-    return data;
-}
-
-// Parses and verifies the answer to POST /talk with the enclave key, and
-// checks that it answers `prompt` (signed message equal, timestamp in window).
-// Throws service_error, protocol_error, signature_error or replay_error.
-template <crypto_backend Crypto>
-chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_key& enclave_key,
-                          const http_response& res, std::string_view prompt,
-                          std::chrono::system_clock::time_point now, std::chrono::seconds window,
-                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt) {
-    throw_if_refused(res);
-    nlohmann::json answer = parse_json(res.body);
-    if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
-    if (auto e = answer.find("error"); e != answer.end())
-        throw service_error(200, tee::detail::printable_prefix(e->is_string() ? e->get<std::string>() : e->dump(), 200));
-    auto sig_it = answer.find("sig");
-    if (sig_it == answer.end()) throw protocol_error("answer has no \"sig\"");
-    if (!sig_it->is_string()) throw protocol_error("answer \"sig\" is not a string");
-    auto data_it = answer.find("data");
-    if (data_it == answer.end()) throw protocol_error("answer has no \"data\"");
-    if (!data_it->is_object()) throw protocol_error("answer \"data\" is not an object");
-    auto sig = from_hex(sig_it->get_ref<const std::string&>());
-    if (!sig) throw protocol_error("answer \"sig\" is not hex");
-    if (data_it->contains("encrypted_data")) *data_it = open_answer(crypto, *data_it, keys);
-
-    std::string canonical = canonical_json(*data_it);
-    auto msg = std::span(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size());
-    if (!crypto.ecdsa_p384_verify_der(enclave_key, msg, *sig))
-        throw signature_error("answer signature does not verify with the attested enclave key");
-
-    const nlohmann::json& data = *data_it;
-    auto text = [&](const char* k) -> std::string {
-        auto it = data.find(k);
-        if (it == data.end()) throw protocol_error(std::string("signed data has no \"") + k + "\"");
-        if (!it->is_string()) throw protocol_error(std::string("signed data \"") + k + "\" is not a string");
-        return it->get<std::string>();
-    };
-    chat_result r;
-    r.response = text("response");
-    r.message = text("message");
-    r.platform = text("platform");
-    r.ai_model = text("ai_model");
-    auto ts = data.find("timestamp");
-    if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
-    if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
-    r.timestamp = ts->get<std::int64_t>();
-
-    if (r.message != prompt)
-        throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
-    if (check_time) {
-        auto signed_at = std::chrono::system_clock::time_point(std::chrono::seconds(r.timestamp));
-        auto skew = signed_at > now ? signed_at - now : now - signed_at;
-        if (skew > window)
-            throw replay_error("signed timestamp is " +
-                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(skew).count()) +
-                               " s away from the local clock (window " + std::to_string(window.count()) +
-                               " s): a replayed answer, or a wrong clock");
-    }
-    r.data = std::move(*data_it);
-    r.signature = std::move(sig_it->get_ref<std::string&>());
-    return r;
-}
-
-}  // namespace protocol
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE chat_result::chat_result() = default;
-TEE_INLINE chat_result::~chat_result() = default;
-TEE_INLINE chat_result::chat_result(const chat_result&) = default;
-TEE_INLINE chat_result::chat_result(chat_result&&) noexcept = default;
-TEE_INLINE chat_result& chat_result::operator=(const chat_result&) = default;
-TEE_INLINE chat_result& chat_result::operator=(chat_result&&) noexcept = default;
-
-TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key, std::string_view message,
-                                                    std::string_view platform, std::string_view model) {
-    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
-                              {"API key", api_key.reveal()}})
-        if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
-    secure_bytes out;
-    out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
-    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
-    put("{\"api_key\":");
-    tee::detail::append_python_string(out, api_key.reveal());
-    put(",\"message\":");
-    tee::detail::append_python_string(out, message);
-    put(",\"platform\":");
-    tee::detail::append_python_string(out, platform);
-    put(",\"ai_model\":");
-    tee::detail::append_python_string(out, model);
-    put("}");
-    return out;
-}
-
-TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view client_spki_hex,
-                                              byte_span ciphertext) {
-    std::string body;
-    body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
-    body += "{\"nonce\":\"";
-    body += to_hex(nonce);
-    body += "\",\"public_key\":\"";
-    body += client_spki_hex;
-    body += "\",\"data\":\"";
-    body += to_hex(ciphertext);
-    body += "\"}";
-    return body;
-}
-
-TEE_INLINE void protocol::throw_if_refused(const http_response& res) {
-    if (res.status == 200) return;
-    std::string text;
-    try {
-        auto j = parse_json(res.body);
-        for (const char* k : {"error", "detail", "message"})
-            if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
-    } catch (const protocol_error&) {
-        text = tee::detail::printable_prefix(res.body, 200);
-    }
-    throw service_error(res.status, tee::detail::printable_prefix(text, 200));
-}
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee
-// ---- end tee/protocol.hpp
 
 // ---- begin tee/detail/p384_comb.hpp ------------------------------------
 // tee/detail/p384_comb.hpp - ECDSA P-384 verification for a key that verifies
@@ -1554,6 +724,116 @@ TEE_INLINE const p384_comb::table& p384_comb::g_table() {
 
 }  // namespace tee::detail
 // ---- end tee/detail/p384_comb.hpp
+
+// ---- begin tee/errors.hpp ----------------------------------------------
+// tee/errors.hpp - the one exception hierarchy of tee-client.
+//
+// Every failure the library reports is a tee::error. Catch the subclass to
+// tell the failure classes apart:
+//
+//   config_error       bad or missing configuration (e.g. no PLATFORM_API_KEY)
+//   transport_error    the HTTP exchange failed; cause() says refused/timeout/tls/...
+//   attestation_error  the enclave could not be verified (or a mock answer was
+//                      offered to a policy that verifies)
+//   protocol_error     the peer's answer is malformed (bad JSON, missing field, ...)
+//   service_error      the service refused: {"error": ...} or an HTTP 4xx/5xx
+//   signature_error    the answer's signature does not verify, or the signed
+//                      fields do not match what was sent
+//
+// Messages never contain the API key or key material: they are built only
+// from fixed text and from data the peer sent us.
+
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace tee {
+
+enum class error_kind { config, transport, attestation, protocol, service, signature };
+
+constexpr std::string_view to_string(error_kind k) noexcept {
+    switch (k) {
+        case error_kind::config: return "configuration";
+        case error_kind::transport: return "transport";
+        case error_kind::attestation: return "attestation";
+        case error_kind::protocol: return "protocol";
+        case error_kind::service: return "service";
+        case error_kind::signature: return "signature";
+    }
+    return "unknown";
+}
+
+class error : public std::runtime_error {
+public:
+    error(error_kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+    error_kind kind() const noexcept { return kind_; }
+
+private:
+    error_kind kind_;
+};
+
+struct config_error : error {
+    explicit config_error(const std::string& what) : error(error_kind::config, what) {}
+};
+
+enum class transport_cause { refused, timeout, tls, connection, too_large, other };
+
+constexpr std::string_view to_string(transport_cause c) noexcept {
+    switch (c) {
+        case transport_cause::refused: return "connection refused";
+        case transport_cause::timeout: return "timeout";
+        case transport_cause::tls: return "TLS failure";
+        case transport_cause::connection: return "connection failure";
+        case transport_cause::too_large: return "answer too large";
+        case transport_cause::other: return "transport failure";
+    }
+    return "transport failure";
+}
+
+class transport_error : public error {
+public:
+    transport_error(transport_cause cause, const std::string& what)
+        : error(error_kind::transport, std::string(to_string(cause)) + ": " + what), cause_(cause) {}
+    transport_cause cause() const noexcept { return cause_; }
+
+private:
+    transport_cause cause_;
+};
+
+struct attestation_error : error {
+    explicit attestation_error(const std::string& what) : error(error_kind::attestation, what) {}
+};
+
+struct protocol_error : error {
+    explicit protocol_error(const std::string& what) : error(error_kind::protocol, what) {}
+};
+
+// The service answered, but refused: {"error": "..."} (http_status 200) or an
+// HTTP 4xx/5xx status. service_message() is the peer's own text (truncated).
+class service_error : public error {
+public:
+    service_error(int http_status, std::string service_message)
+        : error(error_kind::service, describe(http_status, service_message)),
+          status_(http_status), message_(std::move(service_message)) {}
+    int http_status() const noexcept { return status_; }
+    const std::string& service_message() const noexcept { return message_; }
+
+private:
+    static std::string describe(int status, const std::string& msg) {
+        if (status == 200) return "service refused the request: " + msg;
+        return "service answered HTTP " + std::to_string(status) + (msg.empty() ? "" : ": " + msg);
+    }
+    int status_;
+    std::string message_;
+};
+
+struct signature_error : error {
+    explicit signature_error(const std::string& what) : error(error_kind::signature, what) {}
+};
+
+}  // namespace tee
+// ---- end tee/errors.hpp
 
 // ---- begin tee/botan_crypto.hpp ----------------------------------------
 // tee/botan_crypto.hpp - the Botan 2 crypto backend (the default).
@@ -1791,6 +1071,639 @@ TEE_INLINE bool botan_crypto::verify(const public_key& pub, byte_span msg, byte_
 }  // namespace tee
 // ---- end tee/botan_crypto.hpp
 
+// ---- begin tee/config.hpp ----------------------------------------------
+// tee/config.hpp - what a client needs to know, and from_env() which reads it
+// from the variables of the service's own tutorials (PROTOCOL section 1).
+
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+
+
+namespace tee {
+
+// Where the enclave publishes its attestation (PROTOCOL section 2).
+enum class attestation_endpoint {
+    legacy,      // GET {url}/attestation
+    well_known,  // POST {url}/.well-known/attestation, whose public_key must match the document
+    automatic,   // well_known, falling back to legacy when the service answers 404/405
+};
+
+// Which client key encrypts a request.
+enum class client_key_mode {
+    per_client,   // one P-384 key pair for the client's lifetime (what the services expect)
+    per_request,  // a fresh key pair per chat: a later leak of a client key reveals no earlier request
+};
+
+struct config {
+    std::string url = "http://127.0.0.1:8000";  // TEE_TLS_URL; trailing '/' allowed
+    secret_string api_key;                      // PLATFORM_API_KEY; travels only encrypted
+    std::string platform;                       // PLATFORM: openai, anthropic, gemini (sent as given)
+    std::string model;                          // MODEL, e.g. gpt-4 (sent as given)
+
+    transport_options transport;                // timeouts, answer cap, CA file (url is copied in)
+
+    attestation_endpoint endpoint = attestation_endpoint::legacy;
+    client_key_mode client_keys = client_key_mode::per_client;
+    // When a chat fails the way a restarted enclave makes it fail (HTTP 500 on
+    // decrypt, a signature or answer key from another key), attest again (through
+    // the policy, never skipping verification) and retry that chat once.
+    bool reattest_on_key_change = true;
+
+    // Replay protection: the signed timestamp of an answer must lie within this
+    // window of the local clock. The signed message must always equal the prompt.
+    std::chrono::seconds answer_time_window{300};
+    bool accept_any_answer_time = false;        // relax the window check, by name
+
+    // Reads PLATFORM_API_KEY (required), PLATFORM, MODEL and TEE_TLS_URL.
+    static config from_env();
+};
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE config config::from_env() {
+    config c;
+    const char* key = std::getenv("PLATFORM_API_KEY");
+    if (key == nullptr || *key == '\0')
+        throw config_error("PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
+                           "(it is sent only inside the encrypted request)");
+    c.api_key = secret_string(key);
+    if (const char* v = std::getenv("PLATFORM")) c.platform = v;
+    if (const char* v = std::getenv("MODEL")) c.model = v;
+    if (const char* v = std::getenv("TEE_TLS_URL"); v != nullptr && *v != '\0') c.url = v;
+    return c;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/config.hpp
+
+// ---- begin tee/httplib_transport.hpp -----------------------------------
+// tee/httplib_transport.hpp - the default transport: cpp-httplib over
+// http:// or https:// with timeouts, an answer-size cap and keep-alive.
+//
+// One transport keeps a small pool of kept-alive connections, each an
+// httplib::Client with a watchdog thread (total_timeout, and a bound on the
+// headers httplib reads). A request takes an idle connection (the most
+// recently used: a program that sends one request at a time reuses one warm
+// connection), opens another while fewer than
+// transport_options::max_connections are open, or else waits for one, within
+// its total_timeout. So threads sharing one client send in parallel, on up to
+// max_connections connections; every connection is set up alike (timeouts,
+// certificate verification, the pin).
+//
+// https:// verifies the server certificate and host name against the system CA
+// store (or transport_options::ca_file), and optionally pins the server key
+// (transport_options::pinned_spki_sha256: hex SHA-256 of its DER SPKI, which
+// survives certificate renewal with the same key). There is no option to
+// switch verification off.
+
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+#include <linux/sockios.h>  // SIOCINQ
+#include <sys/ioctl.h>
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#endif
+
+
+namespace tee {
+
+struct parsed_url {
+    std::string scheme;       // "http" or "https"
+    std::string host_port;    // "host" or "host:port"
+    std::string path_prefix;  // "" or "/prefix" (no trailing slash)
+};
+
+// Splits TEE_TLS_URL-style base URLs. Throws config_error for anything else.
+parsed_url parse_base_url(std::string_view url);
+
+namespace detail {
+// Watches the request in flight on one connection, from a thread of its own,
+// and cuts it when it runs past transport_options::total_timeout or takes in
+// more than an answer may. httplib limits neither:
+// - its timeouts are per step (each read, each wait of the connect and of the
+//   TLS handshake), so a server that drips a byte at a time never trips them;
+// - it keeps every header it reads, each line however long, so a server that
+//   sends headers (or chunk-size lines) without end fills the memory. Bodies
+//   are capped by httplib_transport's content receiver; this caps the rest.
+// While a request is in flight, the thread checks every `check_every`:
+// - past the deadline: verdict::timed_out;
+// - the bytes httplib has read from the request's socket (received minus
+//   still queued, per TCP_INFO and SIOCINQ; headers, framing, TLS included)
+//   above `header_allowance` before the first body byte, or above twice
+//   max_answer_bytes plus that allowance after: verdict::too_large. Between two
+//   checks a server can send what the link carries in `check_every`: a bound,
+//   not an exact cap.
+// Cutting: the sockets the request opened (a connect, a TLS handshake) are shut
+// down through dup()s of them, since httplib connects and shakes hands holding
+// the lock its stop() takes (a dup() is ours: no other thread closes it and
+// reuses its number); then httplib::Client::stop() ends a request in flight
+// and closes the connection.
+class request_watchdog {
+public:
+    using clock = std::chrono::steady_clock;
+    enum class verdict { in_time, timed_out, too_large };
+    static constexpr std::chrono::milliseconds check_every{10};
+    static constexpr std::uint64_t header_allowance = 256u << 10;
+
+    request_watchdog(httplib::Client& client, std::size_t max_answer_bytes);
+    ~request_watchdog();
+    request_watchdog(const request_watchdog&) = delete;
+    request_watchdog& operator=(const request_watchdog&) = delete;
+
+    void arm(clock::time_point deadline);
+    // The content receiver's first call: the headers are complete.
+    void body_started() noexcept { body_.store(true, std::memory_order_relaxed); }
+    verdict disarm();
+    // httplib's socket-options hook: called on the requesting thread for each
+    // socket the request opens, before it connects.
+    void socket_opened(int fd) noexcept;
+    // Bytes of the stream read from `fd` so far, by whoever reads it; 0 if the
+    // kernel cannot say (before Linux 4.1).
+    static std::uint64_t bytes_read(int fd) noexcept;
+    // bytes_read() now minus at `mark`; 0 when now reads below the mark, as it
+    // may for a moment (bytes arriving between its two system calls).
+    static constexpr std::uint64_t read_since(std::uint64_t now, std::uint64_t mark) noexcept {
+        return now > mark ? now - mark : 0;
+    }
+
+private:
+    void run();
+    bool over_limit();                 // needs m_
+    void cut(verdict why);             // needs m_
+
+    httplib::Client& client_;
+    const std::uint64_t max_read_;     // after the first body byte
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool quit_ = false, armed_ = false;
+    verdict verdict_ = verdict::in_time;
+    clock::time_point deadline_{};
+    clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
+    std::atomic<bool> body_{false};
+    std::mutex sockets_m_;             // guards the four below; taken after m_, never before it
+    std::vector<int> opened_;          // dup()s of the sockets the request in flight opened
+    int kept_ = -1;                    // dup() of the connection's socket, from an earlier request
+    std::uint64_t kept_read_at_arm_ = 0;
+    bool cut_ = false;                 // a socket opened from now on fails at once
+    std::thread thread_;
+};
+
+// One kept-alive connection of an httplib_transport's pool, and the watchdog of
+// the request in flight on it.
+struct pooled_connection {
+    std::unique_ptr<httplib::Client> client;
+    std::unique_ptr<request_watchdog> watchdog;  // watches *client: destroyed first
+};
+}  // namespace detail
+
+class httplib_transport {
+public:
+    explicit httplib_transport(const transport_options& opt);
+
+    http_response get(std::string_view path) { return send("GET", path, {}); }
+    http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
+
+    const transport_options& options() const noexcept { return opt_; }
+
+    // Connections open now, idle or carrying a request: 1 to options().max_connections.
+    std::size_t open_connections() const;
+
+private:
+    using clock = std::chrono::steady_clock;
+    using connection = detail::pooled_connection;
+    struct pool_state {
+        std::mutex m;
+        std::condition_variable returned;
+        std::vector<std::unique_ptr<connection>> idle;  // the most recently used last
+        std::size_t open = 0;                           // idle + carrying a request
+    };
+
+    http_response send(const char* method, std::string_view path, std::string_view body);
+
+    std::unique_ptr<connection> open_connection() const;
+    // An idle connection, a new one, or the first one given back before `deadline`
+    // (then transport_error timeout, naming `where`).
+    std::unique_ptr<connection> acquire(clock::time_point deadline, const std::string& where);
+    void give_back(std::unique_ptr<connection> c) noexcept;
+    transport_error no_connection_free(const std::string& where) const;
+
+    transport_error map_error(httplib::Error err, const std::string& where,
+                              std::chrono::steady_clock::duration elapsed) const;
+
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    // httplib verifies the chain itself (SSL_get_verify_result after the
+    // handshake); we add the pin to that same verification, so a mismatch is
+    // reported like any other certificate failure and the handshake never
+    // carries a request.
+    void pin_server_key(httplib::Client& client) const;
+
+    static int verify_with_pin(X509_STORE_CTX* store, void* arg);
+#endif
+
+    static std::string seconds(std::chrono::milliseconds ms);
+
+    transport_options opt_;
+    parsed_url url_;
+    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callbacks
+    std::unique_ptr<pool_state> pool_;                // destroyed before pin_
+};
+
+static_assert(transport<httplib_transport>);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE parsed_url parse_base_url(std::string_view url) {
+    parsed_url out;
+    auto sep = url.find("://");
+    if (sep == std::string_view::npos) throw config_error("enclave URL must start with http:// or https://");
+    out.scheme = std::string(url.substr(0, sep));
+    if (out.scheme != "http" && out.scheme != "https")
+        throw config_error("enclave URL scheme must be http or https, not '" + out.scheme + "'");
+    std::string_view rest = url.substr(sep + 3);
+    auto slash = rest.find('/');
+    out.host_port = std::string(rest.substr(0, slash));
+    if (out.host_port.empty()) throw config_error("enclave URL has no host");
+    if (out.host_port.find_first_of("@?# ") != std::string::npos)
+        throw config_error("enclave URL host part may not contain credentials, queries or spaces");
+    if (slash != std::string_view::npos) {
+        out.path_prefix = std::string(rest.substr(slash));
+        while (!out.path_prefix.empty() && out.path_prefix.back() == '/') out.path_prefix.pop_back();
+    }
+    return out;
+}
+
+TEE_INLINE detail::request_watchdog::request_watchdog(httplib::Client& client, std::size_t max_answer_bytes)
+    : client_(client),
+      max_read_(max_answer_bytes > (UINT64_MAX - header_allowance) / 2 ? UINT64_MAX
+                                                                          : 2 * std::uint64_t{max_answer_bytes} + header_allowance),
+      thread_([this] { run(); }) {}
+
+TEE_INLINE detail::request_watchdog::~request_watchdog() {
+    {
+        std::lock_guard lock(m_);
+        quit_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    for (int fd : opened_) ::close(fd);
+    if (kept_ >= 0) ::close(kept_);
+}
+
+// The thread must look at a new request within check_every (and by its
+// deadline). Sleeping until earlier than that already, it is not woken: in a
+// program chatting back to back it keeps its 10 ms rhythm, and a chat costs
+// no thread switch here (two per chat cost ~2-3% of a chat's CPU).
+TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
+    bool wake;
+    {
+        std::lock_guard lock(m_);
+        deadline_ = deadline;
+        armed_ = true;
+        verdict_ = verdict::in_time;
+        body_.store(false, std::memory_order_relaxed);
+        {
+            std::lock_guard sockets(sockets_m_);
+            kept_read_at_arm_ = kept_ >= 0 ? bytes_read(kept_) : 0;
+        }
+        wake = std::min(deadline, clock::now() + check_every) < sleeping_until_;
+    }
+    if (wake) cv_.notify_one();
+}
+
+TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() {
+    std::lock_guard lock(m_);
+    armed_ = false;
+    std::lock_guard sockets(sockets_m_);
+    if (!opened_.empty()) {  // the last one opened is the one httplib connected, if any
+        if (kept_ >= 0) ::close(kept_);
+        kept_ = opened_.back();
+        opened_.pop_back();
+        for (int fd : opened_) ::close(fd);  // httplib keeps or closes its own descriptors
+        opened_.clear();
+    }
+    cut_ = false;
+    return verdict_;
+}
+
+TEE_INLINE void detail::request_watchdog::socket_opened(int fd) noexcept {
+    std::lock_guard lock(sockets_m_);
+    if (!cut_) {
+        const int watch = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (watch >= 0) {
+            try {
+                opened_.push_back(watch);
+                return;
+            } catch (...) {  // bad_alloc: treated as a socket we cannot watch
+                ::close(watch);
+            }
+        }
+    }
+    // Past the deadline (a host with several addresses), or a socket we cannot
+    // watch: it must not connect. /dev/null takes its descriptor's place, so the
+    // connect fails at once and httplib closes its own descriptor as usual.
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        ::dup2(null, fd);
+        ::close(null);
+    } else {
+        ::shutdown(fd, SHUT_RDWR);
+    }
+}
+
+TEE_INLINE std::uint64_t detail::request_watchdog::bytes_read(int fd) noexcept {
+    // struct tcp_info's tcpi_bytes_received (<linux/tcp.h>, Linux 4.1 on; the
+    // layout only grows). glibc's <netinet/tcp.h>, which httplib includes and
+    // <linux/tcp.h> collides with, stops before it.
+    constexpr std::size_t bytes_received_at = 128;
+    unsigned char info[256] = {};
+    socklen_t len = sizeof info;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &len) != 0 || len < bytes_received_at + 8) return 0;
+    std::uint64_t received;
+    std::memcpy(&received, info + bytes_received_at, sizeof received);
+    int queued = 0;  // read after `received`: what arrives in between makes the result smaller, not larger
+    if (::ioctl(fd, SIOCINQ, &queued) != 0 || queued < 0) return 0;
+    return received > static_cast<std::uint64_t>(queued) ? received - static_cast<std::uint64_t>(queued) : 0;
+}
+
+TEE_INLINE bool detail::request_watchdog::over_limit() {
+    std::lock_guard sockets(sockets_m_);
+    std::uint64_t read = 0;
+    if (!opened_.empty())
+        read = bytes_read(opened_.back());  // a new connection: all of it is this request's
+    else if (kept_ >= 0)  // a kept-alive one: what it read since arm()
+        read = read_since(bytes_read(kept_), kept_read_at_arm_);
+    return read > (body_.load(std::memory_order_relaxed) ? max_read_ : header_allowance);
+}
+
+TEE_INLINE void detail::request_watchdog::cut(verdict why) {
+    verdict_ = why;
+    armed_ = false;
+    {
+        std::lock_guard sockets(sockets_m_);
+        cut_ = true;
+        for (int fd : opened_) ::shutdown(fd, SHUT_RDWR);  // ends a connect or handshake
+    }
+    client_.stop();  // waits for that to give up, then cuts a request in flight
+}
+
+TEE_INLINE void detail::request_watchdog::run() {
+    std::unique_lock lock(m_);
+    while (!quit_) {
+        if (!armed_) {
+            sleeping_until_ = clock::time_point::max();
+            cv_.wait(lock);
+            continue;
+        }
+        const auto now = clock::now();
+        if (now >= deadline_) {
+            cut(verdict::timed_out);
+        } else if (over_limit()) {
+            cut(verdict::too_large);
+        } else {
+            sleeping_until_ = std::min(deadline_, now + check_every);
+            cv_.wait_until(lock, sleeping_until_);
+        }
+    }
+}
+
+TEE_INLINE httplib_transport::httplib_transport(const transport_options& opt)
+    : opt_(opt), url_(parse_base_url(opt.base_url)), pool_(std::make_unique<pool_state>()) {
+    if (opt_.max_connections == 0) throw config_error("transport_options::max_connections must be at least 1");
+    if (url_.scheme == "https") {
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
+        throw config_error("https:// needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT)");
+#endif
+        if (!opt_.pinned_spki_sha256.empty()) {
+            auto pin = from_hex(opt_.pinned_spki_sha256);
+            if (!pin || pin->size() != 32)
+                throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
+            pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
+        }
+    } else if (!opt_.pinned_spki_sha256.empty() || !opt_.ca_file.empty()) {
+        throw config_error("a CA file or a pinned server key needs an https:// URL");
+    }
+    pool_->idle.reserve(1);
+    pool_->idle.push_back(open_connection());  // no I/O: httplib connects on the first request
+    pool_->open = 1;
+}
+
+TEE_INLINE std::size_t httplib_transport::open_connections() const {
+    std::lock_guard lock(pool_->m);
+    return pool_->open;
+}
+
+TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_connection() const {
+    using namespace std::chrono;
+    auto c = std::make_unique<connection>();
+    c->client = std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port);
+    httplib::Client& client = *c->client;
+    client.set_connection_timeout(duration_cast<microseconds>(opt_.connect_timeout));
+    client.set_read_timeout(duration_cast<microseconds>(opt_.read_timeout));
+    client.set_write_timeout(duration_cast<microseconds>(opt_.write_timeout));
+    client.set_keep_alive(true);
+    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
+    // holds the body until the server's delayed ACK (40 ms per request).
+    client.set_tcp_nodelay(true);
+    client.set_follow_location(false);  // a redirect is not followed to another host
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    if (url_.scheme == "https") {
+        client.enable_server_certificate_verification(true);
+        if (!opt_.ca_file.empty()) client.set_ca_cert_path(opt_.ca_file);
+        if (pin_) pin_server_key(client);
+    }
+#endif
+    c->watchdog = std::make_unique<detail::request_watchdog>(client, opt_.max_answer_bytes);
+    client.set_socket_options([w = c->watchdog.get()](socket_t fd) { w->socket_opened(fd); });
+    return c;
+}
+
+TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire(clock::time_point deadline,
+                                                                               const std::string& where) {
+    std::unique_lock lock(pool_->m);
+    for (;;) {
+        if (!pool_->idle.empty()) {
+            auto c = std::move(pool_->idle.back());
+            pool_->idle.pop_back();
+            return c;
+        }
+        if (pool_->open < opt_.max_connections) {
+            pool_->idle.reserve(pool_->open + 1);  // so that give_back() never allocates
+            ++pool_->open;
+            lock.unlock();
+            try {
+                return open_connection();
+            } catch (...) {
+                lock.lock();
+                --pool_->open;
+                lock.unlock();
+                pool_->returned.notify_one();
+                throw;
+            }
+        }
+        const bool any = pool_->returned.wait_until(lock, deadline, [this] {
+            return !pool_->idle.empty() || pool_->open < opt_.max_connections;
+        });
+        if (!any) throw no_connection_free(where);
+    }
+}
+
+TEE_INLINE transport_error httplib_transport::no_connection_free(const std::string& where) const {
+    return {transport_cause::timeout, where + ": no connection free within " + seconds(opt_.total_timeout) +
+                                          " s (all " + std::to_string(opt_.max_connections) + " busy)"};
+}
+
+TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
+    {
+        std::lock_guard lock(pool_->m);
+        pool_->idle.push_back(std::move(c));  // no allocation: idle.size() < open <= idle.capacity()
+    }
+    pool_->returned.notify_one();
+}
+
+TEE_INLINE http_response httplib_transport::send(const char* method, std::string_view path, std::string_view body) {
+    const auto start = clock::now();
+    const auto deadline = start + opt_.total_timeout;
+
+    httplib::Request req;
+    req.method = method;
+    req.path = url_.path_prefix + std::string(path);
+    req.headers.emplace("Accept", "application/json");
+    if (std::string_view(method) == "POST") {
+        req.headers.emplace("Content-Type", "application/json");
+        req.body = std::string(body);
+    }
+    std::string answer;
+    bool too_large = false, too_slow = false;
+    detail::request_watchdog* watchdog = nullptr;  // the connection's, once it has one
+    req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+        watchdog->body_started();
+        if (answer.size() + len > opt_.max_answer_bytes) return !(too_large = true);
+        if (clock::now() > deadline) return !(too_slow = true);
+        answer.append(data, len);
+        return true;
+    };
+
+    const std::string where = std::string(method) + " " + url_.host_port + req.path;
+    httplib::Response res;
+    httplib::Error err = httplib::Error::Success;
+    bool ok;
+    {
+        struct lease {  // gives the connection back however the request ends
+            httplib_transport& t;
+            std::unique_ptr<connection> c;
+            ~lease() { t.give_back(std::move(c)); }
+        } conn{*this, acquire(deadline, where)};
+        if (clock::now() >= deadline) throw no_connection_free(where);  // freed just at the deadline
+        watchdog = conn.c->watchdog.get();
+        watchdog->arm(deadline);
+        try {
+            ok = conn.c->client->send(req, res, err);
+        } catch (...) {  // e.g. bad_alloc in content_receiver
+            watchdog->disarm();
+            throw;
+        }
+        switch (watchdog->disarm()) {
+            case detail::request_watchdog::verdict::timed_out: too_slow = true; break;
+            case detail::request_watchdog::verdict::too_large: too_large = true; break;
+            case detail::request_watchdog::verdict::in_time: break;
+        }
+    }
+    const auto elapsed = clock::now() - start;
+
+    if (too_large)
+        throw transport_error(transport_cause::too_large,
+                              where + ": answer exceeds " + std::to_string(opt_.max_answer_bytes) + " bytes");
+    if (too_slow)
+        throw transport_error(transport_cause::timeout, where + ": answer not complete within " +
+                                                            seconds(opt_.total_timeout) + " s");
+    if (!ok || err != httplib::Error::Success) throw map_error(err, where, elapsed);
+    if (res.status == 0) throw transport_error(transport_cause::other, where + ": no HTTP status");
+    return {res.status, std::move(answer)};
+}
+
+TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, const std::string& where,
+                                                        std::chrono::steady_clock::duration elapsed) const {
+    using httplib::Error;
+    switch (err) {
+        case Error::Connection:
+            // httplib reports refused, unreachable and connect timeout alike; the
+            // elapsed time tells a connect timeout apart.
+            if (elapsed >= opt_.connect_timeout)
+                return {transport_cause::timeout,
+                        where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+            return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
+        case Error::ConnectionTimeout:
+            return {transport_cause::timeout, where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+        case Error::Read:
+            if (elapsed >= opt_.read_timeout)
+                return {transport_cause::timeout, where + ": no answer within " + seconds(opt_.read_timeout) + " s"};
+            return {transport_cause::connection, where + ": connection closed before a complete answer"};
+        case Error::Write:
+            return {transport_cause::connection, where + ": could not send the request"};
+        case Error::SSLConnection:
+            return {transport_cause::tls, where + ": TLS handshake failed"};
+        case Error::SSLLoadingCerts:
+            return {transport_cause::tls, where + ": could not load the CA certificates"};
+        case Error::SSLServerVerification:
+            return {transport_cause::tls, where + ": server certificate did not verify" +
+                                              (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
+        default:
+            return {transport_cause::other, where + ": " + httplib::to_string(err)};
+    }
+}
+
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+TEE_INLINE void httplib_transport::pin_server_key(httplib::Client& client) const {
+    SSL_CTX_set_cert_verify_callback(client.ssl_context(), &verify_with_pin, pin_.get());
+}
+
+TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* arg) {
+    if (X509_verify_cert(store) != 1) return 0;
+    const auto& pin = *static_cast<const std::vector<std::uint8_t>*>(arg);
+    EVP_PKEY* key = X509_get0_pubkey(X509_STORE_CTX_get0_cert(store));
+    unsigned char* der = nullptr;
+    int len = key ? i2d_PUBKEY(key, &der) : -1;
+    unsigned char digest[32];
+    bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
+                 CRYPTO_memcmp(digest, pin.data(), 32) == 0;
+    OPENSSL_free(der);
+    if (match) return 1;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+}
+#endif  // CPPHTTPLIB_OPENSSL_SUPPORT
+
+TEE_INLINE std::string httplib_transport::seconds(std::chrono::milliseconds ms) {
+    auto s = std::to_string(ms.count() / 1000.0);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/httplib_transport.hpp
+
 // ---- begin tee/mock_attestation.hpp ------------------------------------
 // tee/mock_attestation.hpp - the development policy: accepts the mock answer
 // of a service running outside an enclave. It proves nothing about who holds
@@ -1889,6 +1802,64 @@ inline constexpr std::string_view aws_nitro_root_sha256 =
 
 }  // namespace tee
 // ---- end tee/aws_nitro_root.hpp
+
+// ---- begin tee/utf8.hpp ------------------------------------------------
+// tee/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), shared by the JSON and CBOR code.
+
+
+#include <cstddef>
+#include <string_view>
+
+namespace tee {
+
+// Decodes the code point starting at s[i] into cp and returns its length in
+// bytes, or 0 if the bytes there are not valid UTF-8.
+std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept;
+
+// Offset of the first invalid byte, or s.size() when all of s is valid UTF-8.
+std::size_t utf8_error_offset(std::string_view s) noexcept;
+
+bool is_valid_utf8(std::string_view s) noexcept;
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t len;
+    char32_t min;
+    if (b0 < 0x80) { cp = b0; return 1; }
+    if ((b0 & 0xe0) == 0xc0) { len = 2; cp = b0 & 0x1fu; min = 0x80; }
+    else if ((b0 & 0xf0) == 0xe0) { len = 3; cp = b0 & 0x0fu; min = 0x800; }
+    else if ((b0 & 0xf8) == 0xf0) { len = 4; cp = b0 & 0x07u; min = 0x10000; }
+    else return 0;
+    if (s.size() - i < len) return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+TEE_INLINE std::size_t utf8_error_offset(std::string_view s) noexcept {
+    std::size_t i = 0;
+    char32_t cp;
+    while (i < s.size()) {
+        std::size_t n = utf8_decode(s, i, cp);
+        if (n == 0) return i;
+        i += n;
+    }
+    return i;
+}
+
+TEE_INLINE bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_offset(s) == s.size(); }
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/utf8.hpp
 
 // ---- begin tee/cbor.hpp ------------------------------------------------
 // tee/cbor.hpp - a small, strict CBOR (RFC 8949) reader and matching writer.
@@ -2519,7 +2490,11 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 //
 // verify() runs, and every step must hold:
 //  1. structure: base64 -> COSE_Sign1 [protected {1:-35}, {}, payload, r||s]
-//     (untagged or tag 18); payload fields present, typed and within AWS's limits;
+//     (untagged or tag 18); payload fields present, typed and within AWS's limits.
+//     Hostile sizes are refused before they cost memory: at most 32 KiB of
+//     document (AWS's are about 4.5 KB), CBOR limits that fit each level (the
+//     COSE array, its headers, the payload), and the unsigned, unprotected
+//     header must be AWS's empty map - all checked before the payload is parsed;
 //  2. COSE ES384 signature with the leaf certificate's P-384 key;
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
 //     the verification time (now, or injected): tee/x509_chain.hpp, with the
@@ -2527,13 +2502,19 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
 //     (PCR0 all zeros) refused.
+// Time: the services make one document at start-up and serve it while they
+// run, long after its leaf certificate (3 hours) expires. A chain that was
+// valid at the document's signed time and has only expired since is verified
+// at that time, up to max_document_age (30 days); every time comparison is in
+// integer milliseconds with the range known, so no chrono arithmetic can
+// overflow, whatever the clock or the options say.
 // Nothing the server sends can relax these: options are the program's.
 
 
 #include <algorithm>
 #include <chrono>
 #include <cctype>
-#include <cstdio>
+#include <cstdint>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -2558,15 +2539,19 @@ struct nitro_options {
     // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
     // at least: without pins any Nitro enclave in the world passes.
     std::map<unsigned, std::string> expected_pcrs{};
-    // Refuse documents older than this (by their signed timestamp).
+    // Accept any genuine Nitro enclave image (no pins, allowlist or known-enclaves store): anyone can run one.
+    bool accept_any_enclave_image = false;
+    // Refuse documents older than this (by their signed timestamp), even with a
+    // chain still valid: for services that make a fresh document per request.
     std::optional<std::chrono::milliseconds> max_age{};
+    // A document whose certificate chain was valid when it was signed and has
+    // expired since (the services make one document at start-up) is verified at
+    // its own signed time and accepted up to this age; the identity says so.
+    // Zero refuses any expired chain; milliseconds::max() sets no bound (audits
+    // of archived documents). Negative: config_error.
+    std::chrono::milliseconds max_document_age{std::chrono::days(30)};
     // Refuse documents whose nonce differs.
     std::optional<std::vector<std::uint8_t>> expected_nonce{};
-    // Accept a chain that has expired since the document was signed (checked at
-    // the document's own timestamp instead); the identity says so.
-    bool allow_expired_certificates = false;
-    // Audit an archived document: verify everything at its own signed timestamp.
-    bool audit_at_document_time = false;
     // Accept debug-mode enclaves (PCR0 all zeros), whose memory the host can read.
     bool allow_debug_mode = false;
     // A document signed this far in the future of the verification time is refused.
@@ -2589,6 +2574,9 @@ public:
     nitro_attestation& operator=(nitro_attestation&&) noexcept;
 
     const nitro_options& options() const noexcept { return opt_; }
+
+    // "29 days 1 h", "5 h 0 min", "12 min 3 s", "40 s": a document's age for people.
+    static std::string age_text(std::chrono::milliseconds age);
 
     // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
     template <crypto_backend Crypto>
@@ -2650,6 +2638,8 @@ public:
 
     // ---- step 1, a pure function of the bytes (what the fuzzers call) ----
     static constexpr std::uint64_t max_timestamp_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
+    // Larger than any document the payload limits allow (16 certificates of 1 KiB, ...).
+    static constexpr std::size_t max_document_bytes = 32 * 1024;
     struct parsed {
         std::vector<std::uint8_t> protected_header, payload, signature;
         std::string module_id;
@@ -2671,16 +2661,22 @@ private:
     // crypto backend are functions, not templates: compiled once (see
     // tee/detail/prelude.hpp), not once per backend.
     static std::vector<std::uint8_t> document_of(const nlohmann::json& answer);  // the decoded attestation_doc
-    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at.
+    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at (now).
     x509_chain::certificate_path chain_of(const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf,
                                           enclave_identity& id) const;
-    // The verdict on the chain: its links (signatures, extensions) and validity times; sets id.chain.
+    // The verdict on the chain: its links (signatures, extensions) and validity
+    // times, now and at the document's time; the document's age and the
+    // max_document_age bound. Sets id.chain, id.document_age and, for a chain
+    // expired since signing, id.verified_at (the signed time).
     void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
                      const parsed& p, enclave_identity& id) const;
     // Step 5, then the identity's document fields.
     void check_pins(parsed p, enclave_identity& id) const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
     static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
+    attestation_error too_old(const parsed& p, std::int64_t age_ms, const x509_chain::certificate_path& chain,
+                              std::chrono::system_clock::time_point now) const;
+    static std::int64_t millis(std::chrono::system_clock::time_point t);  // since the epoch, never overflows
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
                                                                        const char* what);
     static Botan::X509_Certificate load_root(const std::string& configured);
@@ -2706,6 +2702,8 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
             throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
         pins_[index] = std::move(*v);
     }
+    if (opt_.max_document_age.count() < 0)
+        throw config_error("max_document_age must not be negative (0 refuses any expired certificate chain)");
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
 }
@@ -2726,7 +2724,11 @@ TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohma
     if (!doc.is_string())
         throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
                                 " instead of base64); refused: mock answers are a downgrade");
-    auto bytes = from_base64(doc.get_ref<const std::string&>());
+    const auto& text = doc.get_ref<const std::string&>();
+    if (text.size() > (max_document_bytes + 2) / 3 * 4)
+        throw attestation_error("attestation_doc is " + std::to_string(text.size()) +
+                                " characters of base64, more than a document needs");
+    auto bytes = from_base64(text);
     if (!bytes) throw attestation_error("attestation_doc is not valid base64");
     return std::move(*bytes);
 }
@@ -2742,8 +2744,7 @@ TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate
 
 TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
     const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
-    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
-    id.verified_at = opt_.audit_at_document_time ? signed_at(p) : now;
+    id.verified_at = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
     x509_chain::certificate_path chain{std::move(leaf)};
     for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
         chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
@@ -2761,17 +2762,63 @@ TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
 TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_path& chain,
                                                Botan::Certificate_Status_Code links, const parsed& p,
                                                enclave_identity& id) const {
-    const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
-    if (!x509_chain::ok(status)) {
-        const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
-        if (!(only_expired && opt_.allow_expired_certificates &&
-              x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at(p))))))
-            throw chain_failure(status, id.verified_at);
-        id.expired_certificates_tolerated = true;
+    using code = Botan::Certificate_Status_Code;
+    const auto now = id.verified_at;
+    // Both within about +-2^53: the clock's milliseconds fit an int64 with room,
+    // the timestamp is at most max_timestamp_ms (parse).
+    const std::int64_t age_ms = millis(now) - static_cast<std::int64_t>(p.timestamp_ms);
+    id.document_age = std::chrono::milliseconds(age_ms);
+
+    const auto status = std::max(links, x509_chain::check_times(chain, now));
+    const bool expired_since = status == code::CERT_HAS_EXPIRED;
+    if (!x509_chain::ok(status) && !expired_since) throw chain_failure(status, now);
+    if (age_ms < 0 && -age_ms > opt_.max_clock_skew.count())
+        throw attestation_error("document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
+                                iso_time(now));
+    // The document must have been signed while its chain was valid, whatever now is.
+    if (const auto then = std::max(links, x509_chain::check_times(chain, signed_at(p))); !x509_chain::ok(then))
+        throw attestation_error("certificate chain does not verify at " + iso_time(signed_at(p)) +
+                                ", the document's own signed time: " + Botan::to_string(then));
+    if (expired_since) {
+        if (age_ms > opt_.max_document_age.count()) throw too_old(p, age_ms, chain, now);
+        id.verified_at = signed_at(p);
+        id.verified_at_document_time = true;
     }
     for (const auto& c : chain)  // what was verified: leaf ... trusted root
         id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
                             c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
+}
+
+TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::int64_t age_ms,
+                                                        const x509_chain::certificate_path& chain,
+                                                        std::chrono::system_clock::time_point now) const {
+    auto expired = chain.front()->not_after().to_std_timepoint();
+    for (const auto& c : chain)  // the first to expire (the leaf, in AWS's chains)
+        if (auto t = c->not_after().to_std_timepoint(); t < now && t < expired) expired = t;
+    const auto bound = opt_.max_document_age;
+    return attestation_error(
+        "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
+        ") and its certificate expired at " + iso_time(expired) +
+        "; services that make one attestation document at start-up serve it for as long as they run, " +
+        (bound.count() == 0 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
+                            : "and documents up to " + age_text(bound) + " old are accepted") +
+        "; change the bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION, "
+        "e.g. 12h, 7d, 0)");
+}
+
+TEE_INLINE std::int64_t nitro_attestation::millis(std::chrono::system_clock::time_point t) {
+    // A cast to a coarser unit divides: it cannot overflow.
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TEE_INLINE std::string nitro_attestation::age_text(std::chrono::milliseconds age) {
+    const std::int64_t ms = age.count();
+    if (ms < 0) return "-" + age_text(std::chrono::milliseconds(-(ms + 1)));  // -(ms + 1): no overflow at the minimum
+    const std::int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+    if (d > 0) return std::to_string(d) + (d == 1 ? " day " : " days ") + std::to_string(h % 24) + " h";
+    if (h > 0) return std::to_string(h) + " h " + std::to_string(m % 60) + " min";
+    if (m > 0) return std::to_string(m) + " min " + std::to_string(s % 60) + " s";
+    return std::to_string(s) + " s";
 }
 
 TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) const {
@@ -2787,12 +2834,9 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
             throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
                                     ", pinned to " + to_hex(want));
     }
-    const auto signed_time = signed_at(p);
-    if (signed_time > id.verified_at + opt_.max_clock_skew)
-        throw attestation_error("document is signed at " + iso_time(signed_time) + ", in the future of " +
-                                iso_time(id.verified_at));
-    if (opt_.max_age && id.verified_at - signed_time > *opt_.max_age)
-        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_time) + ")");
+    // The age from the clock's time (check_chain), also for a document verified at its own time.
+    if (opt_.max_age && id.document_age.count() > opt_.max_age->count())
+        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
         throw attestation_error("document nonce differs from the expected nonce");
 
@@ -2808,7 +2852,12 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     auto fail = [](const std::string& what) -> attestation_error {
         return attestation_error("attestation document: " + what);
     };
-    auto top = cbor::decode(cose);
+    if (cose.size() > max_document_bytes)
+        throw fail(std::to_string(cose.size()) + " bytes, more than the " + std::to_string(max_document_bytes) +
+                   " a document needs");
+    // [protected bstr, unprotected map, payload bstr, signature bstr], maybe in
+    // tag 18: nothing nests deeper than the header map's values, nor is wider than 16.
+    auto top = cbor::decode(cose, cbor::limits{3, max_document_bytes, 16});
     if (!top.ok()) throw fail(top.error().message());
     const cbor::value* msg = &top.value();
     if (msg->is_tag()) {
@@ -2825,13 +2874,17 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     p.signature = a[3].as_bytes();
     if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
 
-    auto prot = cbor::decode(p.protected_header);
+    auto prot = cbor::decode(p.protected_header, cbor::limits{1, 64, 4});  // {1: -35}
     if (!prot.ok()) throw fail("protected header: " + prot.error().message());
     const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
     if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
         throw fail("protected header algorithm is not ES384 (-35)");
+    // Not covered by the signature: anyone on the path could fill it.
+    if (!a[1].as_map().empty()) throw fail("unprotected header is not empty (AWS's is {}, and it is not signed)");
 
-    auto body = cbor::decode(p.payload);
+    // A map of fields; pcrs and cabundle one level down; each field's own
+    // limits are checked below (more precise messages than the CBOR reader's).
+    auto body = cbor::decode(p.payload, cbor::limits{2, 4096, 64});
     if (!body.ok()) throw fail("payload: " + body.error().message());
     const cbor::value& m = body.value();
     if (!m.is_map()) throw fail("payload is not a map");
@@ -2949,16 +3002,11 @@ TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_pat
 }
 
 TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::time_point t) {
-    // std::chrono's calendar: UTC without the C library's gmtime_r / gmtime_s
-    using namespace std::chrono;
-    const auto day = floor<days>(t);
-    const year_month_day ymd{day};
-    const hh_mm_ss hms{floor<seconds>(t - day)};
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
-                  static_cast<long>(hms.seconds().count()));
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
 }
 #endif  // TEE_CLIENT_DEFINITIONS
@@ -2966,16 +3014,725 @@ TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::ti
 }  // namespace tee
 // ---- end tee/nitro_attestation.hpp
 
+// ---- begin tee/canonical_json.hpp --------------------------------------
+// tee/canonical_json.hpp - the bytes the enclave signs, and a strict parser
+// for the bodies it sends.
+//
+// The trap: the enclave signs the bytes of the Python expression
+//
+//     json.dumps(data, separators=(",", ":"), sort_keys=True)
+//
+// but sends `data` in a different form (UTF-8, keys in insertion order). The
+// client must re-serialize `data` exactly as Python would, byte for byte, or
+// no signature verifies. Python's defaults that matter (ensure_ascii=True):
+//
+//   - keys sorted by code point. nlohmann::json keeps objects in a
+//     std::map<std::string, json, std::less<>>, whose order is that of
+//     std::char_traits<char>::compare, i.e. unsigned bytes; UTF-8 byte order
+//     is code point order, so iterating the map gives Python's order.
+//   - no spaces; `"` -> \" and `\` -> \\; \b \f \n \r \t short escapes;
+//     every other character outside 0x20..0x7E as \u00XX / \uXXXX with
+//     LOWERCASE hex, characters above U+FFFF as a surrogate pair
+//     (\ud83d\ude00); `/` is not escaped.
+//   - integers as integers; floats as Python's repr(): the shortest digits
+//     that round-trip, fixed notation when the decimal exponent is in
+//     [-5, 16) ("0.0001", "100.0", "1000000000000000.0", "-0.0"), otherwise
+//     "1e-05", "1e+16", "1.5e+16" (mantissa without ".0", exponent signed and
+//     at least two digits).
+//
+// nlohmann's own dump() differs on all of these points except key order (it
+// writes UTF-8 raw or uppercase \u escapes, and "1e16" style floats), hence
+// this serializer. Where Python would write something no JSON peer accepts,
+// we throw tee::protocol_error instead: NaN/Infinity (Python writes `NaN`,
+// `Infinity`), strings that are not valid UTF-8, binary values.
+//
+// parse_json() is the parser for untrusted HTTP bodies. It is stricter than
+// Python's json.loads so that what we verify is what Python would have signed:
+//   - integers outside int64/uint64 are rejected: nlohmann would silently turn
+//     them into doubles, which canonicalize differently from Python's exact
+//     integers (12345678901234567890123 vs 1.2345678901234568e+22);
+//   - duplicate object keys are rejected (Python silently keeps the last one);
+//   - NaN/Infinity literals, comments, invalid UTF-8 and lone \ud800-style
+//     surrogates are rejected (nlohmann's lexer already refuses them; Python
+//     accepts NaN and lone surrogates);
+//   - nesting deeper than json_limits::max_depth and bodies over max_bytes
+//     are rejected. The SAX parser is iterative and the depth is checked
+//     before each container is built, so "[[[[..." cannot exhaust the stack.
+// A leading UTF-8 byte order mark is skipped (nlohmann's behaviour); it does
+// not reach the signed bytes since `data` is re-serialized anyway.
+
+
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+
+namespace tee {
+
+namespace detail {
+
+// At most `max` bytes of `s`, bytes outside printable ASCII shown as '?', for
+// error messages built from data the peer sent.
+std::string printable_prefix(std::string_view s, std::size_t max);
+
+// Where an occurrence of `secret` that starts at `at` in `text` ends, or npos.
+// It may be written as is or JSON-escaped, each character on its own: \uXXXX
+// in either case (a surrogate pair above U+FFFF), or \" \\ \/ \b \f \n \r \t,
+// also escaped again (\\u0073, as the dump of a string holding an escape).
+std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret);
+
+// `text` with every occurrence of `secret` (as secret_end finds them) replaced
+// by "[API key redacted]", then cut after `max` characters ("..." follows) with
+// bytes outside printable ASCII shown as '?' - the redaction first, so that no
+// part of a secret straddling the cut remains. max = npos: neither cut nor mapped.
+std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max);
+
+template <class Out>
+void append_u_escape(Out& out, std::uint32_t unit) {
+    static constexpr char hex[] = "0123456789abcdef";
+    const char e[6] = {'\\', 'u', hex[unit >> 12 & 0xf], hex[unit >> 8 & 0xf], hex[unit >> 4 & 0xf], hex[unit & 0xf]};
+    out.insert(out.end(), e, e + 6);
+}
+
+// Appends `s` as a Python ensure_ascii JSON string literal to `out` (a
+// std::string, or tee::secure_bytes for the request plaintext). Throws
+// protocol_error if `s` is not valid UTF-8.
+template <class Out>
+void append_python_string(Out& out, std::string_view s) {
+    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
+    out.push_back('"');
+    for (std::size_t i = 0; i < s.size();) {
+        char32_t cp = 0;
+        const std::size_t len = utf8_decode(s, i, cp);
+        if (len == 0) throw protocol_error("string is not valid UTF-8 (byte " + std::to_string(i) + ")");
+        i += len;
+        switch (cp) {
+            case '"': put("\\\""); break;
+            case '\\': put("\\\\"); break;
+            case '\b': put("\\b"); break;
+            case '\f': put("\\f"); break;
+            case '\n': put("\\n"); break;
+            case '\r': put("\\r"); break;
+            case '\t': put("\\t"); break;
+            default:
+                if (cp >= 0x20 && cp < 0x7f) out.push_back(static_cast<char>(cp));
+                else if (cp < 0x10000) append_u_escape(out, static_cast<std::uint32_t>(cp));
+                else {
+                    cp -= 0x10000;
+                    append_u_escape(out, static_cast<std::uint32_t>(0xd800 + (cp >> 10)));
+                    append_u_escape(out, static_cast<std::uint32_t>(0xdc00 + (cp & 0x3ff)));
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+// Recursion bound for canonical_json on values not built by parse_json.
+inline constexpr std::size_t canonical_max_depth = 512;
+
+}  // namespace detail
+
+// The bytes of Python's json.dumps(j, separators=(",", ":"), sort_keys=True).
+// Throws tee::protocol_error for NaN/Infinity, invalid UTF-8, binary values
+// and nesting deeper than 512.
+std::string canonical_json(const nlohmann::json& j);
+
+struct json_limits {
+    std::size_t max_depth = 32;       // containers nested deeper are rejected
+    std::size_t max_bytes = 8 << 20;  // bodies larger are rejected unparsed
+};
+
+namespace detail {
+
+// SAX handler that builds the DOM (like nlohmann's json_sax_dom_parser) and
+// enforces json_limits, unique keys and the 64-bit integer range on the way.
+class strict_json_builder {
+public:
+    using json = nlohmann::json;
+
+    strict_json_builder(json& root, std::string_view body, const json_limits& limits);
+
+    bool null();
+    bool boolean(bool v);
+    bool number_integer(json::number_integer_t v);
+    bool number_unsigned(json::number_unsigned_t v);
+    bool number_float(json::number_float_t v, const json::string_t& lexeme);
+    bool string(json::string_t& v);
+    bool binary(json::binary_t&);
+
+    bool start_object(std::size_t);
+    bool start_array(std::size_t);
+    bool end_object();
+    bool end_array();
+
+    bool key(json::string_t& k);
+
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex);
+
+private:
+    // Stores a value where the grammar says it goes; returns its address.
+    template <class V>
+    json* add(V&& v) {
+        if (stack_.empty()) {
+            root_ = json(std::forward<V>(v));
+            return &root_;
+        }
+        json& top = *stack_.back();
+        if (top.is_array()) {
+            auto& arr = top.get_ref<json::array_t&>();
+            arr.emplace_back(std::forward<V>(v));
+            return &arr.back();
+        }
+        *slot_ = json(std::forward<V>(v));
+        return slot_;
+    }
+
+    void open(json::value_t type);
+
+    json& root_;
+    std::string_view body_;
+    const json_limits& limits_;
+    std::vector<json*> stack_;  // open containers, innermost last
+    json* slot_ = nullptr;      // value slot of the last key read
+};
+
+}  // namespace detail
+
+// Parses an untrusted HTTP body. Throws tee::protocol_error (message: fixed
+// text, at most a 60-character sanitized prefix of the body) for an empty or
+// oversized body, invalid JSON or UTF-8, trailing data, duplicate keys, nesting
+// deeper than limits.max_depth, and integers outside the int64/uint64 range.
+nlohmann::json parse_json(std::string_view body, const json_limits& limits = {});
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+namespace detail {
+
+TEE_INLINE std::string printable_prefix(std::string_view s, std::size_t max) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
+    }
+    if (s.size() > max) out += "...";
+    return out;
+}
+
+TEE_INLINE std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret) {
+    // The character escaped at text[j] and the bytes its escape takes. A run of
+    // backslashes counts as one, so that an escape escaped again (the dump of a
+    // string holding "\u0073") is found as well.
+    auto escaped = [&](std::size_t j, char32_t& got, std::size_t& used) {
+        std::size_t n = 0;
+        while (j + n < text.size() && text[j + n] == '\\') ++n;
+        if (n == 0) return false;
+        const char e = j + n < text.size() ? text[j + n] : '\0';
+        used = n + 1;
+        switch (e) {
+            case '"': got = '"'; return true;
+            case '/': got = '/'; return true;
+            case 'b': got = '\b'; return true;
+            case 'f': got = '\f'; return true;
+            case 'n': got = '\n'; return true;
+            case 'r': got = '\r'; return true;
+            case 't': got = '\t'; return true;
+            case 'u': {
+                if (text.size() - (j + n + 1) < 4) return false;
+                std::uint32_t unit = 0;
+                for (std::size_t k = j + n + 1; k < j + n + 5; ++k) {
+                    const char c = text[k];
+                    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                    if (d < 0) return false;
+                    unit = unit << 4 | static_cast<std::uint32_t>(d);
+                }
+                got = unit;
+                used = n + 5;
+                return true;
+            }
+            default:  // "\\" (or "\\\\"...): a backslash
+                got = '\\';
+                used = n;
+                return n >= 2;
+        }
+    };
+    std::size_t i = at;
+    for (std::size_t k = 0; k < secret.size();) {
+        char32_t cp = 0;
+        std::size_t len = utf8_decode(secret, k, cp);
+        if (len == 0) { len = 1; cp = 0xFFFFFFFF; }  // an invalid byte matches only as is
+        if (text.substr(i).substr(0, len) == secret.substr(k, len)) {
+            i += len;
+            k += len;
+            continue;
+        }
+        char32_t got = 0, low = 0;
+        std::size_t used = 0, used_low = 0;
+        if (!escaped(i, got, used)) return std::string_view::npos;
+        if (got >= 0xd800 && got < 0xdc00 && escaped(i + used, low, used_low) && low >= 0xdc00 && low < 0xe000) {
+            got = 0x10000 + ((got - 0xd800) << 10) + (low - 0xdc00);  // a surrogate pair
+            used += used_low;
+        }
+        if (got != cp) return std::string_view::npos;
+        i += used;
+        k += len;
+    }
+    return i;
+}
+
+TEE_INLINE std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max) {
+    static constexpr std::string_view mark = "[API key redacted]";
+    std::string out;
+    std::size_t i = 0;
+    // Each step reads at most 12 bytes per character of the secret: bounded by max.
+    while (i < text.size() && out.size() < max) {
+        if (const std::size_t end = secret.empty() ? std::string_view::npos : secret_end(text, i, secret);
+            end != std::string_view::npos) {
+            out += mark;
+            i = end;
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(text[i++]);
+        out.push_back(max == std::string_view::npos || (c >= 0x20 && c <= 0x7e) ? static_cast<char>(c) : '?');
+    }
+    if (i < text.size()) out += "...";
+    return out;
+}
+
+// Python's repr(float) for a finite double.
+TEE_INLINE void append_python_float(std::string& out, double d) {
+    if (!std::isfinite(d)) throw protocol_error("cannot canonicalize NaN or Infinity");
+    // Shortest round-trip digits, e.g. "-1.5e+16", "5e-324", "0e+00".
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+    std::string_view sci(buf, static_cast<std::size_t>(res.ptr - buf));
+    if (!sci.empty() && sci.front() == '-') {
+        out.push_back('-');
+        sci.remove_prefix(1);
+    }
+    const auto e = sci.find('e');
+    std::string digits;
+    for (char c : sci.substr(0, e))
+        if (c != '.') digits.push_back(c);
+    int exp = 0;
+    const auto exp_text = sci.substr(e + 2);  // after "e+" / "e-"
+    std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
+    if (sci[e + 1] == '-') exp = -exp;
+
+    // As CPython's format_float_short (mode 'r'): value = 0.DIGITS * 10^decpt,
+    // fixed notation iff -4 < decpt <= 16.
+    const int decpt = exp + 1;
+    const int ndigits = static_cast<int>(digits.size());
+    if (decpt > -4 && decpt <= 16) {
+        if (decpt <= 0) {
+            out += "0.";
+            out.append(static_cast<std::size_t>(-decpt), '0');
+            out += digits;
+        } else if (decpt >= ndigits) {
+            out += digits;
+            out.append(static_cast<std::size_t>(decpt - ndigits), '0');
+            out += ".0";
+        } else {
+            out.append(digits, 0, static_cast<std::size_t>(decpt));
+            out.push_back('.');
+            out.append(digits, static_cast<std::size_t>(decpt));
+        }
+    } else {
+        out.push_back(digits[0]);
+        if (ndigits > 1) {
+            out.push_back('.');
+            out.append(digits, 1);
+        }
+        out += exp < 0 ? "e-" : "e+";
+        const int a = exp < 0 ? -exp : exp;
+        if (a < 10) out.push_back('0');
+        out += std::to_string(a);
+    }
+}
+
+TEE_INLINE void append_canonical(std::string& out, const nlohmann::json& j, std::size_t depth) {
+    using vt = nlohmann::json::value_t;
+    switch (j.type()) {
+        case vt::null: out += "null"; return;
+        case vt::boolean: out += j.get<bool>() ? "true" : "false"; return;
+        case vt::number_integer: out += std::to_string(j.get<std::int64_t>()); return;
+        case vt::number_unsigned: out += std::to_string(j.get<std::uint64_t>()); return;
+        case vt::number_float: append_python_float(out, j.get<double>()); return;
+        case vt::string: append_python_string(out, j.get_ref<const std::string&>()); return;
+        case vt::array:
+        case vt::object: {
+            if (depth >= canonical_max_depth) throw protocol_error("JSON value nested too deeply to canonicalize");
+            const bool is_object = j.is_object();
+            out.push_back(is_object ? '{' : '[');
+            bool first = true;
+            // For objects, iteration order is the std::map order = code point order.
+            for (auto it = j.begin(); it != j.end(); ++it) {
+                if (!first) out.push_back(',');
+                first = false;
+                if (is_object) {
+                    append_python_string(out, it.key());
+                    out.push_back(':');
+                }
+                append_canonical(out, *it, depth + 1);
+            }
+            out.push_back(is_object ? '}' : ']');
+            return;
+        }
+        case vt::binary: throw protocol_error("cannot canonicalize a binary JSON value");
+        case vt::discarded: break;
+    }
+    throw protocol_error("cannot canonicalize a discarded JSON value");
+}
+
+TEE_INLINE strict_json_builder::strict_json_builder(json& root, std::string_view body, const json_limits& limits)
+    : root_(root), body_(body), limits_(limits) {}
+
+TEE_INLINE bool strict_json_builder::null() { add(nullptr); return true; }
+TEE_INLINE bool strict_json_builder::boolean(bool v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const json::string_t& lexeme) {
+    // nlohmann falls back to double for integers that overflow 64 bits;
+    // such a lexeme has no fraction or exponent (only '-' and digits; the
+    // '.' may be the locale's decimal point, so look for non-digits).
+    if (lexeme.find_first_not_of("-0123456789") == std::string::npos)
+        throw protocol_error("answer has an integer out of 64-bit range: " + printable_prefix(lexeme, 40));
+    add(v);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::string(json::string_t& v) { add(std::move(v)); return true; }
+TEE_INLINE bool strict_json_builder::binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
+
+TEE_INLINE bool strict_json_builder::start_object(std::size_t) { open(json::value_t::object); return true; }
+TEE_INLINE bool strict_json_builder::start_array(std::size_t) { open(json::value_t::array); return true; }
+TEE_INLINE bool strict_json_builder::end_object() { stack_.pop_back(); return true; }
+TEE_INLINE bool strict_json_builder::end_array() { stack_.pop_back(); return true; }
+
+TEE_INLINE bool strict_json_builder::key(json::string_t& k) {
+    auto& obj = stack_.back()->get_ref<json::object_t&>();
+    auto [it, inserted] = obj.try_emplace(std::move(k));
+    if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
+    slot_ = &it->second;
+    return true;
+}
+
+TEE_INLINE bool strict_json_builder::parse_error(std::size_t position, const std::string&,
+                                                 const nlohmann::json::exception& ex) {
+    std::string_view what = ex.what();  // "[json.exception.parse_error.101] parse error at ..."
+    if (const auto p = what.find("] "); !what.empty() && what.front() == '[' && p != what.npos)
+        what.remove_prefix(p + 2);
+    // nlohmann's position counts the bytes read, the offending one (or the
+    // end of input) included; report the 0-based offset of that byte.
+    const std::size_t offset = position > 0 ? position - 1 : 0;
+    throw protocol_error("answer is not valid JSON: " + printable_prefix(what, 200) + " (at byte offset " +
+                         std::to_string(offset) + "); answer starts with '" + printable_prefix(body_, 60) + "'");
+}
+
+TEE_INLINE void strict_json_builder::open(json::value_t type) {
+    if (stack_.size() >= limits_.max_depth)
+        throw protocol_error("answer is nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+    stack_.push_back(add(type));
+}
+
+}  // namespace detail
+
+TEE_INLINE std::string canonical_json(const nlohmann::json& j) {
+    std::string out;
+    detail::append_canonical(out, j, 0);
+    return out;
+}
+
+TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& limits) {
+    if (body.empty()) throw protocol_error("answer is empty");
+    if (body.size() > limits.max_bytes)
+        throw protocol_error("answer is too large: " + std::to_string(body.size()) + " bytes, limit " +
+                             std::to_string(limits.max_bytes));
+    nlohmann::json root;
+    detail::strict_json_builder builder(root, body, limits);
+    const char* begin = body.data();
+    if (!nlohmann::json::sax_parse(begin, begin + body.size(), &builder))
+        throw protocol_error("answer is not valid JSON");  // not reached: the handler throws
+    return root;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/canonical_json.hpp
+
+// ---- begin tee/protocol.hpp --------------------------------------------
+// tee/protocol.hpp - the bytes of one chat (PROTOCOL section 3), as pure
+// functions the client composes: build the encrypted request, then check the
+// answer. Kept apart from the client so tests and fuzzers can call them alone.
+//
+//   request:  {"nonce": hex(32 random bytes), "public_key": hex(client SPKI),
+//              "data": hex(AES-256-GCM(key, iv = nonce, plaintext) || tag)}
+//   key:      HKDF-SHA256(ikm = ECDH x coordinate, salt = none,
+//                         info = "encryption data", L = 32)
+//   answer:   {"sig": hex(DER ECDSA P-384/SHA-384), "data": {...}} where the
+//             signature covers Python's json.dumps(data, separators=(",", ":"),
+//             sort_keys=True) - NOT the bytes of the HTTP body. Newer services
+//             send "data": {"encrypted_data", "nonce", "public_key"} instead:
+//             the same AES-GCM under the same key; the signature covers the
+//             decrypted object.
+
+
+#include <chrono>
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+
+namespace tee {
+
+// What a verified chat returns: the answer and the signed fields it came with.
+struct chat_result {
+    std::string response;      // the LLM's answer
+    std::string message;       // the prompt, as signed by the enclave
+    std::string platform;
+    std::string ai_model;
+    std::int64_t timestamp = 0;  // signed, seconds since the epoch
+    nlohmann::json data;       // the whole signed object
+    std::string signature;     // hex DER signature over canonical_json(data)
+    std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
+    std::string attestation_kind;         // "nitro" or "mock"
+
+    // Defined with the other definitions below, so that in the compiled mode
+    // a file that calls chat() does not compile the destruction of `data`
+    // (nlohmann's largest inline function) itself.
+    chat_result();
+    ~chat_result();
+    chat_result(const chat_result&);
+    chat_result(chat_result&&) noexcept;
+    chat_result& operator=(const chat_result&);
+    chat_result& operator=(chat_result&&) noexcept;
+};
+
+// A replayed or misrouted answer: correctly signed, but not the answer to this prompt now.
+struct replay_error : signature_error {
+    using signature_error::signature_error;
+};
+
+namespace protocol {
+
+inline constexpr std::string_view hkdf_info = "encryption data";
+inline constexpr std::size_t nonce_size = 32;
+
+// Derives the AES-256 key shared with the enclave.
+template <crypto_backend Crypto>
+secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key& mine,
+                        const typename Crypto::public_key& theirs) {
+    secure_bytes shared = crypto.ecdh(mine, theirs);
+    auto info = std::span(reinterpret_cast<const std::uint8_t*>(hkdf_info.data()), hkdf_info.size());
+    return crypto.hkdf_sha256(shared, {}, info, 32);
+}
+
+// The request plaintext {"api_key","message","platform","ai_model"}, built in
+// wiping memory because it holds the API key (strings in Python's ASCII form).
+secure_bytes request_plaintext(const secret_string& api_key, std::string_view message, std::string_view platform,
+                               std::string_view model);
+
+// The body of POST /talk.
+std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
+
+// The answer of the attestation endpoint is refused unparsed beyond these
+// limits: AWS's documents are about 4.5 KB (6 KB in base64).
+inline constexpr json_limits attestation_answer_limits{8, 64 * 1024};
+
+// A service's refusal text as a service_error carries it: the API key
+// (`secret`) redacted, as is and JSON-escaped, BEFORE the text is cut to 200
+// printable characters, so that no part of a key straddling the cut remains.
+std::string refusal_text(std::string_view text, std::string_view secret);
+
+// Turns an HTTP answer that is not a success into the service_error it means
+// (its text redacted of `secret`, the API key).
+void throw_if_refused(const http_response& res, std::string_view secret = {});
+
+// What is needed to open an encrypted answer ("data": {"encrypted_data",
+// "nonce", "public_key"}): the AES key of this exchange and the attested
+// enclave key, which the answer must name.
+struct answer_keys {
+    byte_span aes_key;
+    byte_span enclave_key;  // SPKI or raw point of the attested key
+};
+
+template <crypto_backend Crypto>
+nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, const std::optional<answer_keys>& keys) {
+    auto field = [&](const char* k) {
+        auto it = enc.find(k);
+        if (it == enc.end() || !it->is_string())
+            throw protocol_error(std::string("encrypted answer has no \"") + k + "\" string");
+        auto bytes = from_hex(it->template get_ref<const std::string&>());
+        if (!bytes) throw protocol_error(std::string("encrypted answer \"") + k + "\" is not hex");
+        return *bytes;
+    };
+    auto ciphertext = field("encrypted_data"), nonce = field("nonce"), named = field("public_key");
+    if (!keys) throw protocol_error("encrypted answer, but this exchange has no key to open it");
+    if (nonce.empty()) throw protocol_error("encrypted answer has an empty nonce");
+    auto named_point = p384::point_of(named), attested = p384::point_of(keys->enclave_key);
+    if (named_point.empty() || !std::equal(named_point.begin(), named_point.end(), attested.begin(), attested.end()))
+        throw signature_error("encrypted answer names an enclave key other than the attested one");
+    auto plain = crypto.aes256gcm_open(keys->aes_key, nonce, ciphertext);
+    if (!plain) throw signature_error("encrypted answer does not decrypt with this exchange's key");
+    nlohmann::json data = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
+    if (!data.is_object()) throw protocol_error("decrypted answer data is not an object");
+    return data;
+}
+
+// Parses and verifies the answer to POST /talk with the enclave key, and
+// checks that it answers `prompt` (signed message equal, timestamp in window).
+// Throws service_error (its text redacted of `secret`, the API key),
+// protocol_error, signature_error or replay_error.
+template <crypto_backend Crypto>
+chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_key& enclave_key,
+                          const http_response& res, std::string_view prompt,
+                          std::chrono::system_clock::time_point now, std::chrono::seconds window,
+                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt,
+                          std::string_view secret = {}) {
+    throw_if_refused(res, secret);
+    nlohmann::json answer = parse_json(res.body);
+    if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
+    if (auto e = answer.find("error"); e != answer.end())
+        throw service_error(200, refusal_text(e->is_string() ? e->get<std::string>() : e->dump(), secret));
+    auto sig_it = answer.find("sig");
+    if (sig_it == answer.end()) throw protocol_error("answer has no \"sig\"");
+    if (!sig_it->is_string()) throw protocol_error("answer \"sig\" is not a string");
+    auto data_it = answer.find("data");
+    if (data_it == answer.end()) throw protocol_error("answer has no \"data\"");
+    if (!data_it->is_object()) throw protocol_error("answer \"data\" is not an object");
+    auto sig = from_hex(sig_it->get_ref<const std::string&>());
+    if (!sig) throw protocol_error("answer \"sig\" is not hex");
+    if (data_it->contains("encrypted_data")) *data_it = open_answer(crypto, *data_it, keys);
+
+    std::string canonical = canonical_json(*data_it);
+    auto msg = std::span(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size());
+    if (!crypto.ecdsa_p384_verify_der(enclave_key, msg, *sig))
+        throw signature_error("answer signature does not verify with the attested enclave key");
+
+    const nlohmann::json& data = *data_it;
+    auto text = [&](const char* k) -> std::string {
+        auto it = data.find(k);
+        if (it == data.end()) throw protocol_error(std::string("signed data has no \"") + k + "\"");
+        if (!it->is_string()) throw protocol_error(std::string("signed data \"") + k + "\" is not a string");
+        return it->get<std::string>();
+    };
+    chat_result r;
+    r.response = text("response");
+    r.message = text("message");
+    r.platform = text("platform");
+    r.ai_model = text("ai_model");
+    auto ts = data.find("timestamp");
+    if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
+    if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
+    if (ts->is_number_unsigned() &&
+        ts->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
+    r.timestamp = ts->get<std::int64_t>();
+
+    if (r.message != prompt)
+        throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
+    if (check_time) {
+        // In integer seconds: a chrono time_point counts nanoseconds in an int64,
+        // so a timestamp of now + 2^64 ns would overflow there and wrap to "now".
+        // The difference of two int64 values, taken as uint64, is exact.
+        const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        const std::uint64_t skew = r.timestamp >= now_s
+                                       ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
+                                       : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
+        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(window.count(), 0)))
+            throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
+                               std::to_string(window.count()) + " s): a replayed answer, or a wrong clock");
+    }
+    r.data = std::move(*data_it);
+    r.signature = std::move(sig_it->get_ref<std::string&>());
+    return r;
+}
+
+}  // namespace protocol
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE chat_result::chat_result() = default;
+TEE_INLINE chat_result::~chat_result() = default;
+TEE_INLINE chat_result::chat_result(const chat_result&) = default;
+TEE_INLINE chat_result::chat_result(chat_result&&) noexcept = default;
+TEE_INLINE chat_result& chat_result::operator=(const chat_result&) = default;
+TEE_INLINE chat_result& chat_result::operator=(chat_result&&) noexcept = default;
+
+TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key, std::string_view message,
+                                                    std::string_view platform, std::string_view model) {
+    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
+                              {"API key", api_key.reveal()}})
+        if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
+    secure_bytes out;
+    out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
+    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
+    put("{\"api_key\":");
+    tee::detail::append_python_string(out, api_key.reveal());
+    put(",\"message\":");
+    tee::detail::append_python_string(out, message);
+    put(",\"platform\":");
+    tee::detail::append_python_string(out, platform);
+    put(",\"ai_model\":");
+    tee::detail::append_python_string(out, model);
+    put("}");
+    return out;
+}
+
+TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view client_spki_hex,
+                                              byte_span ciphertext) {
+    std::string body;
+    body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
+    body += "{\"nonce\":\"";
+    body += to_hex(nonce);
+    body += "\",\"public_key\":\"";
+    body += client_spki_hex;
+    body += "\",\"data\":\"";
+    body += to_hex(ciphertext);
+    body += "\"}";
+    return body;
+}
+
+TEE_INLINE std::string protocol::refusal_text(std::string_view text, std::string_view secret) {
+    return tee::detail::redacted_prefix(text, secret, 200);
+}
+
+TEE_INLINE void protocol::throw_if_refused(const http_response& res, std::string_view secret) {
+    if (res.status == 200) return;
+    std::string text;
+    try {
+        auto j = parse_json(res.body);
+        for (const char* k : {"error", "detail", "message"})
+            if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
+    } catch (const protocol_error&) {
+        throw service_error(res.status, refusal_text(res.body, secret));
+    }
+    throw service_error(res.status, refusal_text(text, secret));
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/protocol.hpp
+
 // ---- begin tee/client.hpp ----------------------------------------------
 // tee/client.hpp - tee::client<Transport, Crypto, Attestation>: the secure chat.
 //
 //   tee::client<> c(tee::config::from_env());   // Nitro attestation, Botan, httplib
 //   tee::chat_result r = c.chat("BTC price right now");
-//
-// This header has no transport of its own (it is part of <tee/core.hpp>, which
-// includes no HTTP library and no OS header): Crypto and Attestation default to
-// botan_crypto and nitro_attestation here; Transport defaults to
-// httplib_transport in <tee/tee.hpp>, which also names client<> and its aliases.
 //
 // Life of a client:
 //  * construction: checks the configuration, builds the transport, generates
@@ -2992,7 +3749,7 @@ TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::ti
 // Threads: one client may be used from several threads at once (chat(),
 // chat_async(), attest()). The session (identity, keys) is immutable and
 // shared; replacing it is under a mutex. The default transport sends requests
-// from several threads in parallel, on up to httplib_options::max_connections
+// from several threads in parallel, on up to transport_options::max_connections
 // kept-alive connections (4 by default).
 
 
@@ -3009,7 +3766,8 @@ TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::ti
 
 namespace tee {
 
-template <transport Transport, crypto_backend Crypto = botan_crypto, class Attestation = nitro_attestation>
+template <transport Transport = httplib_transport, crypto_backend Crypto = botan_crypto,
+          class Attestation = nitro_attestation>
     requires attestation_policy<Attestation, Crypto>
 class client {
 public:
@@ -3021,8 +3779,7 @@ public:
     explicit client(config cfg, Attestation attestation = Attestation{})
         requires std::constructible_from<Transport, const transport_options&>;
 
-    // With a transport built by the caller (e.g. httplib_transport from httplib_options).
-    client(config cfg, Transport transport, Attestation attestation = Attestation{});
+    client(config cfg, Transport transport, Attestation attestation);
     ~client();
 
     // Fetches and verifies the attestation (once; later calls return the same
@@ -3142,20 +3899,17 @@ chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::stri
 }
 
 // A service that echoes the request (or a hostile one) could put the API
-// key into an error text; no message of ours carries it, so cut it out.
+// key into an error text; no message of ours carries it, so cut it out (as is
+// and JSON-escaped). Service texts are redacted before they are cut to size
+// (protocol::refusal_text); this catches whatever else could carry it.
 TEE_CLIENT_MEMBER
 void client<Transport, Crypto, Attestation>::rethrow_redacted(const error& e) const {
     const std::string_view key = cfg_.api_key.reveal();
-    std::string what = e.what();
-    if (key.empty() || what.find(key) == std::string::npos) throw;
-    for (auto at = what.find(key); at != std::string::npos; at = what.find(key, at))
-        what.replace(at, key.size(), "[API key redacted]");
-    if (auto* s = dynamic_cast<const service_error*>(&e)) {
-        std::string text = s->service_message();
-        for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at))
-            text.replace(at, key.size(), "[API key redacted]");
-        throw service_error(s->http_status(), text);
-    }
+    const std::string_view original = e.what();
+    std::string what = detail::redacted_prefix(original, key, std::string::npos);
+    if (key.empty() || what == original) throw;
+    if (auto* s = dynamic_cast<const service_error*>(&e))
+        throw service_error(s->http_status(), detail::redacted_prefix(s->service_message(), key, std::string::npos));
     if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
     if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
     if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
@@ -3188,7 +3942,7 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
     http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex, ciphertext));
     chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res, message, std::chrono::system_clock::now(),
                                             cfg_.answer_time_window, !cfg_.accept_any_answer_time,
-                                            protocol::answer_keys{aes, s.identity.public_key});
+                                            protocol::answer_keys{aes, s.identity.public_key}, cfg_.api_key.reveal());
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
     return r;
@@ -3218,10 +3972,15 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
         well_known = false;
         res = transport_.get("/attestation");
     }
-    if (res.status != 200) protocol::throw_if_refused(res);
+    if (res.status != 200) protocol::throw_if_refused(res, cfg_.api_key.reveal());
+    // A real answer is about 6 KB: anything much larger is refused before parsing.
+    if (res.body.size() > protocol::attestation_answer_limits.max_bytes)
+        throw attestation_error("attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
+                                std::to_string(protocol::attestation_answer_limits.max_bytes) +
+                                " an attestation needs (AWS's documents are about 4.5 KB)");
     nlohmann::json answer;
     try {
-        answer = parse_json(res.body);
+        answer = parse_json(res.body, protocol::attestation_answer_limits);
     } catch (const protocol_error& e) {
         throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
     }
@@ -3248,791 +4007,25 @@ void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann
 
 #undef TEE_CLIENT_MEMBER
 
+// Short names for the common choices (like spdlog's _mt / _st):
+using nitro_client = client<>;                                                  // the default, spelled out
+using mock_client = client<httplib_transport, botan_crypto, mock_attestation>;  // development enclaves only
+
+// Opt-in separate compilation (like spdlog's SPDLOG_COMPILED_LIB): with
+// TEE_CLIENT_COMPILED_LIB defined, files that include this header do not
+// compile the two common clients' members; one file of the program does:
+//     #include <tee/tee.hpp>
+//     template class tee::client<>;
+//     template class tee::client<tee::httplib_transport, tee::botan_crypto, tee::mock_attestation>;
+// (src/tee_client.cpp, built by meson as the tee-client-compiled library).
+// Other instantiations (your own policies) compile where they are used, as usual.
+#if defined(TEE_CLIENT_COMPILED_LIB)
+extern template class client<>;
+extern template class client<httplib_transport, botan_crypto, mock_attestation>;
+#endif
+
 }  // namespace tee
 // ---- end tee/client.hpp
-
-// ---- begin tee/core.hpp ------------------------------------------------
-// tee/core.hpp - tee-client without a transport: the client template, the
-// policy concepts, the errors, the protocol, the crypto backend (Botan) and the
-// attestation policies. It includes no HTTP library and no socket or OS header
-// (tests/check_core_include.py compiles a program with a poisoned <httplib.h>
-// and <linux/...> first on the include path), so it compiles wherever C++20,
-// Botan and nlohmann/json do; bring a transport (docs/policies.md,
-// examples/custom_transport.cpp) and name it:
-//
-//   #include <tee/core.hpp>
-//   tee::client<my_transport> c(cfg);   // Botan, Nitro attestation
-//
-// <tee/tee.hpp> adds the default transport (cpp-httplib) and tee::client<>.
-// ---- end tee/core.hpp
-
-// ---- begin tee/detail/platform.hpp -------------------------------------
-// tee/detail/platform.hpp - everything of tee-client that depends on the
-// operating system, in one place: the socket calls of httplib_transport's
-// watchdog (tee/httplib_transport.hpp) and UTC calendar time.
-//
-// Two paths:
-//  * Linux (__linux__): POSIX, plus the bytes a TCP socket has read, from
-//    TCP_INFO and SIOCINQ, with which the watchdog bounds the headers of an
-//    answer where cpp-httplib does not (before 0.22);
-//  * portable POSIX (macOS, the BSDs; and Linux with TEE_PLATFORM_PORTABLE
-//    defined, which is how CI tests this path): the same calls without the
-//    byte count (bytes_read_known is false).
-// The trap: TCP_INFO's layout differs between systems (and glibc's
-// <netinet/tcp.h>, which httplib includes, collides with <linux/tcp.h> and
-// stops before tcpi_bytes_received), so the count is read at its Linux ABI
-// offset only on Linux; nowhere else does a <linux/...> header appear.
-// Windows: sockets are not descriptors (no dup, no /dev/null); the default
-// transport is not available there (use <tee/core.hpp> with your own); only
-// utc_calendar() is.
-
-
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <ctime>
-
-#if defined(__linux__) && !defined(TEE_PLATFORM_PORTABLE)
-#define TEE_PLATFORM_LINUX 1
-#endif
-
-#if !defined(_WIN32)
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#define TEE_PLATFORM_POSIX_SOCKETS 1
-#endif
-#if defined(TEE_PLATFORM_LINUX)
-#include <linux/sockios.h>  // SIOCINQ
-#include <sys/ioctl.h>
-#endif
-
-namespace tee::detail::platform {
-
-// Which path this build took, for messages and tests: "linux" or "posix".
-#if defined(TEE_PLATFORM_LINUX)
-inline constexpr const char* name = "linux";
-inline constexpr bool bytes_read_known = true;
-#else
-inline constexpr const char* name = "posix";
-inline constexpr bool bytes_read_known = false;
-#endif
-
-// The calendar fields of `t` in UTC (gmtime_r, or gmtime_s on Windows).
-std::tm utc_calendar(std::time_t t) noexcept;
-
-#if defined(TEE_PLATFORM_POSIX_SOCKETS)
-using socket_handle = int;  // what cpp-httplib calls socket_t on these systems
-inline constexpr socket_handle no_socket = -1;
-
-// A second handle to the socket, ours alone to close (close-on-exec); no_socket
-// if the system has none to give.
-socket_handle duplicate(socket_handle s) noexcept;
-void close(socket_handle s) noexcept;
-// Ends a connect, a TLS handshake or a read in progress on the socket.
-void shutdown_both(socket_handle s) noexcept;
-// Puts /dev/null in the socket's place, so that a connect on it fails at once
-// and its owner closes it as usual; shuts it down if that is not possible.
-void disable(socket_handle s) noexcept;
-// Bytes of the stream read from the socket so far, by whoever reads it
-// (received minus still queued); 0 if the system cannot say (the portable
-// path, or Linux before 4.1).
-std::uint64_t bytes_read(socket_handle s) noexcept;
-#endif
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE std::tm utc_calendar(std::time_t t) noexcept {
-    std::tm tm{};
-#if defined(_WIN32)
-    gmtime_s(&tm, &t);
-#else
-    gmtime_r(&t, &tm);
-#endif
-    return tm;
-}
-
-#if defined(TEE_PLATFORM_POSIX_SOCKETS)
-TEE_INLINE socket_handle duplicate(socket_handle s) noexcept { return ::fcntl(s, F_DUPFD_CLOEXEC, 0); }
-
-TEE_INLINE void close(socket_handle s) noexcept { ::close(s); }
-
-TEE_INLINE void shutdown_both(socket_handle s) noexcept { ::shutdown(s, SHUT_RDWR); }
-
-TEE_INLINE void disable(socket_handle s) noexcept {
-    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-        ::dup2(null, s);
-        ::close(null);
-    } else {
-        ::shutdown(s, SHUT_RDWR);
-    }
-}
-
-TEE_INLINE std::uint64_t bytes_read(socket_handle s) noexcept {
-#if defined(TEE_PLATFORM_LINUX)
-    // struct tcp_info's tcpi_bytes_received (<linux/tcp.h>, Linux 4.1 on; the
-    // layout only grows). glibc's <netinet/tcp.h>, which httplib includes and
-    // <linux/tcp.h> collides with, stops before it.
-    constexpr std::size_t bytes_received_at = 128;
-    unsigned char info[256] = {};
-    socklen_t len = sizeof info;
-    if (::getsockopt(s, IPPROTO_TCP, TCP_INFO, info, &len) != 0 || len < bytes_received_at + 8) return 0;
-    std::uint64_t received;
-    std::memcpy(&received, info + bytes_received_at, sizeof received);
-    int queued = 0;  // read after `received`: what arrives in between makes the result smaller, not larger
-    if (::ioctl(s, SIOCINQ, &queued) != 0 || queued < 0) return 0;
-    return received > static_cast<std::uint64_t>(queued) ? received - static_cast<std::uint64_t>(queued) : 0;
-#else
-    (void)s;
-    return 0;
-#endif
-}
-#endif  // TEE_PLATFORM_POSIX_SOCKETS
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee::detail::platform
-// ---- end tee/detail/platform.hpp
-
-// ---- begin tee/httplib_transport.hpp -----------------------------------
-// tee/httplib_transport.hpp - the default transport: cpp-httplib over
-// http:// or https:// with timeouts, an answer-size cap and keep-alive.
-//
-// One transport keeps a small pool of kept-alive connections, each an
-// httplib::Client with a watchdog thread (total_timeout, and, where
-// cpp-httplib has no header limits of its own, a bound on the headers it
-// reads). A request takes an idle connection (the most
-// recently used: a program that sends one request at a time reuses one warm
-// connection), opens another while fewer than
-// transport_options::max_connections are open, or else waits for one, within
-// its total_timeout. So threads sharing one client send in parallel, on up to
-// max_connections connections; every connection is set up alike (timeouts,
-// certificate verification, the pin).
-//
-// https:// verifies the server certificate and host name against the system CA
-// store (or httplib_options::ca_file), and optionally pins the server key
-// (httplib_options::pinned_spki_sha256: hex SHA-256 of its DER SPKI, which
-// survives certificate renewal with the same key). There is no option to
-// switch verification off.
-//
-// cpp-httplib versions (CPPHTTPLIB_VERSION): 0.19 and later bound a whole
-// answer themselves (set_max_timeout), 0.22 and later the headers
-// (CPPHTTPLIB_HEADER_MAX_COUNT / _LENGTH); with those, this transport uses
-// them and does not count header bytes. The watchdog's deadline stays on every
-// version: httplib's own total timeout does not cover the connect and the TLS
-// handshake. Which bound holds where: docs/reliability.md.
-
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <cstring>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <string_view>
-#include <thread>
-#include <vector>
-
-
-#if !defined(TEE_PLATFORM_POSIX_SOCKETS)
-#error "tee/httplib_transport.hpp needs POSIX sockets; elsewhere include <tee/core.hpp> and bring a transport (docs/policies.md)"
-#endif
-
-#include <httplib.h>
-#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-#include <openssl/x509.h>
-#endif
-
-
-namespace tee {
-
-// What only this transport has, beside the timeouts and the answer cap of
-// transport_options: its connection pool and its TLS trust.
-struct httplib_options : transport_options {
-    httplib_options() = default;
-    httplib_options(const transport_options& common) : transport_options(common) {}  // NOLINT: implicit on purpose
-
-    std::size_t max_connections = 4;  // requests in flight at once on one transport (one kept-alive
-                                      // connection each); more wait, within total_timeout
-    std::string ca_file;              // https: trust this CA bundle (PEM) instead of the system store
-    std::string pinned_spki_sha256;   // https: hex SHA-256 of the server's DER SPKI; empty = no pin
-};
-
-namespace detail {
-// "0.53.1" -> 53001 (major * 1'000'000 + minor * 1'000 + patch).
-constexpr long httplib_version_number(const char* v) {
-    long parts[3] = {0, 0, 0};
-    for (int i = 0; *v != '\0' && i < 3; ++v) {
-        if (*v == '.') ++i;
-        else if (*v >= '0' && *v <= '9') parts[i] = parts[i] * 10 + (*v - '0');
-        else break;
-    }
-    return parts[0] * 1'000'000 + parts[1] * 1'000 + parts[2];
-}
-}  // namespace detail
-
-// The cpp-httplib this program was compiled against, and what it bounds itself.
-inline constexpr long httplib_version = detail::httplib_version_number(CPPHTTPLIB_VERSION);
-inline constexpr bool httplib_has_max_timeout = httplib_version >= 19'000;    // Client::set_max_timeout
-#if defined(CPPHTTPLIB_HEADER_MAX_COUNT)
-inline constexpr bool httplib_limits_headers = true;  // 0.22 on: CPPHTTPLIB_HEADER_MAX_COUNT lines of _LENGTH
-#else
-inline constexpr bool httplib_limits_headers = false;
-#endif
-
-struct parsed_url {
-    std::string scheme;       // "http" or "https"
-    std::string host_port;    // "host" or "host:port"
-    std::string path_prefix;  // "" or "/prefix" (no trailing slash)
-};
-
-// Splits TEE_TLS_URL-style base URLs. Throws config_error for anything else.
-parsed_url parse_base_url(std::string_view url);
-
-namespace detail {
-// Watches the request in flight on one connection, from a thread of its own,
-// and cuts it when it runs past transport_options::total_timeout or takes in
-// more than an answer may. cpp-httplib before 0.19 / 0.22 limits neither
-// (later versions bound reads and headers, but not the connect and the TLS
-// handshake, and neither counts bytes where counts_headers is false):
-// - its timeouts are per step (each read, each wait of the connect and of the
-//   TLS handshake), so a server that drips a byte at a time never trips them;
-// - it keeps every header it reads, each line however long, so a server that
-//   sends headers (or chunk-size lines) without end fills the memory. Bodies
-//   are capped by httplib_transport's content receiver; this caps the rest.
-// While a request is in flight, the thread checks every `check_every`:
-// - past the deadline: verdict::timed_out;
-// - where counts_headers (Linux, and a cpp-httplib without header limits): the
-//   bytes httplib has read from the request's socket (platform::bytes_read:
-//   received minus still queued; headers, framing, TLS included) above
-//   `header_allowance` before the first body byte, or above twice
-//   max_answer_bytes plus that allowance after: verdict::too_large. Between two
-//   checks a server can send what the link carries in `check_every`: a bound,
-//   not an exact cap.
-// Cutting: the sockets the request opened (a connect, a TLS handshake) are shut
-// down through dup()s of them, since httplib connects and shakes hands holding
-// the lock its stop() takes (a dup() is ours: no other thread closes it and
-// reuses its number); then httplib::Client::stop() ends a request in flight
-// and closes the connection.
-class request_watchdog {
-public:
-    using clock = std::chrono::steady_clock;
-    enum class verdict { in_time, timed_out, too_large };
-    static constexpr std::chrono::milliseconds check_every{10};
-    static constexpr std::uint64_t header_allowance = 256u << 10;
-    // Whether this watchdog counts the bytes of an answer: only where the
-    // system can say (platform::bytes_read_known) and httplib does not bound
-    // the headers itself.
-    static constexpr bool counts_headers = platform::bytes_read_known && !httplib_limits_headers;
-    using socket_handle = platform::socket_handle;
-
-    request_watchdog(httplib::Client& client, std::size_t max_answer_bytes);
-    ~request_watchdog();
-    request_watchdog(const request_watchdog&) = delete;
-    request_watchdog& operator=(const request_watchdog&) = delete;
-
-    void arm(clock::time_point deadline);
-    // The content receiver's first call: the headers are complete.
-    void body_started() noexcept { body_.store(true, std::memory_order_relaxed); }
-    verdict disarm();
-    // httplib's socket-options hook: called on the requesting thread for each
-    // socket the request opens, before it connects.
-    void socket_opened(socket_handle fd) noexcept;
-    // Bytes of the stream read from `fd` so far, by whoever reads it; 0 if the
-    // system cannot say (platform::bytes_read).
-    static std::uint64_t bytes_read(socket_handle fd) noexcept { return platform::bytes_read(fd); }
-    // bytes_read() now minus at `mark`; 0 when now reads below the mark, as it
-    // may for a moment (bytes arriving between its two system calls).
-    static constexpr std::uint64_t read_since(std::uint64_t now, std::uint64_t mark) noexcept {
-        return now > mark ? now - mark : 0;
-    }
-
-private:
-    void run();
-    bool over_limit();                 // needs m_
-    void cut(verdict why);             // needs m_
-
-    httplib::Client& client_;
-    const std::uint64_t max_read_;     // after the first body byte
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool quit_ = false, armed_ = false;
-    verdict verdict_ = verdict::in_time;
-    clock::time_point deadline_{};
-    clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
-    std::atomic<bool> body_{false};
-    std::mutex sockets_m_;             // guards the four below; taken after m_, never before it
-    std::vector<socket_handle> opened_;  // dup()s of the sockets the request in flight opened
-    socket_handle kept_ = platform::no_socket;  // dup() of the connection's socket, from an earlier request
-    std::uint64_t kept_read_at_arm_ = 0;
-    bool cut_ = false;                 // a socket opened from now on fails at once
-    std::thread thread_;
-};
-
-// The parts of cpp-httplib's API that differ between versions, used from
-// templates so that only what this version has is compiled.
-template <class Client>
-void set_total_timeout(Client& client, std::chrono::milliseconds total) {
-    if constexpr (httplib_has_max_timeout) client.set_max_timeout(total);
-}
-template <class Request>
-void start_total_timeout(Request& req) {  // Client::send(Request&) leaves it to the caller
-    if constexpr (httplib_has_max_timeout) req.start_time_ = std::chrono::steady_clock::now();
-}
-#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-template <class Client>
-SSL_CTX* openssl_context(Client& client) {  // ssl_context() in older versions, tls_context() (a void*) in current ones
-    if constexpr (requires { client.ssl_context(); }) return client.ssl_context();
-    else return static_cast<SSL_CTX*>(client.tls_context());
-}
-#endif
-
-// One kept-alive connection of an httplib_transport's pool, and the watchdog of
-// the request in flight on it.
-struct pooled_connection {
-    std::unique_ptr<httplib::Client> client;
-    std::unique_ptr<request_watchdog> watchdog;  // watches *client: destroyed first
-};
-}  // namespace detail
-
-class httplib_transport {
-public:
-    // From the common options alone (what tee::client<> hands it), the pool and
-    // TLS settings at their defaults; or with those set.
-    explicit httplib_transport(const transport_options& opt) : httplib_transport(httplib_options(opt)) {}
-    explicit httplib_transport(const httplib_options& opt);
-
-    http_response get(std::string_view path) { return send("GET", path, {}); }
-    http_response post_json(std::string_view path, std::string_view body) { return send("POST", path, body); }
-
-    const httplib_options& options() const noexcept { return opt_; }
-
-    // Whether the headers of an answer are bounded in this build: by cpp-httplib
-    // itself (0.22 on), or by the watchdog's byte count (the Linux path).
-    static constexpr bool bounds_headers = httplib_limits_headers || detail::request_watchdog::counts_headers;
-
-    // Connections open now, idle or carrying a request: 1 to options().max_connections.
-    std::size_t open_connections() const;
-
-private:
-    using clock = std::chrono::steady_clock;
-    using connection = detail::pooled_connection;
-    struct pool_state {
-        std::mutex m;
-        std::condition_variable returned;
-        std::vector<std::unique_ptr<connection>> idle;  // the most recently used last
-        std::size_t open = 0;                           // idle + carrying a request
-    };
-
-    http_response send(const char* method, std::string_view path, std::string_view body);
-
-    std::unique_ptr<connection> open_connection() const;
-    // An idle connection, a new one, or the first one given back before `deadline`
-    // (then transport_error timeout, naming `where`).
-    std::unique_ptr<connection> acquire(clock::time_point deadline, const std::string& where);
-    void give_back(std::unique_ptr<connection> c) noexcept;
-    transport_error no_connection_free(const std::string& where) const;
-
-    transport_error map_error(httplib::Error err, const std::string& where,
-                              std::chrono::steady_clock::duration elapsed) const;
-
-#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-    // httplib verifies the chain itself (SSL_get_verify_result after the
-    // handshake); we add the pin to that same verification, so a mismatch is
-    // reported like any other certificate failure and the handshake never
-    // carries a request.
-    void pin_server_key(httplib::Client& client) const;
-
-    static int verify_with_pin(X509_STORE_CTX* store, void* arg);
-#endif
-
-    static std::string seconds(std::chrono::milliseconds ms);
-
-    httplib_options opt_;
-    parsed_url url_;
-    std::unique_ptr<std::vector<std::uint8_t>> pin_;  // stable address for the OpenSSL callbacks
-    std::unique_ptr<pool_state> pool_;                // destroyed before pin_
-};
-
-static_assert(transport<httplib_transport>);
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE parsed_url parse_base_url(std::string_view url) {
-    parsed_url out;
-    auto sep = url.find("://");
-    if (sep == std::string_view::npos) throw config_error("enclave URL must start with http:// or https://");
-    out.scheme = std::string(url.substr(0, sep));
-    if (out.scheme != "http" && out.scheme != "https")
-        throw config_error("enclave URL scheme must be http or https, not '" + out.scheme + "'");
-    std::string_view rest = url.substr(sep + 3);
-    auto slash = rest.find('/');
-    out.host_port = std::string(rest.substr(0, slash));
-    if (out.host_port.empty()) throw config_error("enclave URL has no host");
-    if (out.host_port.find_first_of("@?# ") != std::string::npos)
-        throw config_error("enclave URL host part may not contain credentials, queries or spaces");
-    if (slash != std::string_view::npos) {
-        out.path_prefix = std::string(rest.substr(slash));
-        while (!out.path_prefix.empty() && out.path_prefix.back() == '/') out.path_prefix.pop_back();
-    }
-    return out;
-}
-
-TEE_INLINE detail::request_watchdog::request_watchdog(httplib::Client& client, std::size_t max_answer_bytes)
-    : client_(client),
-      max_read_(max_answer_bytes > (UINT64_MAX - header_allowance) / 2 ? UINT64_MAX
-                                                                          : 2 * std::uint64_t{max_answer_bytes} + header_allowance),
-      thread_([this] { run(); }) {}
-
-TEE_INLINE detail::request_watchdog::~request_watchdog() {
-    {
-        std::lock_guard lock(m_);
-        quit_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-    for (socket_handle fd : opened_) platform::close(fd);
-    if (kept_ != platform::no_socket) platform::close(kept_);
-}
-
-// The thread must look at a new request within check_every (and by its
-// deadline). Sleeping until earlier than that already, it is not woken: in a
-// program chatting back to back it keeps its 10 ms rhythm, and a chat costs
-// no thread switch here (two per chat cost ~2-3% of a chat's CPU).
-TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
-    bool wake;
-    {
-        std::lock_guard lock(m_);
-        deadline_ = deadline;
-        armed_ = true;
-        verdict_ = verdict::in_time;
-        body_.store(false, std::memory_order_relaxed);
-        {
-            std::lock_guard sockets(sockets_m_);
-            kept_read_at_arm_ = counts_headers && kept_ != platform::no_socket ? bytes_read(kept_) : 0;
-        }
-        wake = std::min(deadline, clock::now() + check_every) < sleeping_until_;
-    }
-    if (wake) cv_.notify_one();
-}
-
-TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() {
-    std::lock_guard lock(m_);
-    armed_ = false;
-    std::lock_guard sockets(sockets_m_);
-    if (!opened_.empty()) {  // the last one opened is the one httplib connected, if any
-        if (kept_ != platform::no_socket) platform::close(kept_);
-        kept_ = opened_.back();
-        opened_.pop_back();
-        for (socket_handle fd : opened_) platform::close(fd);  // httplib keeps or closes its own descriptors
-        opened_.clear();
-    }
-    cut_ = false;
-    return verdict_;
-}
-
-TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexcept {
-    std::lock_guard lock(sockets_m_);
-    if (!cut_) {
-        const socket_handle watch = platform::duplicate(fd);
-        if (watch != platform::no_socket) {
-            try {
-                opened_.push_back(watch);
-                return;
-            } catch (...) {  // bad_alloc: treated as a socket we cannot watch
-                platform::close(watch);
-            }
-        }
-    }
-    // Past the deadline (a host with several addresses), or a socket we cannot
-    // watch: it must not connect. /dev/null takes its descriptor's place, so the
-    // connect fails at once and httplib closes its own descriptor as usual.
-    platform::disable(fd);
-}
-
-TEE_INLINE bool detail::request_watchdog::over_limit() {
-    if constexpr (!counts_headers) return false;
-    std::lock_guard sockets(sockets_m_);
-    std::uint64_t read = 0;
-    if (!opened_.empty())
-        read = bytes_read(opened_.back());  // a new connection: all of it is this request's
-    else if (kept_ != platform::no_socket)  // a kept-alive one: what it read since arm()
-        read = read_since(bytes_read(kept_), kept_read_at_arm_);
-    return read > (body_.load(std::memory_order_relaxed) ? max_read_ : header_allowance);
-}
-
-TEE_INLINE void detail::request_watchdog::cut(verdict why) {
-    verdict_ = why;
-    armed_ = false;
-    {
-        std::lock_guard sockets(sockets_m_);
-        cut_ = true;
-        for (socket_handle fd : opened_) platform::shutdown_both(fd);  // ends a connect or handshake
-    }
-    client_.stop();  // waits for that to give up, then cuts a request in flight
-}
-
-TEE_INLINE void detail::request_watchdog::run() {
-    std::unique_lock lock(m_);
-    while (!quit_) {
-        if (!armed_) {
-            sleeping_until_ = clock::time_point::max();
-            cv_.wait(lock);
-            continue;
-        }
-        const auto now = clock::now();
-        if (now >= deadline_) {
-            cut(verdict::timed_out);
-        } else if (over_limit()) {
-            cut(verdict::too_large);
-        } else {
-            sleeping_until_ = std::min(deadline_, now + check_every);
-            cv_.wait_until(lock, sleeping_until_);
-        }
-    }
-}
-
-TEE_INLINE httplib_transport::httplib_transport(const httplib_options& opt)
-    : opt_(opt), url_(parse_base_url(opt.base_url)), pool_(std::make_unique<pool_state>()) {
-    if (opt_.max_connections == 0) throw config_error("transport_options::max_connections must be at least 1");
-    if (url_.scheme == "https") {
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-        throw config_error("https:// needs cpp-httplib built with OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT)");
-#endif
-        if (!opt_.pinned_spki_sha256.empty()) {
-            auto pin = from_hex(opt_.pinned_spki_sha256);
-            if (!pin || pin->size() != 32)
-                throw config_error("pinned server key must be 64 hex digits (SHA-256 of the SPKI)");
-            pin_ = std::make_unique<std::vector<std::uint8_t>>(std::move(*pin));
-        }
-    } else if (!opt_.pinned_spki_sha256.empty() || !opt_.ca_file.empty()) {
-        throw config_error("a CA file or a pinned server key needs an https:// URL");
-    }
-    pool_->idle.reserve(1);
-    pool_->idle.push_back(open_connection());  // no I/O: httplib connects on the first request
-    pool_->open = 1;
-}
-
-TEE_INLINE std::size_t httplib_transport::open_connections() const {
-    std::lock_guard lock(pool_->m);
-    return pool_->open;
-}
-
-TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_connection() const {
-    using namespace std::chrono;
-    auto c = std::make_unique<connection>();
-    c->client = std::make_unique<httplib::Client>(url_.scheme + "://" + url_.host_port);
-    httplib::Client& client = *c->client;
-    client.set_connection_timeout(duration_cast<microseconds>(opt_.connect_timeout));
-    client.set_read_timeout(duration_cast<microseconds>(opt_.read_timeout));
-    client.set_write_timeout(duration_cast<microseconds>(opt_.write_timeout));
-    detail::set_total_timeout(client, opt_.total_timeout);  // httplib's own, where it has one
-    client.set_keep_alive(true);
-    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
-    // holds the body until the server's delayed ACK (40 ms per request).
-    client.set_tcp_nodelay(true);
-    client.set_follow_location(false);  // a redirect is not followed to another host
-#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-    if (url_.scheme == "https") {
-        client.enable_server_certificate_verification(true);
-        if (!opt_.ca_file.empty()) client.set_ca_cert_path(opt_.ca_file);
-        if (pin_) pin_server_key(client);
-    }
-#endif
-    c->watchdog = std::make_unique<detail::request_watchdog>(client, opt_.max_answer_bytes);
-    client.set_socket_options([w = c->watchdog.get()](socket_t fd) { w->socket_opened(fd); });
-    return c;
-}
-
-TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire(clock::time_point deadline,
-                                                                               const std::string& where) {
-    std::unique_lock lock(pool_->m);
-    for (;;) {
-        if (!pool_->idle.empty()) {
-            auto c = std::move(pool_->idle.back());
-            pool_->idle.pop_back();
-            return c;
-        }
-        if (pool_->open < opt_.max_connections) {
-            pool_->idle.reserve(pool_->open + 1);  // so that give_back() never allocates
-            ++pool_->open;
-            lock.unlock();
-            try {
-                return open_connection();
-            } catch (...) {
-                lock.lock();
-                --pool_->open;
-                lock.unlock();
-                pool_->returned.notify_one();
-                throw;
-            }
-        }
-        const bool any = pool_->returned.wait_until(lock, deadline, [this] {
-            return !pool_->idle.empty() || pool_->open < opt_.max_connections;
-        });
-        if (!any) throw no_connection_free(where);
-    }
-}
-
-TEE_INLINE transport_error httplib_transport::no_connection_free(const std::string& where) const {
-    return {transport_cause::timeout, where + ": no connection free within " + seconds(opt_.total_timeout) +
-                                          " s (all " + std::to_string(opt_.max_connections) + " busy)"};
-}
-
-TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
-    {
-        std::lock_guard lock(pool_->m);
-        pool_->idle.push_back(std::move(c));  // no allocation: idle.size() < open <= idle.capacity()
-    }
-    pool_->returned.notify_one();
-}
-
-TEE_INLINE http_response httplib_transport::send(const char* method, std::string_view path, std::string_view body) {
-    const auto start = clock::now();
-    const auto deadline = start + opt_.total_timeout;
-
-    httplib::Request req;
-    req.method = method;
-    req.path = url_.path_prefix + std::string(path);
-    req.headers.emplace("Accept", "application/json");
-    if (std::string_view(method) == "POST") {
-        req.headers.emplace("Content-Type", "application/json");
-        req.body = std::string(body);
-    }
-    std::string answer;
-    bool too_large = false, too_slow = false, body_seen = false;
-    detail::request_watchdog* watchdog = nullptr;  // the connection's, once it has one
-    req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
-        body_seen = true;
-        watchdog->body_started();
-        if (answer.size() + len > opt_.max_answer_bytes) return !(too_large = true);
-        if (clock::now() > deadline) return !(too_slow = true);
-        answer.append(data, len);
-        return true;
-    };
-
-    const std::string where = std::string(method) + " " + url_.host_port + req.path;
-    httplib::Response res;
-    httplib::Error err = httplib::Error::Success;
-    bool ok;
-    {
-        struct lease {  // gives the connection back however the request ends
-            httplib_transport& t;
-            std::unique_ptr<connection> c;
-            ~lease() { t.give_back(std::move(c)); }
-        } conn{*this, acquire(deadline, where)};
-        if (clock::now() >= deadline) throw no_connection_free(where);  // freed just at the deadline
-        watchdog = conn.c->watchdog.get();
-        watchdog->arm(deadline);
-        detail::start_total_timeout(req);
-        try {
-            ok = conn.c->client->send(req, res, err);
-        } catch (...) {  // e.g. bad_alloc in content_receiver
-            watchdog->disarm();
-            throw;
-        }
-        switch (watchdog->disarm()) {
-            case detail::request_watchdog::verdict::timed_out: too_slow = true; break;
-            case detail::request_watchdog::verdict::too_large: too_large = true; break;
-            case detail::request_watchdog::verdict::in_time: break;
-        }
-    }
-    const auto elapsed = clock::now() - start;
-    // httplib's own total timeout (0.19 on) fails the read at the deadline, as
-    // the watchdog would have cut it: the same error either way.
-    if (!ok && elapsed >= opt_.total_timeout) too_slow = true;
-    // Headers beyond httplib's own limits (0.22 on) fail the read after the
-    // status line and before the body.
-#if defined(CPPHTTPLIB_HEADER_MAX_COUNT)
-    if (!ok && !too_slow && err == httplib::Error::Read && res.status != 0 && !body_seen)
-        throw transport_error(transport_cause::too_large,
-                              where + ": answer exceeds cpp-httplib's header limits (" +
-                                  std::to_string(CPPHTTPLIB_HEADER_MAX_COUNT) + " lines of " +
-                                  std::to_string(CPPHTTPLIB_HEADER_MAX_LENGTH) + " bytes), or ends in them");
-#endif
-
-    if (too_large)
-        throw transport_error(transport_cause::too_large,
-                              where + ": answer exceeds " + std::to_string(opt_.max_answer_bytes) + " bytes");
-    if (too_slow)
-        throw transport_error(transport_cause::timeout, where + ": answer not complete within " +
-                                                            seconds(opt_.total_timeout) + " s");
-    if (!ok || err != httplib::Error::Success) throw map_error(err, where, elapsed);
-    if (res.status == 0) throw transport_error(transport_cause::other, where + ": no HTTP status");
-    return {res.status, std::move(answer)};
-}
-
-TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, const std::string& where,
-                                                        std::chrono::steady_clock::duration elapsed) const {
-    using httplib::Error;
-    switch (err) {
-        case Error::Connection:
-            // httplib reports refused, unreachable and connect timeout alike; the
-            // elapsed time tells a connect timeout apart.
-            if (elapsed >= opt_.connect_timeout)
-                return {transport_cause::timeout,
-                        where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
-            return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
-        case Error::ConnectionTimeout:
-            return {transport_cause::timeout, where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
-        case Error::Read:
-            if (elapsed >= opt_.read_timeout)
-                return {transport_cause::timeout, where + ": no answer within " + seconds(opt_.read_timeout) + " s"};
-            return {transport_cause::connection, where + ": connection closed before a complete answer"};
-        case Error::Write:
-            return {transport_cause::connection, where + ": could not send the request"};
-        case Error::SSLConnection:
-            return {transport_cause::tls, where + ": TLS handshake failed"};
-        case Error::SSLLoadingCerts:
-            return {transport_cause::tls, where + ": could not load the CA certificates"};
-        case Error::SSLServerVerification:
-            return {transport_cause::tls, where + ": server certificate did not verify" +
-                                              (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
-        default:
-            return {transport_cause::other, where + ": " + httplib::to_string(err)};
-    }
-}
-
-#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-TEE_INLINE void httplib_transport::pin_server_key(httplib::Client& client) const {
-    SSL_CTX_set_cert_verify_callback(detail::openssl_context(client), &verify_with_pin, pin_.get());
-}
-
-TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* arg) {
-    if (X509_verify_cert(store) != 1) return 0;
-    const auto& pin = *static_cast<const std::vector<std::uint8_t>*>(arg);
-    EVP_PKEY* key = X509_get0_pubkey(X509_STORE_CTX_get0_cert(store));
-    unsigned char* der = nullptr;
-    int len = key ? i2d_PUBKEY(key, &der) : -1;
-    unsigned char digest[32];
-    bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
-                 CRYPTO_memcmp(digest, pin.data(), 32) == 0;
-    OPENSSL_free(der);
-    if (match) return 1;
-    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-    return 0;
-}
-#endif  // CPPHTTPLIB_OPENSSL_SUPPORT
-
-TEE_INLINE std::string httplib_transport::seconds(std::chrono::milliseconds ms) {
-    auto s = std::to_string(ms.count() / 1000.0);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-}
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee
-// ---- end tee/httplib_transport.hpp
 
 // ---- begin tee/openssl_crypto.hpp --------------------------------------
 // tee/openssl_crypto.hpp - the OpenSSL 3 crypto backend (alternative to Botan).
@@ -4362,43 +4355,11 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::der_of_raw(byte_span sig) {
 // ---- end tee/openssl_crypto.hpp
 
 // ---- begin tee/tee.hpp -------------------------------------------------
-// tee/tee.hpp - everything of tee-client in one include: <tee/core.hpp>, the
-// default transport (cpp-httplib) and the defaulted tee::client<>.
+// tee/tee.hpp - everything of tee-client in one include.
 //
 //   #include <tee/tee.hpp>
 //   tee::client<> c(tee::config::from_env());
 //   std::cout << c.chat("BTC price right now").response << "\n";
-//
-// A program with its own transport needs only <tee/core.hpp> (no httplib, no
-// socket or OS header); this one brings them in.
-
-
-namespace tee {
-
-// The default transport: tee::client<> is client<httplib_transport, botan_crypto, nitro_attestation>
-// (the other two defaults are in tee/client.hpp).
-template <transport Transport = httplib_transport, crypto_backend Crypto, class Attestation>
-    requires attestation_policy<Attestation, Crypto>
-class client;
-
-// Short names for the common choices (like spdlog's _mt / _st):
-using nitro_client = client<>;                                                  // the default, spelled out
-using mock_client = client<httplib_transport, botan_crypto, mock_attestation>;  // development enclaves only
-
-// Opt-in separate compilation (like spdlog's SPDLOG_COMPILED_LIB): with
-// TEE_CLIENT_COMPILED_LIB defined, files that include this header do not
-// compile the two common clients' members; one file of the program does:
-//     #include <tee/tee.hpp>
-//     template class tee::client<>;
-//     template class tee::client<tee::httplib_transport, tee::botan_crypto, tee::mock_attestation>;
-// (src/tee_client.cpp, built by meson as the tee-client-compiled library).
-// Other instantiations (your own policies) compile where they are used, as usual.
-#if defined(TEE_CLIENT_COMPILED_LIB)
-extern template class client<>;
-extern template class client<httplib_transport, botan_crypto, mock_attestation>;
-#endif
-
-}  // namespace tee
 // ---- end tee/tee.hpp
 
 #ifdef TEE_ENABLE_TESTING
@@ -4411,6 +4372,7 @@ extern template class client<httplib_transport, botan_crypto, mock_attestation>;
 // signs is trusted unless a program passes root_pem() as its trust anchor.
 
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -4445,18 +4407,20 @@ public:
         using namespace std::chrono;
         auto& rng = Botan::system_rng();
         const auto now = system_clock::now();
+        // The root and intermediate are valid from a day before the leaf (an old leaf too) on.
+        const auto start = std::min(now, leaf.not_before) - hours(24);
         root_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
         inter_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
         leaf_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
 
-        Botan::X509_Cert_Options ro = options("tee-client test root", now - hours(24), now + hours(24 * 3650));
+        Botan::X509_Cert_Options ro = options("tee-client test root", start, now + hours(24 * 3650));
         ro.CA_key();
         root_ = std::make_unique<Botan::X509_Certificate>(Botan::X509::create_self_signed_cert(ro, *root_key_, "SHA-384", rng));
 
         Botan::X509_Cert_Options io = options("tee-client test intermediate", now, now);
         io.CA_key(2);
         inter_ = std::make_unique<Botan::X509_Certificate>(
-            issue(*root_, *root_key_, io, *inter_key_, now - hours(24), now + hours(24 * 365)));
+            issue(*root_, *root_key_, io, *inter_key_, start, now + hours(24 * 365)));
 
         Botan::X509_Cert_Options lo = options("i-00000000simulated.tee-client.test", now, now);
         leaf_ = std::make_unique<Botan::X509_Certificate>(
@@ -4650,12 +4614,21 @@ struct enclave_options {
     bool well_known = true;          // also serve POST /.well-known/attestation
     unsigned rotate_key_after = 0;   // restart with a new key after every N chats (0: never)
     bool replay = false;             // always send the first answer again
+    // Nitro: serve one document, made this long ago and unchanged while it runs
+    // (one per key), like the services' start-up document; its leaf certificate
+    // is valid for 3 hours from then, like AWS's. Unset: a fresh document per request.
+    std::optional<std::chrono::seconds> stale_document{};
 };
 
 class simulated_enclave {
 public:
     explicit simulated_enclave(enclave_options opt = {}) : opt_(std::move(opt)) {
-        if (opt_.nitro) pki_ = std::make_unique<test_pki>();
+        if (opt_.nitro && opt_.stale_document) {
+            made_ = std::chrono::system_clock::now() - *opt_.stale_document;
+            pki_ = std::make_unique<test_pki>(pki_validity{made_ - std::chrono::seconds(3), made_ + std::chrono::hours(3)});
+        } else if (opt_.nitro) {
+            pki_ = std::make_unique<test_pki>();
+        }
         rotate_key();
     }
 
@@ -4666,6 +4639,10 @@ public:
         k->ecdh.key = std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group(),
                                                                       k->sign->private_value());
         k->spki = p384::spki_of_point(k->sign->public_point().encode(Botan::PointGFp::UNCOMPRESSED));
+        if (pki_ && opt_.stale_document)
+            k->document = pki_->sign(pki_->payload(k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
+                                                   static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                       made_.time_since_epoch()).count())));
         std::lock_guard lock(mu_);
         keys_ = std::move(k);
     }
@@ -4692,7 +4669,9 @@ public:
     }
 
     http_response attestation() const {
-        const std::vector<std::uint8_t> spki = current()->spki;
+        const auto keys = current();
+        if (!keys->document.empty()) return {200, nlohmann::json{{"attestation_doc", to_base64(keys->document)}}.dump()};
+        const std::vector<std::uint8_t> spki = keys->spki;
         std::vector<std::uint8_t> nonce{'t', 'e', 'e', '-', 't', 'l', 's'};
         auto rnd = botan_crypto{}.random_bytes(32);
         nonce.insert(nonce.end(), rnd.begin(), rnd.end());
@@ -4804,6 +4783,7 @@ private:
         std::unique_ptr<Botan::ECDSA_PrivateKey> sign;
         botan_crypto::private_key ecdh;
         std::vector<std::uint8_t> spki;
+        std::vector<std::uint8_t> document;  // stale_document: the one document served
     };
     std::shared_ptr<const keys> current() const {
         std::lock_guard lock(mu_);
@@ -4811,6 +4791,7 @@ private:
     }
 
     enclave_options opt_;
+    std::chrono::system_clock::time_point made_{};  // stale_document: when its documents were made
     std::unique_ptr<test_pki> pki_;
     mutable std::mutex mu_;
     std::shared_ptr<const keys> keys_;

@@ -49,12 +49,21 @@ struct enclave_options {
     bool well_known = true;          // also serve POST /.well-known/attestation
     unsigned rotate_key_after = 0;   // restart with a new key after every N chats (0: never)
     bool replay = false;             // always send the first answer again
+    // Nitro: serve one document, made this long ago and unchanged while it runs
+    // (one per key), like the services' start-up document; its leaf certificate
+    // is valid for 3 hours from then, like AWS's. Unset: a fresh document per request.
+    std::optional<std::chrono::seconds> stale_document{};
 };
 
 class simulated_enclave {
 public:
     explicit simulated_enclave(enclave_options opt = {}) : opt_(std::move(opt)) {
-        if (opt_.nitro) pki_ = std::make_unique<test_pki>();
+        if (opt_.nitro && opt_.stale_document) {
+            made_ = std::chrono::system_clock::now() - *opt_.stale_document;
+            pki_ = std::make_unique<test_pki>(pki_validity{made_ - std::chrono::seconds(3), made_ + std::chrono::hours(3)});
+        } else if (opt_.nitro) {
+            pki_ = std::make_unique<test_pki>();
+        }
         rotate_key();
     }
 
@@ -64,6 +73,10 @@ public:
         k->sign = std::make_unique<Botan::ECDSA_PrivateKey>(Botan::system_rng(), group());
         k->ecdh.key = tee::detail::botan::ecdh_key_of(*k->sign);
         k->spki = p384::spki_of_point(tee::detail::botan::point_of(*k->sign));
+        if (pki_ && opt_.stale_document)
+            k->document = pki_->sign(pki_->payload(k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
+                                                   static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                       made_.time_since_epoch()).count())));
         std::lock_guard lock(mu_);
         keys_ = std::move(k);
     }
@@ -90,7 +103,9 @@ public:
     }
 
     http_response attestation() const {
-        const std::vector<std::uint8_t> spki = current()->spki;
+        const auto keys = current();
+        if (!keys->document.empty()) return {200, nlohmann::json{{"attestation_doc", to_base64(keys->document)}}.dump()};
+        const std::vector<std::uint8_t> spki = keys->spki;
         std::vector<std::uint8_t> nonce{'t', 'e', 'e', '-', 't', 'l', 's'};
         auto rnd = botan_crypto{}.random_bytes(32);
         nonce.insert(nonce.end(), rnd.begin(), rnd.end());
@@ -199,6 +214,7 @@ private:
         std::unique_ptr<Botan::ECDSA_PrivateKey> sign;
         botan_crypto::private_key ecdh;
         std::vector<std::uint8_t> spki;
+        std::vector<std::uint8_t> document;  // stale_document: the one document served
     };
     std::shared_ptr<const keys> current() const {
         std::lock_guard lock(mu_);
@@ -206,6 +222,7 @@ private:
     }
 
     enclave_options opt_;
+    std::chrono::system_clock::time_point made_{};  // stale_document: when its documents were made
     std::unique_ptr<test_pki> pki_;
     mutable std::mutex mu_;
     std::shared_ptr<const keys> keys_;

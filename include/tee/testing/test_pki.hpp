@@ -8,6 +8,7 @@
 
 #include "tee/detail/prelude.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -45,18 +46,20 @@ public:
         using namespace std::chrono;
         auto& rng = Botan::system_rng();
         const auto now = system_clock::now();
+        // The root and intermediate are valid from a day before the leaf (an old leaf too) on.
+        const auto start = std::min(now, leaf.not_before) - hours(24);
         root_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
         inter_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
         leaf_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
 
-        Botan::X509_Cert_Options ro = options("tee-client test root", now - hours(24), now + hours(24 * 3650));
+        Botan::X509_Cert_Options ro = options("tee-client test root", start, now + hours(24 * 3650));
         ro.CA_key();
         root_ = std::make_unique<Botan::X509_Certificate>(Botan::X509::create_self_signed_cert(ro, *root_key_, "SHA-384", rng));
 
         Botan::X509_Cert_Options io = options("tee-client test intermediate", now, now);
         io.CA_key(2);
         inter_ = std::make_unique<Botan::X509_Certificate>(
-            issue(*root_, *root_key_, io, *inter_key_, now - hours(24), now + hours(24 * 365)));
+            issue(*root_, *root_key_, io, *inter_key_, start, now + hours(24 * 365)));
 
         Botan::X509_Cert_Options lo = options("i-00000000simulated.tee-client.test", now, now);
         leaf_ = std::make_unique<Botan::X509_Certificate>(
