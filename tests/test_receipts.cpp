@@ -171,6 +171,18 @@ TEST_CASE("no receipt holds the API key, in any form") {
     }
 }
 
+TEST_CASE("an answer that echoes the API key gets no receipt: the chat with receipts on is refused") {
+    simulated_enclave echo(enclave_options{.nitro = true, .response_prefix = std::string(secret_key)});
+    tee::nitro_options trust;
+    trust.trusted_root = echo.pki()->root_pem();
+    tee::config cfg = tee_test::make_config("https://enclave.example", secret_key);
+    tee::client<in_memory_transport> plain(cfg, in_memory_transport(echo), tee::nitro_attestation(trust));
+    CHECK(plain.chat("hello").response.find(secret_key) == 0);  // without receipts the answer is the caller's
+    cfg.receipts = true;
+    tee::client<in_memory_transport> c(cfg, in_memory_transport(echo), tee::nitro_attestation(trust));
+    expect.error<tee::protocol_error>([&] { c.chat("hello"); }, "the answer contains the API key: no receipt");
+}
+
 TEST_CASE("each edited field of a receipt is refused with its own message") {
     fixture plain;
     const json good = plain.receipt("BTC price right now", tee::attestation_endpoint::well_known);

@@ -4230,10 +4230,14 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
                                             protocol::answer_keys{aes, s.identity.public_key});
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
-    if (cfg_.receipts)
+    if (cfg_.receipts) {
         r.receipt = make_receipt(cfg_.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
                                  std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::system_clock::now().time_since_epoch()).count());
+        // The service holds the key and could echo it: a receipt is for sharing, so none is made then.
+        if (r.receipt->dump().find(cfg_.api_key.reveal()) != std::string::npos)
+            throw protocol_error("the answer contains the API key: no receipt made (a receipt is meant to be shared)");
+    }
     return r;
 }
 
