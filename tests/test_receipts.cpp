@@ -214,7 +214,7 @@ TEST_CASE("each edited field of a receipt is refused with its own message") {
                                           "receipt answer has no \"sig\" string");
         expect.error<tee::protocol_error>(refused(good, o, [](json& r) { r["answer"]["data"] = "x"; }),
                                           "receipt answer has no \"data\" object");
-        expect.error<tee::protocol_error>([] { (void)tee::receipt_verifier<>().verify_text("{\"a\":"); },
+        expect.error<tee::protocol_error>([&] { (void)tee::receipt_verifier<>(o).verify_text("{\"a\":"); },
                                           "receipt is not JSON");
     }
     SUBCASE("attestation") {
