@@ -2,6 +2,8 @@
 //
 //   tee-chat [options] "prompt"        encrypt, send, verify, print the answer
 //   tee-chat attest [options]          fetch and verify the attestation only
+//   tee-chat verify-receipt FILE       verify a chat's receipt, offline
+//   tee-chat verify-log FILE           verify a receipt log's chain and receipts, offline
 //
 // Reads PLATFORM_API_KEY, PLATFORM, MODEL and TEE_TLS_URL from the environment.
 // --demo starts a simulated enclave in-process (Nitro mode, test root as the
@@ -27,6 +29,8 @@ enum exit_code { ok = 0, internal = 1, usage_error = 2, config = 3, transport = 
 
 constexpr const char* help_text = R"(usage: tee-chat [options] "prompt"
        tee-chat attest [options]
+       tee-chat verify-receipt FILE [--root FILE] [--pcr N=HEX] [--allow-mock] [--json]
+       tee-chat verify-log FILE [--root FILE] [--pcr N=HEX] [--allow-mock] [--json]
 
 Sends the prompt to an LLM enclave: verifies the enclave's attestation,
 encrypts the prompt and API key to the attested key, verifies the signed answer.
@@ -58,7 +62,16 @@ options:
                    kept-alive connection) and print one summary line: count,
                    verified, all verified, mean latency per chat in ms (the
                    first failure stops the run and sets the exit code)
+  --receipt FILE   write the chat's receipt (JSON) to FILE: the evidence that
+                   anyone can verify offline later with verify-receipt
+  --receipt-log FILE  append each chat's receipt to FILE, a hash-chained JSON
+                   Lines log (safe from several processes); verify-log checks it
   -h, --help       this text;   --version   the library version
+
+verify-receipt and verify-log work offline: the attestation document is
+verified at its own signed time against --root (default: AWS's root) and the
+--pcr pins, then the enclave's signature on the answer. --allow-mock reads
+mock receipts (reported as NOT verified).
 
 environment: PLATFORM_API_KEY (required, except with --demo), PLATFORM, MODEL, TEE_TLS_URL
 
@@ -71,7 +84,8 @@ exit codes:
 
 struct options {
     bool attest_only = false, demo = false, allow_mock = false, json = false, per_request_keys = false;
-    std::string prompt, root_file, url, ca_file, pin;
+    enum class offline { none, receipt, log } verify = offline::none;  // verify-receipt / verify-log FILE
+    std::string prompt, root_file, url, ca_file, pin, receipt_file, receipt_log;
     tee::attestation_endpoint endpoint = tee::attestation_endpoint::legacy;
     std::map<unsigned, std::string> pcrs;
     std::optional<long> timeout_s;
@@ -164,6 +178,17 @@ void print_identity(const tee::enclave_identity& id) {
         std::cout << "cert:        " << c.subject << "  [" << iso(c.not_before) << " .. " << iso(c.not_after) << "]\n";
 }
 
+// --receipt FILE / --receipt-log FILE: the verified chat's receipt, kept.
+void keep_receipt(const tee::chat_result& r, const options& o) {
+    if (!r.receipt) return;
+    if (!o.receipt_log.empty()) tee::append_receipt(o.receipt_log, *r.receipt);
+    if (!o.receipt_file.empty()) {
+        std::ofstream out(o.receipt_file, std::ios::binary | std::ios::trunc);
+        out << r.receipt->dump(2) << "\n";
+        if (!out.flush()) throw tee::config_error("cannot write the receipt to " + o.receipt_file);
+    }
+}
+
 // --repeat N: the chats run back to back on one client; one summary line.
 // A failing chat ends the run: the summary says so, the error sets the exit code.
 template <class Client>
@@ -193,8 +218,9 @@ int run_repeated(Client& client, const options& o) {
         client.attest();  // before the clock: latency is per chat, not per attestation
         for (; done < o.repeat; ++done) {
             const auto start = std::chrono::steady_clock::now();
-            client.chat(o.prompt);  // throws unless verified (signature, prompt, time)
+            const tee::chat_result r = client.chat(o.prompt);  // throws unless verified (signature, prompt, time)
             total += std::chrono::steady_clock::now() - start;
+            keep_receipt(r, o);
         }
     } catch (...) {
         summary(true);
@@ -222,6 +248,7 @@ int run(Client& client, const options& o) {
         spinner s;
         r = client.chat(o.prompt);
     }
+    keep_receipt(r, o);
     const auto& id = client.attest();
     if (o.json) {
         nlohmann::ordered_json j;
@@ -267,6 +294,8 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& v) {
 int parse(int argc, char** argv, options& o) {
     int i = 1;
     if (argc > 1 && std::string(argv[1]) == "attest") { o.attest_only = true; ++i; }
+    else if (argc > 1 && std::string(argv[1]) == "verify-receipt") { o.verify = options::offline::receipt; ++i; }
+    else if (argc > 1 && std::string(argv[1]) == "verify-log") { o.verify = options::offline::log; ++i; }
     for (; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::optional<std::string> {
@@ -281,9 +310,12 @@ int parse(int argc, char** argv, options& o) {
         else if (a == "--json") o.json = true;
         else if (a == "--per-request-keys") o.per_request_keys = true;
         else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout" || a == "--repeat" ||
-                 a == "--ca" || a == "--pin-spki" || a == "--endpoint" || a == "--max-document-age") {
+                 a == "--ca" || a == "--pin-spki" || a == "--endpoint" || a == "--max-document-age" ||
+                 a == "--receipt" || a == "--receipt-log") {
             if (!(v = next())) { std::cerr << "tee-chat: " << a << " needs a value\n"; return usage_error; }
             if (a == "--root") o.root_file = *v;
+            else if (a == "--receipt") o.receipt_file = *v;
+            else if (a == "--receipt-log") o.receipt_log = *v;
             else if (a == "--ca") o.ca_file = *v;
             else if (a == "--pin-spki") o.pin = *v;
             else if (a == "--endpoint") {
@@ -320,10 +352,22 @@ int parse(int argc, char** argv, options& o) {
         } else if (!a.empty() && a[0] == '-') {
             std::cerr << "tee-chat: unknown option " << a << " (see --help)\n";
             return usage_error;
-        } else if (o.prompt.empty() && !o.attest_only) o.prompt = a;
+        } else if (o.prompt.empty() && !o.attest_only) o.prompt = a;  // the prompt, or verify-*'s FILE
         else { std::cerr << "tee-chat: unexpected argument (quote the prompt)\n"; return usage_error; }
     }
     if (!o.attest_only && o.prompt.empty()) { std::cerr << help_text; return usage_error; }
+    if ((o.attest_only || o.verify != options::offline::none) && !(o.receipt_file.empty() && o.receipt_log.empty())) {
+        std::cerr << "tee-chat: --receipt and --receipt-log apply to chats\n";
+        return usage_error;
+    }
+    if (o.repeat > 0 && !o.receipt_file.empty()) {
+        std::cerr << "tee-chat: --receipt keeps one chat's receipt; with --repeat use --receipt-log\n";
+        return usage_error;
+    }
+    if (o.verify != options::offline::none && (o.repeat > 0 || o.demo)) {
+        std::cerr << "tee-chat: verify-receipt and verify-log take FILE, --root, --pcr, --allow-mock and --json\n";
+        return usage_error;
+    }
     if (o.attest_only && o.repeat > 0) { std::cerr << "tee-chat: --repeat applies to chats, not to attest\n"; return usage_error; }
     return -1;  // go on
 }
@@ -336,12 +380,82 @@ std::string read_file(const std::string& path) {
     return s.str();
 }
 
+// What verify-receipt and verify-log check a receipt against: the trust root
+// and the image policy, as for chats.
+tee::receipt_options receipt_options_for(const options& o) {
+    tee::receipt_options ro;
+    ro.nitro.expected_pcrs = o.pcrs;
+    if (!o.root_file.empty()) ro.nitro.trusted_root = read_file(o.root_file);
+    // The signed image allowlist (--allowlist FILE --allowlist-key PEM) goes
+    // into ro.nitro here, as for chats.
+    ro.allow_mock = o.allow_mock;
+    return ro;
+}
+
+// tee-chat verify-receipt FILE / verify-log FILE: offline, no API key needed.
+int verify_offline(const options& o) {
+    const tee::receipt_verifier<> verifier(receipt_options_for(o));
+    if (o.verify == options::offline::log) {
+        const tee::receipt_log_report r = verifier.verify_log_file(o.prompt);
+        if (o.json) {
+            nlohmann::ordered_json j;
+            j["ok"] = r.ok();
+            j["lines"] = r.lines;
+            j["verified"] = r.verified;
+            j["mock"] = r.mock;
+            j["head"] = r.head;
+            if (!r.ok()) {
+                j["failed_line"] = r.failed_line;
+                j["kind"] = std::string(tee::to_string(r.failure_kind));
+                j["failure"] = r.failure;
+            }
+            std::cout << j.dump(2) << "\n";
+        } else if (r.ok()) {
+            std::cout << "log verified: " << r.verified << " receipts" << (r.mock ? " (" + std::to_string(r.mock) +
+                                                                                      " mock: NOT verified)" : "")
+                      << "; head sha256:" << r.head << "\n";
+        }
+        if (r.ok()) return ok;
+        std::cerr << "tee-chat: " << tee::to_string(r.failure_kind) << " error: receipt log " << r.failure << "\n";
+        switch (r.failure_kind) {
+            case tee::error_kind::attestation: return attestation;
+            case tee::error_kind::signature: return signature;
+            default: return protocol;
+        }
+    }
+    const tee::receipt_verification v = verifier.verify_text(read_file(o.prompt));
+    if (o.json) {
+        nlohmann::ordered_json j;
+        j["verified"] = v.verified;
+        j["response"] = v.answer.response;
+        j["message"] = v.answer.message;
+        j["platform"] = v.answer.platform;
+        j["ai_model"] = v.answer.ai_model;
+        j["timestamp"] = v.answer.timestamp;
+        j["encrypted_answer"] = v.encrypted_answer;
+        j["url"] = v.url;
+        j["verified_at"] = v.verified_at;
+        j["library"] = v.library;
+        j["attestation"] = identity_json(v.identity);
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::cout << "receipt " << (v.verified ? "verified" : "read (mock: NOT verified)") << "\n"
+                  << "message:     " << v.answer.message << "\n"
+                  << "response:    " << v.answer.response << "\n"
+                  << "answered at: " << iso_ms(static_cast<std::uint64_t>(v.answer.timestamp) * 1000) << " (signed)\n"
+                  << "url:         " << v.url << " (the client's record)\n";
+        print_identity(v.identity);
+    }
+    return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     options o;
     if (int rc = parse(argc, argv, o); rc >= 0) return rc;
     try {
+        if (o.verify != options::offline::none) return verify_offline(o);
         std::optional<tee::testing::simulated_enclave> enclave;
         std::optional<tee::testing::enclave_server> server;
         tee::config cfg;
@@ -370,6 +484,7 @@ int main(int argc, char** argv) {
         transport.ca_file = o.ca_file;
         transport.pinned_spki_sha256 = o.pin;
         cfg.endpoint = o.endpoint;
+        cfg.receipts = !o.receipt_file.empty() || !o.receipt_log.empty();
         if (o.per_request_keys) cfg.client_keys = tee::client_key_mode::per_request;
 
         if (o.allow_mock) {

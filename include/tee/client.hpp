@@ -46,6 +46,7 @@
 #include "tee/mock_attestation.hpp"
 #include "tee/nitro_attestation.hpp"
 #include "tee/protocol.hpp"
+#include "tee/receipt.hpp"
 
 namespace tee {
 
@@ -94,6 +95,7 @@ private:
         enclave_identity identity;
         typename Crypto::public_key enclave_key;
         secure_bytes aes_key;  // from the static ECDH with the attested key: once per session
+        nlohmann::json attestation_answer;  // as served; kept only with config::receipts
     };
 
     chat_result chat_once_or_twice(std::string_view message);
@@ -228,6 +230,14 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
                                             protocol::answer_keys{aes, s.identity.public_key}, cfg_.api_key.reveal());
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
+    if (cfg_.receipts) {
+        r.receipt = make_receipt(cfg_.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
+                                 std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch()).count());
+        // The service holds the key and could echo it: a receipt is for sharing, so none is made then.
+        if (r.receipt->dump().find(cfg_.api_key.reveal()) != std::string::npos)
+            throw protocol_error("the answer contains the API key: no receipt made (a receipt is meant to be shared)");
+    }
     return r;
 }
 
@@ -271,21 +281,18 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
     if (well_known) check_advertised_key(answer, id);
     auto key = crypto_.load_public_key(id.public_key);
     secure_bytes aes = protocol::derive_key(crypto_, key_, key);
-    return std::make_shared<const session_state>(session_state{std::move(id), std::move(key), std::move(aes)});
+    if (!cfg_.receipts) answer = nullptr;
+    return std::make_shared<const session_state>(
+        session_state{std::move(id), std::move(key), std::move(aes), std::move(answer)});
 }
 
 // The newer endpoint also states the key outright: it must be the attested one.
 TEE_CLIENT_MEMBER
 void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann::json& answer,
                                                                   const enclave_identity& id) {
-    auto it = answer.find("public_key");
-    if (it == answer.end() || !it->is_string())
+    if (!answer.is_object() || !answer.contains("public_key"))
         throw attestation_error("well-known attestation answer has no public_key string");
-    auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
-    auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
-    if (a.empty()) throw attestation_error("advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
-    if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
-        throw attestation_error("advertised public_key differs from the attested one");
+    tee::check_advertised_key(answer, id);
 }
 
 #undef TEE_CLIENT_MEMBER

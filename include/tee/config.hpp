@@ -48,6 +48,10 @@ struct config {
     std::chrono::seconds answer_time_window{300};
     bool accept_any_answer_time = false;        // relax the window check, by name
 
+    // Receipts (tee/receipt.hpp): each chat_result carries `receipt`, the
+    // evidence anyone can verify offline later. Off: nothing is kept.
+    bool receipts = false;
+
     // Reads PLATFORM_API_KEY (required), PLATFORM, MODEL and TEE_TLS_URL.
     static config from_env();
 };

@@ -47,6 +47,8 @@ struct chat_result {
     std::string signature;     // hex DER signature over canonical_json(data)
     std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
     std::string attestation_kind;         // "nitro" or "mock"
+    // With config::receipts: the chat's receipt (tee/receipt.hpp). Empty otherwise.
+    std::optional<nlohmann::json> receipt;
 
     // Defined with the other definitions below, so that in the compiled mode
     // a file that calls chat() does not compile the destruction of `data`
