@@ -37,10 +37,17 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <botan/auto_rng.h>
+#include <botan/data_src.h>
+#include <botan/pk_keys.h>
+#include <botan/pkcs8.h>
+#include <botan/pubkey.h>
+#include <botan/version.h>
 #include <nlohmann/json.hpp>
 
 #include "tee/canonical_json.hpp"
@@ -48,6 +55,7 @@
 #include "tee/detail/state_file.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
+#include "tee/p384.hpp"
 
 namespace tee {
 
@@ -91,6 +99,13 @@ struct signed_allowlist {
     // The first listed image all of whose PCRs equal the document's; nullptr if none.
     const allowlist_image* match(const pcr_map& pcrs) const;
 };
+
+// For release tooling (`tee-chat allowlist sign`): checks an unsigned
+// "allowlist" object (JSON text; a file {"allowlist": {...}} is accepted too),
+// signs its canonical JSON with a P-384 private key (PKCS#8 PEM, unencrypted)
+// and returns the signed allowlist file. config_error on a bad list or key;
+// the message never holds key material.
+std::string sign_allowlist(std::string_view allowlist_json, std::string_view private_key_pem);
 
 // The DER SubjectPublicKeyInfo of a PEM "PUBLIC KEY" block; config_error otherwise.
 std::vector<std::uint8_t> spki_of_pem(std::string_view pem);
@@ -255,6 +270,43 @@ TEE_INLINE signed_allowlist signed_allowlist::parse(std::string_view file) {
     if (!der || der->size() < 8 || der->size() > 120) throw config_error("allowlist signature is not hex DER");
     out.signature = std::move(*der);
     return out;
+}
+
+TEE_INLINE std::string sign_allowlist(std::string_view allowlist_json, std::string_view private_key_pem) {
+    nlohmann::json j;
+    try {
+        j = parse_json(allowlist_json, json_limits{8, signed_allowlist::max_file_bytes});
+    } catch (const error& e) {
+        throw config_error(std::string("allowlist is not valid JSON: ") + e.what());
+    }
+    if (j.is_object() && j.contains("allowlist")) j = j["allowlist"];
+    signed_allowlist list = signed_allowlist::parse_unsigned(j);
+    std::unique_ptr<Botan::Private_Key> key;
+    try {
+        Botan::DataSource_Memory src(reinterpret_cast<const std::uint8_t*>(private_key_pem.data()), private_key_pem.size());
+        key = Botan::PKCS8::load_key(src);
+    } catch (const std::exception&) {
+        throw config_error("the signing key is not an unencrypted PKCS#8 PEM private key");
+    }
+    if (!key || key->algo_name() != "ECDSA" || p384::point_of(key->subject_public_key()).empty())
+        throw config_error("the signing key is not an ECDSA P-384 key");
+    std::vector<std::uint8_t> sig;
+    try {
+        Botan::AutoSeeded_RNG rng;
+#if BOTAN_VERSION_MAJOR >= 3
+        Botan::PK_Signer signer(*key, rng, "SHA-384", Botan::Signature_Format::DerSequence);
+#else
+        Botan::PK_Signer signer(*key, rng, "EMSA1(SHA-384)", Botan::DER_SEQUENCE);
+#endif
+        const auto* msg = reinterpret_cast<const std::uint8_t*>(list.signed_bytes.data());
+        sig = signer.sign_message(msg, list.signed_bytes.size(), rng);
+    } catch (const std::exception&) {
+        throw config_error("signing the allowlist failed (is the key an ECDSA P-384 key?)");
+    }
+    nlohmann::ordered_json out;
+    out["allowlist"] = nlohmann::ordered_json::parse(list.signed_bytes);
+    out["signature"] = to_hex(sig);
+    return out.dump(2) + "\n";
 }
 
 TEE_INLINE const allowlist_image* signed_allowlist::match(const pcr_map& pcrs) const {
