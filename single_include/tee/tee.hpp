@@ -352,6 +352,11 @@ struct enclave_identity {
     std::chrono::system_clock::time_point verified_at{};  // the verification time used
     bool expired_certificates_tolerated = false;  // set when allow_expired_certificates let it pass
     bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
+    // What accepted the image (docs/security.md, "Image policies"): "pinned PCRs",
+    // "allowlist: <name> (version N)", "known enclave", "first contact (recorded)",
+    // "any image"; several joined by ", ".
+    std::string image_policy;
+    bool first_contact = false;  // the known-enclaves store recorded this image just now
 };
 
 // Records the attested key in `id`: normalised to the 120-byte SPKI, with its
@@ -505,6 +510,13 @@ concept crypto_backend = std::default_initializable<C> &&
     };
 
 // ---------------------------------------------------------- attestation policy
+// What the client tells a policy about the exchange: the optional third
+// argument of verify(). A policy that takes it is called with it; one that
+// does not is called with (answer, crypto) only.
+struct attestation_context {
+    std::string_view service_url;  // the base URL the client talks to (config::url)
+};
+
 // Turns the enclave's answer to GET /attestation (parsed JSON) into a verified
 // enclave_identity, or throws tee::attestation_error. `kind` names the policy
 // ("mock", "nitro"); `verifies` says whether it proves anything about the
@@ -2322,612 +2334,6 @@ TEE_INLINE std::vector<std::uint8_t> encode(const value& v) {
 } // namespace tee::cbor
 // ---- end tee/cbor.hpp
 
-// ---- begin tee/x509_chain.hpp ------------------------------------------
-// tee/x509_chain.hpp - certificate chain checks of the Nitro policy, with the
-// signatures verified through the crypto backend.
-//
-// A Nitro chain is leaf <- intermediates <- AWS root, every certificate an
-// ECDSA P-384 key signed with ecdsa-with-SHA384. This file checks such a chain
-// in the order the document gives it (no path building: the document names
-// the path, and the trust anchor is fixed by the program):
-//  - every link: the issuer's subject name is the subject's issuer name (and
-//    its subjectKeyIdentifier the authorityKeyIdentifier, when both are
-//    present), the issuer is a CA (basicConstraints cA, and keyCertSign if it has a key
-//    usage), the signature algorithm is ecdsa-with-SHA384 without parameters,
-//    the issuer key is P-384, and the signature over the TBSCertificate
-//    verifies with the backend's ECDSA;
-//  - every certificate: extensions in v3 only, no duplicate extension, each
-//    extension's own rule (Botan's: an unknown critical extension, name
-//    constraints, duplicate policies), path length constraints of the CAs
-//    above it; the leaf may not be self-signed nor claim keyCertSign without
-//    cA, and must allow digitalSignature (it signs the document);
-//  - validity windows of every certificate, the anchor included, at a given
-//    time (separate, so that a tolerated expiry does not verify twice).
-// The anchor's self-signature is not checked: the anchor is the program's own
-// certificate, pinned by its bytes, so its signature proves nothing more.
-// Results are Botan's Certificate_Status_Code, worst first as in Botan's
-// path validation, so that messages read the same; tests/test_nitro.cpp
-// checks these rules one by one and against Botan's x509_path_validate.
-
-
-#include <algorithm>
-#include <chrono>
-#include <memory>
-#include <optional>
-#include <set>
-#include <vector>
-
-#include <botan/pkix_enums.h>
-#include <botan/x509_ext.h>
-#include <botan/x509cert.h>
-
-
-namespace tee::x509_chain {
-
-using certificate_path = std::vector<std::shared_ptr<const Botan::X509_Certificate>>;  // leaf first, anchor last
-using status = Botan::Certificate_Status_Code;
-
-namespace detail {
-
-void note(status& worst, status code);
-const Botan::OID& ecdsa_with_sha384();
-
-}  // namespace detail
-
-// Everything but the validity windows. Returns Certificate_Status_Code::OK or
-// the most severe failure (the order of Botan's codes). path: leaf .. anchor.
-template <crypto_backend Crypto>
-status check_links(const certificate_path& path, const Crypto& crypto) {
-    using detail::note;
-    status worst = status::OK;
-    if (path.size() < 2) return status::CERT_ISSUER_NOT_FOUND;
-    for (const auto& c : path)
-        if (!c) return status::CERT_ISSUER_NOT_FOUND;
-
-    const Botan::X509_Certificate& leaf = *path.front();
-    if (leaf.is_self_signed()) note(worst, status::CANNOT_ESTABLISH_TRUST);  // a root posing as the leaf
-    if (leaf.has_constraints(Botan::Key_Constraints::KEY_CERT_SIGN) && !leaf.is_CA_cert())
-        note(worst, status::INVALID_USAGE);
-    if (!leaf.allowed_usage(Botan::Key_Constraints::DIGITAL_SIGNATURE)) note(worst, status::INVALID_USAGE);
-
-    std::vector<std::set<status>> per_certificate(path.size());  // what Botan's extension rules write
-    for (std::size_t i = 0; i < path.size(); ++i) {
-        const bool anchor = i + 1 == path.size();
-        const Botan::X509_Certificate& subject = *path[i];
-        const Botan::X509_Certificate& issuer = anchor ? subject : *path[i + 1];
-
-        if (!anchor) {
-            if (subject.issuer_dn() != issuer.subject_dn()) note(worst, status::CHAIN_NAME_MISMATCH);
-            // Key identifiers, when both are present, must agree too: a path
-            // builder (Botan's) finds no issuer otherwise.
-            if (!subject.authority_key_id().empty() && !issuer.subject_key_id().empty() &&
-                subject.authority_key_id() != issuer.subject_key_id())
-                note(worst, status::CERT_ISSUER_NOT_FOUND);
-            if (!issuer.is_CA_cert() || !issuer.allowed_usage(Botan::Key_Constraints::KEY_CERT_SIGN))
-                note(worst, status::CA_CERT_NOT_FOR_CERT_ISSUER);
-            const Botan::AlgorithmIdentifier& alg = subject.signature_algorithm();
-            if (alg.get_oid() != detail::ecdsa_with_sha384()) {
-                note(worst, status::SIGNATURE_ALGO_UNKNOWN);
-            } else if (!alg.parameters_are_empty()) {
-                note(worst, status::SIGNATURE_ALGO_BAD_PARAMS);
-            } else {
-                std::optional<typename Crypto::public_key> key;
-                try {
-                    key = crypto.load_public_key(issuer.subject_public_key_info());  // P-384 only
-                } catch (const std::exception&) {
-                    note(worst, status::CERT_PUBKEY_INVALID);
-                }
-                if (key && !crypto.ecdsa_p384_verify_der(*key, subject.tbs_data(), subject.signature()))
-                    note(worst, status::SIGNATURE_ERROR);
-            }
-        }
-
-        const Botan::Extensions& ext = subject.v3_extensions();
-        const auto all = ext.extensions();
-        if (subject.x509_version() < 3 && !all.empty()) note(worst, status::EXT_IN_V1_V2_CERT);
-        if (all.size() != ext.get_extension_oids().size()) note(worst, status::DUPLICATE_CERT_EXTENSION);
-        for (const auto& e : all) e.first->validate(subject, issuer, path, per_certificate, i);
-    }
-    for (const auto& codes : per_certificate)
-        for (status code : codes)
-            if (static_cast<int>(code) >= static_cast<int>(status::FIRST_ERROR_STATUS)) note(worst, code);
-
-    // Path length: a CA with pathLenConstraint n may have at most n CAs
-    // (not self-issued) between it and the leaf.
-    for (std::size_t i = 1; i < path.size(); ++i) {
-        const std::size_t limit = path[i]->path_limit();
-        if (limit == Botan::Cert_Extension::NO_CERT_PATH_LIMIT) continue;
-        std::size_t below = 0;
-        for (std::size_t j = 1; j < i; ++j)
-            if (path[j]->subject_dn() != path[j]->issuer_dn()) ++below;
-        if (below > limit) note(worst, status::CERT_CHAIN_TOO_LONG);
-    }
-    return worst;
-}
-
-// The validity window of every certificate at `at`: OK, CERT_NOT_YET_VALID or
-// CERT_HAS_EXPIRED (the worse of the two when both occur).
-status check_times(const certificate_path& path, std::chrono::system_clock::time_point at);
-
-bool ok(status s);
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE void detail::note(status& worst, status code) {
-    if (static_cast<int>(code) > static_cast<int>(worst)) worst = code;
-}
-
-TEE_INLINE const Botan::OID& detail::ecdsa_with_sha384() {
-    static const Botan::OID oid("1.2.840.10045.4.3.3");
-    return oid;
-}
-
-TEE_INLINE status check_times(const certificate_path& path, std::chrono::system_clock::time_point at) {
-    const Botan::X509_Time t(at);
-    status worst = status::OK;
-    for (const auto& c : path) {
-        if (!c) return status::CERT_ISSUER_NOT_FOUND;
-        if (t < c->not_before()) detail::note(worst, status::CERT_NOT_YET_VALID);
-        if (t > c->not_after()) detail::note(worst, status::CERT_HAS_EXPIRED);
-    }
-    return worst;
-}
-
-TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(status::FIRST_ERROR_STATUS); }
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee::x509_chain
-// ---- end tee/x509_chain.hpp
-
-// ---- begin tee/nitro_attestation.hpp -----------------------------------
-// tee/nitro_attestation.hpp - the default attestation policy: verifies an AWS
-// Nitro Enclaves attestation document (PROTOCOL section 2) before any secret
-// is encrypted to the key it carries.
-//
-// verify() runs, and every step must hold:
-//  1. structure: base64 -> COSE_Sign1 [protected {1:-35}, {}, payload, r||s]
-//     (untagged or tag 18); payload fields present, typed and within AWS's limits;
-//  2. COSE ES384 signature with the leaf certificate's P-384 key;
-//  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
-//     the verification time (now, or injected): tee/x509_chain.hpp, with the
-//     signatures verified by the crypto backend;
-//  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
-//  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
-//     (PCR0 all zeros) refused.
-// Nothing the server sends can relax these: options are the program's.
-
-
-#include <algorithm>
-#include <chrono>
-#include <cctype>
-#include <ctime>
-#include <functional>
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include <botan/data_src.h>
-#include <botan/x509cert.h>
-#include <nlohmann/json.hpp>
-
-
-namespace tee {
-
-struct nitro_options {
-    // Trust anchor, PEM or DER. Empty: the embedded AWS Nitro root (fingerprint checked).
-    std::string trusted_root{};
-    // Verification time source. Empty: the system clock.
-    std::function<std::chrono::system_clock::time_point()> clock{};
-    // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
-    // at least: without pins any Nitro enclave in the world passes.
-    std::map<unsigned, std::string> expected_pcrs{};
-    // Refuse documents older than this (by their signed timestamp).
-    std::optional<std::chrono::milliseconds> max_age{};
-    // Refuse documents whose nonce differs.
-    std::optional<std::vector<std::uint8_t>> expected_nonce{};
-    // Accept a chain that has expired since the document was signed (checked at
-    // the document's own timestamp instead); the identity says so.
-    bool allow_expired_certificates = false;
-    // Audit an archived document: verify everything at its own signed timestamp.
-    bool audit_at_document_time = false;
-    // Accept debug-mode enclaves (PCR0 all zeros), whose memory the host can read.
-    bool allow_debug_mode = false;
-    // A document signed this far in the future of the verification time is refused.
-    std::chrono::milliseconds max_clock_skew{std::chrono::minutes(5)};
-};
-
-class nitro_attestation {
-public:
-    static constexpr std::string_view kind = "nitro";
-    static constexpr bool verifies = true;
-    // AWS's chains have 4 cabundle entries; a long self-made chain only costs CPU.
-    static constexpr std::size_t max_cabundle = 16;
-
-    explicit nitro_attestation(nitro_options opt = {});
-    // Defined with the other definitions (compiled once in the compiled mode).
-    ~nitro_attestation();
-    nitro_attestation(const nitro_attestation&);
-    nitro_attestation(nitro_attestation&&) noexcept;
-    nitro_attestation& operator=(const nitro_attestation&);
-    nitro_attestation& operator=(nitro_attestation&&) noexcept;
-
-    const nitro_options& options() const noexcept { return opt_; }
-
-    // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
-    template <crypto_backend Crypto>
-    enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto) const {
-        return verify_document(document_of(answer), crypto);
-    }
-
-    // Verifies the raw COSE_Sign1 bytes of a document.
-    template <crypto_backend Crypto>
-    enclave_identity verify_document(byte_span cose, const Crypto& crypto) const {
-        parsed p = parse(cose);
-        enclave_identity id;
-        id.kind = std::string(kind);
-
-        // 2. COSE signature by the leaf key.
-        auto leaf = certificate(p.certificate, "leaf certificate");
-        typename Crypto::public_key leaf_key;
-        try {
-            leaf_key = crypto.load_public_key(leaf->subject_public_key_info());
-        } catch (const std::exception&) {
-            throw attestation_error("leaf certificate key is not an uncompressed P-384 key");
-        }
-        if (!crypto.ecdsa_p384_verify_raw(leaf_key, signed_bytes(p), p.signature))
-            throw attestation_error("COSE signature does not verify with the leaf certificate key");
-
-        // 3. Certificate chain: leaf, cabundle from the leaf's issuer up, the
-        // trusted root (which is cabundle[0] in AWS's documents); its link
-        // signatures by the crypto backend.
-        x509_chain::certificate_path chain = chain_of(p, leaf, id);
-        // Botan's extension rules (name constraints and the like) may throw on
-        // names they cannot compare: a document only ever gets a tee::error.
-        auto links = Botan::Certificate_Status_Code::OK;
-        try {
-            links = x509_chain::check_links(chain, crypto);
-        } catch (const error&) {
-            throw;
-        } catch (const std::exception&) {
-            throw attestation_error("certificate chain could not be checked (a malformed extension or name)");
-        }
-        check_chain(chain, links, p, id);
-
-        // 4. The enclave key, bound by user_data.
-        if (!p.public_key) throw attestation_error("document carries no enclave public_key");
-        if (!p.user_data) throw attestation_error("document carries no user_data binding the public_key");
-        auto digest = crypto.sha256(*p.public_key);
-        if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
-            throw attestation_error("user_data is not SHA-256(public_key): the key is not bound to this document");
-        try {
-            crypto.load_public_key(*p.public_key);  // throws unless P-384
-        } catch (const protocol_error&) {
-            throw attestation_error("document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
-        }
-        set_enclave_key(id, crypto, p384::point_of(*p.public_key));
-
-        // 5. Policy pins; the rest of the identity.
-        check_pins(std::move(p), id);
-        return id;
-    }
-
-    // ---- step 1, a pure function of the bytes (what the fuzzers call) ----
-    static constexpr std::uint64_t max_timestamp_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
-    struct parsed {
-        std::vector<std::uint8_t> protected_header, payload, signature;
-        std::string module_id;
-        std::uint64_t timestamp_ms = 0;
-        std::map<unsigned, std::vector<std::uint8_t>> pcrs;
-        std::vector<std::uint8_t> certificate;
-        std::vector<std::vector<std::uint8_t>> cabundle;  // root first
-        std::optional<std::vector<std::uint8_t>> public_key, user_data, nonce;
-    };
-
-    static parsed parse(byte_span cose);
-
-    // The bytes the COSE signature covers: ["Signature1", protected, h'', payload].
-    static cbor::value sig_structure(const parsed& p);
-    static std::vector<std::uint8_t> signed_bytes(const parsed& p);  // its CBOR encoding
-
-private:
-    // The parts of verify() and verify_document() that do not depend on the
-    // crypto backend are functions, not templates: compiled once (see
-    // tee/detail/prelude.hpp), not once per backend.
-    static std::vector<std::uint8_t> document_of(const nlohmann::json& answer);  // the decoded attestation_doc
-    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at.
-    x509_chain::certificate_path chain_of(const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf,
-                                          enclave_identity& id) const;
-    // The verdict on the chain: its links (signatures, extensions) and validity times; sets id.chain.
-    void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
-                     const parsed& p, enclave_identity& id) const;
-    // Step 5, then the identity's document fields.
-    void check_pins(parsed p, enclave_identity& id) const;
-    static std::chrono::system_clock::time_point signed_at(const parsed& p);
-    static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
-    static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
-                                                                       const char* what);
-    static Botan::X509_Certificate load_root(const std::string& configured);
-    static std::string fingerprint_colons(std::string_view hex);  // Botan's "64:1A:03:..." form
-    // cabundle must run root-first down to the leaf's issuer, with no gaps: by
-    // names here (the precise message), by signatures in x509_chain::check_links.
-    static void check_order(const x509_chain::certificate_path& chain);
-    static std::string iso_time(std::chrono::system_clock::time_point t);
-
-    nitro_options opt_;
-    std::map<unsigned, std::vector<std::uint8_t>> pins_;
-    std::shared_ptr<const Botan::X509_Certificate> root_;  // parsed once; shared by copies of the policy
-    std::vector<std::uint8_t> root_der_;                   // a cabundle entry with these bytes is root_
-};
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::move(opt)) {
-    for (const auto& [index, hex] : opt_.expected_pcrs) {
-        auto v = from_hex(hex);
-        if (index > 31 || !v || (v->size() != 32 && v->size() != 48 && v->size() != 64))
-            throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
-        pins_[index] = std::move(*v);
-    }
-    root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
-    root_der_ = root_->BER_encode();
-}
-
-TEE_INLINE nitro_attestation::~nitro_attestation() = default;
-TEE_INLINE nitro_attestation::nitro_attestation(const nitro_attestation&) = default;
-TEE_INLINE nitro_attestation::nitro_attestation(nitro_attestation&&) noexcept = default;
-TEE_INLINE nitro_attestation& nitro_attestation::operator=(const nitro_attestation&) = default;
-TEE_INLINE nitro_attestation& nitro_attestation::operator=(nitro_attestation&&) noexcept = default;
-
-TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohmann::json& answer) {
-    if (!answer.is_object() || !answer.contains("attestation_doc"))
-        throw attestation_error("attestation answer has no attestation_doc");
-    if (auto m = answer.find("mock"); m != answer.end() && *m != false)
-        throw attestation_error("the enclave offered a mock attestation (\"mock\": true); refused: this "
-                                "client verifies Nitro documents (a mock answer is a downgrade)");
-    const auto& doc = answer["attestation_doc"];
-    if (!doc.is_string())
-        throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
-                                " instead of base64); refused: mock answers are a downgrade");
-    auto bytes = from_base64(doc.get_ref<const std::string&>());
-    if (!bytes) throw attestation_error("attestation_doc is not valid base64");
-    return std::move(*bytes);
-}
-
-TEE_INLINE std::chrono::system_clock::time_point nitro_attestation::signed_at(const parsed& p) {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(p.timestamp_ms));
-}
-
-TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate_Status_Code why,
-                                                             std::chrono::system_clock::time_point at) {
-    return attestation_error("certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
-}
-
-TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
-    const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
-    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
-    id.verified_at = opt_.audit_at_document_time ? signed_at(p) : now;
-    x509_chain::certificate_path chain{std::move(leaf)};
-    for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
-        chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
-    check_order(chain);
-    if (chain.back() != root_) {
-        // A self-issued top that is not the trusted root is another root:
-        // nothing it signs is trusted. Otherwise the trusted root must issue it.
-        if (chain.back()->subject_dn() == chain.back()->issuer_dn())
-            throw chain_failure(Botan::Certificate_Status_Code::CANNOT_ESTABLISH_TRUST, id.verified_at);
-        chain.push_back(root_);
-    }
-    return chain;
-}
-
-TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_path& chain,
-                                               Botan::Certificate_Status_Code links, const parsed& p,
-                                               enclave_identity& id) const {
-    const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
-    if (!x509_chain::ok(status)) {
-        const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
-        if (!(only_expired && opt_.allow_expired_certificates &&
-              x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at(p))))))
-            throw chain_failure(status, id.verified_at);
-        id.expired_certificates_tolerated = true;
-    }
-    for (const auto& c : chain)  // what was verified: leaf ... trusted root
-        id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
-                            c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
-}
-
-TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) const {
-    const auto& pcr0 = p.pcrs.at(0);
-    id.debug_mode = std::all_of(pcr0.begin(), pcr0.end(), [](std::uint8_t b) { return b == 0; });
-    if (id.debug_mode && !opt_.allow_debug_mode)
-        throw attestation_error("PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
-                                "refused (allow_debug_mode to accept)");
-    for (const auto& [index, want] : pins_) {
-        auto it = p.pcrs.find(index);
-        if (it == p.pcrs.end()) throw attestation_error("PCR" + std::to_string(index) + " is pinned but absent");
-        if (it->second != want)
-            throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
-                                    ", pinned to " + to_hex(want));
-    }
-    const auto signed_time = signed_at(p);
-    if (signed_time > id.verified_at + opt_.max_clock_skew)
-        throw attestation_error("document is signed at " + iso_time(signed_time) + ", in the future of " +
-                                iso_time(id.verified_at));
-    if (opt_.max_age && id.verified_at - signed_time > *opt_.max_age)
-        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_time) + ")");
-    if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
-        throw attestation_error("document nonce differs from the expected nonce");
-
-    id.verified = true;
-    id.module_id = std::move(p.module_id);
-    id.timestamp_ms = p.timestamp_ms;
-    id.pcrs = std::move(p.pcrs);
-    id.nonce = p.nonce.value_or(std::vector<std::uint8_t>{});
-    id.user_data = std::move(*p.user_data);
-}
-
-TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
-    auto fail = [](const std::string& what) -> attestation_error {
-        return attestation_error("attestation document: " + what);
-    };
-    auto top = cbor::decode(cose);
-    if (!top.ok()) throw fail(top.error().message());
-    const cbor::value* msg = &top.value();
-    if (msg->is_tag()) {
-        if (msg->tag_number() != 18) throw fail("unexpected CBOR tag " + std::to_string(msg->tag_number()));
-        msg = &msg->tag_content();
-    }
-    if (!msg->is_array() || msg->as_array().size() != 4) throw fail("not a COSE_Sign1 array of 4 items");
-    const auto& a = msg->as_array();
-    if (!a[0].is_bytes() || !a[1].is_map() || !a[2].is_bytes() || !a[3].is_bytes())
-        throw fail("COSE_Sign1 items are not [bstr, map, bstr, bstr]");
-    parsed p;
-    p.protected_header = a[0].as_bytes();
-    p.payload = a[2].as_bytes();
-    p.signature = a[3].as_bytes();
-    if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
-
-    auto prot = cbor::decode(p.protected_header);
-    if (!prot.ok()) throw fail("protected header: " + prot.error().message());
-    const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
-    if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
-        throw fail("protected header algorithm is not ES384 (-35)");
-
-    auto body = cbor::decode(p.payload);
-    if (!body.ok()) throw fail("payload: " + body.error().message());
-    const cbor::value& m = body.value();
-    if (!m.is_map()) throw fail("payload is not a map");
-    auto field = [&](std::string_view name) -> const cbor::value& {
-        const cbor::value* v = m.find(name);
-        if (v == nullptr) throw fail("payload has no " + std::string(name));
-        return *v;
-    };
-    auto bytes_field = [&](std::string_view name, std::size_t min, std::size_t max) {
-        const cbor::value& v = field(name);
-        if (!v.is_bytes()) throw fail(std::string(name) + " is not a byte string");
-        if (v.as_bytes().size() < min || v.as_bytes().size() > max)
-            throw fail(std::string(name) + " has " + std::to_string(v.as_bytes().size()) + " bytes, outside " +
-                       std::to_string(min) + ".." + std::to_string(max));
-        return v.as_bytes();
-    };
-    auto optional_bytes = [&](std::string_view name, std::size_t min) -> std::optional<std::vector<std::uint8_t>> {
-        const cbor::value* v = m.find(name);
-        if (v == nullptr || v->is_null()) return std::nullopt;
-        return bytes_field(name, min, 1024);
-    };
-
-    const cbor::value& module = field("module_id");
-    if (!module.is_text()) throw fail("module_id is not a text string");
-    if (module.as_text().empty()) throw fail("module_id is empty");
-    p.module_id = module.as_text();
-    const cbor::value& digest = field("digest");
-    if (!digest.is_text()) throw fail("digest is not a text string");
-    if (digest.as_text() != "SHA384") throw fail("digest is not \"SHA384\"");
-    const cbor::value& ts = field("timestamp");
-    if (!ts.is_uint() || ts.as_uint() == 0) throw fail("timestamp is not a positive integer");
-    // system_clock counts nanoseconds in an int64 (up to 2262): a larger
-    // timestamp would overflow (undefined behaviour) in verify_document's
-    // time arithmetic, which runs before the chain is checked.
-    if (ts.as_uint() > max_timestamp_ms) throw fail("timestamp is after the year 2200");
-    p.timestamp_ms = ts.as_uint();
-
-    const cbor::value& pcrs = field("pcrs");
-    if (!pcrs.is_map() || pcrs.as_map().empty() || pcrs.as_map().size() > 32)
-        throw fail("pcrs is not a map of 1..32 entries");
-    for (const auto& [k, v] : pcrs.as_map()) {
-        if (!k.is_uint() || k.as_uint() > 31) throw fail("PCR index is not an integer 0..31");
-        if (!v.is_bytes()) throw fail("PCR" + std::to_string(k.as_uint()) + " is not a byte string");
-        auto n = v.as_bytes().size();
-        if (n != 32 && n != 48 && n != 64)
-            throw fail("PCR" + std::to_string(k.as_uint()) + " has " + std::to_string(n) + " bytes, not 32/48/64");
-        p.pcrs[static_cast<unsigned>(k.as_uint())] = v.as_bytes();
-    }
-    if (!p.pcrs.count(0)) throw fail("pcrs has no PCR0");
-
-    p.certificate = bytes_field("certificate", 1, 1024);
-    const cbor::value& bundle = field("cabundle");
-    if (!bundle.is_array() || bundle.as_array().empty()) throw fail("cabundle is not a non-empty array");
-    if (bundle.as_array().size() > max_cabundle) throw fail("cabundle has more than 16 certificates");
-    for (const auto& c : bundle.as_array()) {
-        if (!c.is_bytes() || c.as_bytes().empty() || c.as_bytes().size() > 1024)
-            throw fail("cabundle entry is not a byte string of 1..1024 bytes");
-        p.cabundle.push_back(c.as_bytes());
-    }
-    p.public_key = optional_bytes("public_key", 1);
-    p.user_data = optional_bytes("user_data", 0);
-    p.nonce = optional_bytes("nonce", 0);
-    return p;
-}
-
-TEE_INLINE cbor::value nitro_attestation::sig_structure(const parsed& p) {
-    using cbor::value;
-    return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
-                         value::bytes(p.payload)});
-}
-
-TEE_INLINE std::vector<std::uint8_t> nitro_attestation::signed_bytes(const parsed& p) {
-    return cbor::encode(sig_structure(p));
-}
-
-TEE_INLINE std::shared_ptr<const Botan::X509_Certificate> nitro_attestation::certificate(
-    const std::vector<std::uint8_t>& der, const char* what) {
-    try {
-        return std::make_shared<const Botan::X509_Certificate>(der);
-    } catch (const std::exception&) {
-        throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
-    }
-}
-
-TEE_INLINE Botan::X509_Certificate nitro_attestation::load_root(const std::string& configured) {
-    const bool embedded = configured.empty();
-    Botan::X509_Certificate root;
-    try {
-        std::string_view src = embedded ? aws_nitro_root_pem : std::string_view(configured);
-        Botan::DataSource_Memory ds(reinterpret_cast<const std::uint8_t*>(src.data()), src.size());
-        root = Botan::X509_Certificate(ds);  // PEM or DER
-    } catch (const std::exception&) {
-        throw config_error("trusted root is not a PEM or DER X.509 certificate");
-    }
-    if (embedded && root.fingerprint("SHA-256") != fingerprint_colons(aws_nitro_root_sha256))
-        throw config_error("embedded AWS Nitro root does not match its pinned SHA-256 fingerprint");
-    return root;
-}
-
-TEE_INLINE std::string nitro_attestation::fingerprint_colons(std::string_view hex) {
-    std::string out;
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        if (i) out += ':';
-        out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
-        out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
-    }
-    return out;
-}
-
-TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_path& chain) {
-    for (std::size_t i = 0; i + 1 < chain.size(); ++i)
-        if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
-            throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
-                                    std::to_string(chain.size() - 2 - i) + " does not issue the next)");
-}
-
-TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::time_point t) {
-    std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee
-// ---- end tee/nitro_attestation.hpp
-
 // ---- begin tee/canonical_json.hpp --------------------------------------
 // tee/canonical_json.hpp - the bytes the enclave signs, and a strict parser
 // for the bodies it sends.
@@ -3288,6 +2694,1361 @@ TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& l
 
 }  // namespace tee
 // ---- end tee/canonical_json.hpp
+
+// ---- begin tee/detail/state_file.hpp -----------------------------------
+// tee/detail/state_file.hpp - the small state files the image policies keep
+// (the known-enclaves store, the highest allowlist versions): read with a size
+// cap, changed under a lock, replaced atomically, readable by the owner only.
+//
+// The traps it handles: two processes updating one file at once (each must
+// re-read the file under the lock, or one update is lost); a crash half-way
+// through a write (the file is replaced by rename(2) of a complete, fsync'ed
+// temporary in the same directory, so a reader sees the old or the new file,
+// never a mix); and a world-readable file (created 0600, the temporary too).
+// This is the library's only OS-specific file code: POSIX (flock, fsync,
+// open modes). Elsewhere the functions throw a config_error that says so.
+
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+
+namespace tee::detail {
+
+// Holds an exclusive lock on `target + ".lock"` (created 0600 if absent)
+// while alive. Every change of `target` is made under it.
+class state_file_lock {
+public:
+    explicit state_file_lock(const std::string& target);
+    ~state_file_lock();
+    state_file_lock(const state_file_lock&) = delete;
+    state_file_lock& operator=(const state_file_lock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+// The file's bytes; nullopt if it does not exist. Larger than max_bytes, or
+// unreadable: config_error.
+std::optional<std::string> read_state_file(const std::string& path, std::size_t max_bytes);
+
+// Replaces `path` by `content`: a temporary in the same directory (0600),
+// written, fsync'ed, renamed over `path`, the directory fsync'ed. Creates the
+// parent directories (0700) if needed. Hold a state_file_lock around it.
+void write_state_file(const std::string& path, std::string_view content);
+
+// ---- definitions (see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+}  // namespace tee::detail
+
+#if defined(__linux__) || defined(__unix__) || defined(__APPLE__)
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+namespace tee::detail {
+
+inline std::string state_file_failure(const std::string& what, const std::string& path) {
+    return what + " " + path + ": " + std::strerror(errno);
+}
+
+TEE_INLINE state_file_lock::state_file_lock(const std::string& target) {
+    const std::string path = target + ".lock";
+    std::error_code ec;
+    const auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
+        std::filesystem::create_directories(dir, ec);
+        if (!ec) std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw config_error(state_file_failure("cannot open the lock file", path));
+    while (::flock(fd_, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        const std::string why = state_file_failure("cannot lock", path);
+        ::close(fd_);
+        throw config_error(why);
+    }
+}
+
+TEE_INLINE state_file_lock::~state_file_lock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+TEE_INLINE std::optional<std::string> read_state_file(const std::string& path, std::size_t max_bytes) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw config_error(state_file_failure("cannot read", path));
+    }
+    std::string out;
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const std::string why = state_file_failure("cannot read", path);
+            ::close(fd);
+            throw config_error(why);
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > max_bytes) {
+            ::close(fd);
+            throw config_error(path + " is larger than " + std::to_string(max_bytes) + " bytes");
+        }
+    }
+    ::close(fd);
+    return out;
+}
+
+TEE_INLINE void write_state_file(const std::string& path, std::string_view content) {
+    const std::filesystem::path target(path);
+    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec)) {
+        std::filesystem::create_directories(dir, ec);
+        if (ec) throw config_error("cannot create the directory " + dir.string() + ": " + ec.message());
+        std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
+    std::random_device rd;
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw config_error(state_file_failure("cannot create", tmp));
+    auto fail = [&](const char* what) {
+        const std::string why = state_file_failure(what, tmp);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw config_error(why);
+    };
+    for (std::size_t done = 0; done < content.size();) {
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail("cannot write");
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) fail("cannot fsync");
+    if (::close(fd) != 0) {
+        const std::string why = state_file_failure("cannot close", tmp);
+        ::unlink(tmp.c_str());
+        throw config_error(why);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string why = state_file_failure("cannot rename the new file to", path);
+        ::unlink(tmp.c_str());
+        throw config_error(why);
+    }
+    if (const int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
+        ::fsync(d);  // the rename itself survives a crash
+        ::close(d);
+    }
+}
+
+}  // namespace tee::detail
+#else
+namespace tee::detail {
+
+TEE_INLINE state_file_lock::state_file_lock(const std::string&) {
+    throw config_error("state files (known-enclaves store, allowlist versions) are implemented for POSIX systems only");
+}
+TEE_INLINE state_file_lock::~state_file_lock() = default;
+TEE_INLINE std::optional<std::string> read_state_file(const std::string&, std::size_t) {
+    throw config_error("state files (known-enclaves store, allowlist versions) are implemented for POSIX systems only");
+}
+TEE_INLINE void write_state_file(const std::string&, std::string_view) {
+    throw config_error("state files (known-enclaves store, allowlist versions) are implemented for POSIX systems only");
+}
+
+}  // namespace tee::detail
+#endif
+namespace tee::detail {
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee::detail
+// ---- end tee/detail/state_file.hpp
+
+// ---- begin tee/image_policy.hpp ----------------------------------------
+// tee/image_policy.hpp - which enclave images a Nitro verification accepts,
+// besides PCR pins: a signed allowlist of releases, and a known-enclaves store
+// (trust on first use, like ssh's known_hosts). nitro_attestation applies
+// them after the document itself has verified (docs/security.md, "Image
+// policies").
+//
+// The trap: a genuine Nitro document proves only that *some* enclave image
+// runs on AWS hardware. Anyone with an AWS account can build and run one, and
+// on http:// anyone on the path can put theirs in front of the client; it
+// would receive the API key and the prompt. So the image must be named:
+//
+//  * signed allowlist: a release key (pinned by the program, PEM SPKI) signs
+//    the list of images of a service. File format, exactly:
+//      {"allowlist": {"version": <positive integer>, "issued_at": <unix s>,
+//                     "expires_at": <unix s>,
+//                     "images": [{"name": "<text>", "pcrs": {"0": "<96 hex>", ...}}]},
+//       "signature": "<hex DER ECDSA P-384 / SHA-384 over canonical_json(allowlist)>"}
+//    (canonical_json is Python's json.dumps(o, separators=(",", ":"),
+//    sort_keys=True): tee/canonical_json.hpp). An image matches when every PCR
+//    it lists equals the document's. Refused: a bad signature, a list expired
+//    or not yet valid, an image not listed, and a version lower than the
+//    highest accepted before for that release key (a rollback to an older
+//    list, e.g. one that still lists a withdrawn image; remembered in a
+//    version state file).
+//  * known enclaves: a file mapping a service URL to the PCR0, PCR1 and PCR2
+//    seen at first contact. One entry per line, '#' starts a comment line:
+//      <url> <pcr0 hex> <pcr1 hex> <pcr2 hex>
+//    First contact records the image; a different image at a known URL is
+//    refused and the file is left unchanged. Changes are made under a lock,
+//    re-reading the file, and written atomically (tee/detail/state_file.hpp).
+
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <botan/auto_rng.h>
+#include <botan/data_src.h>
+#include <botan/pk_keys.h>
+#include <botan/pkcs8.h>
+#include <botan/pubkey.h>
+#include <botan/version.h>
+#include <nlohmann/json.hpp>
+
+
+namespace tee {
+
+using pcr_map = std::map<unsigned, std::vector<std::uint8_t>>;
+
+// ------------------------------------------------------------ signed allowlist
+struct allowlist_options {
+    std::string signed_allowlist;    // the signed allowlist file's text (format above)
+    std::string release_key_pem;     // the release key that must have signed it: PEM SubjectPublicKeyInfo, P-384
+    // Where the highest version accepted per release key is kept (a file).
+    // Empty: no memory across runs, so a rollback to an older signed list goes
+    // unnoticed. tee-chat keeps it next to its known-enclaves file.
+    std::string version_state_file;
+};
+
+struct allowlist_image {
+    std::string name;
+    pcr_map pcrs;  // what must match: every PCR listed here
+};
+
+// A parsed allowlist file. parse() checks the structure only: verify_allowlist()
+// checks the signature and the validity time.
+struct signed_allowlist {
+    static constexpr std::size_t max_file_bytes = 1u << 20;
+    static constexpr std::size_t max_images = 4096;
+    static constexpr std::size_t max_name_bytes = 256;
+
+    std::uint64_t version = 0;
+    std::int64_t issued_at = 0;   // unix seconds
+    std::int64_t expires_at = 0;  // unix seconds; valid in [issued_at, expires_at)
+    std::vector<allowlist_image> images;
+    std::string signed_bytes;             // canonical JSON of the "allowlist" object
+    std::vector<std::uint8_t> signature;  // DER ECDSA
+
+    // config_error naming the first problem.
+    static signed_allowlist parse(std::string_view file);
+    // Checks an unsigned "allowlist" object (what `tee-chat allowlist sign`
+    // signs) and returns it parsed; signed_bytes is what must be signed.
+    static signed_allowlist parse_unsigned(const nlohmann::json& allowlist);
+
+    // The first listed image all of whose PCRs equal the document's; nullptr if none.
+    const allowlist_image* match(const pcr_map& pcrs) const;
+};
+
+// For release tooling (`tee-chat allowlist sign`): checks an unsigned
+// "allowlist" object (JSON text; a file {"allowlist": {...}} is accepted too),
+// signs its canonical JSON with a P-384 private key (PKCS#8 PEM, unencrypted)
+// and returns the signed allowlist file. config_error on a bad list or key;
+// the message never holds key material.
+std::string sign_allowlist(std::string_view allowlist_json, std::string_view private_key_pem);
+
+// The DER SubjectPublicKeyInfo of a PEM "PUBLIC KEY" block; config_error otherwise.
+std::vector<std::uint8_t> spki_of_pem(std::string_view pem);
+
+// The signature (by the release key, with the crypto backend) and the validity
+// at `now` (unix seconds): attestation_error, each with its own message.
+template <crypto_backend Crypto>
+void verify_allowlist(const signed_allowlist& list, byte_span release_spki, const Crypto& crypto, std::int64_t now) {
+    typename Crypto::public_key key;
+    try {
+        key = crypto.load_public_key(release_spki);
+    } catch (const error&) {
+        throw config_error("allowlist release key is not a P-384 public key");
+    }
+    const auto* msg = reinterpret_cast<const std::uint8_t*>(list.signed_bytes.data());
+    if (!crypto.ecdsa_p384_verify_der(key, byte_span(msg, list.signed_bytes.size()), list.signature))
+        throw attestation_error("allowlist signature does not verify with the pinned release key: refused");
+    if (now < list.issued_at)
+        throw attestation_error("allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
+                                std::to_string(list.issued_at) + ", now " + std::to_string(now) + "): refused");
+    if (now >= list.expires_at)
+        throw attestation_error("allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
+                                std::to_string(list.expires_at) + ", now " + std::to_string(now) +
+                                "): refused; get the current list from the service's publisher");
+}
+
+// The highest allowlist version accepted per release key (hex SHA-256 of its
+// SPKI). File: one "<key id> <version>" per line.
+struct allowlist_versions {
+    static std::map<std::string, std::uint64_t> parse(std::string_view text);  // config_error if malformed
+    // Under the file's lock: refuses a version below the recorded one
+    // (attestation_error, "rollback"), records a higher one.
+    static void accept(const std::string& state_file, const std::string& key_id, std::uint64_t version);
+};
+
+// ---------------------------------------------------------- known enclaves
+struct known_enclave {
+    std::string url;
+    std::vector<std::uint8_t> pcr0, pcr1, pcr2;
+};
+
+class known_enclaves {
+public:
+    static constexpr std::size_t max_file_bytes = 4u << 20;
+    static constexpr std::size_t max_url_bytes = 2048;
+
+    explicit known_enclaves(std::string path);
+    const std::string& path() const noexcept { return path_; }
+
+    // The entries of a file's text, in order; config_error naming the line.
+    static std::vector<known_enclave> parse(std::string_view text);
+    static std::string format(const std::vector<known_enclave>& entries);
+    // How URLs are compared and stored: without trailing '/'; no whitespace allowed.
+    static std::string normalize_url(std::string_view url);
+
+    std::vector<known_enclave> list() const;  // empty if the file does not exist
+    // The known image at `url` must equal the document's PCR0..2; an unknown
+    // URL is recorded (returns true: first contact). A different image:
+    // attestation_error naming the old and new PCR0, the file unchanged.
+    bool check_or_record(std::string_view url, const pcr_map& pcrs) const;
+    bool forget(std::string_view url) const;  // false if the URL was not known
+
+private:
+    std::string path_;
+};
+
+// What nitro_attestation says when no image policy is chosen: the four ways,
+// and this document's PCR0..2 to pin.
+attestation_error no_image_policy_error(const pcr_map& pcrs);
+
+// ---- definitions (see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+namespace detail {
+
+inline std::vector<std::uint8_t> pcr_value(const nlohmann::json& v, const std::string& where) {
+    if (!v.is_string()) throw config_error(where + " is not a hex string");
+    auto bytes = from_hex(v.get_ref<const std::string&>());
+    if (!bytes || bytes->size() != 48) throw config_error(where + " is not 96 hex digits (a SHA-384 PCR)");
+    return std::move(*bytes);
+}
+
+inline std::int64_t unix_seconds_field(const nlohmann::json& o, const char* name) {
+    auto it = o.find(name);
+    if (it == o.end()) throw config_error(std::string("allowlist has no ") + name);
+    if (it->is_number_unsigned() && it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return it->get<std::int64_t>();
+    if (it->is_number_integer() && !it->is_number_unsigned()) return it->get<std::int64_t>();
+    throw config_error(std::string("allowlist ") + name + " is not an integer (unix seconds)");
+}
+
+}  // namespace detail
+
+TEE_INLINE signed_allowlist signed_allowlist::parse_unsigned(const nlohmann::json& a) {
+    if (!a.is_object()) throw config_error("allowlist is not a JSON object");
+    for (const auto& [k, v] : a.items())
+        if (k != "version" && k != "issued_at" && k != "expires_at" && k != "images")
+            throw config_error("allowlist has an unknown field \"" + detail::printable_prefix(k, 40) + "\"");
+    signed_allowlist out;
+    auto ver = a.find("version");
+    if (ver == a.end()) throw config_error("allowlist has no version");
+    if (!ver->is_number_integer() || (!ver->is_number_unsigned() && ver->get<std::int64_t>() <= 0) ||
+        (ver->is_number_unsigned() && ver->get<std::uint64_t>() == 0))
+        throw config_error("allowlist version is not a positive integer");
+    out.version = ver->get<std::uint64_t>();
+    out.issued_at = detail::unix_seconds_field(a, "issued_at");
+    out.expires_at = detail::unix_seconds_field(a, "expires_at");
+    if (out.expires_at <= out.issued_at) throw config_error("allowlist expires_at is not after issued_at");
+    auto images = a.find("images");
+    if (images == a.end() || !images->is_array() || images->empty())
+        throw config_error("allowlist images is not a non-empty array");
+    if (images->size() > max_images) throw config_error("allowlist has more than 4096 images");
+    for (std::size_t i = 0; i < images->size(); ++i) {
+        const auto& img = (*images)[i];
+        const std::string at = "allowlist image " + std::to_string(i);
+        if (!img.is_object()) throw config_error(at + " is not an object");
+        for (const auto& [k, v] : img.items())
+            if (k != "name" && k != "pcrs")
+                throw config_error(at + " has an unknown field \"" + detail::printable_prefix(k, 40) + "\"");
+        allowlist_image image;
+        auto name = img.find("name");
+        if (name == img.end() || !name->is_string()) throw config_error(at + " has no name string");
+        image.name = name->get<std::string>();
+        if (image.name.size() > max_name_bytes) throw config_error(at + " has a name longer than 256 bytes");
+        auto pcrs = img.find("pcrs");
+        if (pcrs == img.end() || !pcrs->is_object() || pcrs->empty())
+            throw config_error(at + " has no pcrs object with at least one PCR");
+        for (const auto& [k, v] : pcrs->items()) {
+            unsigned index = 32;
+            if (!k.empty() && k.size() <= 2 && std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                (k.size() == 1 || k[0] != '0'))
+                index = static_cast<unsigned>(std::stoul(k));
+            if (index > 31) throw config_error(at + " has a PCR index that is not 0..31");
+            image.pcrs[index] = detail::pcr_value(v, at + " PCR" + k);
+        }
+        out.images.push_back(std::move(image));
+    }
+    try {
+        out.signed_bytes = canonical_json(a);
+    } catch (const error& e) {
+        throw config_error(std::string("allowlist cannot be canonicalized: ") + e.what());
+    }
+    return out;
+}
+
+TEE_INLINE signed_allowlist signed_allowlist::parse(std::string_view file) {
+    if (file.size() > max_file_bytes) throw config_error("allowlist file is larger than 1 MiB");
+    nlohmann::json j;
+    try {
+        j = parse_json(file, json_limits{8, max_file_bytes});
+    } catch (const error& e) {
+        throw config_error(std::string("allowlist file is not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw config_error("allowlist file is not a JSON object");
+    for (const auto& [k, v] : j.items())
+        if (k != "allowlist" && k != "signature")
+            throw config_error("allowlist file has an unknown field \"" + detail::printable_prefix(k, 40) + "\"");
+    auto a = j.find("allowlist");
+    if (a == j.end()) throw config_error("allowlist file has no \"allowlist\" object");
+    signed_allowlist out = parse_unsigned(*a);
+    auto sig = j.find("signature");
+    if (sig == j.end() || !sig->is_string()) throw config_error("allowlist file has no \"signature\" string");
+    auto der = from_hex(sig->get_ref<const std::string&>());
+    if (!der || der->size() < 8 || der->size() > 120) throw config_error("allowlist signature is not hex DER");
+    out.signature = std::move(*der);
+    return out;
+}
+
+TEE_INLINE std::string sign_allowlist(std::string_view allowlist_json, std::string_view private_key_pem) {
+    nlohmann::json j;
+    try {
+        j = parse_json(allowlist_json, json_limits{8, signed_allowlist::max_file_bytes});
+    } catch (const error& e) {
+        throw config_error(std::string("allowlist is not valid JSON: ") + e.what());
+    }
+    if (j.is_object() && j.contains("allowlist")) j = j["allowlist"];
+    signed_allowlist list = signed_allowlist::parse_unsigned(j);
+    std::unique_ptr<Botan::Private_Key> key;
+    try {
+        Botan::DataSource_Memory src(reinterpret_cast<const std::uint8_t*>(private_key_pem.data()), private_key_pem.size());
+        key = Botan::PKCS8::load_key(src);
+    } catch (const std::exception&) {
+        throw config_error("the signing key is not an unencrypted PKCS#8 PEM private key");
+    }
+    if (!key || key->algo_name() != "ECDSA" || p384::point_of(key->subject_public_key()).empty())
+        throw config_error("the signing key is not an ECDSA P-384 key");
+    std::vector<std::uint8_t> sig;
+    try {
+        Botan::AutoSeeded_RNG rng;
+#if BOTAN_VERSION_MAJOR >= 3
+        Botan::PK_Signer signer(*key, rng, "SHA-384", Botan::Signature_Format::DerSequence);
+#else
+        Botan::PK_Signer signer(*key, rng, "EMSA1(SHA-384)", Botan::DER_SEQUENCE);
+#endif
+        const auto* msg = reinterpret_cast<const std::uint8_t*>(list.signed_bytes.data());
+        sig = signer.sign_message(msg, list.signed_bytes.size(), rng);
+    } catch (const std::exception&) {
+        throw config_error("signing the allowlist failed (is the key an ECDSA P-384 key?)");
+    }
+    nlohmann::ordered_json out;
+    out["allowlist"] = nlohmann::ordered_json::parse(list.signed_bytes);
+    out["signature"] = to_hex(sig);
+    return out.dump(2) + "\n";
+}
+
+TEE_INLINE const allowlist_image* signed_allowlist::match(const pcr_map& pcrs) const {
+    for (const auto& image : images) {
+        bool all = true;
+        for (const auto& [index, want] : image.pcrs) {
+            auto it = pcrs.find(index);
+            if (it == pcrs.end() || it->second != want) {
+                all = false;
+                break;
+            }
+        }
+        if (all) return &image;
+    }
+    return nullptr;
+}
+
+TEE_INLINE std::vector<std::uint8_t> spki_of_pem(std::string_view pem) {
+    constexpr std::string_view begin = "-----BEGIN PUBLIC KEY-----", end = "-----END PUBLIC KEY-----";
+    const auto b = pem.find(begin);
+    const auto e = b == std::string_view::npos ? b : pem.find(end, b);
+    if (b == std::string_view::npos || e == std::string_view::npos)
+        throw config_error("release key is not a PEM PUBLIC KEY block (SubjectPublicKeyInfo)");
+    auto der = from_base64(pem.substr(b + begin.size(), e - b - begin.size()));
+    if (!der || der->empty()) throw config_error("release key PEM does not hold valid base64");
+    return std::move(*der);
+}
+
+TEE_INLINE std::map<std::string, std::uint64_t> allowlist_versions::parse(std::string_view text) {
+    std::map<std::string, std::uint64_t> out;
+    std::size_t line_no = 0;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        ++line_no;
+        if (line.empty() || line[0] == '#') continue;
+        const auto sp = line.find(' ');
+        const std::string_view id = line.substr(0, sp);
+        const std::string_view num = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+        auto key = from_hex(id);
+        std::uint64_t v = 0;
+        auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+        if (!key || key->size() != 32 || num.empty() || ec != std::errc{} || ptr != num.data() + num.size() || v == 0 ||
+            out.count(std::string(id)))
+            throw config_error("allowlist version state line " + std::to_string(line_no) +
+                               " is not \"<64 hex> <version>\" (or repeats a key)");
+        out[std::string(id)] = v;
+    }
+    return out;
+}
+
+TEE_INLINE void allowlist_versions::accept(const std::string& state_file, const std::string& key_id,
+                                           std::uint64_t version) {
+    detail::state_file_lock lock(state_file);
+    auto text = detail::read_state_file(state_file, 1u << 20);
+    auto versions = parse(text.value_or(""));
+    auto it = versions.find(key_id);
+    if (it != versions.end() && version < it->second)
+        throw attestation_error("allowlist rollback: version " + std::to_string(version) +
+                                " is lower than version " + std::to_string(it->second) +
+                                " accepted before for this release key; refused (an older list may still "
+                                "allow a withdrawn image)");
+    if (it != versions.end() && version == it->second) return;
+    versions[key_id] = version;
+    std::string out = "# highest signed allowlist version accepted per release key (SHA-256 of its SPKI)\n";
+    for (const auto& [id, v] : versions) out += id + " " + std::to_string(v) + "\n";
+    detail::write_state_file(state_file, out);
+}
+
+TEE_INLINE known_enclaves::known_enclaves(std::string path) : path_(std::move(path)) {
+    if (path_.empty()) throw config_error("known-enclaves store: the file path is empty");
+}
+
+TEE_INLINE std::string known_enclaves::normalize_url(std::string_view url) {
+    while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+    if (url.empty() || url.size() > max_url_bytes)
+        throw config_error("known-enclaves store: a service URL must have 1..2048 characters");
+    for (char c : url)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+            throw config_error("known-enclaves store: a service URL must not contain spaces or control characters");
+    return std::string(url);
+}
+
+TEE_INLINE std::vector<known_enclave> known_enclaves::parse(std::string_view text) {
+    if (text.size() > max_file_bytes) throw config_error("known-enclaves file is larger than 4 MiB");
+    std::vector<known_enclave> out;
+    std::size_t line_no = 0;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const auto first = line.find_first_not_of(" \t");
+        if (first == std::string_view::npos || line[first] == '#') continue;
+        std::vector<std::string_view> fields;
+        for (std::size_t at = first; at < line.size();) {
+            const auto stop = std::min(line.find_first_of(" \t", at), line.size());
+            fields.push_back(line.substr(at, stop - at));
+            at = line.find_first_not_of(" \t", stop);
+            if (at == std::string_view::npos) break;
+        }
+        const std::string where = "known-enclaves file line " + std::to_string(line_no);
+        if (fields.size() != 4) throw config_error(where + " is not \"<url> <pcr0> <pcr1> <pcr2>\"");
+        known_enclave e;
+        try {
+            e.url = normalize_url(fields[0]);
+        } catch (const config_error&) {
+            throw config_error(where + ": the URL is empty, too long or has control characters");
+        }
+        std::vector<std::uint8_t>* slots[3] = {&e.pcr0, &e.pcr1, &e.pcr2};
+        for (int i = 0; i < 3; ++i) {
+            auto v = from_hex(fields[1 + i]);
+            if (!v || (v->size() != 32 && v->size() != 48 && v->size() != 64))
+                throw config_error(where + ": PCR" + std::to_string(i) + " is not 32, 48 or 64 hex bytes");
+            *slots[i] = std::move(*v);
+        }
+        for (const auto& seen : out)
+            if (seen.url == e.url) throw config_error(where + " repeats the URL of an earlier line");
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+TEE_INLINE std::string known_enclaves::format(const std::vector<known_enclave>& entries) {
+    std::string out =
+        "# tee-client known enclaves: <service URL> <PCR0> <PCR1> <PCR2>, recorded at first contact.\n"
+        "# A different image at a listed URL is refused; delete its line (tee-chat trust forget URL) to accept it.\n";
+    for (const auto& e : entries) out += e.url + " " + to_hex(e.pcr0) + " " + to_hex(e.pcr1) + " " + to_hex(e.pcr2) + "\n";
+    return out;
+}
+
+TEE_INLINE std::vector<known_enclave> known_enclaves::list() const {
+    return parse(detail::read_state_file(path_, max_file_bytes).value_or(""));
+}
+
+TEE_INLINE bool known_enclaves::check_or_record(std::string_view url_in, const pcr_map& pcrs) const {
+    const std::string url = normalize_url(url_in);
+    const std::vector<std::uint8_t>* now[3] = {};
+    for (unsigned i = 0; i < 3; ++i) {
+        auto it = pcrs.find(i);
+        if (it == pcrs.end())
+            throw attestation_error("the document has no PCR" + std::to_string(i) +
+                                    ": the known-enclaves store records PCR0, PCR1 and PCR2");
+        now[i] = &it->second;
+    }
+    auto compare = [&](const std::vector<known_enclave>& entries) -> int {  // 1 same, 0 unknown; throws if changed
+        for (const auto& e : entries) {
+            if (e.url != url) continue;
+            if (e.pcr0 == *now[0] && e.pcr1 == *now[1] && e.pcr2 == *now[2]) return 1;
+            std::string which = e.pcr0 != *now[0] ? "" : (e.pcr1 != *now[1] ? " (PCR0 is the same, PCR1 differs)"
+                                                                              : " (PCR0 is the same, PCR2 differs)");
+            throw attestation_error("the enclave image at " + url + " has changed since it was first seen" + which +
+                                    ": PCR0 was " + to_hex(e.pcr0) + ", now " + to_hex(*now[0]) +
+                                    ". Refused; " + path_ + " is unchanged. If the service deployed a new "
+                                    "release, check it and forget the old entry (tee-chat trust forget " + url +
+                                    ", or delete its line from the file)");
+        }
+        return 0;
+    };
+    // A read without the lock decides the common case (a known image)
+    // without writing; a first contact re-reads under the lock.
+    if (compare(list()) == 1) return false;
+    detail::state_file_lock lock(path_);
+    auto entries = list();
+    if (compare(entries) == 1) return false;  // another process recorded the same image meanwhile
+    entries.push_back({url, *now[0], *now[1], *now[2]});
+    detail::write_state_file(path_, format(entries));
+    return true;
+}
+
+TEE_INLINE bool known_enclaves::forget(std::string_view url_in) const {
+    const std::string url = normalize_url(url_in);
+    detail::state_file_lock lock(path_);
+    auto entries = list();
+    const auto before = entries.size();
+    std::erase_if(entries, [&](const known_enclave& e) { return e.url == url; });
+    if (entries.size() == before) return false;
+    detail::write_state_file(path_, format(entries));
+    return true;
+}
+
+TEE_INLINE attestation_error no_image_policy_error(const pcr_map& pcrs) {
+    std::string msg =
+        "no enclave image policy: the document is a genuine Nitro document, but anyone with an AWS account can "
+        "run a Nitro enclave, so the image must be named. Choose one: pin its PCRs (nitro_options::expected_pcrs; "
+        "tee-chat --pcr N=HEX), a signed allowlist (nitro_options::allowlist; --allowlist FILE --allowlist-key PEM), "
+        "a known-enclaves store (nitro_options::known_enclaves_file; --known-enclaves FILE), or accept any image "
+        "(nitro_options::accept_any_enclave_image; --any-image: dangerous). This enclave's image:";
+    for (unsigned i = 0; i < 3; ++i) {
+        auto it = pcrs.find(i);
+        msg += " PCR" + std::to_string(i) + "=" + (it == pcrs.end() ? std::string("(absent)") : to_hex(it->second));
+    }
+    return attestation_error(msg);
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/image_policy.hpp
+
+// ---- begin tee/x509_chain.hpp ------------------------------------------
+// tee/x509_chain.hpp - certificate chain checks of the Nitro policy, with the
+// signatures verified through the crypto backend.
+//
+// A Nitro chain is leaf <- intermediates <- AWS root, every certificate an
+// ECDSA P-384 key signed with ecdsa-with-SHA384. This file checks such a chain
+// in the order the document gives it (no path building: the document names
+// the path, and the trust anchor is fixed by the program):
+//  - every link: the issuer's subject name is the subject's issuer name (and
+//    its subjectKeyIdentifier the authorityKeyIdentifier, when both are
+//    present), the issuer is a CA (basicConstraints cA, and keyCertSign if it has a key
+//    usage), the signature algorithm is ecdsa-with-SHA384 without parameters,
+//    the issuer key is P-384, and the signature over the TBSCertificate
+//    verifies with the backend's ECDSA;
+//  - every certificate: extensions in v3 only, no duplicate extension, each
+//    extension's own rule (Botan's: an unknown critical extension, name
+//    constraints, duplicate policies), path length constraints of the CAs
+//    above it; the leaf may not be self-signed nor claim keyCertSign without
+//    cA, and must allow digitalSignature (it signs the document);
+//  - validity windows of every certificate, the anchor included, at a given
+//    time (separate, so that a tolerated expiry does not verify twice).
+// The anchor's self-signature is not checked: the anchor is the program's own
+// certificate, pinned by its bytes, so its signature proves nothing more.
+// Results are Botan's Certificate_Status_Code, worst first as in Botan's
+// path validation, so that messages read the same; tests/test_nitro.cpp
+// checks these rules one by one and against Botan's x509_path_validate.
+
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <botan/pkix_enums.h>
+#include <botan/x509_ext.h>
+#include <botan/x509cert.h>
+
+
+namespace tee::x509_chain {
+
+using certificate_path = std::vector<std::shared_ptr<const Botan::X509_Certificate>>;  // leaf first, anchor last
+using status = Botan::Certificate_Status_Code;
+
+namespace detail {
+
+void note(status& worst, status code);
+const Botan::OID& ecdsa_with_sha384();
+
+}  // namespace detail
+
+// Everything but the validity windows. Returns Certificate_Status_Code::OK or
+// the most severe failure (the order of Botan's codes). path: leaf .. anchor.
+template <crypto_backend Crypto>
+status check_links(const certificate_path& path, const Crypto& crypto) {
+    using detail::note;
+    status worst = status::OK;
+    if (path.size() < 2) return status::CERT_ISSUER_NOT_FOUND;
+    for (const auto& c : path)
+        if (!c) return status::CERT_ISSUER_NOT_FOUND;
+
+    const Botan::X509_Certificate& leaf = *path.front();
+    if (leaf.is_self_signed()) note(worst, status::CANNOT_ESTABLISH_TRUST);  // a root posing as the leaf
+    if (leaf.has_constraints(Botan::Key_Constraints::KEY_CERT_SIGN) && !leaf.is_CA_cert())
+        note(worst, status::INVALID_USAGE);
+    if (!leaf.allowed_usage(Botan::Key_Constraints::DIGITAL_SIGNATURE)) note(worst, status::INVALID_USAGE);
+
+    std::vector<std::set<status>> per_certificate(path.size());  // what Botan's extension rules write
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        const bool anchor = i + 1 == path.size();
+        const Botan::X509_Certificate& subject = *path[i];
+        const Botan::X509_Certificate& issuer = anchor ? subject : *path[i + 1];
+
+        if (!anchor) {
+            if (subject.issuer_dn() != issuer.subject_dn()) note(worst, status::CHAIN_NAME_MISMATCH);
+            // Key identifiers, when both are present, must agree too: a path
+            // builder (Botan's) finds no issuer otherwise.
+            if (!subject.authority_key_id().empty() && !issuer.subject_key_id().empty() &&
+                subject.authority_key_id() != issuer.subject_key_id())
+                note(worst, status::CERT_ISSUER_NOT_FOUND);
+            if (!issuer.is_CA_cert() || !issuer.allowed_usage(Botan::Key_Constraints::KEY_CERT_SIGN))
+                note(worst, status::CA_CERT_NOT_FOR_CERT_ISSUER);
+            const Botan::AlgorithmIdentifier& alg = subject.signature_algorithm();
+            if (alg.get_oid() != detail::ecdsa_with_sha384()) {
+                note(worst, status::SIGNATURE_ALGO_UNKNOWN);
+            } else if (!alg.parameters_are_empty()) {
+                note(worst, status::SIGNATURE_ALGO_BAD_PARAMS);
+            } else {
+                std::optional<typename Crypto::public_key> key;
+                try {
+                    key = crypto.load_public_key(issuer.subject_public_key_info());  // P-384 only
+                } catch (const std::exception&) {
+                    note(worst, status::CERT_PUBKEY_INVALID);
+                }
+                if (key && !crypto.ecdsa_p384_verify_der(*key, subject.tbs_data(), subject.signature()))
+                    note(worst, status::SIGNATURE_ERROR);
+            }
+        }
+
+        const Botan::Extensions& ext = subject.v3_extensions();
+        const auto all = ext.extensions();
+        if (subject.x509_version() < 3 && !all.empty()) note(worst, status::EXT_IN_V1_V2_CERT);
+        if (all.size() != ext.get_extension_oids().size()) note(worst, status::DUPLICATE_CERT_EXTENSION);
+        for (const auto& e : all) e.first->validate(subject, issuer, path, per_certificate, i);
+    }
+    for (const auto& codes : per_certificate)
+        for (status code : codes)
+            if (static_cast<int>(code) >= static_cast<int>(status::FIRST_ERROR_STATUS)) note(worst, code);
+
+    // Path length: a CA with pathLenConstraint n may have at most n CAs
+    // (not self-issued) between it and the leaf.
+    for (std::size_t i = 1; i < path.size(); ++i) {
+        const std::size_t limit = path[i]->path_limit();
+        if (limit == Botan::Cert_Extension::NO_CERT_PATH_LIMIT) continue;
+        std::size_t below = 0;
+        for (std::size_t j = 1; j < i; ++j)
+            if (path[j]->subject_dn() != path[j]->issuer_dn()) ++below;
+        if (below > limit) note(worst, status::CERT_CHAIN_TOO_LONG);
+    }
+    return worst;
+}
+
+// The validity window of every certificate at `at`: OK, CERT_NOT_YET_VALID or
+// CERT_HAS_EXPIRED (the worse of the two when both occur).
+status check_times(const certificate_path& path, std::chrono::system_clock::time_point at);
+
+bool ok(status s);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE void detail::note(status& worst, status code) {
+    if (static_cast<int>(code) > static_cast<int>(worst)) worst = code;
+}
+
+TEE_INLINE const Botan::OID& detail::ecdsa_with_sha384() {
+    static const Botan::OID oid("1.2.840.10045.4.3.3");
+    return oid;
+}
+
+TEE_INLINE status check_times(const certificate_path& path, std::chrono::system_clock::time_point at) {
+    const Botan::X509_Time t(at);
+    status worst = status::OK;
+    for (const auto& c : path) {
+        if (!c) return status::CERT_ISSUER_NOT_FOUND;
+        if (t < c->not_before()) detail::note(worst, status::CERT_NOT_YET_VALID);
+        if (t > c->not_after()) detail::note(worst, status::CERT_HAS_EXPIRED);
+    }
+    return worst;
+}
+
+TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(status::FIRST_ERROR_STATUS); }
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee::x509_chain
+// ---- end tee/x509_chain.hpp
+
+// ---- begin tee/nitro_attestation.hpp -----------------------------------
+// tee/nitro_attestation.hpp - the default attestation policy: verifies an AWS
+// Nitro Enclaves attestation document (PROTOCOL section 2) before any secret
+// is encrypted to the key it carries.
+//
+// verify() runs, and every step must hold:
+//  1. structure: base64 -> COSE_Sign1 [protected {1:-35}, {}, payload, r||s]
+//     (untagged or tag 18); payload fields present, typed and within AWS's limits;
+//  2. COSE ES384 signature with the leaf certificate's P-384 key;
+//  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
+//     the verification time (now, or injected): tee/x509_chain.hpp, with the
+//     signatures verified by the crypto backend;
+//  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
+//  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
+//     (PCR0 all zeros) refused;
+//  6. the image policy (tee/image_policy.hpp): PCR pins, a signed allowlist,
+//     a known-enclaves store, or the named opt-out accept_any_enclave_image.
+//     Without one, a genuine document is refused with its PCR0..2 to pin.
+// Nothing the server sends can relax these: options are the program's.
+
+
+#include <algorithm>
+#include <chrono>
+#include <cctype>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <botan/data_src.h>
+#include <botan/x509cert.h>
+#include <nlohmann/json.hpp>
+
+
+namespace tee {
+
+struct nitro_options {
+    // Trust anchor, PEM or DER. Empty: the embedded AWS Nitro root (fingerprint checked).
+    std::string trusted_root{};
+    // Verification time source. Empty: the system clock.
+    std::function<std::chrono::system_clock::time_point()> clock{};
+    // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
+    // at least: without pins any Nitro enclave in the world passes.
+    std::map<unsigned, std::string> expected_pcrs{};
+    // Accept any genuine Nitro enclave image (no pins, allowlist or known-enclaves store): anyone can run one.
+    bool accept_any_enclave_image = false;
+    // Refuse documents older than this (by their signed timestamp).
+    std::optional<std::chrono::milliseconds> max_age{};
+    // Refuse documents whose nonce differs.
+    std::optional<std::vector<std::uint8_t>> expected_nonce{};
+    // Accept a chain that has expired since the document was signed (checked at
+    // the document's own timestamp instead); the identity says so.
+    bool allow_expired_certificates = false;
+    // Audit an archived document: verify everything at its own signed timestamp.
+    bool audit_at_document_time = false;
+    // Accept debug-mode enclaves (PCR0 all zeros), whose memory the host can read.
+    bool allow_debug_mode = false;
+    // Image policies besides the pins (tee/image_policy.hpp). A signed allowlist of images:
+    std::optional<allowlist_options> allowlist{};
+    // Trust on first use: the known-enclaves file (URL -> PCR0..2). Empty: none. It is
+    // read and written only when set; the service URL comes from verify()'s context.
+    std::string known_enclaves_file{};
+    // A document signed this far in the future of the verification time is refused.
+    std::chrono::milliseconds max_clock_skew{std::chrono::minutes(5)};
+};
+
+class nitro_attestation {
+public:
+    static constexpr std::string_view kind = "nitro";
+    static constexpr bool verifies = true;
+    // AWS's chains have 4 cabundle entries; a long self-made chain only costs CPU.
+    static constexpr std::size_t max_cabundle = 16;
+
+    explicit nitro_attestation(nitro_options opt = {});
+    // Defined with the other definitions (compiled once in the compiled mode).
+    ~nitro_attestation();
+    nitro_attestation(const nitro_attestation&);
+    nitro_attestation(nitro_attestation&&) noexcept;
+    nitro_attestation& operator=(const nitro_attestation&);
+    nitro_attestation& operator=(nitro_attestation&&) noexcept;
+
+    const nitro_options& options() const noexcept { return opt_; }
+
+    // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
+    // The context's service_url is what the known-enclaves store records
+    // (tee::client passes its config::url).
+    template <crypto_backend Crypto>
+    enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto,
+                            const attestation_context& context = {}) const {
+        return verify_document(document_of(answer), crypto, context);
+    }
+
+    // Verifies the raw COSE_Sign1 bytes of a document.
+    template <crypto_backend Crypto>
+    enclave_identity verify_document(byte_span cose, const Crypto& crypto,
+                                     const attestation_context& context = {}) const {
+        parsed p = parse(cose);
+        enclave_identity id;
+        id.kind = std::string(kind);
+
+        // 2. COSE signature by the leaf key.
+        auto leaf = certificate(p.certificate, "leaf certificate");
+        typename Crypto::public_key leaf_key;
+        try {
+            leaf_key = crypto.load_public_key(leaf->subject_public_key_info());
+        } catch (const std::exception&) {
+            throw attestation_error("leaf certificate key is not an uncompressed P-384 key");
+        }
+        if (!crypto.ecdsa_p384_verify_raw(leaf_key, signed_bytes(p), p.signature))
+            throw attestation_error("COSE signature does not verify with the leaf certificate key");
+
+        // 3. Certificate chain: leaf, cabundle from the leaf's issuer up, the
+        // trusted root (which is cabundle[0] in AWS's documents); its link
+        // signatures by the crypto backend.
+        x509_chain::certificate_path chain = chain_of(p, leaf, id);
+        // Botan's extension rules (name constraints and the like) may throw on
+        // names they cannot compare: a document only ever gets a tee::error.
+        auto links = Botan::Certificate_Status_Code::OK;
+        try {
+            links = x509_chain::check_links(chain, crypto);
+        } catch (const error&) {
+            throw;
+        } catch (const std::exception&) {
+            throw attestation_error("certificate chain could not be checked (a malformed extension or name)");
+        }
+        check_chain(chain, links, p, id);
+
+        // 4. The enclave key, bound by user_data.
+        if (!p.public_key) throw attestation_error("document carries no enclave public_key");
+        if (!p.user_data) throw attestation_error("document carries no user_data binding the public_key");
+        auto digest = crypto.sha256(*p.public_key);
+        if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
+            throw attestation_error("user_data is not SHA-256(public_key): the key is not bound to this document");
+        try {
+            crypto.load_public_key(*p.public_key);  // throws unless P-384
+        } catch (const protocol_error&) {
+            throw attestation_error("document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
+        }
+        set_enclave_key(id, crypto, p384::point_of(*p.public_key));
+
+        // 5. Policy pins; the rest of the identity.
+        check_pins(std::move(p), id);
+
+        // 6. The image policy, last: the document is genuine, so its PCRs
+        // may be shown, and nothing is recorded for a refused document.
+        if (allowlist_) {
+            verify_allowlist(*allowlist_, release_spki_, crypto, unix_now());
+            const auto digest = crypto.sha256(release_spki_);
+            accept_allowlisted(id, to_hex(digest));
+        }
+        check_image(id, context);
+        return id;
+    }
+
+    // ---- step 1, a pure function of the bytes (what the fuzzers call) ----
+    static constexpr std::uint64_t max_timestamp_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
+    struct parsed {
+        std::vector<std::uint8_t> protected_header, payload, signature;
+        std::string module_id;
+        std::uint64_t timestamp_ms = 0;
+        std::map<unsigned, std::vector<std::uint8_t>> pcrs;
+        std::vector<std::uint8_t> certificate;
+        std::vector<std::vector<std::uint8_t>> cabundle;  // root first
+        std::optional<std::vector<std::uint8_t>> public_key, user_data, nonce;
+    };
+
+    static parsed parse(byte_span cose);
+
+    // The bytes the COSE signature covers: ["Signature1", protected, h'', payload].
+    static cbor::value sig_structure(const parsed& p);
+    static std::vector<std::uint8_t> signed_bytes(const parsed& p);  // its CBOR encoding
+
+private:
+    // The parts of verify() and verify_document() that do not depend on the
+    // crypto backend are functions, not templates: compiled once (see
+    // tee/detail/prelude.hpp), not once per backend.
+    static std::vector<std::uint8_t> document_of(const nlohmann::json& answer);  // the decoded attestation_doc
+    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at.
+    x509_chain::certificate_path chain_of(const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf,
+                                          enclave_identity& id) const;
+    // The verdict on the chain: its links (signatures, extensions) and validity times; sets id.chain.
+    void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
+                     const parsed& p, enclave_identity& id) const;
+    // Step 5, then the identity's document fields.
+    void check_pins(parsed p, enclave_identity& id) const;
+    // Step 6 (the allowlist's signature and time are checked before, by the backend).
+    void accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const;
+    void check_image(enclave_identity& id, const attestation_context& context) const;
+    std::int64_t unix_now() const;
+    static std::chrono::system_clock::time_point signed_at(const parsed& p);
+    static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
+    static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
+                                                                       const char* what);
+    static Botan::X509_Certificate load_root(const std::string& configured);
+    static std::string fingerprint_colons(std::string_view hex);  // Botan's "64:1A:03:..." form
+    // cabundle must run root-first down to the leaf's issuer, with no gaps: by
+    // names here (the precise message), by signatures in x509_chain::check_links.
+    static void check_order(const x509_chain::certificate_path& chain);
+    static std::string iso_time(std::chrono::system_clock::time_point t);
+
+    nitro_options opt_;
+    std::map<unsigned, std::vector<std::uint8_t>> pins_;
+    std::shared_ptr<const Botan::X509_Certificate> root_;  // parsed once; shared by copies of the policy
+    std::vector<std::uint8_t> root_der_;                   // a cabundle entry with these bytes is root_
+    std::shared_ptr<const signed_allowlist> allowlist_;     // parsed once; its signature is checked per document
+    std::vector<std::uint8_t> release_spki_;
+};
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::move(opt)) {
+    for (const auto& [index, hex] : opt_.expected_pcrs) {
+        auto v = from_hex(hex);
+        if (index > 31 || !v || (v->size() != 32 && v->size() != 48 && v->size() != 64))
+            throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
+        pins_[index] = std::move(*v);
+    }
+    root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
+    root_der_ = root_->BER_encode();
+    if (opt_.allowlist) {
+        allowlist_ = std::make_shared<const signed_allowlist>(signed_allowlist::parse(opt_.allowlist->signed_allowlist));
+        release_spki_ = spki_of_pem(opt_.allowlist->release_key_pem);
+    }
+    if (!opt_.known_enclaves_file.empty()) known_enclaves check(opt_.known_enclaves_file);  // path checks
+}
+
+TEE_INLINE std::int64_t nitro_attestation::unix_now() const {
+    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
+    return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+}
+
+TEE_INLINE void nitro_attestation::accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const {
+    const allowlist_image* image = allowlist_->match(id.pcrs);
+    if (image == nullptr) {
+        std::string msg = "enclave image is not on the signed allowlist (version " + std::to_string(allowlist_->version) +
+                          ", " + std::to_string(allowlist_->images.size()) + " images): refused; its";
+        for (unsigned i = 0; i < 3; ++i)
+            if (auto it = id.pcrs.find(i); it != id.pcrs.end()) msg += " PCR" + std::to_string(i) + "=" + to_hex(it->second);
+        throw attestation_error(msg);
+    }
+    if (!opt_.allowlist->version_state_file.empty())
+        allowlist_versions::accept(opt_.allowlist->version_state_file, release_key_id, allowlist_->version);
+    id.image_policy = "allowlist: " + image->name + " (version " + std::to_string(allowlist_->version) + ")";
+}
+
+TEE_INLINE void nitro_attestation::check_image(enclave_identity& id, const attestation_context& context) const {
+    auto also = [&](const std::string& what) { id.image_policy += (id.image_policy.empty() ? "" : ", ") + what; };
+    if (!pins_.empty()) also("pinned PCRs");  // checked by check_pins
+    if (!opt_.known_enclaves_file.empty()) {
+        if (context.service_url.empty())
+            throw attestation_error("the known-enclaves store needs the service URL: verify through tee::client, or "
+                                    "pass an attestation_context with service_url");
+        id.first_contact = known_enclaves(opt_.known_enclaves_file).check_or_record(context.service_url, id.pcrs);
+        also(id.first_contact ? "first contact (recorded)" : "known enclave");
+    }
+    if (!id.image_policy.empty()) return;
+    if (!opt_.accept_any_enclave_image) throw no_image_policy_error(id.pcrs);
+    also("any image");
+}
+
+TEE_INLINE nitro_attestation::~nitro_attestation() = default;
+TEE_INLINE nitro_attestation::nitro_attestation(const nitro_attestation&) = default;
+TEE_INLINE nitro_attestation::nitro_attestation(nitro_attestation&&) noexcept = default;
+TEE_INLINE nitro_attestation& nitro_attestation::operator=(const nitro_attestation&) = default;
+TEE_INLINE nitro_attestation& nitro_attestation::operator=(nitro_attestation&&) noexcept = default;
+
+TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohmann::json& answer) {
+    if (!answer.is_object() || !answer.contains("attestation_doc"))
+        throw attestation_error("attestation answer has no attestation_doc");
+    if (auto m = answer.find("mock"); m != answer.end() && *m != false)
+        throw attestation_error("the enclave offered a mock attestation (\"mock\": true); refused: this "
+                                "client verifies Nitro documents (a mock answer is a downgrade)");
+    const auto& doc = answer["attestation_doc"];
+    if (!doc.is_string())
+        throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
+                                " instead of base64); refused: mock answers are a downgrade");
+    auto bytes = from_base64(doc.get_ref<const std::string&>());
+    if (!bytes) throw attestation_error("attestation_doc is not valid base64");
+    return std::move(*bytes);
+}
+
+TEE_INLINE std::chrono::system_clock::time_point nitro_attestation::signed_at(const parsed& p) {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(p.timestamp_ms));
+}
+
+TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate_Status_Code why,
+                                                             std::chrono::system_clock::time_point at) {
+    return attestation_error("certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
+}
+
+TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
+    const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
+    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
+    id.verified_at = opt_.audit_at_document_time ? signed_at(p) : now;
+    x509_chain::certificate_path chain{std::move(leaf)};
+    for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
+        chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
+    check_order(chain);
+    if (chain.back() != root_) {
+        // A self-issued top that is not the trusted root is another root:
+        // nothing it signs is trusted. Otherwise the trusted root must issue it.
+        if (chain.back()->subject_dn() == chain.back()->issuer_dn())
+            throw chain_failure(Botan::Certificate_Status_Code::CANNOT_ESTABLISH_TRUST, id.verified_at);
+        chain.push_back(root_);
+    }
+    return chain;
+}
+
+TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_path& chain,
+                                               Botan::Certificate_Status_Code links, const parsed& p,
+                                               enclave_identity& id) const {
+    const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
+    if (!x509_chain::ok(status)) {
+        const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
+        if (!(only_expired && opt_.allow_expired_certificates &&
+              x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at(p))))))
+            throw chain_failure(status, id.verified_at);
+        id.expired_certificates_tolerated = true;
+    }
+    for (const auto& c : chain)  // what was verified: leaf ... trusted root
+        id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
+                            c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
+}
+
+TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) const {
+    const auto& pcr0 = p.pcrs.at(0);
+    id.debug_mode = std::all_of(pcr0.begin(), pcr0.end(), [](std::uint8_t b) { return b == 0; });
+    if (id.debug_mode && !opt_.allow_debug_mode)
+        throw attestation_error("PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
+                                "refused (allow_debug_mode to accept)");
+    for (const auto& [index, want] : pins_) {
+        auto it = p.pcrs.find(index);
+        if (it == p.pcrs.end()) throw attestation_error("PCR" + std::to_string(index) + " is pinned but absent");
+        if (it->second != want)
+            throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
+                                    ", pinned to " + to_hex(want));
+    }
+    const auto signed_time = signed_at(p);
+    if (signed_time > id.verified_at + opt_.max_clock_skew)
+        throw attestation_error("document is signed at " + iso_time(signed_time) + ", in the future of " +
+                                iso_time(id.verified_at));
+    if (opt_.max_age && id.verified_at - signed_time > *opt_.max_age)
+        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_time) + ")");
+    if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
+        throw attestation_error("document nonce differs from the expected nonce");
+
+    id.verified = true;
+    id.module_id = std::move(p.module_id);
+    id.timestamp_ms = p.timestamp_ms;
+    id.pcrs = std::move(p.pcrs);
+    id.nonce = p.nonce.value_or(std::vector<std::uint8_t>{});
+    id.user_data = std::move(*p.user_data);
+}
+
+TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
+    auto fail = [](const std::string& what) -> attestation_error {
+        return attestation_error("attestation document: " + what);
+    };
+    auto top = cbor::decode(cose);
+    if (!top.ok()) throw fail(top.error().message());
+    const cbor::value* msg = &top.value();
+    if (msg->is_tag()) {
+        if (msg->tag_number() != 18) throw fail("unexpected CBOR tag " + std::to_string(msg->tag_number()));
+        msg = &msg->tag_content();
+    }
+    if (!msg->is_array() || msg->as_array().size() != 4) throw fail("not a COSE_Sign1 array of 4 items");
+    const auto& a = msg->as_array();
+    if (!a[0].is_bytes() || !a[1].is_map() || !a[2].is_bytes() || !a[3].is_bytes())
+        throw fail("COSE_Sign1 items are not [bstr, map, bstr, bstr]");
+    parsed p;
+    p.protected_header = a[0].as_bytes();
+    p.payload = a[2].as_bytes();
+    p.signature = a[3].as_bytes();
+    if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
+
+    auto prot = cbor::decode(p.protected_header);
+    if (!prot.ok()) throw fail("protected header: " + prot.error().message());
+    const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
+    if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
+        throw fail("protected header algorithm is not ES384 (-35)");
+
+    auto body = cbor::decode(p.payload);
+    if (!body.ok()) throw fail("payload: " + body.error().message());
+    const cbor::value& m = body.value();
+    if (!m.is_map()) throw fail("payload is not a map");
+    auto field = [&](std::string_view name) -> const cbor::value& {
+        const cbor::value* v = m.find(name);
+        if (v == nullptr) throw fail("payload has no " + std::string(name));
+        return *v;
+    };
+    auto bytes_field = [&](std::string_view name, std::size_t min, std::size_t max) {
+        const cbor::value& v = field(name);
+        if (!v.is_bytes()) throw fail(std::string(name) + " is not a byte string");
+        if (v.as_bytes().size() < min || v.as_bytes().size() > max)
+            throw fail(std::string(name) + " has " + std::to_string(v.as_bytes().size()) + " bytes, outside " +
+                       std::to_string(min) + ".." + std::to_string(max));
+        return v.as_bytes();
+    };
+    auto optional_bytes = [&](std::string_view name, std::size_t min) -> std::optional<std::vector<std::uint8_t>> {
+        const cbor::value* v = m.find(name);
+        if (v == nullptr || v->is_null()) return std::nullopt;
+        return bytes_field(name, min, 1024);
+    };
+
+    const cbor::value& module = field("module_id");
+    if (!module.is_text()) throw fail("module_id is not a text string");
+    if (module.as_text().empty()) throw fail("module_id is empty");
+    p.module_id = module.as_text();
+    const cbor::value& digest = field("digest");
+    if (!digest.is_text()) throw fail("digest is not a text string");
+    if (digest.as_text() != "SHA384") throw fail("digest is not \"SHA384\"");
+    const cbor::value& ts = field("timestamp");
+    if (!ts.is_uint() || ts.as_uint() == 0) throw fail("timestamp is not a positive integer");
+    // system_clock counts nanoseconds in an int64 (up to 2262): a larger
+    // timestamp would overflow (undefined behaviour) in verify_document's
+    // time arithmetic, which runs before the chain is checked.
+    if (ts.as_uint() > max_timestamp_ms) throw fail("timestamp is after the year 2200");
+    p.timestamp_ms = ts.as_uint();
+
+    const cbor::value& pcrs = field("pcrs");
+    if (!pcrs.is_map() || pcrs.as_map().empty() || pcrs.as_map().size() > 32)
+        throw fail("pcrs is not a map of 1..32 entries");
+    for (const auto& [k, v] : pcrs.as_map()) {
+        if (!k.is_uint() || k.as_uint() > 31) throw fail("PCR index is not an integer 0..31");
+        if (!v.is_bytes()) throw fail("PCR" + std::to_string(k.as_uint()) + " is not a byte string");
+        auto n = v.as_bytes().size();
+        if (n != 32 && n != 48 && n != 64)
+            throw fail("PCR" + std::to_string(k.as_uint()) + " has " + std::to_string(n) + " bytes, not 32/48/64");
+        p.pcrs[static_cast<unsigned>(k.as_uint())] = v.as_bytes();
+    }
+    if (!p.pcrs.count(0)) throw fail("pcrs has no PCR0");
+
+    p.certificate = bytes_field("certificate", 1, 1024);
+    const cbor::value& bundle = field("cabundle");
+    if (!bundle.is_array() || bundle.as_array().empty()) throw fail("cabundle is not a non-empty array");
+    if (bundle.as_array().size() > max_cabundle) throw fail("cabundle has more than 16 certificates");
+    for (const auto& c : bundle.as_array()) {
+        if (!c.is_bytes() || c.as_bytes().empty() || c.as_bytes().size() > 1024)
+            throw fail("cabundle entry is not a byte string of 1..1024 bytes");
+        p.cabundle.push_back(c.as_bytes());
+    }
+    p.public_key = optional_bytes("public_key", 1);
+    p.user_data = optional_bytes("user_data", 0);
+    p.nonce = optional_bytes("nonce", 0);
+    return p;
+}
+
+TEE_INLINE cbor::value nitro_attestation::sig_structure(const parsed& p) {
+    using cbor::value;
+    return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
+                         value::bytes(p.payload)});
+}
+
+TEE_INLINE std::vector<std::uint8_t> nitro_attestation::signed_bytes(const parsed& p) {
+    return cbor::encode(sig_structure(p));
+}
+
+TEE_INLINE std::shared_ptr<const Botan::X509_Certificate> nitro_attestation::certificate(
+    const std::vector<std::uint8_t>& der, const char* what) {
+    try {
+        return std::make_shared<const Botan::X509_Certificate>(der);
+    } catch (const std::exception&) {
+        throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
+    }
+}
+
+TEE_INLINE Botan::X509_Certificate nitro_attestation::load_root(const std::string& configured) {
+    const bool embedded = configured.empty();
+    Botan::X509_Certificate root;
+    try {
+        std::string_view src = embedded ? aws_nitro_root_pem : std::string_view(configured);
+        Botan::DataSource_Memory ds(reinterpret_cast<const std::uint8_t*>(src.data()), src.size());
+        root = Botan::X509_Certificate(ds);  // PEM or DER
+    } catch (const std::exception&) {
+        throw config_error("trusted root is not a PEM or DER X.509 certificate");
+    }
+    if (embedded && root.fingerprint("SHA-256") != fingerprint_colons(aws_nitro_root_sha256))
+        throw config_error("embedded AWS Nitro root does not match its pinned SHA-256 fingerprint");
+    return root;
+}
+
+TEE_INLINE std::string nitro_attestation::fingerprint_colons(std::string_view hex) {
+    std::string out;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        if (i) out += ':';
+        out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
+        out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
+    }
+    return out;
+}
+
+TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_path& chain) {
+    for (std::size_t i = 0; i + 1 < chain.size(); ++i)
+        if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
+            throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
+                                    std::to_string(chain.size() - 2 - i) + " does not issue the next)");
+}
+
+TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/nitro_attestation.hpp
 
 // ---- begin tee/protocol.hpp --------------------------------------------
 // tee/protocol.hpp - the bytes of one chat (PROTOCOL section 3), as pure
@@ -3779,7 +4540,12 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
     } catch (const protocol_error& e) {
         throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
     }
-    enclave_identity id = attestation_.verify(answer, crypto_);
+    enclave_identity id = [&] {  // a policy that takes the context learns the service URL
+        if constexpr (requires { attestation_.verify(answer, crypto_, attestation_context{}); })
+            return attestation_.verify(answer, crypto_, attestation_context{cfg_.url});
+        else
+            return attestation_.verify(answer, crypto_);
+    }();
     if (well_known) check_advertised_key(answer, id);
     auto key = crypto_.load_public_key(id.public_key);
     secure_bytes aes = protocol::derive_key(crypto_, key_, key);
@@ -4224,6 +4990,21 @@ public:
     std::vector<std::uint8_t> intermediate_der() const { return inter_->BER_encode(); }
     std::vector<std::uint8_t> leaf_der() const { return leaf_->BER_encode(); }
 
+    // The PCRs of a document made without explicit ones: the simulated
+    // enclave's image (0..15, each 48 bytes of 0xa0 + index). Pin these.
+    static std::map<unsigned, std::vector<std::uint8_t>> default_pcrs() {
+        std::map<unsigned, std::vector<std::uint8_t>> pcrs;
+        for (unsigned i = 0; i < 16; ++i) pcrs[i] = std::vector<std::uint8_t>(48, static_cast<std::uint8_t>(0xa0 + i));
+        return pcrs;
+    }
+    // The same as hex pins of PCR0, PCR1 and PCR2, for nitro_options::expected_pcrs.
+    static std::map<unsigned, std::string> default_pins() {
+        std::map<unsigned, std::string> pins;
+        for (const auto& [i, v] : default_pcrs())
+            if (i < 3) pins[i] = to_hex(v);
+        return pins;
+    }
+
     // The payload map of a document, in AWS's key order; tests edit it freely.
     cbor::value payload(const std::vector<std::uint8_t>& enclave_spki, const std::vector<std::uint8_t>& nonce,
                         std::map<unsigned, std::vector<std::uint8_t>> pcrs, const std::string& module_id,
@@ -4233,8 +5014,7 @@ public:
             timestamp_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                           std::chrono::system_clock::now().time_since_epoch())
                                                           .count());
-        if (pcrs.empty())
-            for (unsigned i = 0; i < 16; ++i) pcrs[i] = std::vector<std::uint8_t>(48, static_cast<std::uint8_t>(0xa0 + i));
+        if (pcrs.empty()) pcrs = default_pcrs();
         cbor::value::map_type pcr_map;
         for (auto& [i, v] : pcrs) pcr_map.emplace_back(value::uint(i), value::bytes(v));
         auto digest = Botan::HashFunction::create_or_throw("SHA-256");
