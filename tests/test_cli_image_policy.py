@@ -98,7 +98,7 @@ with Enclave("--root-out", root) as e:
     check(stat.S_IMODE(os.stat(store).st_mode) == 0o600, "the store is not mode 0600")
     recorded = open(store).read()
     check(f"{e.url} {PCR[0].hex()} {PCR[1].hex()} {PCR[2].hex()}" in recorded, f"store content: {recorded!r}")
-    r = run(["--root", root, "attest"], env, 0, "second contact (attest)")
+    r = run(["attest", "--root", root], env, 0, "second contact (attest)")
     check("first contact" not in r.stderr, "second contact: says first contact again")
     check("image:       known enclave" in r.stdout, f"attest does not name the image policy: {r.stdout!r}")
     r = run(["trust", "list"], env, 0, "trust list")
@@ -174,7 +174,7 @@ with Enclave("--root-out", root) as e:
     r = run(["allowlist", "verify", "--key", paths["release.pem"], good], env, 0, "allowlist verify")
     check("allowlist version 5: signature verified" in r.stdout and "release 1.0" in r.stdout, r.stdout)
     flags = ["--root", root, "--allowlist-key", paths["release.pem"]]
-    r = run(flags + ["--allowlist", good, "attest"], env, 0, "chat with a listed image")
+    r = run(["attest"] + flags + ["--allowlist", good], env, 0, "attest with a listed image")
     check("allowlist: release 1.0 (version 5)" in r.stdout, f"attest: image policy not shown: {r.stdout!r}")
     check(os.path.exists(os.path.join(config_home, "tee-chat", "allowlist_versions")), "no allowlist_versions state")
 
