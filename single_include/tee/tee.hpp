@@ -3580,7 +3580,7 @@ struct nitro_options {
     // Verification time source. Empty: the system clock.
     std::function<std::chrono::system_clock::time_point()> clock{};
     // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
-    // at least: without pins any Nitro enclave in the world passes.
+    // at least. Pins are one image policy: without any, a document is refused.
     std::map<unsigned, std::string> expected_pcrs{};
     // Accept any genuine Nitro enclave image (no pins, allowlist or known-enclaves store): anyone can run one.
     bool accept_any_enclave_image = false;
