@@ -40,8 +40,8 @@ encrypts the prompt and API key to the attested key, verifies the signed answer.
 
 options:
   --demo           run against a simulated enclave started in-process on a free
-                   loopback port (Nitro mode, its test root trusted); no network,
-                   no API key needed
+                   loopback port (Nitro mode, its test root trusted and its image
+                   pinned); no network, no API key needed
   --allow-mock     accept a development enclave's mock attestation (verifies
                    nothing; the only way to talk to a service outside an enclave)
   --root FILE      trust this root certificate (PEM or DER) instead of AWS's
