@@ -129,7 +129,8 @@ if wants fuzz; then
         dict=()
         case $corpus in
             cbor | nitro*) dict=(-dict=fuzz/dict/cbor.dict) ;;
-            answer | canonical_json | receipt) dict=(-dict=fuzz/dict/json.dict) ;;
+            answer | canonical_json | receipt | allowlist) dict=(-dict=fuzz/dict/json.dict) ;;
+            known_enclaves) dict=(-dict=fuzz/dict/known_enclaves.dict) ;;
         esac
         work=$(mktemp -d)
         artifacts=build-fuzz/ci-artifacts/$t

@@ -162,6 +162,7 @@ std::unique_ptr<client_t<Crypto, Nitro>> make_client(const std::string& url) {
     if constexpr (Nitro) {
         tee::nitro_options o;
         o.trusted_root = world_for<Crypto, Nitro>().enclave.pki()->root_pem();
+        o.expected_pcrs = tee::testing::test_pki::default_pins();  // the simulated enclave's image
         return std::make_unique<client_t<Crypto, Nitro>>(config_for(url), tee::nitro_attestation(o));
     } else {
         return std::make_unique<client_t<Crypto, Nitro>>(config_for(url));

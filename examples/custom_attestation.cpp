@@ -1,7 +1,11 @@
 // examples/custom_attestation.cpp - an attestation policy that wraps
-// tee::nitro_attestation and adds an allow-list of enclave images (PCR0
-// values) read from a file, so that several releases can be accepted at once
-// (nitro_options::expected_pcrs pins exactly one value per PCR).
+// tee::nitro_attestation and adds its own check: an allow-list of enclave
+// images (PCR0 values) read from a plain file. It shows the customization
+// point; for real deployments the built-in signed allowlist
+// (nitro_options::allowlist, docs/security.md) is the one to use: it is signed
+// by a release key, expires, and refuses rollbacks. The wrapped policy is told
+// to accept any image (the wrapper is the image policy), and gets everything
+// else checked as usual.
 //
 //   custom_attestation [ALLOWLIST]    default: pcr_allowlist.txt next to the program
 #include <tee/tee.hpp>
@@ -71,6 +75,7 @@ std::string chat_with_enclave(const std::vector<std::uint8_t>& pcr0, const std::
     cfg.model = "gpt-4";
     tee::nitro_options trust;
     trust.trusted_root = enclave.pki()->root_pem();  // trust the simulated enclave's test root
+    trust.accept_any_enclave_image = true;  // the allow-list below is this program's image policy
     allowlist_client client(cfg, pcr0_allowlist(tee::nitro_attestation(trust), images));
     return client.chat("BTC price right now").response;
 }

@@ -72,6 +72,7 @@ int main() try {
     cfg.model = "gpt-4";
     tee::nitro_options trust;
     trust.trusted_root = enclave.pki()->root_pem();  // trust the simulated enclave's test root
+    trust.expected_pcrs = tee::testing::test_pki::default_pins();  // and pin its image (PCR0..2)
 
     auto stats = std::make_shared<traffic>();
     tee::client<logging_transport<simulated_link>> client(

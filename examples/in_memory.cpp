@@ -33,6 +33,7 @@ int main() try {
     cfg.model = "gpt-4";
     tee::nitro_options trust;
     trust.trusted_root = enclave.pki()->root_pem();  // trust the simulated enclave's test root
+    trust.expected_pcrs = tee::testing::test_pki::default_pins();  // and pin its image (PCR0..2)
 
     // The constructor that takes a transport instance: (config, transport, attestation).
     tee::client<in_memory_transport> client(cfg, in_memory_transport(enclave), tee::nitro_attestation(trust));

@@ -4,6 +4,8 @@
 //   tee-chat attest [options]          fetch and verify the attestation only
 //   tee-chat verify-receipt FILE       verify a chat's receipt, offline
 //   tee-chat verify-log FILE           verify a receipt log's chain and receipts, offline
+//   tee-chat trust list|forget URL     the known-enclaves store (trust on first use)
+//   tee-chat allowlist sign|verify     make or check a signed allowlist of images
 //
 // Reads PLATFORM_API_KEY, PLATFORM, MODEL and TEE_TLS_URL from the environment.
 // --demo starts a simulated enclave in-process (Nitro mode, test root as the
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -31,14 +34,18 @@ constexpr const char* help_text = R"(usage: tee-chat [options] "prompt"
        tee-chat attest [options]
        tee-chat verify-receipt FILE [--root FILE] [--pcr N=HEX] [--allow-mock] [--json]
        tee-chat verify-log FILE [--root FILE] [--pcr N=HEX] [--allow-mock] [--json]
+       tee-chat trust list [--known-enclaves FILE]
+       tee-chat trust forget URL [--known-enclaves FILE]
+       tee-chat allowlist sign --key PRIVATE.pem IN.json     (prints the signed file)
+       tee-chat allowlist verify --key PUBLIC.pem FILE
 
 Sends the prompt to an LLM enclave: verifies the enclave's attestation,
 encrypts the prompt and API key to the attested key, verifies the signed answer.
 
 options:
   --demo           run against a simulated enclave started in-process on a free
-                   loopback port (Nitro mode, its test root trusted); no network,
-                   no API key needed
+                   loopback port (Nitro mode, its test root trusted and its image
+                   pinned); no network, no API key needed
   --allow-mock     accept a development enclave's mock attestation (verifies
                    nothing; the only way to talk to a service outside an enclave)
   --root FILE      trust this root certificate (PEM or DER) instead of AWS's
@@ -47,6 +54,15 @@ options:
                    its certificates have expired (services make one at start-up
                    and serve it while they run): e.g. 12h, 7d; 0 refuses any
                    expired certificate (default 30d)
+  --allowlist FILE  accept the images of this signed allowlist...
+  --allowlist-key PEM  ...signed by this release key (PEM public key)
+  --known-enclaves FILE  the known-enclaves store (trust on first use): the
+                   image first seen at a URL is recorded, a different one later
+                   refused. Used when no --pcr, --allowlist or --any-image is
+                   given; default $XDG_CONFIG_HOME/tee-chat/known_enclaves
+                   (or ~/.config/tee-chat/known_enclaves)
+  --any-image      accept any genuine Nitro enclave image (dangerous: anyone
+                   with an AWS account can run one; warns on every run)
   --url URL        enclave base URL (default $TEE_TLS_URL or http://127.0.0.1:8000)
   --timeout SEC    limit for each request: connecting, every read, and the whole
                    exchange (default: connect 10, read 60, whole 120)
@@ -85,7 +101,11 @@ exit codes:
 struct options {
     bool attest_only = false, demo = false, allow_mock = false, json = false, per_request_keys = false;
     enum class offline { none, receipt, log } verify = offline::none;  // verify-receipt / verify-log FILE
+    bool any_image = false;
     std::string prompt, root_file, url, ca_file, pin, receipt_file, receipt_log;
+    std::string allowlist_file, allowlist_key, known_enclaves, key_file;
+    std::string command;                // "" (chat), "attest", "trust", "allowlist"
+    std::vector<std::string> arguments; // of trust / allowlist: the action and its operands
     tee::attestation_endpoint endpoint = tee::attestation_endpoint::legacy;
     std::map<unsigned, std::string> pcrs;
     std::optional<long> timeout_s;
@@ -153,6 +173,8 @@ nlohmann::ordered_json identity_json(const tee::enclave_identity& id) {
         j["verified_at"] = iso(id.verified_at);
         j["verified_at_document_time"] = id.verified_at_document_time;
         j["document_age_s"] = std::chrono::duration_cast<std::chrono::seconds>(id.document_age).count();
+        j["image_policy"] = id.image_policy;
+        j["first_contact"] = id.first_contact;
         j["pcrs"] = nlohmann::ordered_json::object();
         for (const auto& [i, v] : id.pcrs) j["pcrs"][std::to_string(i)] = tee::to_hex(v);
         j["chain"] = nlohmann::ordered_json::array();
@@ -173,6 +195,7 @@ void print_identity(const tee::enclave_identity& id) {
         std::cout << " (the document's own time: its certificates have expired since; a start-up document "
                   << tee::nitro_attestation::age_text(id.document_age) << " old, within --max-document-age)";
     std::cout << "\n";
+    std::cout << "image:       " << id.image_policy << "\n";
     for (const auto& [i, v] : id.pcrs) std::cout << "PCR" << i << (i < 10 ? ":  " : ": ") << tee::to_hex(v) << "\n";
     for (const auto& c : id.chain)
         std::cout << "cert:        " << c.subject << "  [" << iso(c.not_before) << " .. " << iso(c.not_after) << "]\n";
@@ -296,6 +319,7 @@ int parse(int argc, char** argv, options& o) {
     if (argc > 1 && std::string(argv[1]) == "attest") { o.attest_only = true; ++i; }
     else if (argc > 1 && std::string(argv[1]) == "verify-receipt") { o.verify = options::offline::receipt; ++i; }
     else if (argc > 1 && std::string(argv[1]) == "verify-log") { o.verify = options::offline::log; ++i; }
+    else if (argc > 1 && (std::string(argv[1]) == "trust" || std::string(argv[1]) == "allowlist")) o.command = argv[i++];
     for (; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::optional<std::string> {
@@ -309,13 +333,19 @@ int parse(int argc, char** argv, options& o) {
         else if (a == "--allow-mock") o.allow_mock = true;
         else if (a == "--json") o.json = true;
         else if (a == "--per-request-keys") o.per_request_keys = true;
+        else if (a == "--any-image") o.any_image = true;
         else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout" || a == "--repeat" ||
                  a == "--ca" || a == "--pin-spki" || a == "--endpoint" || a == "--max-document-age" ||
-                 a == "--receipt" || a == "--receipt-log") {
+                 a == "--receipt" || a == "--receipt-log" || a == "--allowlist" ||
+                 a == "--allowlist-key" || a == "--known-enclaves" || a == "--key") {
             if (!(v = next())) { std::cerr << "tee-chat: " << a << " needs a value\n"; return usage_error; }
             if (a == "--root") o.root_file = *v;
             else if (a == "--receipt") o.receipt_file = *v;
             else if (a == "--receipt-log") o.receipt_log = *v;
+            else if (a == "--allowlist") o.allowlist_file = *v;
+            else if (a == "--allowlist-key") o.allowlist_key = *v;
+            else if (a == "--known-enclaves") o.known_enclaves = *v;
+            else if (a == "--key") o.key_file = *v;
             else if (a == "--ca") o.ca_file = *v;
             else if (a == "--pin-spki") o.pin = *v;
             else if (a == "--endpoint") {
@@ -352,9 +382,29 @@ int parse(int argc, char** argv, options& o) {
         } else if (!a.empty() && a[0] == '-') {
             std::cerr << "tee-chat: unknown option " << a << " (see --help)\n";
             return usage_error;
-        } else if (o.prompt.empty() && !o.attest_only) o.prompt = a;  // the prompt, or verify-*'s FILE
+        } else if (!o.command.empty()) o.arguments.push_back(a);
+        else if (o.prompt.empty() && !o.attest_only) o.prompt = a;  // the prompt, or verify-*'s FILE
         else { std::cerr << "tee-chat: unexpected argument (quote the prompt)\n"; return usage_error; }
     }
+    if (o.command == "trust") {
+        const bool list = o.arguments.size() == 1 && o.arguments[0] == "list";
+        const bool forget = o.arguments.size() == 2 && o.arguments[0] == "forget";
+        if (!list && !forget) { std::cerr << "tee-chat: usage: tee-chat trust list | trust forget URL\n"; return usage_error; }
+        return -1;
+    }
+    if (o.command == "allowlist") {
+        if (o.arguments.size() != 2 || (o.arguments[0] != "sign" && o.arguments[0] != "verify") || o.key_file.empty()) {
+            std::cerr << "tee-chat: usage: tee-chat allowlist sign --key PRIVATE.pem IN.json | "
+                         "allowlist verify --key PUBLIC.pem FILE\n";
+            return usage_error;
+        }
+        return -1;
+    }
+    if (o.allowlist_file.empty() != o.allowlist_key.empty()) {
+        std::cerr << "tee-chat: --allowlist and --allowlist-key go together\n";
+        return usage_error;
+    }
+    if (!o.key_file.empty()) { std::cerr << "tee-chat: --key applies to the allowlist subcommands\n"; return usage_error; }
     if (!o.attest_only && o.prompt.empty()) { std::cerr << help_text; return usage_error; }
     if ((o.attest_only || o.verify != options::offline::none) && !(o.receipt_file.empty() && o.receipt_log.empty())) {
         std::cerr << "tee-chat: --receipt and --receipt-log apply to chats\n";
@@ -386,8 +436,8 @@ tee::receipt_options receipt_options_for(const options& o) {
     tee::receipt_options ro;
     ro.nitro.expected_pcrs = o.pcrs;
     if (!o.root_file.empty()) ro.nitro.trusted_root = read_file(o.root_file);
-    // The signed image allowlist (--allowlist FILE --allowlist-key PEM) goes
-    // into ro.nitro here, as for chats.
+    if (!o.allowlist_file.empty())  // no rollback state: a receipt is checked against the list given
+        ro.nitro.allowlist = tee::allowlist_options{read_file(o.allowlist_file), read_file(o.allowlist_key), ""};
     ro.allow_mock = o.allow_mock;
     return ro;
 }
@@ -449,6 +499,66 @@ int verify_offline(const options& o) {
     return ok;
 }
 
+// The known-enclaves file: --known-enclaves, or the per-user default.
+std::string known_enclaves_path(const options& o) {
+    if (!o.known_enclaves.empty()) return o.known_enclaves;
+    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg == '/')
+        return std::string(xdg) + "/tee-chat/known_enclaves";
+    if (const char* home = std::getenv("HOME"); home && *home)
+        return std::string(home) + "/.config/tee-chat/known_enclaves";
+    throw tee::config_error("no place for the known-enclaves store: set HOME or XDG_CONFIG_HOME, or give "
+                            "--known-enclaves FILE (or pin the image with --pcr)");
+}
+
+// The state directory of the known-enclaves store also keeps the highest
+// allowlist version accepted per release key.
+std::string allowlist_versions_path(const options& o) {
+    const std::filesystem::path store(known_enclaves_path(o));
+    return (store.parent_path() / "allowlist_versions").string();
+}
+
+int run_trust(const options& o) {
+    const tee::known_enclaves store(known_enclaves_path(o));
+    if (o.arguments[0] == "list") {
+        const auto entries = store.list();
+        std::cout << "# " << store.path() << ": " << entries.size() << " known enclave" << (entries.size() == 1 ? "" : "s")
+                  << "\n";
+        for (const auto& e : entries)
+            std::cout << e.url << "\n  PCR0 " << tee::to_hex(e.pcr0) << "\n  PCR1 " << tee::to_hex(e.pcr1) << "\n  PCR2 "
+                      << tee::to_hex(e.pcr2) << "\n";
+        return ok;
+    }
+    if (!store.forget(o.arguments[1])) {
+        std::cerr << "tee-chat: " << o.arguments[1] << " is not in " << store.path() << "\n";
+        return config;
+    }
+    std::cout << "forgot " << tee::known_enclaves::normalize_url(o.arguments[1]) << " (" << store.path()
+              << "); its next image will be recorded as a first contact\n";
+    return ok;
+}
+
+int run_allowlist(const options& o) {
+    const std::string key = read_file(o.key_file);
+    const std::string file = read_file(o.arguments[1]);
+    if (o.arguments[0] == "sign") {
+        std::cout << tee::sign_allowlist(file, key);
+        return ok;
+    }
+    const auto list = tee::signed_allowlist::parse(file);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    tee::verify_allowlist(list, tee::spki_of_pem(key), tee::botan_crypto{}, now);
+    std::cout << "allowlist version " << list.version << ": signature verified, valid from "
+              << iso_ms(static_cast<std::uint64_t>(std::max<std::int64_t>(list.issued_at, 0)) * 1000) << " until "
+              << iso_ms(static_cast<std::uint64_t>(std::max<std::int64_t>(list.expires_at, 0)) * 1000) << "\n";
+    for (const auto& image : list.images) {
+        std::cout << "  " << image.name << ":";
+        for (const auto& [i, v] : image.pcrs) std::cout << " PCR" << i << "=" << tee::to_hex(v).substr(0, 16) << "...";
+        std::cout << "\n";
+    }
+    return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -456,6 +566,8 @@ int main(int argc, char** argv) {
     if (int rc = parse(argc, argv, o); rc >= 0) return rc;
     try {
         if (o.verify != options::offline::none) return verify_offline(o);
+        if (o.command == "trust") return run_trust(o);
+        if (o.command == "allowlist") return run_allowlist(o);
         std::optional<tee::testing::simulated_enclave> enclave;
         std::optional<tee::testing::enclave_server> server;
         tee::config cfg;
@@ -496,7 +608,31 @@ int main(int argc, char** argv) {
         if (o.max_document_age) no.max_document_age = *o.max_document_age;
         if (!o.root_file.empty()) no.trusted_root = read_file(o.root_file);
         else if (o.demo) no.trusted_root = enclave->pki()->root_pem();
+        // The image policy: pins, a signed allowlist, --any-image, or else
+        // trust on first use (the known-enclaves store). --demo pins the
+        // simulated enclave's image.
+        if (o.demo && o.pcrs.empty() && o.allowlist_file.empty() && !o.any_image)
+            no.expected_pcrs = tee::testing::test_pki::default_pins();
+        if (!o.allowlist_file.empty())
+            no.allowlist = tee::allowlist_options{read_file(o.allowlist_file), read_file(o.allowlist_key),
+                                                  allowlist_versions_path(o)};
+        if (o.any_image) {
+            no.accept_any_enclave_image = true;
+            std::cerr << "tee-chat: warning: --any-image accepts any genuine Nitro enclave: anyone with an AWS account "
+                         "can run one, and on http:// anyone on the path can put theirs in front of you (it would get "
+                         "your API key and prompt). Pin the image instead (--pcr, --allowlist).\n";
+        }
+        const bool tofu = !o.known_enclaves.empty() ||
+                          (no.expected_pcrs.empty() && !no.allowlist && !no.accept_any_enclave_image);
+        if (tofu) no.known_enclaves_file = known_enclaves_path(o);
         tee::client<> client(cfg, tee::httplib_transport(transport), tee::nitro_attestation(no));
+        if (tofu) {  // first contact says so, before the chat's answer
+            const auto& id = client.attest();
+            if (id.first_contact)
+                std::cerr << "tee-chat: first contact with " << tee::known_enclaves::normalize_url(cfg.url)
+                          << ": recorded its enclave image (PCR0 " << tee::to_hex(id.pcrs.at(0)) << ") in "
+                          << no.known_enclaves_file << "; a different image there will be refused\n";
+        }
         return run(client, o);
     } catch (const tee::error& e) {
         std::cerr << "tee-chat: " << tee::to_string(e.kind()) << " error: " << e.what() << "\n";

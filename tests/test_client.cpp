@@ -94,6 +94,7 @@ enclave_options nitro_mode() {
 tee::nitro_options trusting(std::string root_pem) {
     tee::nitro_options o;
     o.trusted_root = std::move(root_pem);
+    o.expected_pcrs = tee::testing::test_pki::default_pins();  // the simulated enclave's image
     return o;
 }
 

@@ -86,6 +86,7 @@ simulated_enclave& enclave() {
 tee::nitro_attestation trusting_test_root() {
     tee::nitro_options o;
     o.trusted_root = enclave().pki()->root_pem();
+    o.expected_pcrs = tee::testing::test_pki::default_pins();  // the simulated enclave's image
     return tee::nitro_attestation(o);
 }
 

@@ -110,6 +110,7 @@ tee::nitro_attestation trusting(const simulated_enclave& enclave) {
     REQUIRE(enclave.pki() != nullptr);
     tee::nitro_options o;
     o.trusted_root = enclave.pki()->root_pem();
+    o.expected_pcrs = tee::testing::test_pki::default_pins();  // the simulated enclave's image
     return tee::nitro_attestation(o);
 }
 

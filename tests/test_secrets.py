@@ -24,6 +24,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -99,10 +100,16 @@ print("options in --help:", " ".join(OPTIONS))
 print("verbose/debug options:", " ".join(CHATTY) if CHATTY else "none")
 
 
+# tee-chat's known-enclaves store (trust on first use) lives in a temporary
+# XDG_CONFIG_HOME, never in the user's own configuration.
+CONFIG_HOME = tempfile.mkdtemp(prefix="tee-secrets-config-")
+
+
 def base_env(url="http://127.0.0.1:9", **extra):
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
            or k.endswith("SAN_OPTIONS") or k.startswith("LLVM_")}
-    env.update({"PLATFORM_API_KEY": KEY, "PLATFORM": "openai", "MODEL": "gpt-4", "TEE_TLS_URL": url})
+    env.update({"PLATFORM_API_KEY": KEY, "PLATFORM": "openai", "MODEL": "gpt-4", "TEE_TLS_URL": url,
+                "XDG_CONFIG_HOME": CONFIG_HOME})
     for k, v in extra.items():
         if v is None:
             env.pop(k, None)
@@ -276,6 +283,7 @@ with tempfile.TemporaryDirectory() as tmp:
     tee_chat("success: --demo (the key from the environment)", ["--demo", PROMPT], base_env(), "success")
     tee_chat("success: --demo --json", ["--demo", "--json", PROMPT], base_env(), "success")
 
+shutil.rmtree(CONFIG_HOME, ignore_errors=True)
 print(f"{runs} tee-chat runs in {time.monotonic() - start:.1f} s; forms of the key scanned: {', '.join(FORMS)}")
 if failures:
     sys.exit(f"{len(failures)} failure(s):\n" + "\n".join(failures))

@@ -277,7 +277,12 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
     } catch (const protocol_error& e) {
         throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
     }
-    enclave_identity id = attestation_.verify(answer, crypto_);
+    enclave_identity id = [&] {  // a policy that takes the context learns the service URL
+        if constexpr (requires { attestation_.verify(answer, crypto_, attestation_context{}); })
+            return attestation_.verify(answer, crypto_, attestation_context{cfg_.url});
+        else
+            return attestation_.verify(answer, crypto_);
+    }();
     if (well_known) check_advertised_key(answer, id);
     auto key = crypto_.load_public_key(id.public_key);
     secure_bytes aes = protocol::derive_key(crypto_, key_, key);

@@ -83,6 +83,13 @@ concept crypto_backend = std::default_initializable<C> &&
     };
 
 // ---------------------------------------------------------- attestation policy
+// What the client tells a policy about the exchange: the optional third
+// argument of verify(). A policy that takes it is called with it; one that
+// does not is called with (answer, crypto) only.
+struct attestation_context {
+    std::string_view service_url;  // the base URL the client talks to (config::url)
+};
+
 // Turns the enclave's answer to GET /attestation (parsed JSON) into a verified
 // enclave_identity, or throws tee::attestation_error. `kind` names the policy
 // ("mock", "nitro"); `verifies` says whether it proves anything about the

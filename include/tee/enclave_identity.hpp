@@ -44,6 +44,11 @@ struct enclave_identity {
     // document): verified at its signed time instead, within max_document_age.
     bool verified_at_document_time = false;
     bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
+    // What accepted the image (docs/security.md, "Image policies"): "pinned PCRs",
+    // "allowlist: <name> (version N)", "known enclave", "first contact (recorded)",
+    // "any image"; several joined by ", ".
+    std::string image_policy;
+    bool first_contact = false;  // the known-enclaves store recorded this image just now
 };
 
 // Records the attested key in `id`: normalised to the 120-byte SPKI, with its

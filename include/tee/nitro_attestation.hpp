@@ -15,7 +15,10 @@
 //     signatures verified by the crypto backend;
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
-//     (PCR0 all zeros) refused.
+//     (PCR0 all zeros) refused;
+//  6. the image policy (tee/image_policy.hpp): PCR pins, a signed allowlist,
+//     a known-enclaves store, or the named opt-out accept_any_enclave_image.
+//     Without one, a genuine document is refused with its PCR0..2 to pin.
 // Time: the services make one document at start-up and serve it while they
 // run, long after its leaf certificate (3 hours) expires. A chain that was
 // valid at the document's signed time and has only expired since is verified
@@ -50,6 +53,7 @@
 #include "tee/concepts.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
+#include "tee/image_policy.hpp"
 #include "tee/x509_chain.hpp"
 
 namespace tee {
@@ -60,7 +64,7 @@ struct nitro_options {
     // Verification time source. Empty: the system clock.
     std::function<std::chrono::system_clock::time_point()> clock{};
     // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
-    // at least: without pins any Nitro enclave in the world passes.
+    // at least. Pins are one image policy: without any, a document is refused.
     std::map<unsigned, std::string> expected_pcrs{};
     // Accept any genuine Nitro enclave image (no pins, allowlist or known-enclaves store): anyone can run one.
     bool accept_any_enclave_image = false;
@@ -77,6 +81,11 @@ struct nitro_options {
     std::optional<std::vector<std::uint8_t>> expected_nonce{};
     // Accept debug-mode enclaves (PCR0 all zeros), whose memory the host can read.
     bool allow_debug_mode = false;
+    // Image policies besides the pins (tee/image_policy.hpp). A signed allowlist of images:
+    std::optional<allowlist_options> allowlist{};
+    // Trust on first use: the known-enclaves file (URL -> PCR0..2). Empty: none. It is
+    // read and written only when set; the service URL comes from verify()'s context.
+    std::string known_enclaves_file{};
     // A document signed this far in the future of the verification time is refused.
     std::chrono::milliseconds max_clock_skew{std::chrono::minutes(5)};
 };
@@ -102,14 +111,18 @@ public:
     static std::string age_text(std::chrono::milliseconds age);
 
     // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
+    // The context's service_url is what the known-enclaves store records
+    // (tee::client passes its config::url).
     template <crypto_backend Crypto>
-    enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto) const {
-        return verify_document(document_of(answer), crypto);
+    enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto,
+                            const attestation_context& context = {}) const {
+        return verify_document(document_of(answer), crypto, context);
     }
 
     // Verifies the raw COSE_Sign1 bytes of a document.
     template <crypto_backend Crypto>
-    enclave_identity verify_document(byte_span cose, const Crypto& crypto) const {
+    enclave_identity verify_document(byte_span cose, const Crypto& crypto,
+                                     const attestation_context& context = {}) const {
         parsed p = parse(cose);
         enclave_identity id;
         id.kind = std::string(kind);
@@ -156,6 +169,15 @@ public:
 
         // 5. Policy pins; the rest of the identity.
         check_pins(std::move(p), id);
+
+        // 6. The image policy, last: the document is genuine, so its PCRs
+        // may be shown, and nothing is recorded for a refused document.
+        if (allowlist_) {
+            verify_allowlist(*allowlist_, release_spki_, crypto, unix_now());
+            const auto digest = crypto.sha256(release_spki_);
+            accept_allowlisted(id, to_hex(digest));
+        }
+        check_image(id, context);
         return id;
     }
 
@@ -195,6 +217,10 @@ private:
                      const parsed& p, enclave_identity& id) const;
     // Step 5, then the identity's document fields.
     void check_pins(parsed p, enclave_identity& id) const;
+    // Step 6 (the allowlist's signature and time are checked before, by the backend).
+    void accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const;
+    void check_image(enclave_identity& id, const attestation_context& context) const;
+    std::int64_t unix_now() const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
     static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
     attestation_error too_old(const parsed& p, std::int64_t age_ms, const x509_chain::certificate_path& chain,
@@ -213,6 +239,8 @@ private:
     std::map<unsigned, std::vector<std::uint8_t>> pins_;
     std::shared_ptr<const Botan::X509_Certificate> root_;  // parsed once; shared by copies of the policy
     std::vector<std::uint8_t> root_der_;                   // a cabundle entry with these bytes is root_
+    std::shared_ptr<const signed_allowlist> allowlist_;     // parsed once; its signature is checked per document
+    std::vector<std::uint8_t> release_spki_;
 };
 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
@@ -229,6 +257,45 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
         throw config_error("max_document_age must not be negative (0 refuses any expired certificate chain)");
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
+    if (opt_.allowlist) {
+        allowlist_ = std::make_shared<const signed_allowlist>(signed_allowlist::parse(opt_.allowlist->signed_allowlist));
+        release_spki_ = spki_of_pem(opt_.allowlist->release_key_pem);
+    }
+    if (!opt_.known_enclaves_file.empty()) known_enclaves check(opt_.known_enclaves_file);  // path checks
+}
+
+TEE_INLINE std::int64_t nitro_attestation::unix_now() const {
+    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
+    return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+}
+
+TEE_INLINE void nitro_attestation::accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const {
+    const allowlist_image* image = allowlist_->match(id.pcrs);
+    if (image == nullptr) {
+        std::string msg = "enclave image is not on the signed allowlist (version " + std::to_string(allowlist_->version) +
+                          ", " + std::to_string(allowlist_->images.size()) + " images): refused; its";
+        for (unsigned i = 0; i < 3; ++i)
+            if (auto it = id.pcrs.find(i); it != id.pcrs.end()) msg += " PCR" + std::to_string(i) + "=" + to_hex(it->second);
+        throw attestation_error(msg);
+    }
+    if (!opt_.allowlist->version_state_file.empty())
+        allowlist_versions::accept(opt_.allowlist->version_state_file, release_key_id, allowlist_->version);
+    id.image_policy = "allowlist: " + image->name + " (version " + std::to_string(allowlist_->version) + ")";
+}
+
+TEE_INLINE void nitro_attestation::check_image(enclave_identity& id, const attestation_context& context) const {
+    auto also = [&](const std::string& what) { id.image_policy += (id.image_policy.empty() ? "" : ", ") + what; };
+    if (!pins_.empty()) also("pinned PCRs");  // checked by check_pins
+    if (!opt_.known_enclaves_file.empty()) {
+        if (context.service_url.empty())
+            throw attestation_error("the known-enclaves store needs the service URL: verify through tee::client, or "
+                                    "pass an attestation_context with service_url");
+        id.first_contact = known_enclaves(opt_.known_enclaves_file).check_or_record(context.service_url, id.pcrs);
+        also(id.first_contact ? "first contact (recorded)" : "known enclave");
+    }
+    if (!id.image_policy.empty()) return;
+    if (!opt_.accept_any_enclave_image) throw no_image_policy_error(id.pcrs);
+    also("any image");
 }
 
 TEE_INLINE nitro_attestation::~nitro_attestation() = default;

@@ -349,12 +349,14 @@ struct enclave_identity {
     std::vector<std::uint8_t> nonce;
     std::vector<std::uint8_t> user_data;
     std::vector<certificate_info> chain;    // leaf first, root last
-    std::chrono::system_clock::time_point verified_at{};  // the verification time used: now, or the signed time
-    std::chrono::milliseconds document_age{};     // the clock's time minus the signed time
-    // The chain had expired since the document was signed (a service's start-up
-    // document): verified at its signed time instead, within max_document_age.
-    bool verified_at_document_time = false;
+    std::chrono::system_clock::time_point verified_at{};  // the verification time used
+    bool expired_certificates_tolerated = false;  // set when allow_expired_certificates let it pass
     bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
+    // What accepted the image (docs/security.md, "Image policies"): "pinned PCRs",
+    // "allowlist: <name> (version N)", "known enclave", "first contact (recorded)",
+    // "any image"; several joined by ", ".
+    std::string image_policy;
+    bool first_contact = false;  // the known-enclaves store recorded this image just now
 };
 
 // Records the attested key in `id`: normalised to the 120-byte SPKI, with its
@@ -508,6 +510,13 @@ concept crypto_backend = std::default_initializable<C> &&
     };
 
 // ---------------------------------------------------------- attestation policy
+// What the client tells a policy about the exchange: the optional third
+// argument of verify(). A policy that takes it is called with it; one that
+// does not is called with (answer, crypto) only.
+struct attestation_context {
+    std::string_view service_url;  // the base URL the client talks to (config::url)
+};
+
 // Turns the enclave's answer to GET /attestation (parsed JSON) into a verified
 // enclave_identity, or throws tee::attestation_error. `kind` names the policy
 // ("mock", "nitro"); `verifies` says whether it proves anything about the
@@ -1115,10 +1124,6 @@ struct config {
     // window of the local clock. The signed message must always equal the prompt.
     std::chrono::seconds answer_time_window{300};
     bool accept_any_answer_time = false;        // relax the window check, by name
-
-    // Receipts (tee/receipt.hpp): each chat_result carries `receipt`, the
-    // evidence anyone can verify offline later. Off: nothing is kept.
-    bool receipts = false;
 
     // Reads PLATFORM_API_KEY (required), PLATFORM, MODEL and TEE_TLS_URL.
     static config from_env();
@@ -2329,6 +2334,1048 @@ TEE_INLINE std::vector<std::uint8_t> encode(const value& v) {
 } // namespace tee::cbor
 // ---- end tee/cbor.hpp
 
+// ---- begin tee/canonical_json.hpp --------------------------------------
+// tee/canonical_json.hpp - the bytes the enclave signs, and a strict parser
+// for the bodies it sends.
+//
+// The trap: the enclave signs the bytes of the Python expression
+//
+//     json.dumps(data, separators=(",", ":"), sort_keys=True)
+//
+// but sends `data` in a different form (UTF-8, keys in insertion order). The
+// client must re-serialize `data` exactly as Python would, byte for byte, or
+// no signature verifies. Python's defaults that matter (ensure_ascii=True):
+//
+//   - keys sorted by code point. nlohmann::json keeps objects in a
+//     std::map<std::string, json, std::less<>>, whose order is that of
+//     std::char_traits<char>::compare, i.e. unsigned bytes; UTF-8 byte order
+//     is code point order, so iterating the map gives Python's order.
+//   - no spaces; `"` -> \" and `\` -> \\; \b \f \n \r \t short escapes;
+//     every other character outside 0x20..0x7E as \u00XX / \uXXXX with
+//     LOWERCASE hex, characters above U+FFFF as a surrogate pair
+//     (\ud83d\ude00); `/` is not escaped.
+//   - integers as integers; floats as Python's repr(): the shortest digits
+//     that round-trip, fixed notation when the decimal exponent is in
+//     [-5, 16) ("0.0001", "100.0", "1000000000000000.0", "-0.0"), otherwise
+//     "1e-05", "1e+16", "1.5e+16" (mantissa without ".0", exponent signed and
+//     at least two digits).
+//
+// nlohmann's own dump() differs on all of these points except key order (it
+// writes UTF-8 raw or uppercase \u escapes, and "1e16" style floats), hence
+// this serializer. Where Python would write something no JSON peer accepts,
+// we throw tee::protocol_error instead: NaN/Infinity (Python writes `NaN`,
+// `Infinity`), strings that are not valid UTF-8, binary values.
+//
+// parse_json() is the parser for untrusted HTTP bodies. It is stricter than
+// Python's json.loads so that what we verify is what Python would have signed:
+//   - integers outside int64/uint64 are rejected: nlohmann would silently turn
+//     them into doubles, which canonicalize differently from Python's exact
+//     integers (12345678901234567890123 vs 1.2345678901234568e+22);
+//   - duplicate object keys are rejected (Python silently keeps the last one);
+//   - NaN/Infinity literals, comments, invalid UTF-8 and lone \ud800-style
+//     surrogates are rejected (nlohmann's lexer already refuses them; Python
+//     accepts NaN and lone surrogates);
+//   - nesting deeper than json_limits::max_depth and bodies over max_bytes
+//     are rejected. The SAX parser is iterative and the depth is checked
+//     before each container is built, so "[[[[..." cannot exhaust the stack.
+// A leading UTF-8 byte order mark is skipped (nlohmann's behaviour); it does
+// not reach the signed bytes since `data` is re-serialized anyway.
+
+
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+
+namespace tee {
+
+namespace detail {
+
+// At most `max` bytes of `s`, bytes outside printable ASCII shown as '?', for
+// error messages built from data the peer sent.
+std::string printable_prefix(std::string_view s, std::size_t max);
+
+template <class Out>
+void append_u_escape(Out& out, std::uint32_t unit) {
+    static constexpr char hex[] = "0123456789abcdef";
+    const char e[6] = {'\\', 'u', hex[unit >> 12 & 0xf], hex[unit >> 8 & 0xf], hex[unit >> 4 & 0xf], hex[unit & 0xf]};
+    out.insert(out.end(), e, e + 6);
+}
+
+// Appends `s` as a Python ensure_ascii JSON string literal to `out` (a
+// std::string, or tee::secure_bytes for the request plaintext). Throws
+// protocol_error if `s` is not valid UTF-8.
+template <class Out>
+void append_python_string(Out& out, std::string_view s) {
+    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
+    out.push_back('"');
+    for (std::size_t i = 0; i < s.size();) {
+        char32_t cp = 0;
+        const std::size_t len = utf8_decode(s, i, cp);
+        if (len == 0) throw protocol_error("string is not valid UTF-8 (byte " + std::to_string(i) + ")");
+        i += len;
+        switch (cp) {
+            case '"': put("\\\""); break;
+            case '\\': put("\\\\"); break;
+            case '\b': put("\\b"); break;
+            case '\f': put("\\f"); break;
+            case '\n': put("\\n"); break;
+            case '\r': put("\\r"); break;
+            case '\t': put("\\t"); break;
+            default:
+                if (cp >= 0x20 && cp < 0x7f) out.push_back(static_cast<char>(cp));
+                else if (cp < 0x10000) append_u_escape(out, static_cast<std::uint32_t>(cp));
+                else {
+                    cp -= 0x10000;
+                    append_u_escape(out, static_cast<std::uint32_t>(0xd800 + (cp >> 10)));
+                    append_u_escape(out, static_cast<std::uint32_t>(0xdc00 + (cp & 0x3ff)));
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+// Recursion bound for canonical_json on values not built by parse_json.
+inline constexpr std::size_t canonical_max_depth = 512;
+
+}  // namespace detail
+
+// The bytes of Python's json.dumps(j, separators=(",", ":"), sort_keys=True).
+// Throws tee::protocol_error for NaN/Infinity, invalid UTF-8, binary values
+// and nesting deeper than 512.
+std::string canonical_json(const nlohmann::json& j);
+
+struct json_limits {
+    std::size_t max_depth = 32;       // containers nested deeper are rejected
+    std::size_t max_bytes = 8 << 20;  // bodies larger are rejected unparsed
+};
+
+namespace detail {
+
+// SAX handler that builds the DOM (like nlohmann's json_sax_dom_parser) and
+// enforces json_limits, unique keys and the 64-bit integer range on the way.
+class strict_json_builder {
+public:
+    using json = nlohmann::json;
+
+    strict_json_builder(json& root, std::string_view body, const json_limits& limits);
+
+    bool null();
+    bool boolean(bool v);
+    bool number_integer(json::number_integer_t v);
+    bool number_unsigned(json::number_unsigned_t v);
+    bool number_float(json::number_float_t v, const json::string_t& lexeme);
+    bool string(json::string_t& v);
+    bool binary(json::binary_t&);
+
+    bool start_object(std::size_t);
+    bool start_array(std::size_t);
+    bool end_object();
+    bool end_array();
+
+    bool key(json::string_t& k);
+
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex);
+
+private:
+    // Stores a value where the grammar says it goes; returns its address.
+    template <class V>
+    json* add(V&& v) {
+        if (stack_.empty()) {
+            root_ = json(std::forward<V>(v));
+            return &root_;
+        }
+        json& top = *stack_.back();
+        if (top.is_array()) {
+            auto& arr = top.get_ref<json::array_t&>();
+            arr.emplace_back(std::forward<V>(v));
+            return &arr.back();
+        }
+        *slot_ = json(std::forward<V>(v));
+        return slot_;
+    }
+
+    void open(json::value_t type);
+
+    json& root_;
+    std::string_view body_;
+    const json_limits& limits_;
+    std::vector<json*> stack_;  // open containers, innermost last
+    json* slot_ = nullptr;      // value slot of the last key read
+};
+
+}  // namespace detail
+
+// Parses an untrusted HTTP body. Throws tee::protocol_error (message: fixed
+// text, at most a 60-character sanitized prefix of the body) for an empty or
+// oversized body, invalid JSON or UTF-8, trailing data, duplicate keys, nesting
+// deeper than limits.max_depth, and integers outside the int64/uint64 range.
+nlohmann::json parse_json(std::string_view body, const json_limits& limits = {});
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+namespace detail {
+
+TEE_INLINE std::string printable_prefix(std::string_view s, std::size_t max) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
+    }
+    if (s.size() > max) out += "...";
+    return out;
+}
+
+// Python's repr(float) for a finite double.
+TEE_INLINE void append_python_float(std::string& out, double d) {
+    if (!std::isfinite(d)) throw protocol_error("cannot canonicalize NaN or Infinity");
+    // Shortest round-trip digits, e.g. "-1.5e+16", "5e-324", "0e+00".
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+    std::string_view sci(buf, static_cast<std::size_t>(res.ptr - buf));
+    if (!sci.empty() && sci.front() == '-') {
+        out.push_back('-');
+        sci.remove_prefix(1);
+    }
+    const auto e = sci.find('e');
+    std::string digits;
+    for (char c : sci.substr(0, e))
+        if (c != '.') digits.push_back(c);
+    int exp = 0;
+    const auto exp_text = sci.substr(e + 2);  // after "e+" / "e-"
+    std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
+    if (sci[e + 1] == '-') exp = -exp;
+
+    // As CPython's format_float_short (mode 'r'): value = 0.DIGITS * 10^decpt,
+    // fixed notation iff -4 < decpt <= 16.
+    const int decpt = exp + 1;
+    const int ndigits = static_cast<int>(digits.size());
+    if (decpt > -4 && decpt <= 16) {
+        if (decpt <= 0) {
+            out += "0.";
+            out.append(static_cast<std::size_t>(-decpt), '0');
+            out += digits;
+        } else if (decpt >= ndigits) {
+            out += digits;
+            out.append(static_cast<std::size_t>(decpt - ndigits), '0');
+            out += ".0";
+        } else {
+            out.append(digits, 0, static_cast<std::size_t>(decpt));
+            out.push_back('.');
+            out.append(digits, static_cast<std::size_t>(decpt));
+        }
+    } else {
+        out.push_back(digits[0]);
+        if (ndigits > 1) {
+            out.push_back('.');
+            out.append(digits, 1);
+        }
+        out += exp < 0 ? "e-" : "e+";
+        const int a = exp < 0 ? -exp : exp;
+        if (a < 10) out.push_back('0');
+        out += std::to_string(a);
+    }
+}
+
+TEE_INLINE void append_canonical(std::string& out, const nlohmann::json& j, std::size_t depth) {
+    using vt = nlohmann::json::value_t;
+    switch (j.type()) {
+        case vt::null: out += "null"; return;
+        case vt::boolean: out += j.get<bool>() ? "true" : "false"; return;
+        case vt::number_integer: out += std::to_string(j.get<std::int64_t>()); return;
+        case vt::number_unsigned: out += std::to_string(j.get<std::uint64_t>()); return;
+        case vt::number_float: append_python_float(out, j.get<double>()); return;
+        case vt::string: append_python_string(out, j.get_ref<const std::string&>()); return;
+        case vt::array:
+        case vt::object: {
+            if (depth >= canonical_max_depth) throw protocol_error("JSON value nested too deeply to canonicalize");
+            const bool is_object = j.is_object();
+            out.push_back(is_object ? '{' : '[');
+            bool first = true;
+            // For objects, iteration order is the std::map order = code point order.
+            for (auto it = j.begin(); it != j.end(); ++it) {
+                if (!first) out.push_back(',');
+                first = false;
+                if (is_object) {
+                    append_python_string(out, it.key());
+                    out.push_back(':');
+                }
+                append_canonical(out, *it, depth + 1);
+            }
+            out.push_back(is_object ? '}' : ']');
+            return;
+        }
+        case vt::binary: throw protocol_error("cannot canonicalize a binary JSON value");
+        case vt::discarded: break;
+    }
+    throw protocol_error("cannot canonicalize a discarded JSON value");
+}
+
+TEE_INLINE strict_json_builder::strict_json_builder(json& root, std::string_view body, const json_limits& limits)
+    : root_(root), body_(body), limits_(limits) {}
+
+TEE_INLINE bool strict_json_builder::null() { add(nullptr); return true; }
+TEE_INLINE bool strict_json_builder::boolean(bool v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const json::string_t& lexeme) {
+    // nlohmann falls back to double for integers that overflow 64 bits;
+    // such a lexeme has no fraction or exponent (only '-' and digits; the
+    // '.' may be the locale's decimal point, so look for non-digits).
+    if (lexeme.find_first_not_of("-0123456789") == std::string::npos)
+        throw protocol_error("answer has an integer out of 64-bit range: " + printable_prefix(lexeme, 40));
+    add(v);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::string(json::string_t& v) { add(std::move(v)); return true; }
+TEE_INLINE bool strict_json_builder::binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
+
+TEE_INLINE bool strict_json_builder::start_object(std::size_t) { open(json::value_t::object); return true; }
+TEE_INLINE bool strict_json_builder::start_array(std::size_t) { open(json::value_t::array); return true; }
+TEE_INLINE bool strict_json_builder::end_object() { stack_.pop_back(); return true; }
+TEE_INLINE bool strict_json_builder::end_array() { stack_.pop_back(); return true; }
+
+TEE_INLINE bool strict_json_builder::key(json::string_t& k) {
+    auto& obj = stack_.back()->get_ref<json::object_t&>();
+    auto [it, inserted] = obj.try_emplace(std::move(k));
+    if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
+    slot_ = &it->second;
+    return true;
+}
+
+TEE_INLINE bool strict_json_builder::parse_error(std::size_t position, const std::string&,
+                                                 const nlohmann::json::exception& ex) {
+    std::string_view what = ex.what();  // "[json.exception.parse_error.101] parse error at ..."
+    if (const auto p = what.find("] "); !what.empty() && what.front() == '[' && p != what.npos)
+        what.remove_prefix(p + 2);
+    // nlohmann's position counts the bytes read, the offending one (or the
+    // end of input) included; report the 0-based offset of that byte.
+    const std::size_t offset = position > 0 ? position - 1 : 0;
+    throw protocol_error("answer is not valid JSON: " + printable_prefix(what, 200) + " (at byte offset " +
+                         std::to_string(offset) + "); answer starts with '" + printable_prefix(body_, 60) + "'");
+}
+
+TEE_INLINE void strict_json_builder::open(json::value_t type) {
+    if (stack_.size() >= limits_.max_depth)
+        throw protocol_error("answer is nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+    stack_.push_back(add(type));
+}
+
+}  // namespace detail
+
+TEE_INLINE std::string canonical_json(const nlohmann::json& j) {
+    std::string out;
+    detail::append_canonical(out, j, 0);
+    return out;
+}
+
+TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& limits) {
+    if (body.empty()) throw protocol_error("answer is empty");
+    if (body.size() > limits.max_bytes)
+        throw protocol_error("answer is too large: " + std::to_string(body.size()) + " bytes, limit " +
+                             std::to_string(limits.max_bytes));
+    nlohmann::json root;
+    detail::strict_json_builder builder(root, body, limits);
+    const char* begin = body.data();
+    if (!nlohmann::json::sax_parse(begin, begin + body.size(), &builder))
+        throw protocol_error("answer is not valid JSON");  // not reached: the handler throws
+    return root;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/canonical_json.hpp
+
+// ---- begin tee/detail/state_file.hpp -----------------------------------
+// tee/detail/state_file.hpp - the small state files the image policies keep
+// (the known-enclaves store, the highest allowlist versions): read with a size
+// cap, changed under a lock, replaced atomically, readable by the owner only.
+//
+// The traps it handles: two processes updating one file at once (each must
+// re-read the file under the lock, or one update is lost); a crash half-way
+// through a write (the file is replaced by rename(2) of a complete, fsync'ed
+// temporary in the same directory, so a reader sees the old or the new file,
+// never a mix); and a world-readable file (created 0600, the temporary too).
+// This is the library's only OS-specific file code: POSIX (flock, fsync,
+// open modes). Elsewhere the functions throw a config_error that says so.
+
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+
+namespace tee::detail {
+
+// Holds an exclusive lock on `target + ".lock"` (created 0600 if absent)
+// while alive. Every change of `target` is made under it.
+class state_file_lock {
+public:
+    explicit state_file_lock(const std::string& target);
+    ~state_file_lock();
+    state_file_lock(const state_file_lock&) = delete;
+    state_file_lock& operator=(const state_file_lock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+// The file's bytes; nullopt if it does not exist. Larger than max_bytes, or
+// unreadable: config_error.
+std::optional<std::string> read_state_file(const std::string& path, std::size_t max_bytes);
+
+// Replaces `path` by `content`: a temporary in the same directory (0600),
+// written, fsync'ed, renamed over `path`, the directory fsync'ed. Creates the
+// parent directories (0700) if needed. Hold a state_file_lock around it.
+void write_state_file(const std::string& path, std::string_view content);
+
+// ---- definitions (see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+}  // namespace tee::detail
+
+#if defined(__linux__) || defined(__unix__) || defined(__APPLE__)
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+namespace tee::detail {
+
+inline std::string state_file_failure(const std::string& what, const std::string& path) {
+    return what + " " + path + ": " + std::strerror(errno);
+}
+
+TEE_INLINE state_file_lock::state_file_lock(const std::string& target) {
+    const std::string path = target + ".lock";
+    std::error_code ec;
+    const auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
+        std::filesystem::create_directories(dir, ec);
+        if (!ec) std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw config_error(state_file_failure("cannot open the lock file", path));
+    while (::flock(fd_, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        const std::string why = state_file_failure("cannot lock", path);
+        ::close(fd_);
+        throw config_error(why);
+    }
+}
+
+TEE_INLINE state_file_lock::~state_file_lock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+TEE_INLINE std::optional<std::string> read_state_file(const std::string& path, std::size_t max_bytes) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw config_error(state_file_failure("cannot read", path));
+    }
+    std::string out;
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const std::string why = state_file_failure("cannot read", path);
+            ::close(fd);
+            throw config_error(why);
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > max_bytes) {
+            ::close(fd);
+            throw config_error(path + " is larger than " + std::to_string(max_bytes) + " bytes");
+        }
+    }
+    ::close(fd);
+    return out;
+}
+
+TEE_INLINE void write_state_file(const std::string& path, std::string_view content) {
+    const std::filesystem::path target(path);
+    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec)) {
+        std::filesystem::create_directories(dir, ec);
+        if (ec) throw config_error("cannot create the directory " + dir.string() + ": " + ec.message());
+        std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
+    std::random_device rd;
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw config_error(state_file_failure("cannot create", tmp));
+    auto fail = [&](const char* what) {
+        const std::string why = state_file_failure(what, tmp);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw config_error(why);
+    };
+    for (std::size_t done = 0; done < content.size();) {
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail("cannot write");
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) fail("cannot fsync");
+    if (::close(fd) != 0) {
+        const std::string why = state_file_failure("cannot close", tmp);
+        ::unlink(tmp.c_str());
+        throw config_error(why);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string why = state_file_failure("cannot rename the new file to", path);
+        ::unlink(tmp.c_str());
+        throw config_error(why);
+    }
+    if (const int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
+        ::fsync(d);  // the rename itself survives a crash
+        ::close(d);
+    }
+}
+
+}  // namespace tee::detail
+#else
+namespace tee::detail {
+
+TEE_INLINE state_file_lock::state_file_lock(const std::string&) {
+    throw config_error("state files (known-enclaves store, allowlist versions) are implemented for POSIX systems only");
+}
+TEE_INLINE state_file_lock::~state_file_lock() = default;
+TEE_INLINE std::optional<std::string> read_state_file(const std::string&, std::size_t) {
+    throw config_error("state files (known-enclaves store, allowlist versions) are implemented for POSIX systems only");
+}
+TEE_INLINE void write_state_file(const std::string&, std::string_view) {
+    throw config_error("state files (known-enclaves store, allowlist versions) are implemented for POSIX systems only");
+}
+
+}  // namespace tee::detail
+#endif
+namespace tee::detail {
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee::detail
+// ---- end tee/detail/state_file.hpp
+
+// ---- begin tee/image_policy.hpp ----------------------------------------
+// tee/image_policy.hpp - which enclave images a Nitro verification accepts,
+// besides PCR pins: a signed allowlist of releases, and a known-enclaves store
+// (trust on first use, like ssh's known_hosts). nitro_attestation applies
+// them after the document itself has verified (docs/security.md, "Image
+// policies").
+//
+// The trap: a genuine Nitro document proves only that *some* enclave image
+// runs on AWS hardware. Anyone with an AWS account can build and run one, and
+// on http:// anyone on the path can put theirs in front of the client; it
+// would receive the API key and the prompt. So the image must be named:
+//
+//  * signed allowlist: a release key (pinned by the program, PEM SPKI) signs
+//    the list of images of a service. File format, exactly:
+//      {"allowlist": {"version": <positive integer>, "issued_at": <unix s>,
+//                     "expires_at": <unix s>,
+//                     "images": [{"name": "<text>", "pcrs": {"0": "<96 hex>", ...}}]},
+//       "signature": "<hex DER ECDSA P-384 / SHA-384 over canonical_json(allowlist)>"}
+//    (canonical_json is Python's json.dumps(o, separators=(",", ":"),
+//    sort_keys=True): tee/canonical_json.hpp). An image matches when every PCR
+//    it lists equals the document's. Refused: a bad signature, a list expired
+//    or not yet valid, an image not listed, and a version lower than the
+//    highest accepted before for that release key (a rollback to an older
+//    list, e.g. one that still lists a withdrawn image; remembered in a
+//    version state file).
+//  * known enclaves: a file mapping a service URL to the PCR0, PCR1 and PCR2
+//    seen at first contact. One entry per line, '#' starts a comment line:
+//      <url> <pcr0 hex> <pcr1 hex> <pcr2 hex>
+//    First contact records the image; a different image at a known URL is
+//    refused and the file is left unchanged. Changes are made under a lock,
+//    re-reading the file, and written atomically (tee/detail/state_file.hpp).
+
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <botan/auto_rng.h>
+#include <botan/data_src.h>
+#include <botan/pk_keys.h>
+#include <botan/pkcs8.h>
+#include <botan/pubkey.h>
+#include <botan/version.h>
+#include <nlohmann/json.hpp>
+
+
+namespace tee {
+
+using pcr_map = std::map<unsigned, std::vector<std::uint8_t>>;
+
+// ------------------------------------------------------------ signed allowlist
+struct allowlist_options {
+    std::string signed_allowlist;    // the signed allowlist file's text (format above)
+    std::string release_key_pem;     // the release key that must have signed it: PEM SubjectPublicKeyInfo, P-384
+    // Where the highest version accepted per release key is kept (a file).
+    // Empty: no memory across runs, so a rollback to an older signed list goes
+    // unnoticed. tee-chat keeps it next to its known-enclaves file.
+    std::string version_state_file;
+};
+
+struct allowlist_image {
+    std::string name;
+    pcr_map pcrs;  // what must match: every PCR listed here
+};
+
+// A parsed allowlist file. parse() checks the structure only: verify_allowlist()
+// checks the signature and the validity time.
+struct signed_allowlist {
+    static constexpr std::size_t max_file_bytes = 1u << 20;
+    static constexpr std::size_t max_images = 4096;
+    static constexpr std::size_t max_name_bytes = 256;
+
+    std::uint64_t version = 0;
+    std::int64_t issued_at = 0;   // unix seconds
+    std::int64_t expires_at = 0;  // unix seconds; valid in [issued_at, expires_at)
+    std::vector<allowlist_image> images;
+    std::string signed_bytes;             // canonical JSON of the "allowlist" object
+    std::vector<std::uint8_t> signature;  // DER ECDSA
+
+    // config_error naming the first problem.
+    static signed_allowlist parse(std::string_view file);
+    // Checks an unsigned "allowlist" object (what `tee-chat allowlist sign`
+    // signs) and returns it parsed; signed_bytes is what must be signed.
+    static signed_allowlist parse_unsigned(const nlohmann::json& allowlist);
+
+    // The first listed image all of whose PCRs equal the document's; nullptr if none.
+    const allowlist_image* match(const pcr_map& pcrs) const;
+};
+
+// For release tooling (`tee-chat allowlist sign`): checks an unsigned
+// "allowlist" object (JSON text; a file {"allowlist": {...}} is accepted too),
+// signs its canonical JSON with a P-384 private key (PKCS#8 PEM, unencrypted)
+// and returns the signed allowlist file. config_error on a bad list or key;
+// the message never holds key material.
+std::string sign_allowlist(std::string_view allowlist_json, std::string_view private_key_pem);
+
+// The DER SubjectPublicKeyInfo of a PEM "PUBLIC KEY" block; config_error otherwise.
+std::vector<std::uint8_t> spki_of_pem(std::string_view pem);
+
+// The signature (by the release key, with the crypto backend) and the validity
+// at `now` (unix seconds): attestation_error, each with its own message.
+template <crypto_backend Crypto>
+void verify_allowlist(const signed_allowlist& list, byte_span release_spki, const Crypto& crypto, std::int64_t now) {
+    typename Crypto::public_key key;
+    try {
+        key = crypto.load_public_key(release_spki);
+    } catch (const error&) {
+        throw config_error("allowlist release key is not a P-384 public key");
+    }
+    const auto* msg = reinterpret_cast<const std::uint8_t*>(list.signed_bytes.data());
+    if (!crypto.ecdsa_p384_verify_der(key, byte_span(msg, list.signed_bytes.size()), list.signature))
+        throw attestation_error("allowlist signature does not verify with the pinned release key: refused");
+    if (now < list.issued_at)
+        throw attestation_error("allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
+                                std::to_string(list.issued_at) + ", now " + std::to_string(now) + "): refused");
+    if (now >= list.expires_at)
+        throw attestation_error("allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
+                                std::to_string(list.expires_at) + ", now " + std::to_string(now) +
+                                "): refused; get the current list from the service's publisher");
+}
+
+// The highest allowlist version accepted per release key (hex SHA-256 of its
+// SPKI). File: one "<key id> <version>" per line.
+struct allowlist_versions {
+    static std::map<std::string, std::uint64_t> parse(std::string_view text);  // config_error if malformed
+    // Under the file's lock: refuses a version below the recorded one
+    // (attestation_error, "rollback"), records a higher one.
+    static void accept(const std::string& state_file, const std::string& key_id, std::uint64_t version);
+};
+
+// ---------------------------------------------------------- known enclaves
+struct known_enclave {
+    std::string url;
+    std::vector<std::uint8_t> pcr0, pcr1, pcr2;
+};
+
+class known_enclaves {
+public:
+    static constexpr std::size_t max_file_bytes = 4u << 20;
+    static constexpr std::size_t max_url_bytes = 2048;
+
+    explicit known_enclaves(std::string path);
+    const std::string& path() const noexcept { return path_; }
+
+    // The entries of a file's text, in order; config_error naming the line.
+    static std::vector<known_enclave> parse(std::string_view text);
+    static std::string format(const std::vector<known_enclave>& entries);
+    // How URLs are compared and stored: without trailing '/'; no whitespace allowed.
+    static std::string normalize_url(std::string_view url);
+
+    std::vector<known_enclave> list() const;  // empty if the file does not exist
+    // The known image at `url` must equal the document's PCR0..2; an unknown
+    // URL is recorded (returns true: first contact). A different image:
+    // attestation_error naming the old and new PCR0, the file unchanged.
+    bool check_or_record(std::string_view url, const pcr_map& pcrs) const;
+    bool forget(std::string_view url) const;  // false if the URL was not known
+
+private:
+    std::string path_;
+};
+
+// What nitro_attestation says when no image policy is chosen: the four ways,
+// and this document's PCR0..2 to pin.
+attestation_error no_image_policy_error(const pcr_map& pcrs);
+
+// ---- definitions (see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+namespace detail {
+
+inline std::vector<std::uint8_t> pcr_value(const nlohmann::json& v, const std::string& where) {
+    if (!v.is_string()) throw config_error(where + " is not a hex string");
+    auto bytes = from_hex(v.get_ref<const std::string&>());
+    if (!bytes || bytes->size() != 48) throw config_error(where + " is not 96 hex digits (a SHA-384 PCR)");
+    return std::move(*bytes);
+}
+
+inline std::int64_t unix_seconds_field(const nlohmann::json& o, const char* name) {
+    auto it = o.find(name);
+    if (it == o.end()) throw config_error(std::string("allowlist has no ") + name);
+    if (it->is_number_unsigned() && it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return it->get<std::int64_t>();
+    if (it->is_number_integer() && !it->is_number_unsigned()) return it->get<std::int64_t>();
+    throw config_error(std::string("allowlist ") + name + " is not an integer (unix seconds)");
+}
+
+}  // namespace detail
+
+TEE_INLINE signed_allowlist signed_allowlist::parse_unsigned(const nlohmann::json& a) {
+    if (!a.is_object()) throw config_error("allowlist is not a JSON object");
+    for (const auto& [k, v] : a.items())
+        if (k != "version" && k != "issued_at" && k != "expires_at" && k != "images")
+            throw config_error("allowlist has an unknown field \"" + detail::printable_prefix(k, 40) + "\"");
+    signed_allowlist out;
+    auto ver = a.find("version");
+    if (ver == a.end()) throw config_error("allowlist has no version");
+    if (!ver->is_number_integer() || (!ver->is_number_unsigned() && ver->get<std::int64_t>() <= 0) ||
+        (ver->is_number_unsigned() && ver->get<std::uint64_t>() == 0))
+        throw config_error("allowlist version is not a positive integer");
+    out.version = ver->get<std::uint64_t>();
+    out.issued_at = detail::unix_seconds_field(a, "issued_at");
+    out.expires_at = detail::unix_seconds_field(a, "expires_at");
+    if (out.expires_at <= out.issued_at) throw config_error("allowlist expires_at is not after issued_at");
+    auto images = a.find("images");
+    if (images == a.end() || !images->is_array() || images->empty())
+        throw config_error("allowlist images is not a non-empty array");
+    if (images->size() > max_images) throw config_error("allowlist has more than 4096 images");
+    for (std::size_t i = 0; i < images->size(); ++i) {
+        const auto& img = (*images)[i];
+        const std::string at = "allowlist image " + std::to_string(i);
+        if (!img.is_object()) throw config_error(at + " is not an object");
+        for (const auto& [k, v] : img.items())
+            if (k != "name" && k != "pcrs")
+                throw config_error(at + " has an unknown field \"" + detail::printable_prefix(k, 40) + "\"");
+        allowlist_image image;
+        auto name = img.find("name");
+        if (name == img.end() || !name->is_string()) throw config_error(at + " has no name string");
+        image.name = name->get<std::string>();
+        if (image.name.size() > max_name_bytes) throw config_error(at + " has a name longer than 256 bytes");
+        auto pcrs = img.find("pcrs");
+        if (pcrs == img.end() || !pcrs->is_object() || pcrs->empty())
+            throw config_error(at + " has no pcrs object with at least one PCR");
+        for (const auto& [k, v] : pcrs->items()) {
+            unsigned index = 32;
+            if (!k.empty() && k.size() <= 2 && std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                (k.size() == 1 || k[0] != '0'))
+                index = static_cast<unsigned>(std::stoul(k));
+            if (index > 31) throw config_error(at + " has a PCR index that is not 0..31");
+            image.pcrs[index] = detail::pcr_value(v, at + " PCR" + k);
+        }
+        out.images.push_back(std::move(image));
+    }
+    try {
+        out.signed_bytes = canonical_json(a);
+    } catch (const error& e) {
+        throw config_error(std::string("allowlist cannot be canonicalized: ") + e.what());
+    }
+    return out;
+}
+
+TEE_INLINE signed_allowlist signed_allowlist::parse(std::string_view file) {
+    if (file.size() > max_file_bytes) throw config_error("allowlist file is larger than 1 MiB");
+    nlohmann::json j;
+    try {
+        j = parse_json(file, json_limits{8, max_file_bytes});
+    } catch (const error& e) {
+        throw config_error(std::string("allowlist file is not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw config_error("allowlist file is not a JSON object");
+    for (const auto& [k, v] : j.items())
+        if (k != "allowlist" && k != "signature")
+            throw config_error("allowlist file has an unknown field \"" + detail::printable_prefix(k, 40) + "\"");
+    auto a = j.find("allowlist");
+    if (a == j.end()) throw config_error("allowlist file has no \"allowlist\" object");
+    signed_allowlist out = parse_unsigned(*a);
+    auto sig = j.find("signature");
+    if (sig == j.end() || !sig->is_string()) throw config_error("allowlist file has no \"signature\" string");
+    auto der = from_hex(sig->get_ref<const std::string&>());
+    if (!der || der->size() < 8 || der->size() > 120) throw config_error("allowlist signature is not hex DER");
+    out.signature = std::move(*der);
+    return out;
+}
+
+TEE_INLINE std::string sign_allowlist(std::string_view allowlist_json, std::string_view private_key_pem) {
+    nlohmann::json j;
+    try {
+        j = parse_json(allowlist_json, json_limits{8, signed_allowlist::max_file_bytes});
+    } catch (const error& e) {
+        throw config_error(std::string("allowlist is not valid JSON: ") + e.what());
+    }
+    if (j.is_object() && j.contains("allowlist")) j = j["allowlist"];
+    signed_allowlist list = signed_allowlist::parse_unsigned(j);
+    std::unique_ptr<Botan::Private_Key> key;
+    try {
+        Botan::DataSource_Memory src(reinterpret_cast<const std::uint8_t*>(private_key_pem.data()), private_key_pem.size());
+        key = Botan::PKCS8::load_key(src);
+    } catch (const std::exception&) {
+        throw config_error("the signing key is not an unencrypted PKCS#8 PEM private key");
+    }
+    if (!key || key->algo_name() != "ECDSA" || p384::point_of(key->subject_public_key()).empty())
+        throw config_error("the signing key is not an ECDSA P-384 key");
+    std::vector<std::uint8_t> sig;
+    try {
+        Botan::AutoSeeded_RNG rng;
+#if BOTAN_VERSION_MAJOR >= 3
+        Botan::PK_Signer signer(*key, rng, "SHA-384", Botan::Signature_Format::DerSequence);
+#else
+        Botan::PK_Signer signer(*key, rng, "EMSA1(SHA-384)", Botan::DER_SEQUENCE);
+#endif
+        const auto* msg = reinterpret_cast<const std::uint8_t*>(list.signed_bytes.data());
+        sig = signer.sign_message(msg, list.signed_bytes.size(), rng);
+    } catch (const std::exception&) {
+        throw config_error("signing the allowlist failed (is the key an ECDSA P-384 key?)");
+    }
+    nlohmann::ordered_json out;
+    out["allowlist"] = nlohmann::ordered_json::parse(list.signed_bytes);
+    out["signature"] = to_hex(sig);
+    return out.dump(2) + "\n";
+}
+
+TEE_INLINE const allowlist_image* signed_allowlist::match(const pcr_map& pcrs) const {
+    for (const auto& image : images) {
+        bool all = true;
+        for (const auto& [index, want] : image.pcrs) {
+            auto it = pcrs.find(index);
+            if (it == pcrs.end() || it->second != want) {
+                all = false;
+                break;
+            }
+        }
+        if (all) return &image;
+    }
+    return nullptr;
+}
+
+TEE_INLINE std::vector<std::uint8_t> spki_of_pem(std::string_view pem) {
+    constexpr std::string_view begin = "-----BEGIN PUBLIC KEY-----", end = "-----END PUBLIC KEY-----";
+    const auto b = pem.find(begin);
+    const auto e = b == std::string_view::npos ? b : pem.find(end, b);
+    if (b == std::string_view::npos || e == std::string_view::npos)
+        throw config_error("release key is not a PEM PUBLIC KEY block (SubjectPublicKeyInfo)");
+    auto der = from_base64(pem.substr(b + begin.size(), e - b - begin.size()));
+    if (!der || der->empty()) throw config_error("release key PEM does not hold valid base64");
+    return std::move(*der);
+}
+
+TEE_INLINE std::map<std::string, std::uint64_t> allowlist_versions::parse(std::string_view text) {
+    std::map<std::string, std::uint64_t> out;
+    std::size_t line_no = 0;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        ++line_no;
+        if (line.empty() || line[0] == '#') continue;
+        const auto sp = line.find(' ');
+        const std::string_view id = line.substr(0, sp);
+        const std::string_view num = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+        auto key = from_hex(id);
+        std::uint64_t v = 0;
+        auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+        if (!key || key->size() != 32 || num.empty() || ec != std::errc{} || ptr != num.data() + num.size() || v == 0 ||
+            out.count(std::string(id)))
+            throw config_error("allowlist version state line " + std::to_string(line_no) +
+                               " is not \"<64 hex> <version>\" (or repeats a key)");
+        out[std::string(id)] = v;
+    }
+    return out;
+}
+
+TEE_INLINE void allowlist_versions::accept(const std::string& state_file, const std::string& key_id,
+                                           std::uint64_t version) {
+    detail::state_file_lock lock(state_file);
+    auto text = detail::read_state_file(state_file, 1u << 20);
+    auto versions = parse(text.value_or(""));
+    auto it = versions.find(key_id);
+    if (it != versions.end() && version < it->second)
+        throw attestation_error("allowlist rollback: version " + std::to_string(version) +
+                                " is lower than version " + std::to_string(it->second) +
+                                " accepted before for this release key; refused (an older list may still "
+                                "allow a withdrawn image)");
+    if (it != versions.end() && version == it->second) return;
+    versions[key_id] = version;
+    std::string out = "# highest signed allowlist version accepted per release key (SHA-256 of its SPKI)\n";
+    for (const auto& [id, v] : versions) out += id + " " + std::to_string(v) + "\n";
+    detail::write_state_file(state_file, out);
+}
+
+TEE_INLINE known_enclaves::known_enclaves(std::string path) : path_(std::move(path)) {
+    if (path_.empty()) throw config_error("known-enclaves store: the file path is empty");
+}
+
+TEE_INLINE std::string known_enclaves::normalize_url(std::string_view url) {
+    while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+    if (url.empty() || url.size() > max_url_bytes)
+        throw config_error("known-enclaves store: a service URL must have 1..2048 characters");
+    for (char c : url)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+            throw config_error("known-enclaves store: a service URL must not contain spaces or control characters");
+    return std::string(url);
+}
+
+TEE_INLINE std::vector<known_enclave> known_enclaves::parse(std::string_view text) {
+    if (text.size() > max_file_bytes) throw config_error("known-enclaves file is larger than 4 MiB");
+    std::vector<known_enclave> out;
+    std::size_t line_no = 0;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const auto first = line.find_first_not_of(" \t");
+        if (first == std::string_view::npos || line[first] == '#') continue;
+        std::vector<std::string_view> fields;
+        for (std::size_t at = first; at < line.size();) {
+            const auto stop = std::min(line.find_first_of(" \t", at), line.size());
+            fields.push_back(line.substr(at, stop - at));
+            at = line.find_first_not_of(" \t", stop);
+            if (at == std::string_view::npos) break;
+        }
+        const std::string where = "known-enclaves file line " + std::to_string(line_no);
+        if (fields.size() != 4) throw config_error(where + " is not \"<url> <pcr0> <pcr1> <pcr2>\"");
+        known_enclave e;
+        try {
+            e.url = normalize_url(fields[0]);
+        } catch (const config_error&) {
+            throw config_error(where + ": the URL is empty, too long or has control characters");
+        }
+        std::vector<std::uint8_t>* slots[3] = {&e.pcr0, &e.pcr1, &e.pcr2};
+        for (int i = 0; i < 3; ++i) {
+            auto v = from_hex(fields[1 + i]);
+            if (!v || (v->size() != 32 && v->size() != 48 && v->size() != 64))
+                throw config_error(where + ": PCR" + std::to_string(i) + " is not 32, 48 or 64 hex bytes");
+            *slots[i] = std::move(*v);
+        }
+        for (const auto& seen : out)
+            if (seen.url == e.url) throw config_error(where + " repeats the URL of an earlier line");
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+TEE_INLINE std::string known_enclaves::format(const std::vector<known_enclave>& entries) {
+    std::string out =
+        "# tee-client known enclaves: <service URL> <PCR0> <PCR1> <PCR2>, recorded at first contact.\n"
+        "# A different image at a listed URL is refused; delete its line (tee-chat trust forget URL) to accept it.\n";
+    for (const auto& e : entries) out += e.url + " " + to_hex(e.pcr0) + " " + to_hex(e.pcr1) + " " + to_hex(e.pcr2) + "\n";
+    return out;
+}
+
+TEE_INLINE std::vector<known_enclave> known_enclaves::list() const {
+    return parse(detail::read_state_file(path_, max_file_bytes).value_or(""));
+}
+
+TEE_INLINE bool known_enclaves::check_or_record(std::string_view url_in, const pcr_map& pcrs) const {
+    const std::string url = normalize_url(url_in);
+    const std::vector<std::uint8_t>* now[3] = {};
+    for (unsigned i = 0; i < 3; ++i) {
+        auto it = pcrs.find(i);
+        if (it == pcrs.end())
+            throw attestation_error("the document has no PCR" + std::to_string(i) +
+                                    ": the known-enclaves store records PCR0, PCR1 and PCR2");
+        now[i] = &it->second;
+    }
+    auto compare = [&](const std::vector<known_enclave>& entries) -> int {  // 1 same, 0 unknown; throws if changed
+        for (const auto& e : entries) {
+            if (e.url != url) continue;
+            if (e.pcr0 == *now[0] && e.pcr1 == *now[1] && e.pcr2 == *now[2]) return 1;
+            std::string which = e.pcr0 != *now[0] ? "" : (e.pcr1 != *now[1] ? " (PCR0 is the same, PCR1 differs)"
+                                                                              : " (PCR0 is the same, PCR2 differs)");
+            throw attestation_error("the enclave image at " + url + " has changed since it was first seen" + which +
+                                    ": PCR0 was " + to_hex(e.pcr0) + ", now " + to_hex(*now[0]) +
+                                    ". Refused; " + path_ + " is unchanged. If the service deployed a new "
+                                    "release, check it and forget the old entry (tee-chat trust forget " + url +
+                                    ", or delete its line from the file)");
+        }
+        return 0;
+    };
+    // A read without the lock decides the common case (a known image)
+    // without writing; a first contact re-reads under the lock.
+    if (compare(list()) == 1) return false;
+    detail::state_file_lock lock(path_);
+    auto entries = list();
+    if (compare(entries) == 1) return false;  // another process recorded the same image meanwhile
+    entries.push_back({url, *now[0], *now[1], *now[2]});
+    detail::write_state_file(path_, format(entries));
+    return true;
+}
+
+TEE_INLINE bool known_enclaves::forget(std::string_view url_in) const {
+    const std::string url = normalize_url(url_in);
+    detail::state_file_lock lock(path_);
+    auto entries = list();
+    const auto before = entries.size();
+    std::erase_if(entries, [&](const known_enclave& e) { return e.url == url; });
+    if (entries.size() == before) return false;
+    detail::write_state_file(path_, format(entries));
+    return true;
+}
+
+TEE_INLINE attestation_error no_image_policy_error(const pcr_map& pcrs) {
+    std::string msg =
+        "no enclave image policy: the document is a genuine Nitro document, but anyone with an AWS account can "
+        "run a Nitro enclave, so the image must be named. Choose one: pin its PCRs (nitro_options::expected_pcrs; "
+        "tee-chat --pcr N=HEX), a signed allowlist (nitro_options::allowlist; --allowlist FILE --allowlist-key PEM), "
+        "a known-enclaves store (nitro_options::known_enclaves_file; --known-enclaves FILE), or accept any image "
+        "(nitro_options::accept_any_enclave_image; --any-image: dangerous). This enclave's image:";
+    for (unsigned i = 0; i < 3; ++i) {
+        auto it = pcrs.find(i);
+        msg += " PCR" + std::to_string(i) + "=" + (it == pcrs.end() ? std::string("(absent)") : to_hex(it->second));
+    }
+    return attestation_error(msg);
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/image_policy.hpp
+
 // ---- begin tee/x509_chain.hpp ------------------------------------------
 // tee/x509_chain.hpp - certificate chain checks of the Nitro policy, with the
 // signatures verified through the crypto backend.
@@ -2494,31 +3541,23 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 //
 // verify() runs, and every step must hold:
 //  1. structure: base64 -> COSE_Sign1 [protected {1:-35}, {}, payload, r||s]
-//     (untagged or tag 18); payload fields present, typed and within AWS's limits.
-//     Hostile sizes are refused before they cost memory: at most 32 KiB of
-//     document (AWS's are about 4.5 KB), CBOR limits that fit each level (the
-//     COSE array, its headers, the payload), and the unsigned, unprotected
-//     header must be AWS's empty map - all checked before the payload is parsed;
+//     (untagged or tag 18); payload fields present, typed and within AWS's limits;
 //  2. COSE ES384 signature with the leaf certificate's P-384 key;
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
 //     the verification time (now, or injected): tee/x509_chain.hpp, with the
 //     signatures verified by the crypto backend;
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
-//     (PCR0 all zeros) refused.
-// Time: the services make one document at start-up and serve it while they
-// run, long after its leaf certificate (3 hours) expires. A chain that was
-// valid at the document's signed time and has only expired since is verified
-// at that time, up to max_document_age (30 days); every time comparison is in
-// integer milliseconds with the range known, so no chrono arithmetic can
-// overflow, whatever the clock or the options say.
+//     (PCR0 all zeros) refused;
+//  6. the image policy (tee/image_policy.hpp): PCR pins, a signed allowlist,
+//     a known-enclaves store, or the named opt-out accept_any_enclave_image.
+//     Without one, a genuine document is refused with its PCR0..2 to pin.
 // Nothing the server sends can relax these: options are the program's.
 
 
 #include <algorithm>
 #include <chrono>
 #include <cctype>
-#include <cstdint>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -2541,23 +3580,26 @@ struct nitro_options {
     // Verification time source. Empty: the system clock.
     std::function<std::chrono::system_clock::time_point()> clock{};
     // Expected PCR values, index -> hex. Pin PCR0..2 (image, kernel, application)
-    // at least: without pins any Nitro enclave in the world passes.
+    // at least. Pins are one image policy: without any, a document is refused.
     std::map<unsigned, std::string> expected_pcrs{};
     // Accept any genuine Nitro enclave image (no pins, allowlist or known-enclaves store): anyone can run one.
     bool accept_any_enclave_image = false;
-    // Refuse documents older than this (by their signed timestamp), even with a
-    // chain still valid: for services that make a fresh document per request.
+    // Refuse documents older than this (by their signed timestamp).
     std::optional<std::chrono::milliseconds> max_age{};
-    // A document whose certificate chain was valid when it was signed and has
-    // expired since (the services make one document at start-up) is verified at
-    // its own signed time and accepted up to this age; the identity says so.
-    // Zero refuses any expired chain; milliseconds::max() sets no bound (audits
-    // of archived documents). Negative: config_error.
-    std::chrono::milliseconds max_document_age{std::chrono::days(30)};
     // Refuse documents whose nonce differs.
     std::optional<std::vector<std::uint8_t>> expected_nonce{};
+    // Accept a chain that has expired since the document was signed (checked at
+    // the document's own timestamp instead); the identity says so.
+    bool allow_expired_certificates = false;
+    // Audit an archived document: verify everything at its own signed timestamp.
+    bool audit_at_document_time = false;
     // Accept debug-mode enclaves (PCR0 all zeros), whose memory the host can read.
     bool allow_debug_mode = false;
+    // Image policies besides the pins (tee/image_policy.hpp). A signed allowlist of images:
+    std::optional<allowlist_options> allowlist{};
+    // Trust on first use: the known-enclaves file (URL -> PCR0..2). Empty: none. It is
+    // read and written only when set; the service URL comes from verify()'s context.
+    std::string known_enclaves_file{};
     // A document signed this far in the future of the verification time is refused.
     std::chrono::milliseconds max_clock_skew{std::chrono::minutes(5)};
 };
@@ -2579,18 +3621,19 @@ public:
 
     const nitro_options& options() const noexcept { return opt_; }
 
-    // "29 days 1 h", "5 h 0 min", "12 min 3 s", "40 s": a document's age for people.
-    static std::string age_text(std::chrono::milliseconds age);
-
     // The answer of GET /attestation: {"attestation_doc": "<base64>"}.
+    // The context's service_url is what the known-enclaves store records
+    // (tee::client passes its config::url).
     template <crypto_backend Crypto>
-    enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto) const {
-        return verify_document(document_of(answer), crypto);
+    enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto,
+                            const attestation_context& context = {}) const {
+        return verify_document(document_of(answer), crypto, context);
     }
 
     // Verifies the raw COSE_Sign1 bytes of a document.
     template <crypto_backend Crypto>
-    enclave_identity verify_document(byte_span cose, const Crypto& crypto) const {
+    enclave_identity verify_document(byte_span cose, const Crypto& crypto,
+                                     const attestation_context& context = {}) const {
         parsed p = parse(cose);
         enclave_identity id;
         id.kind = std::string(kind);
@@ -2637,13 +3680,20 @@ public:
 
         // 5. Policy pins; the rest of the identity.
         check_pins(std::move(p), id);
+
+        // 6. The image policy, last: the document is genuine, so its PCRs
+        // may be shown, and nothing is recorded for a refused document.
+        if (allowlist_) {
+            verify_allowlist(*allowlist_, release_spki_, crypto, unix_now());
+            const auto digest = crypto.sha256(release_spki_);
+            accept_allowlisted(id, to_hex(digest));
+        }
+        check_image(id, context);
         return id;
     }
 
     // ---- step 1, a pure function of the bytes (what the fuzzers call) ----
     static constexpr std::uint64_t max_timestamp_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
-    // Larger than any document the payload limits allow (16 certificates of 1 KiB, ...).
-    static constexpr std::size_t max_document_bytes = 32 * 1024;
     struct parsed {
         std::vector<std::uint8_t> protected_header, payload, signature;
         std::string module_id;
@@ -2665,22 +3715,20 @@ private:
     // crypto backend are functions, not templates: compiled once (see
     // tee/detail/prelude.hpp), not once per backend.
     static std::vector<std::uint8_t> document_of(const nlohmann::json& answer);  // the decoded attestation_doc
-    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at (now).
+    // leaf, cabundle from the leaf's issuer up, the trusted root; sets id.verified_at.
     x509_chain::certificate_path chain_of(const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf,
                                           enclave_identity& id) const;
-    // The verdict on the chain: its links (signatures, extensions) and validity
-    // times, now and at the document's time; the document's age and the
-    // max_document_age bound. Sets id.chain, id.document_age and, for a chain
-    // expired since signing, id.verified_at (the signed time).
+    // The verdict on the chain: its links (signatures, extensions) and validity times; sets id.chain.
     void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
                      const parsed& p, enclave_identity& id) const;
     // Step 5, then the identity's document fields.
     void check_pins(parsed p, enclave_identity& id) const;
+    // Step 6 (the allowlist's signature and time are checked before, by the backend).
+    void accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const;
+    void check_image(enclave_identity& id, const attestation_context& context) const;
+    std::int64_t unix_now() const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
     static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
-    attestation_error too_old(const parsed& p, std::int64_t age_ms, const x509_chain::certificate_path& chain,
-                              std::chrono::system_clock::time_point now) const;
-    static std::int64_t millis(std::chrono::system_clock::time_point t);  // since the epoch, never overflows
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
                                                                        const char* what);
     static Botan::X509_Certificate load_root(const std::string& configured);
@@ -2694,6 +3742,8 @@ private:
     std::map<unsigned, std::vector<std::uint8_t>> pins_;
     std::shared_ptr<const Botan::X509_Certificate> root_;  // parsed once; shared by copies of the policy
     std::vector<std::uint8_t> root_der_;                   // a cabundle entry with these bytes is root_
+    std::shared_ptr<const signed_allowlist> allowlist_;     // parsed once; its signature is checked per document
+    std::vector<std::uint8_t> release_spki_;
 };
 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
@@ -2706,10 +3756,47 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
             throw config_error("PCR pin " + std::to_string(index) + " must be index 0..31 with 32, 48 or 64 hex bytes");
         pins_[index] = std::move(*v);
     }
-    if (opt_.max_document_age.count() < 0)
-        throw config_error("max_document_age must not be negative (0 refuses any expired certificate chain)");
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
+    if (opt_.allowlist) {
+        allowlist_ = std::make_shared<const signed_allowlist>(signed_allowlist::parse(opt_.allowlist->signed_allowlist));
+        release_spki_ = spki_of_pem(opt_.allowlist->release_key_pem);
+    }
+    if (!opt_.known_enclaves_file.empty()) known_enclaves check(opt_.known_enclaves_file);  // path checks
+}
+
+TEE_INLINE std::int64_t nitro_attestation::unix_now() const {
+    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
+    return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+}
+
+TEE_INLINE void nitro_attestation::accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const {
+    const allowlist_image* image = allowlist_->match(id.pcrs);
+    if (image == nullptr) {
+        std::string msg = "enclave image is not on the signed allowlist (version " + std::to_string(allowlist_->version) +
+                          ", " + std::to_string(allowlist_->images.size()) + " images): refused; its";
+        for (unsigned i = 0; i < 3; ++i)
+            if (auto it = id.pcrs.find(i); it != id.pcrs.end()) msg += " PCR" + std::to_string(i) + "=" + to_hex(it->second);
+        throw attestation_error(msg);
+    }
+    if (!opt_.allowlist->version_state_file.empty())
+        allowlist_versions::accept(opt_.allowlist->version_state_file, release_key_id, allowlist_->version);
+    id.image_policy = "allowlist: " + image->name + " (version " + std::to_string(allowlist_->version) + ")";
+}
+
+TEE_INLINE void nitro_attestation::check_image(enclave_identity& id, const attestation_context& context) const {
+    auto also = [&](const std::string& what) { id.image_policy += (id.image_policy.empty() ? "" : ", ") + what; };
+    if (!pins_.empty()) also("pinned PCRs");  // checked by check_pins
+    if (!opt_.known_enclaves_file.empty()) {
+        if (context.service_url.empty())
+            throw attestation_error("the known-enclaves store needs the service URL: verify through tee::client, or "
+                                    "pass an attestation_context with service_url");
+        id.first_contact = known_enclaves(opt_.known_enclaves_file).check_or_record(context.service_url, id.pcrs);
+        also(id.first_contact ? "first contact (recorded)" : "known enclave");
+    }
+    if (!id.image_policy.empty()) return;
+    if (!opt_.accept_any_enclave_image) throw no_image_policy_error(id.pcrs);
+    also("any image");
 }
 
 TEE_INLINE nitro_attestation::~nitro_attestation() = default;
@@ -2728,11 +3815,7 @@ TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohma
     if (!doc.is_string())
         throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
                                 " instead of base64); refused: mock answers are a downgrade");
-    const auto& text = doc.get_ref<const std::string&>();
-    if (text.size() > (max_document_bytes + 2) / 3 * 4)
-        throw attestation_error("attestation_doc is " + std::to_string(text.size()) +
-                                " characters of base64, more than a document needs");
-    auto bytes = from_base64(text);
+    auto bytes = from_base64(doc.get_ref<const std::string&>());
     if (!bytes) throw attestation_error("attestation_doc is not valid base64");
     return std::move(*bytes);
 }
@@ -2748,7 +3831,8 @@ TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate
 
 TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
     const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
-    id.verified_at = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
+    const auto now = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
+    id.verified_at = opt_.audit_at_document_time ? signed_at(p) : now;
     x509_chain::certificate_path chain{std::move(leaf)};
     for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
         chain.push_back(*it == root_der_ ? root_ : certificate(*it, "cabundle certificate"));
@@ -2766,63 +3850,17 @@ TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
 TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_path& chain,
                                                Botan::Certificate_Status_Code links, const parsed& p,
                                                enclave_identity& id) const {
-    using code = Botan::Certificate_Status_Code;
-    const auto now = id.verified_at;
-    // Both within about +-2^53: the clock's milliseconds fit an int64 with room,
-    // the timestamp is at most max_timestamp_ms (parse).
-    const std::int64_t age_ms = millis(now) - static_cast<std::int64_t>(p.timestamp_ms);
-    id.document_age = std::chrono::milliseconds(age_ms);
-
-    const auto status = std::max(links, x509_chain::check_times(chain, now));
-    const bool expired_since = status == code::CERT_HAS_EXPIRED;
-    if (!x509_chain::ok(status) && !expired_since) throw chain_failure(status, now);
-    if (age_ms < 0 && -age_ms > opt_.max_clock_skew.count())
-        throw attestation_error("document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
-                                iso_time(now));
-    // The document must have been signed while its chain was valid, whatever now is.
-    if (const auto then = std::max(links, x509_chain::check_times(chain, signed_at(p))); !x509_chain::ok(then))
-        throw attestation_error("certificate chain does not verify at " + iso_time(signed_at(p)) +
-                                ", the document's own signed time: " + Botan::to_string(then));
-    if (expired_since) {
-        if (age_ms > opt_.max_document_age.count()) throw too_old(p, age_ms, chain, now);
-        id.verified_at = signed_at(p);
-        id.verified_at_document_time = true;
+    const auto status = std::max(links, x509_chain::check_times(chain, id.verified_at));
+    if (!x509_chain::ok(status)) {
+        const bool only_expired = status == Botan::Certificate_Status_Code::CERT_HAS_EXPIRED;
+        if (!(only_expired && opt_.allow_expired_certificates &&
+              x509_chain::ok(std::max(links, x509_chain::check_times(chain, signed_at(p))))))
+            throw chain_failure(status, id.verified_at);
+        id.expired_certificates_tolerated = true;
     }
     for (const auto& c : chain)  // what was verified: leaf ... trusted root
         id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
                             c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
-}
-
-TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::int64_t age_ms,
-                                                        const x509_chain::certificate_path& chain,
-                                                        std::chrono::system_clock::time_point now) const {
-    auto expired = chain.front()->not_after().to_std_timepoint();
-    for (const auto& c : chain)  // the first to expire (the leaf, in AWS's chains)
-        if (auto t = c->not_after().to_std_timepoint(); t < now && t < expired) expired = t;
-    const auto bound = opt_.max_document_age;
-    return attestation_error(
-        "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
-        ") and its certificate expired at " + iso_time(expired) +
-        "; services that make one attestation document at start-up serve it for as long as they run, " +
-        (bound.count() == 0 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
-                            : "and documents up to " + age_text(bound) + " old are accepted") +
-        "; change the bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION, "
-        "e.g. 12h, 7d, 0)");
-}
-
-TEE_INLINE std::int64_t nitro_attestation::millis(std::chrono::system_clock::time_point t) {
-    // A cast to a coarser unit divides: it cannot overflow.
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-TEE_INLINE std::string nitro_attestation::age_text(std::chrono::milliseconds age) {
-    const std::int64_t ms = age.count();
-    if (ms < 0) return "-" + age_text(std::chrono::milliseconds(-(ms + 1)));  // -(ms + 1): no overflow at the minimum
-    const std::int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
-    if (d > 0) return std::to_string(d) + (d == 1 ? " day " : " days ") + std::to_string(h % 24) + " h";
-    if (h > 0) return std::to_string(h) + " h " + std::to_string(m % 60) + " min";
-    if (m > 0) return std::to_string(m) + " min " + std::to_string(s % 60) + " s";
-    return std::to_string(s) + " s";
 }
 
 TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) const {
@@ -2838,9 +3876,12 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
             throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
                                     ", pinned to " + to_hex(want));
     }
-    // The age from the clock's time (check_chain), also for a document verified at its own time.
-    if (opt_.max_age && id.document_age.count() > opt_.max_age->count())
-        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
+    const auto signed_time = signed_at(p);
+    if (signed_time > id.verified_at + opt_.max_clock_skew)
+        throw attestation_error("document is signed at " + iso_time(signed_time) + ", in the future of " +
+                                iso_time(id.verified_at));
+    if (opt_.max_age && id.verified_at - signed_time > *opt_.max_age)
+        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_time) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
         throw attestation_error("document nonce differs from the expected nonce");
 
@@ -2856,12 +3897,7 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     auto fail = [](const std::string& what) -> attestation_error {
         return attestation_error("attestation document: " + what);
     };
-    if (cose.size() > max_document_bytes)
-        throw fail(std::to_string(cose.size()) + " bytes, more than the " + std::to_string(max_document_bytes) +
-                   " a document needs");
-    // [protected bstr, unprotected map, payload bstr, signature bstr], maybe in
-    // tag 18: nothing nests deeper than the header map's values, nor is wider than 16.
-    auto top = cbor::decode(cose, cbor::limits{3, max_document_bytes, 16});
+    auto top = cbor::decode(cose);
     if (!top.ok()) throw fail(top.error().message());
     const cbor::value* msg = &top.value();
     if (msg->is_tag()) {
@@ -2878,17 +3914,13 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     p.signature = a[3].as_bytes();
     if (p.signature.size() != 96) throw fail("COSE signature is not 96 bytes (ES384 r||s)");
 
-    auto prot = cbor::decode(p.protected_header, cbor::limits{1, 64, 4});  // {1: -35}
+    auto prot = cbor::decode(p.protected_header);
     if (!prot.ok()) throw fail("protected header: " + prot.error().message());
     const cbor::value* alg = prot.value().is_map() ? prot.value().find(std::int64_t{1}) : nullptr;
     if (alg == nullptr || !alg->is_int() || alg->as_int() != -35)
         throw fail("protected header algorithm is not ES384 (-35)");
-    // Not covered by the signature: anyone on the path could fill it.
-    if (!a[1].as_map().empty()) throw fail("unprotected header is not empty (AWS's is {}, and it is not signed)");
 
-    // A map of fields; pcrs and cabundle one level down; each field's own
-    // limits are checked below (more precise messages than the CBOR reader's).
-    auto body = cbor::decode(p.payload, cbor::limits{2, 4096, 64});
+    auto body = cbor::decode(p.payload);
     if (!body.ok()) throw fail("payload: " + body.error().message());
     const cbor::value& m = body.value();
     if (!m.is_map()) throw fail("payload is not a map");
@@ -3018,460 +4050,6 @@ TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::ti
 }  // namespace tee
 // ---- end tee/nitro_attestation.hpp
 
-// ---- begin tee/canonical_json.hpp --------------------------------------
-// tee/canonical_json.hpp - the bytes the enclave signs, and a strict parser
-// for the bodies it sends.
-//
-// The trap: the enclave signs the bytes of the Python expression
-//
-//     json.dumps(data, separators=(",", ":"), sort_keys=True)
-//
-// but sends `data` in a different form (UTF-8, keys in insertion order). The
-// client must re-serialize `data` exactly as Python would, byte for byte, or
-// no signature verifies. Python's defaults that matter (ensure_ascii=True):
-//
-//   - keys sorted by code point. nlohmann::json keeps objects in a
-//     std::map<std::string, json, std::less<>>, whose order is that of
-//     std::char_traits<char>::compare, i.e. unsigned bytes; UTF-8 byte order
-//     is code point order, so iterating the map gives Python's order.
-//   - no spaces; `"` -> \" and `\` -> \\; \b \f \n \r \t short escapes;
-//     every other character outside 0x20..0x7E as \u00XX / \uXXXX with
-//     LOWERCASE hex, characters above U+FFFF as a surrogate pair
-//     (\ud83d\ude00); `/` is not escaped.
-//   - integers as integers; floats as Python's repr(): the shortest digits
-//     that round-trip, fixed notation when the decimal exponent is in
-//     [-5, 16) ("0.0001", "100.0", "1000000000000000.0", "-0.0"), otherwise
-//     "1e-05", "1e+16", "1.5e+16" (mantissa without ".0", exponent signed and
-//     at least two digits).
-//
-// nlohmann's own dump() differs on all of these points except key order (it
-// writes UTF-8 raw or uppercase \u escapes, and "1e16" style floats), hence
-// this serializer. Where Python would write something no JSON peer accepts,
-// we throw tee::protocol_error instead: NaN/Infinity (Python writes `NaN`,
-// `Infinity`), strings that are not valid UTF-8, binary values.
-//
-// parse_json() is the parser for untrusted HTTP bodies. It is stricter than
-// Python's json.loads so that what we verify is what Python would have signed:
-//   - integers outside int64/uint64 are rejected: nlohmann would silently turn
-//     them into doubles, which canonicalize differently from Python's exact
-//     integers (12345678901234567890123 vs 1.2345678901234568e+22);
-//   - duplicate object keys are rejected (Python silently keeps the last one);
-//   - NaN/Infinity literals, comments, invalid UTF-8 and lone \ud800-style
-//     surrogates are rejected (nlohmann's lexer already refuses them; Python
-//     accepts NaN and lone surrogates);
-//   - nesting deeper than json_limits::max_depth and bodies over max_bytes
-//     are rejected. The SAX parser is iterative and the depth is checked
-//     before each container is built, so "[[[[..." cannot exhaust the stack.
-// A leading UTF-8 byte order mark is skipped (nlohmann's behaviour); it does
-// not reach the signed bytes since `data` is re-serialized anyway.
-
-
-#include <charconv>
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <cmath>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
-
-namespace tee {
-
-namespace detail {
-
-// At most `max` bytes of `s`, bytes outside printable ASCII shown as '?', for
-// error messages built from data the peer sent.
-std::string printable_prefix(std::string_view s, std::size_t max);
-
-// Where an occurrence of `secret` that starts at `at` in `text` ends, or npos.
-// It may be written as is or JSON-escaped, each character on its own: \uXXXX
-// in either case (a surrogate pair above U+FFFF), or \" \\ \/ \b \f \n \r \t,
-// also escaped again (\\u0073, as the dump of a string holding an escape).
-std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret);
-
-// `text` with every occurrence of `secret` (as secret_end finds them) replaced
-// by "[API key redacted]", then cut after `max` characters ("..." follows) with
-// bytes outside printable ASCII shown as '?' - the redaction first, so that no
-// part of a secret straddling the cut remains. max = npos: neither cut nor mapped.
-std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max);
-
-template <class Out>
-void append_u_escape(Out& out, std::uint32_t unit) {
-    static constexpr char hex[] = "0123456789abcdef";
-    const char e[6] = {'\\', 'u', hex[unit >> 12 & 0xf], hex[unit >> 8 & 0xf], hex[unit >> 4 & 0xf], hex[unit & 0xf]};
-    out.insert(out.end(), e, e + 6);
-}
-
-// Appends `s` as a Python ensure_ascii JSON string literal to `out` (a
-// std::string, or tee::secure_bytes for the request plaintext). Throws
-// protocol_error if `s` is not valid UTF-8.
-template <class Out>
-void append_python_string(Out& out, std::string_view s) {
-    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
-    out.push_back('"');
-    for (std::size_t i = 0; i < s.size();) {
-        char32_t cp = 0;
-        const std::size_t len = utf8_decode(s, i, cp);
-        if (len == 0) throw protocol_error("string is not valid UTF-8 (byte " + std::to_string(i) + ")");
-        i += len;
-        switch (cp) {
-            case '"': put("\\\""); break;
-            case '\\': put("\\\\"); break;
-            case '\b': put("\\b"); break;
-            case '\f': put("\\f"); break;
-            case '\n': put("\\n"); break;
-            case '\r': put("\\r"); break;
-            case '\t': put("\\t"); break;
-            default:
-                if (cp >= 0x20 && cp < 0x7f) out.push_back(static_cast<char>(cp));
-                else if (cp < 0x10000) append_u_escape(out, static_cast<std::uint32_t>(cp));
-                else {
-                    cp -= 0x10000;
-                    append_u_escape(out, static_cast<std::uint32_t>(0xd800 + (cp >> 10)));
-                    append_u_escape(out, static_cast<std::uint32_t>(0xdc00 + (cp & 0x3ff)));
-                }
-        }
-    }
-    out.push_back('"');
-}
-
-// Recursion bound for canonical_json on values not built by parse_json.
-inline constexpr std::size_t canonical_max_depth = 512;
-
-}  // namespace detail
-
-// The bytes of Python's json.dumps(j, separators=(",", ":"), sort_keys=True).
-// Throws tee::protocol_error for NaN/Infinity, invalid UTF-8, binary values
-// and nesting deeper than 512.
-std::string canonical_json(const nlohmann::json& j);
-
-struct json_limits {
-    std::size_t max_depth = 32;       // containers nested deeper are rejected
-    std::size_t max_bytes = 8 << 20;  // bodies larger are rejected unparsed
-};
-
-namespace detail {
-
-// SAX handler that builds the DOM (like nlohmann's json_sax_dom_parser) and
-// enforces json_limits, unique keys and the 64-bit integer range on the way.
-class strict_json_builder {
-public:
-    using json = nlohmann::json;
-
-    strict_json_builder(json& root, std::string_view body, const json_limits& limits);
-
-    bool null();
-    bool boolean(bool v);
-    bool number_integer(json::number_integer_t v);
-    bool number_unsigned(json::number_unsigned_t v);
-    bool number_float(json::number_float_t v, const json::string_t& lexeme);
-    bool string(json::string_t& v);
-    bool binary(json::binary_t&);
-
-    bool start_object(std::size_t);
-    bool start_array(std::size_t);
-    bool end_object();
-    bool end_array();
-
-    bool key(json::string_t& k);
-
-    bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex);
-
-private:
-    // Stores a value where the grammar says it goes; returns its address.
-    template <class V>
-    json* add(V&& v) {
-        if (stack_.empty()) {
-            root_ = json(std::forward<V>(v));
-            return &root_;
-        }
-        json& top = *stack_.back();
-        if (top.is_array()) {
-            auto& arr = top.get_ref<json::array_t&>();
-            arr.emplace_back(std::forward<V>(v));
-            return &arr.back();
-        }
-        *slot_ = json(std::forward<V>(v));
-        return slot_;
-    }
-
-    void open(json::value_t type);
-
-    json& root_;
-    std::string_view body_;
-    const json_limits& limits_;
-    std::vector<json*> stack_;  // open containers, innermost last
-    json* slot_ = nullptr;      // value slot of the last key read
-};
-
-}  // namespace detail
-
-// Parses an untrusted HTTP body. Throws tee::protocol_error (message: fixed
-// text, at most a 60-character sanitized prefix of the body) for an empty or
-// oversized body, invalid JSON or UTF-8, trailing data, duplicate keys, nesting
-// deeper than limits.max_depth, and integers outside the int64/uint64 range.
-nlohmann::json parse_json(std::string_view body, const json_limits& limits = {});
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-namespace detail {
-
-TEE_INLINE std::string printable_prefix(std::string_view s, std::size_t max) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
-    }
-    if (s.size() > max) out += "...";
-    return out;
-}
-
-TEE_INLINE std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret) {
-    // The character escaped at text[j] and the bytes its escape takes. A run of
-    // backslashes counts as one, so that an escape escaped again (the dump of a
-    // string holding "\u0073") is found as well.
-    auto escaped = [&](std::size_t j, char32_t& got, std::size_t& used) {
-        std::size_t n = 0;
-        while (j + n < text.size() && text[j + n] == '\\') ++n;
-        if (n == 0) return false;
-        const char e = j + n < text.size() ? text[j + n] : '\0';
-        used = n + 1;
-        switch (e) {
-            case '"': got = '"'; return true;
-            case '/': got = '/'; return true;
-            case 'b': got = '\b'; return true;
-            case 'f': got = '\f'; return true;
-            case 'n': got = '\n'; return true;
-            case 'r': got = '\r'; return true;
-            case 't': got = '\t'; return true;
-            case 'u': {
-                if (text.size() - (j + n + 1) < 4) return false;
-                std::uint32_t unit = 0;
-                for (std::size_t k = j + n + 1; k < j + n + 5; ++k) {
-                    const char c = text[k];
-                    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-                    if (d < 0) return false;
-                    unit = unit << 4 | static_cast<std::uint32_t>(d);
-                }
-                got = unit;
-                used = n + 5;
-                return true;
-            }
-            default:  // "\\" (or "\\\\"...): a backslash
-                got = '\\';
-                used = n;
-                return n >= 2;
-        }
-    };
-    std::size_t i = at;
-    for (std::size_t k = 0; k < secret.size();) {
-        char32_t cp = 0;
-        std::size_t len = utf8_decode(secret, k, cp);
-        if (len == 0) { len = 1; cp = 0xFFFFFFFF; }  // an invalid byte matches only as is
-        if (text.substr(i).substr(0, len) == secret.substr(k, len)) {
-            i += len;
-            k += len;
-            continue;
-        }
-        char32_t got = 0, low = 0;
-        std::size_t used = 0, used_low = 0;
-        if (!escaped(i, got, used)) return std::string_view::npos;
-        if (got >= 0xd800 && got < 0xdc00 && escaped(i + used, low, used_low) && low >= 0xdc00 && low < 0xe000) {
-            got = 0x10000 + ((got - 0xd800) << 10) + (low - 0xdc00);  // a surrogate pair
-            used += used_low;
-        }
-        if (got != cp) return std::string_view::npos;
-        i += used;
-        k += len;
-    }
-    return i;
-}
-
-TEE_INLINE std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max) {
-    static constexpr std::string_view mark = "[API key redacted]";
-    std::string out;
-    std::size_t i = 0;
-    // Each step reads at most 12 bytes per character of the secret: bounded by max.
-    while (i < text.size() && out.size() < max) {
-        if (const std::size_t end = secret.empty() ? std::string_view::npos : secret_end(text, i, secret);
-            end != std::string_view::npos) {
-            out += mark;
-            i = end;
-            continue;
-        }
-        const auto c = static_cast<unsigned char>(text[i++]);
-        out.push_back(max == std::string_view::npos || (c >= 0x20 && c <= 0x7e) ? static_cast<char>(c) : '?');
-    }
-    if (i < text.size()) out += "...";
-    return out;
-}
-
-// Python's repr(float) for a finite double.
-TEE_INLINE void append_python_float(std::string& out, double d) {
-    if (!std::isfinite(d)) throw protocol_error("cannot canonicalize NaN or Infinity");
-    // Shortest round-trip digits, e.g. "-1.5e+16", "5e-324", "0e+00".
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-    std::string_view sci(buf, static_cast<std::size_t>(res.ptr - buf));
-    if (!sci.empty() && sci.front() == '-') {
-        out.push_back('-');
-        sci.remove_prefix(1);
-    }
-    const auto e = sci.find('e');
-    std::string digits;
-    for (char c : sci.substr(0, e))
-        if (c != '.') digits.push_back(c);
-    int exp = 0;
-    const auto exp_text = sci.substr(e + 2);  // after "e+" / "e-"
-    std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
-    if (sci[e + 1] == '-') exp = -exp;
-
-    // As CPython's format_float_short (mode 'r'): value = 0.DIGITS * 10^decpt,
-    // fixed notation iff -4 < decpt <= 16.
-    const int decpt = exp + 1;
-    const int ndigits = static_cast<int>(digits.size());
-    if (decpt > -4 && decpt <= 16) {
-        if (decpt <= 0) {
-            out += "0.";
-            out.append(static_cast<std::size_t>(-decpt), '0');
-            out += digits;
-        } else if (decpt >= ndigits) {
-            out += digits;
-            out.append(static_cast<std::size_t>(decpt - ndigits), '0');
-            out += ".0";
-        } else {
-            out.append(digits, 0, static_cast<std::size_t>(decpt));
-            out.push_back('.');
-            out.append(digits, static_cast<std::size_t>(decpt));
-        }
-    } else {
-        out.push_back(digits[0]);
-        if (ndigits > 1) {
-            out.push_back('.');
-            out.append(digits, 1);
-        }
-        out += exp < 0 ? "e-" : "e+";
-        const int a = exp < 0 ? -exp : exp;
-        if (a < 10) out.push_back('0');
-        out += std::to_string(a);
-    }
-}
-
-TEE_INLINE void append_canonical(std::string& out, const nlohmann::json& j, std::size_t depth) {
-    using vt = nlohmann::json::value_t;
-    switch (j.type()) {
-        case vt::null: out += "null"; return;
-        case vt::boolean: out += j.get<bool>() ? "true" : "false"; return;
-        case vt::number_integer: out += std::to_string(j.get<std::int64_t>()); return;
-        case vt::number_unsigned: out += std::to_string(j.get<std::uint64_t>()); return;
-        case vt::number_float: append_python_float(out, j.get<double>()); return;
-        case vt::string: append_python_string(out, j.get_ref<const std::string&>()); return;
-        case vt::array:
-        case vt::object: {
-            if (depth >= canonical_max_depth) throw protocol_error("JSON value nested too deeply to canonicalize");
-            const bool is_object = j.is_object();
-            out.push_back(is_object ? '{' : '[');
-            bool first = true;
-            // For objects, iteration order is the std::map order = code point order.
-            for (auto it = j.begin(); it != j.end(); ++it) {
-                if (!first) out.push_back(',');
-                first = false;
-                if (is_object) {
-                    append_python_string(out, it.key());
-                    out.push_back(':');
-                }
-                append_canonical(out, *it, depth + 1);
-            }
-            out.push_back(is_object ? '}' : ']');
-            return;
-        }
-        case vt::binary: throw protocol_error("cannot canonicalize a binary JSON value");
-        case vt::discarded: break;
-    }
-    throw protocol_error("cannot canonicalize a discarded JSON value");
-}
-
-TEE_INLINE strict_json_builder::strict_json_builder(json& root, std::string_view body, const json_limits& limits)
-    : root_(root), body_(body), limits_(limits) {}
-
-TEE_INLINE bool strict_json_builder::null() { add(nullptr); return true; }
-TEE_INLINE bool strict_json_builder::boolean(bool v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const json::string_t& lexeme) {
-    // nlohmann falls back to double for integers that overflow 64 bits;
-    // such a lexeme has no fraction or exponent (only '-' and digits; the
-    // '.' may be the locale's decimal point, so look for non-digits).
-    if (lexeme.find_first_not_of("-0123456789") == std::string::npos)
-        throw protocol_error("answer has an integer out of 64-bit range: " + printable_prefix(lexeme, 40));
-    add(v);
-    return true;
-}
-TEE_INLINE bool strict_json_builder::string(json::string_t& v) { add(std::move(v)); return true; }
-TEE_INLINE bool strict_json_builder::binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
-
-TEE_INLINE bool strict_json_builder::start_object(std::size_t) { open(json::value_t::object); return true; }
-TEE_INLINE bool strict_json_builder::start_array(std::size_t) { open(json::value_t::array); return true; }
-TEE_INLINE bool strict_json_builder::end_object() { stack_.pop_back(); return true; }
-TEE_INLINE bool strict_json_builder::end_array() { stack_.pop_back(); return true; }
-
-TEE_INLINE bool strict_json_builder::key(json::string_t& k) {
-    auto& obj = stack_.back()->get_ref<json::object_t&>();
-    auto [it, inserted] = obj.try_emplace(std::move(k));
-    if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
-    slot_ = &it->second;
-    return true;
-}
-
-TEE_INLINE bool strict_json_builder::parse_error(std::size_t position, const std::string&,
-                                                 const nlohmann::json::exception& ex) {
-    std::string_view what = ex.what();  // "[json.exception.parse_error.101] parse error at ..."
-    if (const auto p = what.find("] "); !what.empty() && what.front() == '[' && p != what.npos)
-        what.remove_prefix(p + 2);
-    // nlohmann's position counts the bytes read, the offending one (or the
-    // end of input) included; report the 0-based offset of that byte.
-    const std::size_t offset = position > 0 ? position - 1 : 0;
-    throw protocol_error("answer is not valid JSON: " + printable_prefix(what, 200) + " (at byte offset " +
-                         std::to_string(offset) + "); answer starts with '" + printable_prefix(body_, 60) + "'");
-}
-
-TEE_INLINE void strict_json_builder::open(json::value_t type) {
-    if (stack_.size() >= limits_.max_depth)
-        throw protocol_error("answer is nested deeper than " + std::to_string(limits_.max_depth) + " levels");
-    stack_.push_back(add(type));
-}
-
-}  // namespace detail
-
-TEE_INLINE std::string canonical_json(const nlohmann::json& j) {
-    std::string out;
-    detail::append_canonical(out, j, 0);
-    return out;
-}
-
-TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& limits) {
-    if (body.empty()) throw protocol_error("answer is empty");
-    if (body.size() > limits.max_bytes)
-        throw protocol_error("answer is too large: " + std::to_string(body.size()) + " bytes, limit " +
-                             std::to_string(limits.max_bytes));
-    nlohmann::json root;
-    detail::strict_json_builder builder(root, body, limits);
-    const char* begin = body.data();
-    if (!nlohmann::json::sax_parse(begin, begin + body.size(), &builder))
-        throw protocol_error("answer is not valid JSON");  // not reached: the handler throws
-    return root;
-}
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee
-// ---- end tee/canonical_json.hpp
-
 // ---- begin tee/protocol.hpp --------------------------------------------
 // tee/protocol.hpp - the bytes of one chat (PROTOCOL section 3), as pure
 // functions the client composes: build the encrypted request, then check the
@@ -3490,9 +4068,7 @@ TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& l
 
 
 #include <chrono>
-#include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -3513,8 +4089,6 @@ struct chat_result {
     std::string signature;     // hex DER signature over canonical_json(data)
     std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
     std::string attestation_kind;         // "nitro" or "mock"
-    // With config::receipts: the chat's receipt (tee/receipt.hpp). Empty otherwise.
-    std::optional<nlohmann::json> receipt;
 
     // Defined with the other definitions below, so that in the compiled mode
     // a file that calls chat() does not compile the destruction of `data`
@@ -3554,18 +4128,8 @@ secure_bytes request_plaintext(const secret_string& api_key, std::string_view me
 // The body of POST /talk.
 std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
 
-// The answer of the attestation endpoint is refused unparsed beyond these
-// limits: AWS's documents are about 4.5 KB (6 KB in base64).
-inline constexpr json_limits attestation_answer_limits{8, 64 * 1024};
-
-// A service's refusal text as a service_error carries it: the API key
-// (`secret`) redacted, as is and JSON-escaped, BEFORE the text is cut to 200
-// printable characters, so that no part of a key straddling the cut remains.
-std::string refusal_text(std::string_view text, std::string_view secret);
-
-// Turns an HTTP answer that is not a success into the service_error it means
-// (its text redacted of `secret`, the API key).
-void throw_if_refused(const http_response& res, std::string_view secret = {});
+// Turns an HTTP answer that is not a success into the service_error it means.
+void throw_if_refused(const http_response& res);
 
 // What is needed to open an encrypted answer ("data": {"encrypted_data",
 // "nonce", "public_key"}): the AES key of this exchange and the attested
@@ -3600,19 +4164,17 @@ nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, cons
 
 // Parses and verifies the answer to POST /talk with the enclave key, and
 // checks that it answers `prompt` (signed message equal, timestamp in window).
-// Throws service_error (its text redacted of `secret`, the API key),
-// protocol_error, signature_error or replay_error.
+// Throws service_error, protocol_error, signature_error or replay_error.
 template <crypto_backend Crypto>
 chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_key& enclave_key,
                           const http_response& res, std::string_view prompt,
                           std::chrono::system_clock::time_point now, std::chrono::seconds window,
-                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt,
-                          std::string_view secret = {}) {
-    throw_if_refused(res, secret);
+                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt) {
+    throw_if_refused(res);
     nlohmann::json answer = parse_json(res.body);
     if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
     if (auto e = answer.find("error"); e != answer.end())
-        throw service_error(200, refusal_text(e->is_string() ? e->get<std::string>() : e->dump(), secret));
+        throw service_error(200, tee::detail::printable_prefix(e->is_string() ? e->get<std::string>() : e->dump(), 200));
     auto sig_it = answer.find("sig");
     if (sig_it == answer.end()) throw protocol_error("answer has no \"sig\"");
     if (!sig_it->is_string()) throw protocol_error("answer \"sig\" is not a string");
@@ -3643,24 +4205,18 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     auto ts = data.find("timestamp");
     if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
     if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
-    if (ts->is_number_unsigned() &&
-        ts->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
     r.timestamp = ts->get<std::int64_t>();
 
     if (r.message != prompt)
         throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
     if (check_time) {
-        // In integer seconds: a chrono time_point counts nanoseconds in an int64,
-        // so a timestamp of now + 2^64 ns would overflow there and wrap to "now".
-        // The difference of two int64 values, taken as uint64, is exact.
-        const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-        const std::uint64_t skew = r.timestamp >= now_s
-                                       ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
-                                       : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
-        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(window.count(), 0)))
-            throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
-                               std::to_string(window.count()) + " s): a replayed answer, or a wrong clock");
+        auto signed_at = std::chrono::system_clock::time_point(std::chrono::seconds(r.timestamp));
+        auto skew = signed_at > now ? signed_at - now : now - signed_at;
+        if (skew > window)
+            throw replay_error("signed timestamp is " +
+                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(skew).count()) +
+                               " s away from the local clock (window " + std::to_string(window.count()) +
+                               " s): a replayed answer, or a wrong clock");
     }
     r.data = std::move(*data_it);
     r.signature = std::move(sig_it->get_ref<std::string&>());
@@ -3713,11 +4269,7 @@ TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view 
     return body;
 }
 
-TEE_INLINE std::string protocol::refusal_text(std::string_view text, std::string_view secret) {
-    return tee::detail::redacted_prefix(text, secret, 200);
-}
-
-TEE_INLINE void protocol::throw_if_refused(const http_response& res, std::string_view secret) {
+TEE_INLINE void protocol::throw_if_refused(const http_response& res) {
     if (res.status == 200) return;
     std::string text;
     try {
@@ -3725,492 +4277,14 @@ TEE_INLINE void protocol::throw_if_refused(const http_response& res, std::string
         for (const char* k : {"error", "detail", "message"})
             if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
     } catch (const protocol_error&) {
-        throw service_error(res.status, refusal_text(res.body, secret));
+        text = tee::detail::printable_prefix(res.body, 200);
     }
-    throw service_error(res.status, refusal_text(text, secret));
+    throw service_error(res.status, tee::detail::printable_prefix(text, 200));
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/protocol.hpp
-
-// ---- begin tee/receipt.hpp ---------------------------------------------
-// tee/receipt.hpp - receipts: the evidence of one verified chat, kept so that
-// anyone can check it offline, years later, and an append-only log of them in
-// which a removed, reordered or edited line shows.
-//
-//   receipt (JSON):  {"receipt_version": 1, "url", "attestation": <the
-//                    attestation answer as served>, "answer": <the /talk
-//                    answer as served; for an encrypted answer, the envelope>,
-//                    "signed_data": <the object the signature covers>,
-//                    "request": {"nonce", "public_key"}, "verified_at", "library"}
-//   log (JSON Lines): {"prev": hex SHA-256 of the previous line's bytes
-//                    (without its newline; the first line: of nothing),
-//                    "receipt": {...}}
-//
-// The traps it handles:
-//  * time. A receipt is checked long after its certificates expired (AWS's
-//    leaf lives hours): the document is verified at its own signed timestamp
-//    (receipt_nitro_options, the one place that adapts the caller's options),
-//    and "now" is an injected clock, used only to refuse a receipt from the future;
-//  * what is signed. Only signed_data is signed (by the attested key); url,
-//    verified_at, library and request are the client's word. An encrypted
-//    answer cannot be opened again (the AES key is not kept): its envelope must
-//    name the attested key, and signed_data carries the signature;
-//  * mock. A receipt of a mock attestation proves nothing: refused unless the
-//    caller allows mock, and then reported as not verified;
-//  * secrets. A receipt never holds the API key, the AES key or the request
-//    plaintext: the client builds it from the answer, the attestation and the
-//    request's nonce and public key only;
-//  * two writers. append_receipt locks the file (flock), reads the last line,
-//    appends one whole line with O_APPEND and fsyncs before unlocking; the
-//    OS-specific part is one function behind __unix__/__APPLE__.
-
-
-#include <algorithm>
-#include <chrono>
-#include <cstdint>
-#include <cstdio>
-#include <functional>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
-
-namespace tee {
-
-inline constexpr int receipt_version = 1;
-
-// What a receipt is checked against. The image policy is the caller's: pin
-// PCR0..2 in nitro.expected_pcrs (without pins any Nitro enclave passes).
-struct receipt_options {
-    nitro_options nitro{};  // trust root and image policy; its clock, age and nonce are not used
-    // "Now", to refuse receipts from the future. Empty: the system clock.
-    std::function<std::chrono::system_clock::time_point()> clock{};
-    // Read mock receipts (reported as not verified). They prove nothing.
-    bool allow_mock = false;
-};
-
-// What a receipt proves, once verified.
-struct receipt_verification {
-    bool verified = false;        // a Nitro receipt, verified; false: a mock one (allow_mock only)
-    enclave_identity identity;    // the attested enclave, verified at the document's own time
-    chat_result answer;           // the signed fields (response, message, ..., timestamp, data, signature)
-    bool encrypted_answer = false;  // the answer travelled encrypted; signed_data is its decrypted form
-    // The client's own record (not signed by the enclave):
-    std::string url;
-    std::int64_t verified_at = 0;
-    std::string library;
-};
-
-// The result of checking a log: where it first fails, and why.
-struct receipt_log_report {
-    std::size_t lines = 0;      // lines read
-    std::size_t verified = 0;   // receipts verified before the first failure (all of them when ok())
-    std::size_t mock = 0;       // of which mock receipts (allow_mock only)
-    std::string head;           // SHA-256 hex of the last good line: keep it elsewhere to pin the log's end
-    std::size_t failed_line = 0;                 // 1-based; 0 when the whole log verified
-    error_kind failure_kind = error_kind::protocol;
-    std::string failure;                         // why line failed_line fails
-    bool ok() const noexcept { return failed_line == 0; }
-};
-
-// Builds a receipt from a verified chat (the client calls it when
-// config::receipts is set). `attestation` and `answer` are the objects as
-// served, `signed_data` the object the signature covers.
-nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestation, const nlohmann::json& answer,
-                            const nlohmann::json& signed_data, std::string_view request_nonce_hex,
-                            std::string_view request_public_key_hex, std::int64_t verified_at);
-
-// The caller's Nitro options as a receipt is verified with them: at the
-// document's own signed time, with no age limit and no nonce (the document
-// was fetched by someone else, long ago). The one place that adapts them.
-nitro_options receipt_nitro_options(const receipt_options& opt);
-
-// The newer attestation endpoint also states the key outright: it must be the attested one.
-void check_advertised_key(const nlohmann::json& attestation_answer, const enclave_identity& id);
-
-// Appends a receipt to the log at `path` (created 0600 if absent), under an
-// exclusive lock, and fsyncs it. Returns the new line's SHA-256 hex (the new
-// head). Throws config_error when the file cannot be used, or when it ends in
-// a partial line (appending would hide it).
-std::string append_receipt(const std::string& path, const nlohmann::json& receipt);
-
-// The JSON limits of a receipt: an answer (depth 32, 8 MiB) and a document inside.
-inline constexpr json_limits receipt_json_limits{40, 32u << 20};
-
-// Verifies receipts with one set of options (the trust root parsed once).
-template <crypto_backend Crypto = botan_crypto>
-class receipt_verifier {
-public:
-    explicit receipt_verifier(receipt_options opt = {}, Crypto crypto = {})
-        : opt_(std::move(opt)), crypto_(std::move(crypto)), nitro_(receipt_nitro_options(opt_)) {}
-
-    // Throws attestation_error, protocol_error or signature_error, each with its own message.
-    receipt_verification verify(const nlohmann::json& receipt) const;
-    receipt_verification verify_text(std::string_view receipt_text) const {
-        nlohmann::json j;
-        try {
-            j = parse_json(receipt_text, receipt_json_limits);
-        } catch (const protocol_error& e) {
-            throw protocol_error(std::string("receipt is not JSON: ") + e.what());
-        }
-        return verify(j);
-    }
-
-    // Checks a log's text: the chain of prev hashes and every receipt.
-    receipt_log_report verify_log(std::string_view content) const;
-    // The same, reading the file (config_error if it cannot be read).
-    receipt_log_report verify_log_file(const std::string& path) const;
-
-private:
-    std::chrono::system_clock::time_point now() const {
-        return opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
-    }
-    receipt_options opt_;
-    Crypto crypto_;
-    nitro_attestation nitro_;
-};
-
-template <crypto_backend Crypto = botan_crypto>
-receipt_verification verify_receipt(const nlohmann::json& receipt, const receipt_options& opt = {},
-                                    const Crypto& crypto = {}) {
-    return receipt_verifier<Crypto>(opt, crypto).verify(receipt);
-}
-
-template <crypto_backend Crypto = botan_crypto>
-[[nodiscard]] receipt_log_report verify_receipt_log(const std::string& path, const receipt_options& opt = {},
-                                                    const Crypto& crypto = {}) {
-    return receipt_verifier<Crypto>(opt, crypto).verify_log_file(path);
-}
-
-namespace detail {
-// The checks of a receipt that do not depend on the crypto backend.
-struct receipt_fields {
-    const nlohmann::json* attestation;
-    const nlohmann::json* answer;
-    const nlohmann::json* signed_data;
-    bool mock_attestation;
-    bool encrypted;
-};
-receipt_fields receipt_structure(const nlohmann::json& receipt);
-// The envelope of an encrypted answer names the attested key.
-void check_envelope(const nlohmann::json& envelope, const enclave_identity& id);
-void check_times(const receipt_verification& v, std::chrono::system_clock::time_point now,
-                 std::chrono::milliseconds skew);
-std::string read_whole_file(const std::string& path);
-// The OS-specific part of append_receipt: under an exclusive lock on the file,
-// make_line(the last line, without its newline; empty for an empty file) gives
-// the line to append (with its newline), written with O_APPEND and fsynced.
-void locked_append(const std::string& path, const std::function<std::string(std::string_view)>& make_line);
-}  // namespace detail
-
-template <crypto_backend Crypto>
-receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& receipt) const {
-    const detail::receipt_fields f = detail::receipt_structure(receipt);
-    receipt_verification v;
-    if (f.mock_attestation) {
-        if (!opt_.allow_mock)
-            throw attestation_error("receipt holds a mock attestation, which proves nothing about who held the "
-                                    "key; refused (allow mock receipts to read it)");
-        v.identity = mock_attestation{}.verify(*f.attestation, crypto_);
-    } else {
-        v.identity = nitro_.verify(*f.attestation, crypto_);
-    }
-    check_advertised_key(*f.attestation, v.identity);
-
-    // The answer: the plain one must carry signed_data itself; an envelope must
-    // name the attested key. The signature over canonical(signed_data) and the
-    // signed fields are protocol::verify_answer's checks.
-    if (f.encrypted) detail::check_envelope(f.answer->at("data"), v.identity);
-    else if (f.answer->at("data") != *f.signed_data)
-        throw signature_error("receipt signed_data differs from the answer's data");
-    const auto msg = f.signed_data->find("message");
-    if (msg == f.signed_data->end() || !msg->is_string())
-        throw protocol_error("receipt signed_data has no \"message\" string");
-    nlohmann::json body = {{"sig", f.answer->at("sig")}, {"data", *f.signed_data}};
-    const auto key = crypto_.load_public_key(v.identity.public_key);
-    v.answer = protocol::verify_answer(crypto_, key, http_response{200, body.dump()}, msg->template get<std::string>(),
-                                       now(), std::chrono::seconds(0), false);
-    v.answer.enclave_key_fingerprint = v.identity.key_fingerprint;
-    v.answer.attestation_kind = v.identity.kind;
-    v.encrypted_answer = f.encrypted;
-    detail::check_times(v, now(), opt_.nitro.max_clock_skew);
-
-    v.url = receipt.at("url").template get<std::string>();
-    v.verified_at = receipt.at("verified_at").template get<std::int64_t>();
-    v.library = receipt.at("library").template get<std::string>();
-    v.verified = v.identity.verified;
-    return v;
-}
-
-template <crypto_backend Crypto>
-receipt_log_report receipt_verifier<Crypto>::verify_log(std::string_view content) const {
-    receipt_log_report r;
-    auto hash = [&](std::string_view bytes) {
-        return to_hex(crypto_.sha256(byte_span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())));
-    };
-    r.head = hash({});
-    auto fail = [&](error_kind kind, std::string why) {
-        r.failed_line = r.lines;
-        r.failure_kind = kind;
-        r.failure = "line " + std::to_string(r.lines) + ": " + std::move(why);
-        return r;
-    };
-    for (std::size_t at = 0; at < content.size();) {
-        ++r.lines;
-        const std::size_t end = content.find('\n', at);
-        if (end == std::string_view::npos)
-            return fail(error_kind::protocol, "no newline at its end: a torn or cut append");
-        const std::string_view line = content.substr(at, end - at);
-        at = end + 1;
-        nlohmann::json j;
-        try {
-            j = parse_json(line, receipt_json_limits);
-        } catch (const protocol_error& e) {
-            return fail(error_kind::protocol, std::string("not a JSON line: ") + e.what());
-        }
-        const auto prev = j.is_object() ? j.find("prev") : j.end();
-        const auto rec = j.is_object() ? j.find("receipt") : j.end();
-        if (prev == j.end() || !prev->is_string() || prev->template get_ref<const std::string&>().size() != 64)
-            return fail(error_kind::protocol, "no \"prev\" SHA-256 hex");
-        if (rec == j.end()) return fail(error_kind::protocol, "no \"receipt\"");
-        if (prev->template get_ref<const std::string&>() != r.head)
-            return fail(error_kind::signature,
-                        r.lines == 1 ? std::string("prev is not the SHA-256 of nothing: lines before it were removed")
-                                     : "prev is not the SHA-256 of line " + std::to_string(r.lines - 1) +
-                                           ": line " + std::to_string(r.lines - 1) +
-                                           " was edited, or lines were removed or reordered here");
-        try {
-            const receipt_verification v = verify(*rec);
-            if (!v.verified) ++r.mock;
-        } catch (const error& e) {
-            return fail(e.kind(), std::string("receipt refused: ") + e.what());
-        }
-        ++r.verified;
-        r.head = hash(line);
-    }
-    return r;
-}
-
-template <crypto_backend Crypto>
-receipt_log_report receipt_verifier<Crypto>::verify_log_file(const std::string& path) const {
-    return verify_log(detail::read_whole_file(path));
-}
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestation,
-                                       const nlohmann::json& answer, const nlohmann::json& signed_data,
-                                       std::string_view request_nonce_hex, std::string_view request_public_key_hex,
-                                       std::int64_t verified_at) {
-    nlohmann::json r;
-    r["receipt_version"] = receipt_version;
-    r["url"] = std::string(url);
-    r["attestation"] = attestation;
-    r["answer"] = answer;
-    r["signed_data"] = signed_data;
-    r["request"] = {{"nonce", std::string(request_nonce_hex)}, {"public_key", std::string(request_public_key_hex)}};
-    r["verified_at"] = verified_at;
-    r["library"] = "tee-client " + std::string(version());
-    return r;
-}
-
-TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
-    nitro_options n = opt.nitro;
-    n.audit_at_document_time = true;  // the chain and its validity at the document's own signed time
-    n.max_age.reset();                // a receipt is old by nature
-    n.expected_nonce.reset();         // the document's nonce was the fetcher's, long ago
-    n.clock = opt.clock;
-    return n;
-}
-
-TEE_INLINE void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
-    auto it = answer.find("public_key");
-    if (it == answer.end()) return;  // the legacy endpoint states no key
-    if (!it->is_string()) throw attestation_error("well-known attestation answer has no public_key string");
-    auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
-    auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
-    if (a.empty()) throw attestation_error("advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
-    if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
-        throw attestation_error("advertised public_key differs from the attested one");
-}
-
-TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json& r) {
-    if (!r.is_object()) throw protocol_error("receipt is not a JSON object");
-    const auto ver = r.find("receipt_version");
-    if (ver == r.end()) throw protocol_error("receipt has no receipt_version");
-    if (!ver->is_number_integer() || *ver != receipt_version)
-        throw protocol_error("receipt_version " + ver->dump() + " is not one this verifier reads (1)");
-    auto need = [&](const char* k, bool (nlohmann::json::*is)() const noexcept, const char* what) {
-        const auto it = r.find(k);
-        if (it == r.end() || !((*it).*is)()) throw protocol_error(std::string("receipt has no \"") + k + "\" " + what);
-        return &*it;
-    };
-    need("url", &nlohmann::json::is_string, "string");
-    need("verified_at", &nlohmann::json::is_number_integer, "integer");
-    need("library", &nlohmann::json::is_string, "string");
-    const auto* request = need("request", &nlohmann::json::is_object, "object");
-    const auto nonce = request->find("nonce");
-    const auto nonce_bytes = nonce != request->end() && nonce->is_string()
-                                 ? from_hex(nonce->get_ref<const std::string&>()) : std::nullopt;
-    if (!nonce_bytes || nonce_bytes->size() != protocol::nonce_size)
-        throw protocol_error("receipt request nonce is not 32 bytes of hex");
-    const auto pk = request->find("public_key");
-    const auto pk_bytes = pk != request->end() && pk->is_string() ? from_hex(pk->get_ref<const std::string&>())
-                                                                 : std::nullopt;
-    if (!pk_bytes || pk_bytes->size() != p384::spki_size || p384::point_of(*pk_bytes).empty())
-        throw protocol_error("receipt request public_key is not a hex P-384 SubjectPublicKeyInfo");
-
-    receipt_fields f{};
-    f.attestation = need("attestation", &nlohmann::json::is_object, "object");
-    f.answer = need("answer", &nlohmann::json::is_object, "object");
-    f.signed_data = need("signed_data", &nlohmann::json::is_object, "object");
-    const auto doc = f.attestation->find("attestation_doc");
-    const auto mock = f.attestation->find("mock");
-    f.mock_attestation = (doc != f.attestation->end() && doc->is_object()) ||
-                         (mock != f.attestation->end() && *mock != false);
-    const auto sig = f.answer->find("sig");
-    if (sig == f.answer->end() || !sig->is_string()) throw protocol_error("receipt answer has no \"sig\" string");
-    const auto data = f.answer->find("data");
-    if (data == f.answer->end() || !data->is_object()) throw protocol_error("receipt answer has no \"data\" object");
-    f.encrypted = data->contains("encrypted_data");
-    return f;
-}
-
-TEE_INLINE void detail::check_envelope(const nlohmann::json& env, const enclave_identity& id) {
-    std::vector<std::uint8_t> named;
-    for (const char* k : {"encrypted_data", "nonce", "public_key"}) {
-        const auto it = env.find(k);
-        auto bytes = it != env.end() && it->is_string() ? from_hex(it->get_ref<const std::string&>()) : std::nullopt;
-        if (!bytes) throw protocol_error(std::string("receipt encrypted answer \"") + k + "\" is not a hex string");
-        if (std::string_view(k) == "public_key") named = std::move(*bytes);
-    }
-    const auto a = p384::point_of(named), b = p384::point_of(id.public_key);
-    if (a.empty() || !std::equal(a.begin(), a.end(), b.begin(), b.end()))
-        throw signature_error("encrypted answer names an enclave key other than the attested one");
-}
-
-TEE_INLINE void detail::check_times(const receipt_verification& v, std::chrono::system_clock::time_point now,
-                                    std::chrono::milliseconds skew) {
-    using namespace std::chrono;
-    if (v.identity.kind == "nitro" &&
-        system_clock::time_point(milliseconds(v.identity.timestamp_ms)) > now + skew)
-        throw attestation_error("receipt's attestation document is signed after the verification clock (" +
-                                std::to_string(v.identity.timestamp_ms / 1000) + " s since the epoch)");
-    if (v.answer.timestamp > duration_cast<seconds>((now + skew).time_since_epoch()).count())
-        throw signature_error("receipt's answer is signed after the verification clock (" +
-                              std::to_string(v.answer.timestamp) + " s since the epoch)");
-}
-
-TEE_INLINE std::string detail::read_whole_file(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) throw config_error("cannot read " + path);
-    std::string out;
-    char buf[65536];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
-    const bool failed = std::ferror(f) != 0;
-    std::fclose(f);
-    if (failed) throw config_error("cannot read " + path);
-    return out;
-}
-
-TEE_INLINE std::string append_receipt(const std::string& path, const nlohmann::json& receipt) {
-    if (!receipt.is_object()) throw config_error("a receipt to log is not a JSON object");
-    std::string head;
-    detail::locked_append(path, [&](std::string_view last) {
-        const botan_crypto crypto;
-        auto hex = [&](std::string_view b) {
-            return to_hex(crypto.sha256(byte_span(reinterpret_cast<const std::uint8_t*>(b.data()), b.size())));
-        };
-        nlohmann::json line = {{"prev", hex(last)}, {"receipt", receipt}};
-        std::string text = line.dump();
-        head = hex(text);
-        return text + "\n";
-    });
-    return head;
-}
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee
-
-// ---- the OS-specific part: file locking and durable appends ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-#if defined(__unix__) || defined(__APPLE__)
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
-namespace tee {
-TEE_INLINE void detail::locked_append(const std::string& path,
-                                      const std::function<std::string(std::string_view)>& make_line) {
-    auto failure = [&](const char* what) {
-        return config_error("receipt log " + path + ": " + what + ": " + std::strerror(errno));
-    };
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) throw failure("cannot open");
-    struct closer {
-        int fd;
-        ~closer() { ::close(fd); }  // also releases the lock
-    } guard{fd};
-    while (::flock(fd, LOCK_EX) != 0)
-        if (errno != EINTR) throw failure("cannot lock");
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) throw failure("cannot stat");
-    const off_t size = st.st_size;
-    std::string last;
-    if (size > 0) {
-        // The last line: back from the final newline to the one before it.
-        constexpr off_t max_line = off_t(receipt_json_limits.max_bytes) + 4096;
-        off_t start = size - 1;
-        char end_byte = 0;
-        if (::pread(fd, &end_byte, 1, start) != 1) throw failure("cannot read");
-        if (end_byte != '\n')
-            throw config_error("receipt log " + path + " ends in a partial line: not appending (check it with verify-log)");
-        char buf[4096];
-        while (start > 0) {
-            const off_t from = start >= off_t(sizeof buf) ? start - off_t(sizeof buf) : 0;
-            const auto n = ::pread(fd, buf, static_cast<std::size_t>(start - from), from);
-            if (n != start - from) throw failure("cannot read");
-            off_t i = n;
-            while (i > 0 && buf[i - 1] != '\n') --i;
-            if (i > 0) {
-                start = from + i;
-                break;
-            }
-            start = from;
-            if (size - start > max_line) throw config_error("receipt log " + path + ": its last line is too long");
-        }
-        last.resize(static_cast<std::size_t>(size - 1 - start));
-        if (!last.empty() && ::pread(fd, last.data(), last.size(), start) != static_cast<ssize_t>(last.size()))
-            throw failure("cannot read");
-    }
-    const std::string line = make_line(last);
-    for (std::size_t done = 0; done < line.size();) {
-        const auto n = ::write(fd, line.data() + done, line.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw failure("cannot write");
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0) throw failure("cannot sync");
-}
-}  // namespace tee
-#else
-namespace tee {
-TEE_INLINE void detail::locked_append(const std::string& path, const std::function<std::string(std::string_view)>&) {
-    throw config_error("receipt log " + path + ": appending needs file locking, which this platform lacks here");
-}
-}  // namespace tee
-#endif
-#endif  // TEE_CLIENT_DEFINITIONS
-// ---- end tee/receipt.hpp
 
 // ---- begin tee/client.hpp ----------------------------------------------
 // tee/client.hpp - tee::client<Transport, Crypto, Attestation>: the secure chat.
@@ -4295,7 +4369,6 @@ private:
         enclave_identity identity;
         typename Crypto::public_key enclave_key;
         secure_bytes aes_key;  // from the static ECDH with the attested key: once per session
-        nlohmann::json attestation_answer;  // as served; kept only with config::receipts
     };
 
     chat_result chat_once_or_twice(std::string_view message);
@@ -4384,17 +4457,20 @@ chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::stri
 }
 
 // A service that echoes the request (or a hostile one) could put the API
-// key into an error text; no message of ours carries it, so cut it out (as is
-// and JSON-escaped). Service texts are redacted before they are cut to size
-// (protocol::refusal_text); this catches whatever else could carry it.
+// key into an error text; no message of ours carries it, so cut it out.
 TEE_CLIENT_MEMBER
 void client<Transport, Crypto, Attestation>::rethrow_redacted(const error& e) const {
     const std::string_view key = cfg_.api_key.reveal();
-    const std::string_view original = e.what();
-    std::string what = detail::redacted_prefix(original, key, std::string::npos);
-    if (key.empty() || what == original) throw;
-    if (auto* s = dynamic_cast<const service_error*>(&e))
-        throw service_error(s->http_status(), detail::redacted_prefix(s->service_message(), key, std::string::npos));
+    std::string what = e.what();
+    if (key.empty() || what.find(key) == std::string::npos) throw;
+    for (auto at = what.find(key); at != std::string::npos; at = what.find(key, at))
+        what.replace(at, key.size(), "[API key redacted]");
+    if (auto* s = dynamic_cast<const service_error*>(&e)) {
+        std::string text = s->service_message();
+        for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at))
+            text.replace(at, key.size(), "[API key redacted]");
+        throw service_error(s->http_status(), text);
+    }
     if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
     if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
     if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
@@ -4427,17 +4503,9 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
     http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex, ciphertext));
     chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res, message, std::chrono::system_clock::now(),
                                             cfg_.answer_time_window, !cfg_.accept_any_answer_time,
-                                            protocol::answer_keys{aes, s.identity.public_key}, cfg_.api_key.reveal());
+                                            protocol::answer_keys{aes, s.identity.public_key});
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
-    if (cfg_.receipts) {
-        r.receipt = make_receipt(cfg_.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
-                                 std::chrono::duration_cast<std::chrono::seconds>(
-                                     std::chrono::system_clock::now().time_since_epoch()).count());
-        // The service holds the key and could echo it: a receipt is for sharing, so none is made then.
-        if (r.receipt->dump().find(cfg_.api_key.reveal()) != std::string::npos)
-            throw protocol_error("the answer contains the API key: no receipt made (a receipt is meant to be shared)");
-    }
     return r;
 }
 
@@ -4465,34 +4533,37 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
         well_known = false;
         res = transport_.get("/attestation");
     }
-    if (res.status != 200) protocol::throw_if_refused(res, cfg_.api_key.reveal());
-    // A real answer is about 6 KB: anything much larger is refused before parsing.
-    if (res.body.size() > protocol::attestation_answer_limits.max_bytes)
-        throw attestation_error("attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
-                                std::to_string(protocol::attestation_answer_limits.max_bytes) +
-                                " an attestation needs (AWS's documents are about 4.5 KB)");
+    if (res.status != 200) protocol::throw_if_refused(res);
     nlohmann::json answer;
     try {
-        answer = parse_json(res.body, protocol::attestation_answer_limits);
+        answer = parse_json(res.body);
     } catch (const protocol_error& e) {
         throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
     }
-    enclave_identity id = attestation_.verify(answer, crypto_);
+    enclave_identity id = [&] {  // a policy that takes the context learns the service URL
+        if constexpr (requires { attestation_.verify(answer, crypto_, attestation_context{}); })
+            return attestation_.verify(answer, crypto_, attestation_context{cfg_.url});
+        else
+            return attestation_.verify(answer, crypto_);
+    }();
     if (well_known) check_advertised_key(answer, id);
     auto key = crypto_.load_public_key(id.public_key);
     secure_bytes aes = protocol::derive_key(crypto_, key_, key);
-    if (!cfg_.receipts) answer = nullptr;
-    return std::make_shared<const session_state>(
-        session_state{std::move(id), std::move(key), std::move(aes), std::move(answer)});
+    return std::make_shared<const session_state>(session_state{std::move(id), std::move(key), std::move(aes)});
 }
 
 // The newer endpoint also states the key outright: it must be the attested one.
 TEE_CLIENT_MEMBER
 void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann::json& answer,
                                                                   const enclave_identity& id) {
-    if (!answer.is_object() || !answer.contains("public_key"))
+    auto it = answer.find("public_key");
+    if (it == answer.end() || !it->is_string())
         throw attestation_error("well-known attestation answer has no public_key string");
-    tee::check_advertised_key(answer, id);
+    auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
+    auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
+    if (a.empty()) throw attestation_error("advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
+    if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
+        throw attestation_error("advertised public_key differs from the attested one");
 }
 
 #undef TEE_CLIENT_MEMBER
@@ -4862,7 +4933,6 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::der_of_raw(byte_span sig) {
 // signs is trusted unless a program passes root_pem() as its trust anchor.
 
 
-#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -4897,20 +4967,18 @@ public:
         using namespace std::chrono;
         auto& rng = Botan::system_rng();
         const auto now = system_clock::now();
-        // The root and intermediate are valid from a day before the leaf (an old leaf too) on.
-        const auto start = std::min(now, leaf.not_before) - hours(24);
         root_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
         inter_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
         leaf_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng, group());
 
-        Botan::X509_Cert_Options ro = options("tee-client test root", start, now + hours(24 * 3650));
+        Botan::X509_Cert_Options ro = options("tee-client test root", now - hours(24), now + hours(24 * 3650));
         ro.CA_key();
         root_ = std::make_unique<Botan::X509_Certificate>(Botan::X509::create_self_signed_cert(ro, *root_key_, "SHA-384", rng));
 
         Botan::X509_Cert_Options io = options("tee-client test intermediate", now, now);
         io.CA_key(2);
         inter_ = std::make_unique<Botan::X509_Certificate>(
-            issue(*root_, *root_key_, io, *inter_key_, start, now + hours(24 * 365)));
+            issue(*root_, *root_key_, io, *inter_key_, now - hours(24), now + hours(24 * 365)));
 
         Botan::X509_Cert_Options lo = options("i-00000000simulated.tee-client.test", now, now);
         leaf_ = std::make_unique<Botan::X509_Certificate>(
@@ -4922,6 +4990,21 @@ public:
     std::vector<std::uint8_t> intermediate_der() const { return inter_->BER_encode(); }
     std::vector<std::uint8_t> leaf_der() const { return leaf_->BER_encode(); }
 
+    // The PCRs of a document made without explicit ones: the simulated
+    // enclave's image (0..15, each 48 bytes of 0xa0 + index). Pin these.
+    static std::map<unsigned, std::vector<std::uint8_t>> default_pcrs() {
+        std::map<unsigned, std::vector<std::uint8_t>> pcrs;
+        for (unsigned i = 0; i < 16; ++i) pcrs[i] = std::vector<std::uint8_t>(48, static_cast<std::uint8_t>(0xa0 + i));
+        return pcrs;
+    }
+    // The same as hex pins of PCR0, PCR1 and PCR2, for nitro_options::expected_pcrs.
+    static std::map<unsigned, std::string> default_pins() {
+        std::map<unsigned, std::string> pins;
+        for (const auto& [i, v] : default_pcrs())
+            if (i < 3) pins[i] = to_hex(v);
+        return pins;
+    }
+
     // The payload map of a document, in AWS's key order; tests edit it freely.
     cbor::value payload(const std::vector<std::uint8_t>& enclave_spki, const std::vector<std::uint8_t>& nonce,
                         std::map<unsigned, std::vector<std::uint8_t>> pcrs, const std::string& module_id,
@@ -4931,8 +5014,7 @@ public:
             timestamp_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                           std::chrono::system_clock::now().time_since_epoch())
                                                           .count());
-        if (pcrs.empty())
-            for (unsigned i = 0; i < 16; ++i) pcrs[i] = std::vector<std::uint8_t>(48, static_cast<std::uint8_t>(0xa0 + i));
+        if (pcrs.empty()) pcrs = default_pcrs();
         cbor::value::map_type pcr_map;
         for (auto& [i, v] : pcrs) pcr_map.emplace_back(value::uint(i), value::bytes(v));
         auto digest = Botan::HashFunction::create_or_throw("SHA-256");
@@ -5104,21 +5186,12 @@ struct enclave_options {
     bool well_known = true;          // also serve POST /.well-known/attestation
     unsigned rotate_key_after = 0;   // restart with a new key after every N chats (0: never)
     bool replay = false;             // always send the first answer again
-    // Nitro: serve one document, made this long ago and unchanged while it runs
-    // (one per key), like the services' start-up document; its leaf certificate
-    // is valid for 3 hours from then, like AWS's. Unset: a fresh document per request.
-    std::optional<std::chrono::seconds> stale_document{};
 };
 
 class simulated_enclave {
 public:
     explicit simulated_enclave(enclave_options opt = {}) : opt_(std::move(opt)) {
-        if (opt_.nitro && opt_.stale_document) {
-            made_ = std::chrono::system_clock::now() - *opt_.stale_document;
-            pki_ = std::make_unique<test_pki>(pki_validity{made_ - std::chrono::seconds(3), made_ + std::chrono::hours(3)});
-        } else if (opt_.nitro) {
-            pki_ = std::make_unique<test_pki>();
-        }
+        if (opt_.nitro) pki_ = std::make_unique<test_pki>();
         rotate_key();
     }
 
@@ -5129,10 +5202,6 @@ public:
         k->ecdh.key = std::make_shared<const Botan::ECDH_PrivateKey>(Botan::system_rng(), group(),
                                                                       k->sign->private_value());
         k->spki = p384::spki_of_point(k->sign->public_point().encode(Botan::PointGFp::UNCOMPRESSED));
-        if (pki_ && opt_.stale_document)
-            k->document = pki_->sign(pki_->payload(k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
-                                                   static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                       made_.time_since_epoch()).count())));
         std::lock_guard lock(mu_);
         keys_ = std::move(k);
     }
@@ -5159,9 +5228,7 @@ public:
     }
 
     http_response attestation() const {
-        const auto keys = current();
-        if (!keys->document.empty()) return {200, nlohmann::json{{"attestation_doc", to_base64(keys->document)}}.dump()};
-        const std::vector<std::uint8_t> spki = keys->spki;
+        const std::vector<std::uint8_t> spki = current()->spki;
         std::vector<std::uint8_t> nonce{'t', 'e', 'e', '-', 't', 'l', 's'};
         auto rnd = botan_crypto{}.random_bytes(32);
         nonce.insert(nonce.end(), rnd.begin(), rnd.end());
@@ -5273,7 +5340,6 @@ private:
         std::unique_ptr<Botan::ECDSA_PrivateKey> sign;
         botan_crypto::private_key ecdh;
         std::vector<std::uint8_t> spki;
-        std::vector<std::uint8_t> document;  // stale_document: the one document served
     };
     std::shared_ptr<const keys> current() const {
         std::lock_guard lock(mu_);
@@ -5281,7 +5347,6 @@ private:
     }
 
     enclave_options opt_;
-    std::chrono::system_clock::time_point made_{};  // stale_document: when its documents were made
     std::unique_ptr<test_pki> pki_;
     mutable std::mutex mu_;
     std::shared_ptr<const keys> keys_;

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     cfg.model = "gpt-4";
     tee::nitro_options trust;
     trust.trusted_root = enclave.pki()->root_pem();
+    trust.expected_pcrs = tee::testing::test_pki::default_pins();  // the simulated enclave's image
     tee::client<> client(cfg, tee::nitro_attestation(trust));
     const auto r = client.chat("hello from a consumer");
     tee::client<tee::httplib_transport, tee::openssl_crypto> other(cfg, tee::nitro_attestation(trust));

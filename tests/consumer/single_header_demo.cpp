@@ -19,6 +19,7 @@ int main() {
     cfg.model = "gpt-4";
     tee::nitro_options trust;
     trust.trusted_root = enclave.pki()->root_pem();
+    trust.expected_pcrs = tee::testing::test_pki::default_pins();  // the simulated enclave's image
     tee::client<> client(cfg, tee::nitro_attestation(trust));
     auto r = client.chat("BTC price right now");
     std::cout << r.response << "\n";

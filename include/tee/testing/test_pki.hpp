@@ -71,6 +71,21 @@ public:
     std::vector<std::uint8_t> intermediate_der() const { return inter_->BER_encode(); }
     std::vector<std::uint8_t> leaf_der() const { return leaf_->BER_encode(); }
 
+    // The PCRs of a document made without explicit ones: the simulated
+    // enclave's image (0..15, each 48 bytes of 0xa0 + index). Pin these.
+    static std::map<unsigned, std::vector<std::uint8_t>> default_pcrs() {
+        std::map<unsigned, std::vector<std::uint8_t>> pcrs;
+        for (unsigned i = 0; i < 16; ++i) pcrs[i] = std::vector<std::uint8_t>(48, static_cast<std::uint8_t>(0xa0 + i));
+        return pcrs;
+    }
+    // The same as hex pins of PCR0, PCR1 and PCR2, for nitro_options::expected_pcrs.
+    static std::map<unsigned, std::string> default_pins() {
+        std::map<unsigned, std::string> pins;
+        for (const auto& [i, v] : default_pcrs())
+            if (i < 3) pins[i] = to_hex(v);
+        return pins;
+    }
+
     // The payload map of a document, in AWS's key order; tests edit it freely.
     cbor::value payload(const std::vector<std::uint8_t>& enclave_spki, const std::vector<std::uint8_t>& nonce,
                         std::map<unsigned, std::vector<std::uint8_t>> pcrs, const std::string& module_id,
@@ -80,8 +95,7 @@ public:
             timestamp_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                           std::chrono::system_clock::now().time_since_epoch())
                                                           .count());
-        if (pcrs.empty())
-            for (unsigned i = 0; i < 16; ++i) pcrs[i] = std::vector<std::uint8_t>(48, static_cast<std::uint8_t>(0xa0 + i));
+        if (pcrs.empty()) pcrs = default_pcrs();
         cbor::value::map_type pcr_map;
         for (auto& [i, v] : pcrs) pcr_map.emplace_back(value::uint(i), value::bytes(v));
         auto digest = Botan::HashFunction::create_or_throw("SHA-256");

@@ -18,6 +18,7 @@ int main(int argc, char** argv) try {
     cfg.model = "gpt-4";
     tee::nitro_options trust;                        // production: keep the AWS root, pin PCR0..2
     trust.trusted_root = enclave.pki()->root_pem();
+    trust.expected_pcrs = tee::testing::test_pki::default_pins();  // the simulated enclave's image
 
     tee::client<> client(cfg, tee::nitro_attestation(trust));
     tee::chat_result r = client.chat(argc > 1 ? argv[1] : "BTC price right now");
