@@ -3407,7 +3407,7 @@ TEE_INLINE std::uint64_t bytes_read(socket_handle s) noexcept {
 // reads). A request takes an idle connection (the most
 // recently used: a program that sends one request at a time reuses one warm
 // connection), opens another while fewer than
-// transport_options::max_connections are open, or else waits for one, within
+// httplib_options::max_connections are open, or else waits for one, within
 // its total_timeout. So threads sharing one client send in parallel, on up to
 // max_connections connections; every connection is set up alike (timeouts,
 // certificate verification, the pin).
@@ -3500,9 +3500,9 @@ parsed_url parse_base_url(std::string_view url);
 namespace detail {
 // Watches the request in flight on one connection, from a thread of its own,
 // and cuts it when it runs past transport_options::total_timeout or takes in
-// more than an answer may. cpp-httplib before 0.19 / 0.22 limits neither
-// (later versions bound reads and headers, but not the connect and the TLS
-// handshake, and neither counts bytes where counts_headers is false):
+// more than an answer may. cpp-httplib before 0.19 and 0.22 limits neither
+// (later versions bound the answer's reads and its headers themselves, but
+// not the connect and the TLS handshake):
 // - its timeouts are per step (each read, each wait of the connect and of the
 //   TLS handshake), so a server that drips a byte at a time never trips them;
 // - it keeps every header it reads, each line however long, so a server that
