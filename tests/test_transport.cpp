@@ -463,7 +463,7 @@ private:
 TEST_CASE("answer cap: headers without end are cut (at 256 KiB, or at httplib's own limits), on a new or a kept-alive connection") {
     if (!tee::httplib_transport::bounds_headers) {  // the portable path with a cpp-httplib before 0.22
         MESSAGE("not bounded here: cpp-httplib " CPPHTTPLIB_VERSION " has no header limits and the "
-                << tee::detail::platform::name << " path counts no bytes (docs/reliability.md)");
+                << std::string(tee::detail::platform::name) << " path counts no bytes (docs/reliability.md)");
         return;
     }
     using shape = endless_head_server::shape;

@@ -557,9 +557,11 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
     // the watchdog would have cut it: the same error either way.
     if (!ok && elapsed >= opt_.total_timeout) too_slow = true;
     // Headers beyond httplib's own limits (0.22 on) fail the read after the
-    // status line and before the body.
+    // status line (res.status is -1 until then) and before the body, and before
+    // read_timeout (a read that timed out is a timeout, below).
 #if defined(CPPHTTPLIB_HEADER_MAX_COUNT)
-    if (!ok && !too_slow && err == httplib::Error::Read && res.status != 0 && !body_seen)
+    if (!ok && !too_slow && err == httplib::Error::Read && res.status > 0 && !body_seen &&
+        elapsed < opt_.read_timeout)
         throw transport_error(transport_cause::too_large,
                               where + ": answer exceeds cpp-httplib's header limits (" +
                                   std::to_string(CPPHTTPLIB_HEADER_MAX_COUNT) + " lines of " +
