@@ -49,6 +49,7 @@ struct genuine {
     genuine() {
         tee::nitro_options trust;
         trust.trusted_root = enclave.pki()->root_pem();
+        trust.expected_pcrs = tee::testing::test_pki::default_pins();
         tee::config cfg;
         cfg.api_key = tee::secret_string("fuzz-key");
         cfg.platform = "openai";

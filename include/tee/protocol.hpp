@@ -66,6 +66,10 @@ struct replay_error : signature_error {
     using signature_error::signature_error;
 };
 
+namespace detail {
+void append_text(secure_bytes& out, std::string_view text);  // request_plaintext's appends
+}  // namespace detail
+
 namespace protocol {
 
 inline constexpr std::string_view hkdf_info = "encryption data";
@@ -213,6 +217,16 @@ TEE_INLINE chat_result::chat_result(chat_result&&) noexcept = default;
 TEE_INLINE chat_result& chat_result::operator=(const chat_result&) = default;
 TEE_INLINE chat_result& chat_result::operator=(chat_result&&) noexcept = default;
 
+// Not inlined with GCC: at -O2/-O3, GCC 12 sees the first append right after
+// reserve() and reports a false -Wstringop-overflow (a warning it enables by
+// default) in the including file, which fails a user's -Werror release build.
+#if defined(__GNUC__) && !defined(__clang__)
+[[gnu::noinline]]
+#endif
+TEE_INLINE void detail::append_text(secure_bytes& out, std::string_view text) {
+    out.insert(out.end(), text.begin(), text.end());
+}
+
 TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key, std::string_view message,
                                                     std::string_view platform, std::string_view model) {
     for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
@@ -220,7 +234,7 @@ TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key
         if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
     secure_bytes out;
     out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
-    auto put = [&](std::string_view t) { out.insert(out.end(), t.begin(), t.end()); };
+    auto put = [&](std::string_view t) { detail::append_text(out, t); };
     put("{\"api_key\":");
     tee::detail::append_python_string(out, api_key.reveal());
     put(",\"message\":");
