@@ -95,7 +95,7 @@ std::string slurp(const std::string& path) {
 
 // ---- a release key and allowlists it signs ----
 struct release_key {
-    Botan::ECDSA_PrivateKey key{Botan::system_rng(), Botan::EC_Group("secp384r1")};
+    Botan::ECDSA_PrivateKey key{Botan::system_rng(), tee::detail::botan::p384()};
     std::string private_pem() const { return Botan::PKCS8::PEM_encode(key); }
     std::string public_pem() const { return Botan::X509::PEM_encode(key); }
 };
