@@ -102,7 +102,9 @@ struct release_key {
 
 std::int64_t now_s() { return tee_test::now_seconds(); }
 
-nlohmann::json list_of(std::uint64_t version, nlohmann::json images, std::int64_t issued = now_s() - 60,
+// The images are a vector: a one-element braced list given for a json parameter is that element under clang
+// (copy construction) and an array under GCC (initializer_list).
+nlohmann::json list_of(std::uint64_t version, std::vector<nlohmann::json> images, std::int64_t issued = now_s() - 60,
                        std::int64_t expires = now_s() + 86400) {
     return {{"version", version}, {"issued_at", issued}, {"expires_at", expires}, {"images", std::move(images)}};
 }
