@@ -6,17 +6,24 @@
 #      cached; a minimized static Botan without legacy_ec_point);
 #   2. build-botan-VERSION/, configured with -Dbotan=3 -Dwerror=true and
 #      PKG_CONFIG_PATH=<prefix>/lib/pkgconfig, built (the newest: all of it;
-#      the others: what their suites need);
-#   3. tests: 3.13.0 the whole suite (the README's test command); 3.7.1 the
-#      unit, Nitro, crypto-backend, X.509, end-to-end (client, protocol) and
-#      interop suites (SUITES_3_7_1); the demo chat; `nm -C tee-chat` must
-#      show no p384_comb (Botan 2 only);
+#      the others: what their suites need); with SANITIZE set, with clang 14
+#      under those sanitizers;
+#   3. tests: the newest version the whole suite (the README's test command);
+#      the others the unit, Nitro, crypto-backend, X.509, end-to-end (client,
+#      protocol) and interop suites (SUITES_OLDER), or with OLDER=compile only
+#      a compile of the translation units that use the most Botan API
+#      (COMPILE_OLDER) against .ci/botan.sh --headers VERSION, without building
+#      that Botan; the demo chat; `nm -C tee-chat` must show no p384_comb
+#      (Botan 2 only);
 #   4. the P-384 verification fuzzer against the newest version, built with
 #      clang 14 (build-fuzz-botan-VERSION/, as .ci/sanitizers.sh builds
 #      fuzzers), from a copy of its corpus for FUZZ_SECONDS (default 60).
 #
 # Parameters (environment):
 #   BOTAN3_VERSIONS        versions, newest first (default "3.13.0 3.7.1")
+#   SANITIZE               e.g. address,undefined: the builds use clang 14 and these
+#                          sanitizers (default: none, the system compiler)
+#   OLDER                  suites (default) or compile: what the older versions run
 #   EXTRA_PKG_CONFIG_PATH  prepended to PKG_CONFIG_PATH (e.g. another cpp-httplib's .pc)
 #   EXTRA_MESON_OPTIONS    more options for every build-botan-* setup
 #   FUZZ_SECONDS           the fuzzer's run (0: build it, run its corpus only)
@@ -28,9 +35,23 @@ VERSIONS=${BOTAN3_VERSIONS:-3.13.0 3.7.1}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 JOBS=${JOBS:-$(nproc)}
 read -r -a extra_options <<<"${EXTRA_MESON_OPTIONS:-}"
-SUITES_3_7_1="encoding canonical_json cbor nitro crypto_backends x509_chain client client_openssl
+SANITIZE=${SANITIZE:-}
+OLDER=${OLDER:-suites}
+SUITES_OLDER="encoding canonical_json cbor nitro crypto_backends x509_chain client client_openssl
   protocol_bytes protocol_family protocol_family_openssl faults nitro_interop interop_python
   interop_encrypted_python python_peer_selftest"
+COMPILE_OLDER="examples/tee-chat examples/mock_enclave tests/test_nitro tests/test_crypto_backends
+  tests/test_x509_chain tests/test_image_policy tests/test_receipts"
+compiler_env=()
+sanitize_options=()
+test_options=()
+if [ -n "$SANITIZE" ]; then
+    compiler_env=(CC=clang-14 CXX=clang++-14)
+    sanitize_options=(-Db_sanitize="$SANITIZE" -Db_lundef=false)
+    test_options=(--timeout-multiplier 3)
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+fi
 start=$(date +%s)
 step() { echo; echo "== botan3: $* ($(( $(date +%s) - start )) s)"; }
 
@@ -48,18 +69,41 @@ setup() {  # setup DIR PKG_CONFIG_PATH [ENV...] -- OPTIONS...: configure or reco
     env PKG_CONFIG_PATH="$pcp" "${envs[@]}" meson setup "${mode[@]}" "$dir" "$@" >/dev/null
 }
 
+objects_of() {  # objects_of DIR TARGET...: the object files of those targets (those that exist)
+    local dir=$1; shift
+    local t
+    for t in "$@"; do
+        ninja -C "$dir" -t query "$t" 2>/dev/null | sed -n 's/^ *\(.*\.o\)$/\1/p' | sed 's/^ *//'
+    done
+}
+
 newest=""
 for v in $VERSIONS; do
-    step "Botan $v: prefix (.ci/botan.sh)"
-    prefix=$(.ci/botan.sh "$v")
+    compile_only=""
+    [ -z "$newest" ] || [ "$OLDER" != compile ] || compile_only=1
+    step "Botan $v: prefix (.ci/botan.sh${compile_only:+ --headers})"
+    prefix=$(.ci/botan.sh ${compile_only:+--headers} "$v")
     echo "$prefix"
     [ -n "$newest" ] || newest=$v newest_prefix=$prefix
     pcp=$(pkg_path_for "$prefix")
     dir=build-botan-$v
+    # a directory configured with another compiler is wiped first
+    if [ -f "$dir/build.ninja" ]; then
+        if [ -n "$SANITIZE" ] && ! grep -q 'clang++-14' "$dir/build.ninja"; then rm -rf "$dir"; fi
+        if [ -z "$SANITIZE" ] && grep -q 'clang++-14' "$dir/build.ninja"; then rm -rf "$dir"; fi
+    fi
 
-    step "Botan $v: build ($dir, -Dbotan=3 -Dwerror=true)"
-    setup "$dir" "$pcp" -- -Dbotan=3 -Dwerror=true "${extra_options[@]}"
+    step "Botan $v: build ($dir, -Dbotan=3 -Dwerror=true${SANITIZE:+, clang 14 with $SANITIZE})"
+    setup "$dir" "$pcp" "${compiler_env[@]}" -- -Dbotan=3 -Dwerror=true "${sanitize_options[@]}" "${extra_options[@]}"
     grep -q "botan-3" "$dir/meson-private/tee-client.pc" || { echo "$dir: tee-client.pc does not require botan-3"; exit 1; }
+    if [ -n "$compile_only" ]; then
+        # shellcheck disable=SC2086
+        mapfile -t objects < <(objects_of "$dir" $COMPILE_OLDER)
+        [ ${#objects[@]} -gt 0 ] || { echo "$dir: no objects found for $COMPILE_OLDER"; exit 1; }
+        echo "compiling ${objects[*]}"
+        PKG_CONFIG_PATH=$pcp ninja -C "$dir" -j "$JOBS" "${objects[@]}"
+        continue
+    fi
     if [ "$v" = "$newest" ]; then
         PKG_CONFIG_PATH=$pcp ninja -C "$dir" -j "$JOBS"
     else  # only what its suites need (meson test builds the rest of it)
@@ -73,12 +117,12 @@ for v in $VERSIONS; do
     fi
 
     if [ "$v" = "$newest" ]; then
-        step "Botan $v: the whole test suite"
-        PKG_CONFIG_PATH=$pcp meson test -C "$dir" --no-rebuild --print-errorlogs
+        step "Botan $v: the whole test suite${SANITIZE:+ under $SANITIZE}"
+        PKG_CONFIG_PATH=$pcp meson test -C "$dir" --no-rebuild --print-errorlogs "${test_options[@]}"
     else
-        step "Botan $v: unit, Nitro, crypto-backend, X.509, end-to-end and interop suites"
+        step "Botan $v: unit, Nitro, crypto-backend, X.509, end-to-end and interop suites${SANITIZE:+ under $SANITIZE}"
         # shellcheck disable=SC2086
-        PKG_CONFIG_PATH=$pcp meson test -C "$dir" --num-processes "$JOBS" --print-errorlogs $SUITES_3_7_1
+        PKG_CONFIG_PATH=$pcp meson test -C "$dir" --num-processes "$JOBS" --print-errorlogs "${test_options[@]}" $SUITES_OLDER
     fi
 done
 
