@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# .ci/sanitizers.sh - the hostile-input checks of CI (issue 7), on Debian 12:
+# .ci/sanitizers.sh - the hostile-input checks of CI, on Debian 12:
 #
 #   1. the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #      (clang 14, build-asan/);
