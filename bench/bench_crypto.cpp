@@ -17,8 +17,9 @@
 //                2025-04-24 04:00 UTC (injected clock), through each backend;
 //                and its parts, Botan-only (the chain is always Botan's X.509):
 //                nitro_parse, nitro_x509_decode (5 certificates),
-//                nitro_chain_signatures (the 4 issuer checks of check_order),
-//                nitro_x509_path_validate (Botan's path validation)
+//                nitro_chain_signatures (Botan's check_signature on the 4 links),
+//                nitro_chain_links_botan (tee/x509_chain.hpp's check_links),
+//                nitro_x509_path_validate (Botan's path validation, for comparison)
 //   Botan detail botan_verify_reused_verifier: ECDSA verify with one
 //                PK_Verifier kept (what a per-session verifier would cost)
 //
@@ -304,8 +305,8 @@ void register_common() {
         for (auto _ : st)
             if (!tee::x509_chain::ok(tee::x509_chain::check_links(chain, c))) st.SkipWithError("chain");
     }));
-    // Botan's own path validation of the same chain (what nitro_attestation used
-    // before tee/x509_chain.hpp): 5 signatures, the root's self-signature included.
+    // Botan's own path validation of the same chain, for comparison with
+    // tee/x509_chain.hpp: 5 signatures, the root's self-signature included.
     set_us(benchmark::RegisterBenchmark("nitro_x509_path_validate", [](benchmark::State& st) {
         auto p = tee::nitro_attestation::parse(fx().nitro_doc);
         std::vector<Botan::X509_Certificate> chain{Botan::X509_Certificate(p.certificate)};

@@ -10,7 +10,7 @@
 //
 // NOT a transport to use: no timeouts, no size cap, no chunked bodies, no
 // reconnection, a lenient parser. It measures the floor a transport of our own
-// could reach (docs/performance.md, target (b)); a real one must add those.
+// could reach (docs/performance.md); a real one must add those.
 #include <tee/tee.hpp>
 
 #include <arpa/inet.h>

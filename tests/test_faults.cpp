@@ -1,4 +1,4 @@
-// Fault injection (issue 7, item 3): one test case per named fault of
+// Fault injection: one test case per named fault of
 // tee/testing/faults.hpp, through both paths where both make sense:
 //
 //  * (HTTP): a simulated Nitro enclave behind enclave_server with
@@ -16,7 +16,7 @@
 // build's part (clang++ -fsanitize=address,undefined, detect_leaks=1).
 //
 // tests/test_client.cpp covers many malformed answers with a hand-made
-// server; this suite is the one that names each fault of the issue.
+// server; this suite goes through the named faults, one by one.
 #include "tee/tee.hpp"
 #include "tee/testing/enclave_server.hpp"
 #include "tee/testing/faults.hpp"

@@ -56,7 +56,7 @@ bytes raw_of(const BigInt& r, const BigInt& s) {
     return out;
 }
 
-// Botan's verdict, as botan_crypto gave it before the comb: a fresh PK_Verifier.
+// Botan's own verdict: a fresh PK_Verifier (botan_crypto's path for a key's first verification).
 bool botan_says(const Botan::ECDSA_PublicKey& key, const bytes& msg, const bytes& sig, Botan::Signature_Format f) {
     try {
         Botan::PK_Verifier v(key, "EMSA1(SHA-384)", f);

@@ -1,4 +1,4 @@
-// The protocol family and surviving real services (issue 4): encrypted
+// The protocol family and surviving real services: encrypted
 // answers, the newer attestation endpoint, key rotation, replay and binding
 // checks, per-request client keys, HTTPS options, slow servers, threads and
 // chat_async.
@@ -882,7 +882,7 @@ TEST_CASE("replay: a service that always sends its first answer") {
     SUBCASE("the same prompt again: accepted within the window, replay_error once it is older") {
         // The signed timestamp is in whole seconds (rounded down), so a fresh
         // answer can be up to 1 s plus the chat's own time old: a 1 s window
-        // failed the first chat now and then under ASan on a busy machine.
+        // would fail the first chat now and then under ASan on a busy machine.
         cfg.answer_time_window = 2s;
         test_mock_client client(cfg);
         const auto first = client.chat(prompt);

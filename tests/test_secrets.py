@@ -1,4 +1,4 @@
-"""Secret hygiene of the CLI (issue 7, item 4): nothing tee-chat prints holds the API key.
+"""Secret hygiene of the CLI: nothing tee-chat prints holds the API key.
 
 usage: test_secrets.py TEE_CHAT MOCK_ENCLAVE
 

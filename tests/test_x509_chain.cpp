@@ -473,8 +473,8 @@ TEST_CASE_TEMPLATE("by design: the anchor's self-signature is not checked (Botan
     CHECK_FALSE(botan_accepts(path));
 }
 
-// Found by the differential test above: Botan's x509_path_validate refused
-// these and check_links accepted them, until the two rules were added.
+// Two rules of Botan's x509_path_validate that check_links applies as well
+// (the differential test above compares the two on such chains):
 //
 // 1. Botan looks up each issuer by name AND authorityKeyIdentifier, so a
 //    certificate whose authorityKeyIdentifier is not its issuer's
