@@ -72,7 +72,11 @@ const Botan::BigInt& order() { return tee::detail::botan::secp256k1().get_order(
 
 bytes be32(const Botan::BigInt& x) {
     bytes out(32);
+#if BOTAN_VERSION_MAJOR >= 3
+    x.serialize_to(out);
+#else
     x.binary_encode(out.data(), out.size());
+#endif
     return out;
 }
 
@@ -99,13 +103,22 @@ tee::botan_crypto::private_key p384_key(const bytes& d) {
 #endif
 }
 
-// A low-s recoverable secp256k1 signature of `digest`, as k256 makes them.
-bytes sign_recoverable(const Botan::ECDSA_PrivateKey& key, const nova::hash256& digest) {
-    Botan::PK_Signer signer(key, Botan::system_rng(), "Raw", tee::detail::botan::sig_raw);
-    const bytes rs = signer.sign_message(digest.data(), digest.size(), Botan::system_rng());
+// A low-s recoverable EIP-191 signature of `message`, as k256 makes them,
+// through Botan's ECDSA with Keccak-256 as the hash (the EIP-191 bytes built
+// here, apart from eip191_digest).
+bytes sign_eip191(const Botan::ECDSA_PrivateKey& key, std::string_view message) {
+    const std::string signed_bytes =
+        "\x19" "Ethereum Signed Message:\n" + std::to_string(message.size()) + std::string(message);
+#if BOTAN_VERSION_MAJOR >= 3
+    Botan::PK_Signer signer(key, Botan::system_rng(), "Keccak-1600(256)", tee::detail::botan::sig_raw);
+#else
+    Botan::PK_Signer signer(key, Botan::system_rng(), "EMSA1(Keccak-1600(256))", tee::detail::botan::sig_raw);
+#endif
+    const bytes rs = signer.sign_message(text_bytes(signed_bytes).data(), signed_bytes.size(), Botan::system_rng());
     REQUIRE(rs.size() == 64);
     const Botan::BigInt r(rs.data(), 32);
     Botan::BigInt s(rs.data() + 32, 32);
+    const nova::hash256 digest = nova::keccak256(text_bytes(signed_bytes));
     std::uint8_t v = key.recovery_param(bytes(digest.begin(), digest.end()), r, s);
     REQUIRE(v < 2);  // 2/3 only when R.x >= n: probability about 2^-127
     if (s > (order() >> 1)) {
@@ -232,7 +245,7 @@ TEST_CASE("a signature by another key recovers another address: wrong signer") {
     // a fresh key signing the worked example's envelope
     const Botan::ECDSA_PrivateKey other(Botan::system_rng(), tee::detail::botan::secp256k1());
     const std::string t = kat_str("signed_message");
-    const bytes forged = sign_recoverable(other, nova::eip191_digest(text_bytes(t)));
+    const bytes forged = sign_eip191(other, t);
     CHECK(nova::check_eip191_signature(text_bytes(t), forged, address_of(other)) == signature_status::ok);
     CHECK(nova::check_eip191_signature(text_bytes(t), forged, kat_address()) == signature_status::wrong_signer);
     CHECK_THROWS_AS(nova::require_eip191_signature(text_bytes(t), forged, kat_str("eth_addr")), tee::signature_error);
@@ -336,7 +349,7 @@ TEST_CASE("random keys: both parities of v recover the signer, and only the sign
     for (int i = 0; i < 24; ++i) {
         const Botan::ECDSA_PrivateKey key(Botan::system_rng(), tee::detail::botan::secp256k1());
         const std::string msg = "message " + std::to_string(i);
-        const bytes sig = sign_recoverable(key, nova::eip191_digest(text_bytes(msg)));
+        const bytes sig = sign_eip191(key, msg);
         ++parity[sig[64]];
         CHECK(s_of(sig) <= (order() >> 1));
         CHECK(nova::check_eip191_signature(text_bytes(msg), sig, address_of(key)) == signature_status::ok);
