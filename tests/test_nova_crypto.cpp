@@ -388,6 +388,7 @@ TEST_CASE("HKDF labels are the capsule's and the older enclaver's, 25 and 26 byt
     CHECK(nova::label_text(nova::hkdf_label::capsule) == "capsule-ecdh-aes256gcm-v1");
     CHECK(nova::label_text(nova::hkdf_label::capsule).size() == 25);
     CHECK(nova::label_text(nova::hkdf_label::enclaver) == "enclaver-ecdh-aes256gcm-v1");
+    CHECK(nova::label_text(nova::hkdf_label::enclaver).size() == 26);
 }
 
 TEST_CASE("message_salt sorts the two uncompressed points bytewise, then the nonce") {
