@@ -40,6 +40,12 @@
 #include "tee/p384.hpp"
 #include "tee/secure_bytes.hpp"
 
+// A Botan built without Keccak would fail every answer at run time as "not
+// recoverable"; refuse to compile instead (Botan 3: enable the keccak module).
+#if !defined(BOTAN_HAS_KECCAK)
+#error "tee/detail/nova_crypto.hpp needs Botan's keccak module (Keccak-1600(256), Ethereum's Keccak-256)"
+#endif
+
 namespace tee::detail::nova {
 
 using hash256 = std::array<std::uint8_t, 32>;
