@@ -1553,6 +1553,10 @@ inline constexpr const char* ecdsa_sha384 = "EMSA1(SHA-384)";
 // secp384r1, built once per process.
 const Botan::EC_Group& p384();
 
+// secp256k1 (Nova's answer signatures), built once per process. Botan 3 builds
+// need the pcurves_secp256k1 module (or the generic EC code); .ci/botan.sh enables it.
+const Botan::EC_Group& secp256k1();
+
 // An EC key's public point, uncompressed (04||x||y).
 std::vector<std::uint8_t> point_of(const Botan::EC_PublicKey& key);
 
@@ -1569,6 +1573,15 @@ TEE_INLINE const Botan::EC_Group& p384() {
     static const Botan::EC_Group g = Botan::EC_Group::from_name("secp384r1");
 #else
     static const Botan::EC_Group g("secp384r1");
+#endif
+    return g;
+}
+
+TEE_INLINE const Botan::EC_Group& secp256k1() {
+#if BOTAN_VERSION_MAJOR >= 3
+    static const Botan::EC_Group g = Botan::EC_Group::from_name("secp256k1");
+#else
+    static const Botan::EC_Group g("secp256k1");
 #endif
     return g;
 }
