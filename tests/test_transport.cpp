@@ -650,6 +650,6 @@ TEST_CASE("keep-alive: requests to a server that writes headers and body apart d
         CHECK(median < 20.0);
     } else {
         MESSAGE("not bounded here: the " << std::string(tee::detail::platform::name)
-                                         << " path cannot acknowledge at once (docs/reliability.md)");
+                                         << " path cannot acknowledge at once (docs/policies.md, the transport)");
     }
 }
