@@ -1,5 +1,5 @@
 """OS-specific code stays in one place: in include/ and single_include/, no
-<linux/...> header, SIOCINQ, TCP_INFO or tcp_info outside a preprocessor
+<linux/...> header, SIOCINQ, TCP_INFO, tcp_info or TCP_QUICKACK outside a preprocessor
 condition on __linux__ (TEE_PLATFORM_LINUX, which tee/detail/platform.hpp
 defines from it); and the POSIX calls of the watchdog and gmtime_r / gmtime_s
 only in tee/detail/platform.hpp (its part of single_include/tee/tee.hpp).
@@ -9,7 +9,7 @@ usage: check_platform_code.py SOURCE_ROOT"""
 import os, re, sys
 
 root = sys.argv[1]
-LINUX_ONLY = re.compile(r"<linux/|\bSIOCINQ\b|\bTCP_INFO\b|\btcp_info\b")
+LINUX_ONLY = re.compile(r"<linux/|\bSIOCINQ\b|\bTCP_INFO\b|\btcp_info\b|\bTCP_QUICKACK\b")
 PLATFORM_ONLY = re.compile(r"\bgmtime_[rs]\b|\bdup2\b|/dev/null|::ioctl\b|::fcntl\b|\bF_DUPFD_CLOEXEC\b|::shutdown\b|\bSHUT_RDWR\b")
 LINUX_CONDITION = re.compile(r"__linux__|TEE_PLATFORM_LINUX")
 

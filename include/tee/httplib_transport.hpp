@@ -24,6 +24,14 @@
 // them and does not count header bytes. The watchdog's deadline stays on every
 // version: httplib's own total timeout does not cover the connect and the TLS
 // handshake. Which bound holds where: docs/reliability.md.
+//
+// The other trap: servers that write an answer's headers and body in two
+// writes without TCP_NODELAY (Python's http.server, Werkzeug) send the body
+// only once the headers are acknowledged, and on a kept-alive connection Linux
+// delays that ACK by 40 ms: every request would take 40 ms more. So once the
+// headers are read, the request's socket acknowledges them at once
+// (request_watchdog::headers_received; Linux only, see tee/detail/platform.hpp).
+// Our own requests go out with TCP_NODELAY for the same reason in reverse.
 #pragma once
 
 #include "tee/detail/prelude.hpp"
@@ -148,6 +156,15 @@ public:
     void arm(clock::time_point deadline);
     // The content receiver's first call: the headers are complete.
     void body_started() noexcept { body_.store(true, std::memory_order_relaxed); }
+    // The response handler's call, once the headers are read: acknowledges them
+    // at once on the request's socket (platform::acknowledge_now). A server that
+    // writes its headers and its body separately without TCP_NODELAY (Python's
+    // http.server, Werkzeug) holds the body back until that ACK; on a kept-alive
+    // connection Linux delays it (40 ms) in the hope of sending it with data of
+    // ours, which never comes while we wait for the body. (Set before the
+    // request is sent, TCP_QUICKACK does not help: sending it turns delayed
+    // ACKs back on.)
+    void headers_received() noexcept;
     verdict disarm();
     // httplib's socket-options hook: called on the requesting thread for each
     // socket the request opens, before it connects.
@@ -365,6 +382,12 @@ TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexce
     platform::disable(fd);
 }
 
+TEE_INLINE void detail::request_watchdog::headers_received() noexcept {
+    std::lock_guard sockets(sockets_m_);
+    if (!opened_.empty()) platform::acknowledge_now(opened_.back());  // the socket httplib connected
+    else if (kept_ != platform::no_socket) platform::acknowledge_now(kept_);
+}
+
 TEE_INLINE bool detail::request_watchdog::over_limit() {
     if constexpr (!counts_headers) return false;
     std::lock_guard sockets(sockets_m_);
@@ -526,6 +549,11 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
         return true;
     };
 
+    if constexpr (detail::platform::acknowledges_now)
+        req.response_handler = [&](const httplib::Response&) {
+            watchdog->headers_received();
+            return true;
+        };
     const std::string where = std::string(method) + " " + url_.host_port + req.path;
     httplib::Response res;
     httplib::Error err = httplib::Error::Success;

@@ -4923,10 +4923,12 @@ void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann
 // Two paths:
 //  * Linux (__linux__): POSIX, plus the bytes a TCP socket has read, from
 //    TCP_INFO and SIOCINQ, with which the watchdog bounds the headers of an
-//    answer where cpp-httplib does not (before 0.22);
+//    answer where cpp-httplib does not (before 0.22), and TCP_QUICKACK, with
+//    which the transport acknowledges an answer's headers at once;
 //  * portable POSIX (macOS, the BSDs; and Linux with TEE_PLATFORM_PORTABLE
 //    defined, which is how CI tests this path): the same calls without the
-//    byte count (bytes_read_known is false).
+//    byte count (bytes_read_known is false) and without the quick ACK
+//    (acknowledges_now is false).
 // The trap: TCP_INFO's layout differs between systems (and glibc's
 // <netinet/tcp.h>, which httplib includes, collides with <linux/tcp.h> and
 // stops before tcpi_bytes_received), so the count is read at its Linux ABI
@@ -4964,9 +4966,11 @@ namespace tee::detail::platform {
 #if defined(TEE_PLATFORM_LINUX)
 inline constexpr const char* name = "linux";
 inline constexpr bool bytes_read_known = true;
+inline constexpr bool acknowledges_now = true;
 #else
 inline constexpr const char* name = "posix";
 inline constexpr bool bytes_read_known = false;
+inline constexpr bool acknowledges_now = false;
 #endif
 
 // The calendar fields of `t` in UTC (gmtime_r, or gmtime_s on Windows).
@@ -4989,6 +4993,11 @@ void disable(socket_handle s) noexcept;
 // (received minus still queued); 0 if the system cannot say (the portable
 // path, or Linux before 4.1).
 std::uint64_t bytes_read(socket_handle s) noexcept;
+// Acknowledges what the socket has received at once, not after the delayed-ACK
+// timer (Linux: TCP_QUICKACK, which the kernel turns off again by itself, so it
+// is set each time); does nothing where acknowledges_now is false (the
+// portable path: POSIX has no such option).
+void acknowledge_now(socket_handle s) noexcept;
 #endif
 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
@@ -5040,6 +5049,15 @@ TEE_INLINE std::uint64_t bytes_read(socket_handle s) noexcept {
     return 0;
 #endif
 }
+
+TEE_INLINE void acknowledge_now(socket_handle s) noexcept {
+#if defined(TEE_PLATFORM_LINUX)
+    int one = 1;
+    ::setsockopt(s, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+    (void)s;
+#endif
+}
 #endif  // TEE_PLATFORM_POSIX_SOCKETS
 #endif  // TEE_CLIENT_DEFINITIONS
 
@@ -5073,6 +5091,14 @@ TEE_INLINE std::uint64_t bytes_read(socket_handle s) noexcept {
 // them and does not count header bytes. The watchdog's deadline stays on every
 // version: httplib's own total timeout does not cover the connect and the TLS
 // handshake. Which bound holds where: docs/reliability.md.
+//
+// The other trap: servers that write an answer's headers and body in two
+// writes without TCP_NODELAY (Python's http.server, Werkzeug) send the body
+// only once the headers are acknowledged, and on a kept-alive connection Linux
+// delays that ACK by 40 ms: every request would take 40 ms more. So once the
+// headers are read, the request's socket acknowledges them at once
+// (request_watchdog::headers_received; Linux only, see tee/detail/platform.hpp).
+// Our own requests go out with TCP_NODELAY for the same reason in reverse.
 
 
 #include <algorithm>
@@ -5191,6 +5217,15 @@ public:
     void arm(clock::time_point deadline);
     // The content receiver's first call: the headers are complete.
     void body_started() noexcept { body_.store(true, std::memory_order_relaxed); }
+    // The response handler's call, once the headers are read: acknowledges them
+    // at once on the request's socket (platform::acknowledge_now). A server that
+    // writes its headers and its body separately without TCP_NODELAY (Python's
+    // http.server, Werkzeug) holds the body back until that ACK; on a kept-alive
+    // connection Linux delays it (40 ms) in the hope of sending it with data of
+    // ours, which never comes while we wait for the body. (Set before the
+    // request is sent, TCP_QUICKACK does not help: sending it turns delayed
+    // ACKs back on.)
+    void headers_received() noexcept;
     verdict disarm();
     // httplib's socket-options hook: called on the requesting thread for each
     // socket the request opens, before it connects.
@@ -5408,6 +5443,12 @@ TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexce
     platform::disable(fd);
 }
 
+TEE_INLINE void detail::request_watchdog::headers_received() noexcept {
+    std::lock_guard sockets(sockets_m_);
+    if (!opened_.empty()) platform::acknowledge_now(opened_.back());  // the socket httplib connected
+    else if (kept_ != platform::no_socket) platform::acknowledge_now(kept_);
+}
+
 TEE_INLINE bool detail::request_watchdog::over_limit() {
     if constexpr (!counts_headers) return false;
     std::lock_guard sockets(sockets_m_);
@@ -5569,6 +5610,11 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
         return true;
     };
 
+    if constexpr (detail::platform::acknowledges_now)
+        req.response_handler = [&](const httplib::Response&) {
+            watchdog->headers_received();
+            return true;
+        };
     const std::string where = std::string(method) + " " + url_.host_port + req.path;
     httplib::Response res;
     httplib::Error err = httplib::Error::Success;

@@ -5,10 +5,12 @@
 // Two paths:
 //  * Linux (__linux__): POSIX, plus the bytes a TCP socket has read, from
 //    TCP_INFO and SIOCINQ, with which the watchdog bounds the headers of an
-//    answer where cpp-httplib does not (before 0.22);
+//    answer where cpp-httplib does not (before 0.22), and TCP_QUICKACK, with
+//    which the transport acknowledges an answer's headers at once;
 //  * portable POSIX (macOS, the BSDs; and Linux with TEE_PLATFORM_PORTABLE
 //    defined, which is how CI tests this path): the same calls without the
-//    byte count (bytes_read_known is false).
+//    byte count (bytes_read_known is false) and without the quick ACK
+//    (acknowledges_now is false).
 // The trap: TCP_INFO's layout differs between systems (and glibc's
 // <netinet/tcp.h>, which httplib includes, collides with <linux/tcp.h> and
 // stops before tcpi_bytes_received), so the count is read at its Linux ABI
@@ -48,9 +50,11 @@ namespace tee::detail::platform {
 #if defined(TEE_PLATFORM_LINUX)
 inline constexpr const char* name = "linux";
 inline constexpr bool bytes_read_known = true;
+inline constexpr bool acknowledges_now = true;
 #else
 inline constexpr const char* name = "posix";
 inline constexpr bool bytes_read_known = false;
+inline constexpr bool acknowledges_now = false;
 #endif
 
 // The calendar fields of `t` in UTC (gmtime_r, or gmtime_s on Windows).
@@ -73,6 +77,11 @@ void disable(socket_handle s) noexcept;
 // (received minus still queued); 0 if the system cannot say (the portable
 // path, or Linux before 4.1).
 std::uint64_t bytes_read(socket_handle s) noexcept;
+// Acknowledges what the socket has received at once, not after the delayed-ACK
+// timer (Linux: TCP_QUICKACK, which the kernel turns off again by itself, so it
+// is set each time); does nothing where acknowledges_now is false (the
+// portable path: POSIX has no such option).
+void acknowledge_now(socket_handle s) noexcept;
 #endif
 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
@@ -122,6 +131,15 @@ TEE_INLINE std::uint64_t bytes_read(socket_handle s) noexcept {
 #else
     (void)s;
     return 0;
+#endif
+}
+
+TEE_INLINE void acknowledge_now(socket_handle s) noexcept {
+#if defined(TEE_PLATFORM_LINUX)
+    int one = 1;
+    ::setsockopt(s, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+    (void)s;
 #endif
 }
 #endif  // TEE_PLATFORM_POSIX_SOCKETS
