@@ -45,13 +45,15 @@ public:
     }
 
     // Everything the Nitro policy checks (signature, chain, key binding, its
-    // own pins), then the allow-list. Throwing tee::attestation_error refuses.
+    // own pins), then the allow-list. Throwing tee::attestation_error refuses;
+    // its reason says which check (here: the image policy).
     template <tee::crypto_backend Crypto>
     tee::enclave_identity verify(const nlohmann::json& answer, const Crypto& crypto) const {
         tee::enclave_identity id = nitro_.verify(answer, crypto);
         const auto& pcr0 = id.pcrs.at(0);  // the Nitro policy guarantees PCR0 is present
         if (std::find(images_.begin(), images_.end(), pcr0) == images_.end())
-            throw tee::attestation_error("enclave image PCR0 " + tee::to_hex(pcr0) + " is not in the allow-list");
+            throw tee::attestation_error(tee::attestation_reason::image_policy,
+                                         "enclave image PCR0 " + tee::to_hex(pcr0) + " is not in the allow-list");
         id.kind = std::string(kind);
         return id;
     }

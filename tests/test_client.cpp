@@ -55,6 +55,7 @@
 namespace {
 
 using json = nlohmann::json;
+using R = tee::attestation_reason;
 using namespace std::chrono_literals;
 using tee::testing::enclave_options;
 using tee::testing::enclave_server;
@@ -283,11 +284,11 @@ TEST_CASE("end to end (nitro): the default client<> verifies a Nitro document of
 
     SUBCASE("the embedded AWS root does not trust the test chain") {
         test_nitro_client aws_rooted(make_config(server.url()));
-        expect.error<tee::attestation_error>([&] { aws_rooted.chat(prompt); }, "certificate chain does not verify");
+        expect.attestation_error([&] { aws_rooted.chat(prompt); }, R::chain, "certificate chain does not verify");
     }
     SUBCASE("the mock policy refuses a real Nitro document") {
         test_mock_client mock(make_config(server.url()));
-        auto e = expect.error<tee::attestation_error>([&] { mock.chat(prompt); }, "real Nitro attestation document");
+        auto e = expect.attestation_error([&] { mock.chat(prompt); }, R::malformed, "real Nitro attestation document");
         CHECK(contains(e.what(), "mock policy"));
     }
 }
@@ -314,13 +315,13 @@ TEST_CASE("end to end (nitro): a service's 5-hour-old start-up document with a 3
     SUBCASE("refused with max_document_age 0, and beyond the bound") {
         opt.max_document_age = std::chrono::milliseconds(0);
         test_nitro_client strict(make_config(server.url()), tee::nitro_attestation(opt));
-        auto e = expect.error<tee::attestation_error>([&] { strict.chat(prompt); }, "document is 5 h 0 min old");
+        auto e = expect.attestation_error([&] { strict.chat(prompt); }, R::expired, "document is 5 h 0 min old");
         CHECK(contains(e.what(), "its certificate expired at"));
         CHECK(contains(e.what(), "one attestation document at start-up"));
         CHECK(contains(e.what(), "max_document_age"));
         opt.max_document_age = 4h;
         test_nitro_client bounded(make_config(server.url()), tee::nitro_attestation(opt));
-        expect.error<tee::attestation_error>([&] { bounded.chat(prompt); }, "documents up to 4 h 0 min old are accepted");
+        expect.attestation_error([&] { bounded.chat(prompt); }, R::expired, "documents up to 4 h 0 min old are accepted");
     }
 }
 
@@ -379,7 +380,7 @@ TEST_CASE("attestation answers: hostile padding is refused before it is parsed, 
     padded.insert(padded.size() - 1, ",\"pad\":[" + nested + "[]]");
     SUBCASE("nested JSON arrays") {
         const auto start = std::chrono::steady_clock::now();
-        expect.error<tee::attestation_error>([&] { attest(padded); }, "more than the 65536 an attestation needs");
+        expect.attestation_error([&] { attest(padded); }, R::malformed, "more than the 65536 an attestation needs");
         CHECK(std::chrono::steady_clock::now() - start < 1s);
         const long growth = child_peak_growth_mib([&] {
             try {
@@ -396,7 +397,7 @@ TEST_CASE("attestation answers: hostile padding is refused before it is parsed, 
     SUBCASE("a small padding deeper than 8 levels is refused too") {
         std::string deep = valid.dump();
         deep.insert(deep.size() - 1, ",\"pad\":" + std::string(9, '[') + std::string(9, ']'));
-        expect.error<tee::attestation_error>([&] { attest(deep); }, "nested deeper than 8 levels");
+        expect.attestation_error([&] { attest(deep); }, R::malformed, "nested deeper than 8 levels");
     }
     SUBCASE("nested CBOR in the unprotected COSE header") {
         // 3 MB of arrays in the unsigned header of a valid document: the signature still verifies.
@@ -419,10 +420,10 @@ TEST_CASE("attestation answers: hostile padding is refused before it is parsed, 
         CHECK(big.size() > 3'000'000);
         const json answer = {{"attestation_doc", tee::to_base64(big)}};
         const auto start = std::chrono::steady_clock::now();
-        expect.error<tee::attestation_error>([&] { attest(answer.dump()); }, "an attestation needs");
+        expect.attestation_error([&] { attest(answer.dump()); }, R::malformed, "an attestation needs");
         tee::nitro_attestation policy(opt);
-        expect.error<tee::attestation_error>([&] { policy.verify(answer, test_crypto{}); }, "characters of base64, more than a document needs");
-        expect.error<tee::attestation_error>([&] { policy.verify_document(big, test_crypto{}); }, "bytes, more than the 32768 a document needs");
+        expect.attestation_error([&] { policy.verify(answer, test_crypto{}); }, R::malformed, "characters of base64, more than a document needs");
+        expect.attestation_error([&] { policy.verify_document(big, test_crypto{}); }, R::malformed, "bytes, more than the 32768 a document needs");
         CHECK(std::chrono::steady_clock::now() - start < 1s);
         const long growth = child_peak_growth_mib([&] {
             try {
@@ -442,7 +443,7 @@ TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused do
     simulated_enclave enclave;  // mock mode
     enclave_server server(enclave);
     test_nitro_client client(make_config(server.url()));
-    auto e = expect.error<tee::attestation_error>([&] { client.chat(prompt); }, "mock");
+    auto e = expect.attestation_error([&] { client.chat(prompt); }, R::mock_refused, "mock");
     CHECK(contains(e.what(), "downgrade"));
 
     SUBCASE("also without the \"mock\" flag") {
@@ -452,7 +453,7 @@ TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused do
             res.set_content(a.dump(), "application/json");
         });
         test_nitro_client c2(make_config(unflagged.url()));
-        expect.error<tee::attestation_error>([&] { c2.attest(); }, "mock answers are a downgrade");
+        expect.attestation_error([&] { c2.attest(); }, R::mock_refused, "mock answers are a downgrade");
     }
 }
 
@@ -1026,6 +1027,73 @@ TEST_CASE("the request: POST /talk carries exactly nonce, public_key and data; n
     }
     CHECK(nonces[0] != nonces[1]);
     CHECK(json::parse(bodies[0])["public_key"] == json::parse(bodies[1])["public_key"]);  // one key per client
+}
+
+// ============================================ error types derived from tee's
+
+// A policy or transport of the user's own may throw its own subclass of a tee
+// error; what leaves the client is that same object, of that type, with the
+// API key cut out of its message (as is and JSON-escaped).
+namespace {
+
+struct policy_refusal : tee::attestation_error {
+    policy_refusal(std::string what, int code)
+        : tee::attestation_error(tee::attestation_reason::pcr_mismatch, std::move(what)), code(code) {}
+    int code;
+};
+
+struct link_down : tee::transport_error {
+    explicit link_down(const std::string& what) : tee::transport_error(tee::transport_cause::connection, what) {}
+};
+
+// A policy whose refusal quotes the key, once as is and once JSON-escaped.
+struct key_quoting_policy {
+    static constexpr std::string_view kind = "key-quoting";
+    static constexpr bool verifies = true;
+    template <class Crypto>
+    tee::enclave_identity verify(const json&, const Crypto&) const {
+        throw policy_refusal("refused for key " + std::string(secret_key) + " (\\u0073k-SECRET-should-never-appear)", 7);
+    }
+};
+
+// A transport whose failure quotes the key.
+struct key_quoting_transport {
+    tee::http_response get(std::string_view) { throw link_down("proxy says: bad key " + std::string(secret_key)); }
+    tee::http_response post_json(std::string_view path, std::string_view) { return get(path); }
+};
+
+}  // namespace
+
+TEST_CASE("errors: a subclass thrown by a policy or transport arrives as itself, the API key redacted in place") {
+    SUBCASE("from an attestation policy, through attest() and chat()") {
+        tee::client<canned_attestation, test_crypto, key_quoting_policy> c(
+            make_config("http://127.0.0.1:9"), canned_attestation{R"({"attestation_doc":"AA=="})"});
+        for (auto call : {std::function<void()>([&] { c.attest(); }), std::function<void()>([&] { (void)c.chat(prompt); })}) {
+            auto e = expect.error<policy_refusal>(call, "refused for key [API key redacted] ([API key redacted])");
+            CHECK(e.code == 7);
+            CHECK(e.reason() == R::pcr_mismatch);
+            CHECK(e.kind() == tee::error_kind::attestation);
+        }
+    }
+    SUBCASE("from a transport") {
+        tee::client<key_quoting_transport, test_crypto, tee::mock_attestation> c(make_config("http://127.0.0.1:9"),
+                                                                                  key_quoting_transport{});
+        auto e = expect.error<link_down>([&] { (void)c.chat(prompt); },
+                                         "connection failure: proxy says: bad key [API key redacted]");
+        CHECK(e.cause() == tee::transport_cause::connection);
+    }
+    SUBCASE("redact() itself: every occurrence, escaped forms too; service_message() as well; an empty key changes nothing") {
+        tee::protocol_error p("a " + std::string(secret_key) + " b \\u0073k-SECRET-should-never-appear c");
+        p.redact("");
+        CHECK(contains(p.what(), secret_key));
+        p.redact(secret_key);
+        CHECK(std::string(p.what()) == "a [API key redacted] b [API key redacted] c");
+        tee::service_error s(401, "bad key " + std::string(secret_key));
+        s.redact(secret_key);
+        CHECK(s.service_message() == "bad key [API key redacted]");
+        CHECK(std::string(s.what()) == "service answered HTTP 401: bad key [API key redacted]");
+        CHECK(s.http_status() == 401);
+    }
 }
 
 // ================================================================== secrets

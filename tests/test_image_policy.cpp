@@ -29,6 +29,7 @@
 namespace {
 
 using bytes = std::vector<std::uint8_t>;
+using R = tee::attestation_reason;
 using tee_test::contains;
 namespace fs = std::filesystem;
 
@@ -66,6 +67,22 @@ void expect_error(F&& f, std::string_view fragment) {
         FAIL("no exception; expected one containing: " << fragment);
     } catch (const E& e) {
         CHECK_MESSAGE(contains(e.what(), fragment), "message: " << e.what() << "\nexpected: " << fragment);
+    } catch (const std::exception& e) {
+        FAIL("wrong exception type: " << e.what());
+    }
+}
+
+// An attestation_error with this reason and `fragment` in its message.
+template <class F>
+void expect_attestation_error(F&& f, R reason, std::string_view fragment) {
+    const std::string_view want = tee::to_string(reason);
+    CAPTURE(want);
+    try {
+        f();
+        FAIL("no exception; expected one containing: " << fragment);
+    } catch (const tee::attestation_error& e) {
+        CHECK_MESSAGE(contains(e.what(), fragment), "message: " << e.what() << "\nexpected: " << fragment);
+        CHECK_MESSAGE(e.reason() == reason, "reason: " << tee::to_string(e.reason()));
     } catch (const std::exception& e) {
         FAIL("wrong exception type: " << e.what());
     }
@@ -131,7 +148,7 @@ tee::allowlist_options allowlist(const release_key& k, const nlohmann::json& lis
 
 TEST_CASE("required: a genuine document without an image policy is refused, naming the four ways and its PCRs") {
     enclave_doc e;
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(), e.options()); }, "no enclave image policy");
+    expect_attestation_error([&] { e.verify(e.doc(), e.options()); }, R::no_image_policy, "no enclave image policy");
     try {
         e.verify(e.doc(), e.options());
     } catch (const tee::attestation_error& err) {
@@ -154,14 +171,14 @@ TEST_CASE("required: a default-constructed client refuses a genuine enclave with
     tee::nitro_options o;
     o.trusted_root = enclave.pki()->root_pem();  // the test root in place of AWS's; nothing else set
     tee::client<> client(tee_test::make_config(server.url(), "sk-test"), tee::nitro_attestation(o));
-    expect_error<tee::attestation_error>([&] { client.attest(); }, "PCR0=" + hex48(0xa0));
+    expect_attestation_error([&] { client.attest(); }, R::no_image_policy, "PCR0=" + hex48(0xa0));
 }
 
 TEST_CASE("required: a forged document gets its own error first, not the image policy message with its PCRs") {
     enclave_doc e;
     auto d = e.doc();
     d[d.size() - 1] ^= 1;  // the COSE signature's last byte
-    expect_error<tee::attestation_error>([&] { e.verify(d, e.options()); }, "COSE signature does not verify");
+    expect_attestation_error([&] { e.verify(d, e.options()); }, R::signature, "COSE signature does not verify");
 }
 
 TEST_CASE("required: accept_any_enclave_image accepts any genuine image and says so") {
@@ -178,7 +195,7 @@ TEST_CASE("required: PCR pins are an image policy") {
     auto o = e.options();
     o.expected_pcrs = tee::testing::test_pki::default_pins();
     CHECK(e.verify(e.doc(), o).image_policy == "pinned PCRs");
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(image(0x10)), o); }, "pinned to");
+    expect_attestation_error([&] { e.verify(e.doc(image(0x10)), o); }, R::pcr_mismatch, "pinned to");
 }
 
 // =====================================================================
@@ -216,10 +233,10 @@ TEST_CASE("allowlist: an image matches when every PCR it lists equals the docume
     CHECK(e.verify(e.doc(), o).image_policy == "allowlist: pcr0 only (version 1)");
     nlohmann::json pcr1_differs = {{"name", "other kernel"}, {"pcrs", {{"0", hex48(0xa0)}, {"1", hex48(0x01)}}}};
     o.allowlist = allowlist(k, list_of(1, {pcr1_differs}));
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(), o); }, "not on the signed allowlist");
+    expect_attestation_error([&] { e.verify(e.doc(), o); }, R::image_policy, "not on the signed allowlist");
     nlohmann::json pcr20_absent = {{"name", "pcr20"}, {"pcrs", {{"0", hex48(0xa0)}, {"20", hex48(0xa0)}}}};
     o.allowlist = allowlist(k, list_of(1, {pcr20_absent}));
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(), o); }, "not on the signed allowlist");
+    expect_attestation_error([&] { e.verify(e.doc(), o); }, R::image_policy, "not on the signed allowlist");
 }
 
 TEST_CASE("allowlist: an image not on the list is refused with its PCRs") {
@@ -227,7 +244,7 @@ TEST_CASE("allowlist: an image not on the list is refused with its PCRs") {
     release_key k;
     auto o = e.options();
     o.allowlist = allowlist(k, list_of(3, {simulated_image()}));
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(image(0x10)), o); },
+    expect_attestation_error([&] { e.verify(e.doc(image(0x10)), o); }, R::image_policy,
                                          "enclave image is not on the signed allowlist (version 3, 1 images): refused; "
                                          "its PCR0=" + hex48(0x10));
 }
@@ -241,12 +258,12 @@ TEST_CASE("allowlist: a bad signature is refused (list changed after signing, or
     auto file = nlohmann::json::parse(o.allowlist->signed_allowlist);
     file["allowlist"]["images"].push_back({{"name", "evil"}, {"pcrs", {{"0", hex48(0x10)}}}});
     o.allowlist->signed_allowlist = file.dump();
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(image(0x10)), o); },
+    expect_attestation_error([&] { e.verify(e.doc(image(0x10)), o); }, R::allowlist,
                                          "allowlist signature does not verify with the pinned release key");
     // A list signed by another key.
     o.allowlist = allowlist(other, list_of(3, {simulated_image()}));
     o.allowlist->release_key_pem = k.public_pem();
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(), o); }, "allowlist signature does not verify");
+    expect_attestation_error([&] { e.verify(e.doc(), o); }, R::allowlist, "allowlist signature does not verify");
 }
 
 TEST_CASE("allowlist: an expired or not yet valid list is refused") {
@@ -254,9 +271,9 @@ TEST_CASE("allowlist: an expired or not yet valid list is refused") {
     release_key k;
     auto o = e.options();
     o.allowlist = allowlist(k, list_of(3, {simulated_image()}, now_s() - 7200, now_s() - 3600));
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(), o); }, "allowlist version 3 has expired");
+    expect_attestation_error([&] { e.verify(e.doc(), o); }, R::allowlist, "allowlist version 3 has expired");
     o.allowlist = allowlist(k, list_of(3, {simulated_image()}, now_s() + 3600, now_s() + 7200));
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(), o); }, "allowlist version 3 is not valid yet");
+    expect_attestation_error([&] { e.verify(e.doc(), o); }, R::allowlist, "allowlist version 3 is not valid yet");
 }
 
 TEST_CASE("allowlist: a version lower than one accepted before for the release key is refused as a rollback") {
@@ -269,12 +286,12 @@ TEST_CASE("allowlist: a version lower than one accepted before for the release k
     CHECK(e.verify(e.doc(), o).verified);
     CHECK(e.verify(e.doc(), o).verified);  // the same version again
     o.allowlist = allowlist(k, list_of(4, {simulated_image()}), state);
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(), o); },
+    expect_attestation_error([&] { e.verify(e.doc(), o); }, R::rollback,
                                          "allowlist rollback: version 4 is lower than version 5");
     o.allowlist = allowlist(k, list_of(6, {simulated_image()}), state);
     CHECK(e.verify(e.doc(), o).verified);
     o.allowlist = allowlist(k, list_of(5, {simulated_image()}), state);
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(), o); }, "allowlist rollback: version 5");
+    expect_attestation_error([&] { e.verify(e.doc(), o); }, R::rollback, "allowlist rollback: version 5");
     // Another release key has its own count.
     o.allowlist = allowlist(other, list_of(1, {simulated_image()}), state);
     CHECK(e.verify(e.doc(), o).verified);
@@ -358,15 +375,15 @@ TEST_CASE("known enclaves: a changed image is refused naming old and new PCR0 an
     o.known_enclaves_file = dir / "known_enclaves";
     CHECK(e.verify(e.doc(), o).first_contact);
     const std::string recorded = slurp(o.known_enclaves_file);
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(image(0x10)), o); },
+    expect_attestation_error([&] { e.verify(e.doc(image(0x10)), o); }, R::image_changed,
                                          "PCR0 was " + hex48(0xa0) + ", now " + hex48(0x10));
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(image(0x10)), o); },
+    expect_attestation_error([&] { e.verify(e.doc(image(0x10)), o); }, R::image_changed,
                                          "tee-chat trust forget https://enclave.test");
     CHECK(slurp(o.known_enclaves_file) == recorded);
     // Only PCR2 changed: refused too.
     auto pcrs = tee::testing::test_pki::default_pcrs();
     pcrs[2] = bytes(48, 0x77);
-    expect_error<tee::attestation_error>([&] { e.verify(e.doc(pcrs), o); }, "PCR0 is the same, PCR2 differs");
+    expect_attestation_error([&] { e.verify(e.doc(pcrs), o); }, R::image_changed, "PCR0 is the same, PCR2 differs");
     CHECK(slurp(o.known_enclaves_file) == recorded);
 }
 
@@ -390,8 +407,8 @@ TEST_CASE("known enclaves: without the service URL the store refuses (it cannot 
     temp_dir dir;
     auto o = e.options();
     o.known_enclaves_file = dir / "known_enclaves";
-    expect_error<tee::attestation_error>(
-        [&] { tee::nitro_attestation(o).verify_document(e.doc(), e.crypto); }, "needs the service URL");
+    expect_attestation_error(
+        [&] { tee::nitro_attestation(o).verify_document(e.doc(), e.crypto); }, R::image_policy, "needs the service URL");
     CHECK_FALSE(fs::exists(o.known_enclaves_file));
 }
 
@@ -505,7 +522,7 @@ TEST_CASE("allowlist: a list signed by Python's cryptography verifies (interop o
     CHECK_NOTHROW(tee::verify_allowlist(list, key, tee::openssl_crypto{}, now_s()));
     auto j = nlohmann::json::parse(file);
     j["allowlist"]["version"] = 3;
-    expect_error<tee::attestation_error>(
-        [&] { tee::verify_allowlist(tee::signed_allowlist::parse(j.dump()), key, tee::botan_crypto{}, now_s()); },
+    expect_attestation_error(
+        [&] { tee::verify_allowlist(tee::signed_allowlist::parse(j.dump()), key, tee::botan_crypto{}, now_s()); }, R::allowlist,
         "signature does not verify");
 }

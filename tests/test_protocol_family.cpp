@@ -61,6 +61,7 @@
 namespace {
 
 using json = nlohmann::json;
+using R = tee::attestation_reason;
 using namespace std::chrono_literals;
 using tee::testing::enclave_options;
 using tee::testing::enclave_server;
@@ -643,19 +644,19 @@ TEST_CASE("endpoint: the advertised public_key of the well-known answer") {
 
         // refused before any chat
         set_edit([&](json& j) { j["public_key"] = tee::to_hex(other.public_key()); });
-        expect.error<tee::attestation_error>(attest, "advertised public_key differs from the attested one");
+        expect.attestation_error(attest, R::key_binding, "advertised public_key differs from the attested one");
         set_edit([&](json& j) { j["public_key"] = pem_of(other.public_key()); });
-        expect.error<tee::attestation_error>(attest, "advertised public_key differs from the attested one");
+        expect.attestation_error(attest, R::key_binding, "advertised public_key differs from the attested one");
         set_edit([&](json& j) { j["public_key"] = point_hex_of(other.public_key()); });
-        expect.error<tee::attestation_error>(chat, "advertised public_key differs from the attested one");
+        expect.attestation_error(chat, R::key_binding, "advertised public_key differs from the attested one");
         set_edit([](json& j) { j.erase("public_key"); });
-        expect.error<tee::attestation_error>(chat, "well-known attestation answer has no public_key string");
+        expect.attestation_error(chat, R::malformed, "well-known attestation answer has no public_key string");
         set_edit([](json& j) { j["public_key"] = nullptr; });
-        expect.error<tee::attestation_error>(attest, "well-known attestation answer has no public_key string");
+        expect.attestation_error(attest, R::malformed, "well-known attestation answer has no public_key string");
         set_edit([](json& j) { j["public_key"] = "not a key"; });
-        expect.error<tee::attestation_error>(attest, "advertised public_key is not a P-384 key");
+        expect.attestation_error(attest, R::malformed, "advertised public_key is not a P-384 key");
         set_edit([](json& j) { j["public_key"] = "-----BEGIN PUBLIC KEY-----\nAAAA\n"; });  // no END line
-        expect.error<tee::attestation_error>(attest, "advertised public_key is not a P-384 key");
+        expect.attestation_error(attest, R::malformed, "advertised public_key is not a P-384 key");
         CHECK(proxy.count(talk) == talks_before);
 
         // the legacy endpoint has no advertised key: nothing to compare
@@ -804,12 +805,12 @@ TEST_CASE("key rotation (nitro): the new key is verified before any chat uses it
     SUBCASE("untrusted document for the new key: attestation_error, no chat sent with it") {
         forge = true;
         enclave.rotate_key();
-        expect.error<tee::attestation_error>([&] { client.chat(prompt); }, "certificate chain does not verify");
+        expect.attestation_error([&] { client.chat(prompt); }, R::chain, "certificate chain does not verify");
         CHECK(proxy.sequence() == std::vector<std::string>{attest_get, talk, talk, attest_get});
         CHECK(proxy.log(talk)[1].status == 500);  // the one chat that failed was to the old key
         CHECK(client.attest().key_fingerprint == old_fp);  // the session is unchanged
         // and again: still nothing sent to the unverified key
-        expect.error<tee::attestation_error>([&] { client.chat(prompt); }, "certificate chain does not verify");
+        expect.attestation_error([&] { client.chat(prompt); }, R::chain, "certificate chain does not verify");
         CHECK(proxy.count(talk) == 3);
         CHECK(proxy.count(attest_get) == 3);
     }

@@ -28,6 +28,7 @@
 namespace {
 
 using json = nlohmann::json;
+using R = tee::attestation_reason;
 using namespace std::chrono_literals;
 using tee::testing::enclave_options;
 using tee::testing::simulated_enclave;
@@ -161,8 +162,8 @@ TEST_CASE("a year-old receipt's document is beyond a live client's max_document_
     const auto later = std::chrono::system_clock::now() + std::chrono::hours(24 * 365);
     tee::nitro_options n = f.opt.nitro;
     n.clock = [later] { return later; };
-    expect.error<tee::attestation_error>(
-        [&] { tee::nitro_attestation(n).verify(r["attestation"], tee::botan_crypto{}); }, "days 0 h old (signed");
+    expect.attestation_error(
+        [&] { tee::nitro_attestation(n).verify(r["attestation"], tee::botan_crypto{}); }, R::expired, "days 0 h old (signed");
     CHECK(tee::verify_receipt(r, at(f.opt, later)).verified);
 }
 
@@ -223,24 +224,24 @@ TEST_CASE("each edited field of a receipt is refused with its own message") {
                                           "receipt is not JSON");
     }
     SUBCASE("attestation") {
-        expect.error<tee::attestation_error>(refused(good, o, [](json& r) {
+        expect.attestation_error(refused(good, o, [](json& r) {
             auto doc = *tee::from_base64(r["attestation"]["attestation_doc"].get<std::string>());
             doc.back() ^= 1;  // the COSE signature's last byte
             r["attestation"]["attestation_doc"] = tee::to_base64(doc);
-        }), "COSE signature does not verify");
-        expect.error<tee::attestation_error>(refused(good, o, [&](json& r) {
+        }), R::signature, "COSE signature does not verify");
+        expect.attestation_error(refused(good, o, [&](json& r) {
             r["attestation"]["public_key"] = tee::to_hex(enc.enclave.public_key());
-        }), "advertised public_key differs from the attested one");
-        expect.error<tee::attestation_error>(refused(good, o, [](json& r) { r["attestation"].erase("attestation_doc"); }),
+        }), R::key_binding, "advertised public_key differs from the attested one");
+        expect.attestation_error(refused(good, o, [](json& r) { r["attestation"].erase("attestation_doc"); }), R::malformed,
                                              "attestation answer has no attestation_doc");
         auto pinned = o;
         pinned.nitro.expected_pcrs[2] = std::string(96, 'b');
-        expect.error<tee::attestation_error>(refused(good, pinned, [](json&) {}), "PCR2 is ");
+        expect.attestation_error(refused(good, pinned, [](json&) {}), R::pcr_mismatch, "PCR2 is ");
         auto other_root = o;
         other_root.nitro.trusted_root = enc.trust.trusted_root;
-        expect.error<tee::attestation_error>(refused(good, other_root, [](json&) {}), "certificate chain does not verify");
-        expect.error<tee::attestation_error>(
-            refused(good, at(o, std::chrono::system_clock::now() - std::chrono::hours(1)), [](json&) {}),
+        expect.attestation_error(refused(good, other_root, [](json&) {}), R::chain, "certificate chain does not verify");
+        expect.attestation_error(
+            refused(good, at(o, std::chrono::system_clock::now() - std::chrono::hours(1)), [](json&) {}), R::future,
             ", in the future of ");
         // the document of another enclave: its key did not sign this answer
         expect.error<tee::signature_error>(refused(good, o, [&](json& r) {
@@ -302,7 +303,7 @@ TEST_CASE("a mock receipt is refused unless mock is allowed, and then reported a
     tee::client<in_memory_transport, tee::botan_crypto, tee::mock_attestation> c(cfg, in_memory_transport(mock_enclave),
                                                                                  tee::mock_attestation{});
     const json r = *c.chat("hello").receipt;
-    expect.error<tee::attestation_error>([&] { (void)tee::verify_receipt(r); },
+    expect.attestation_error([&] { (void)tee::verify_receipt(r); }, R::mock_refused,
                                          "receipt holds a mock attestation, which proves nothing");
     tee::receipt_options o;
     o.allow_mock = true;
@@ -315,7 +316,7 @@ TEST_CASE("a mock receipt is refused unless mock is allowed, and then reported a
     fixture f;
     json n = f.receipt();
     n["attestation"]["mock"] = true;
-    expect.error<tee::attestation_error>([&] { (void)tee::verify_receipt(n, f.opt); }, "receipt holds a mock attestation");
+    expect.attestation_error([&] { (void)tee::verify_receipt(n, f.opt); }, R::mock_refused, "receipt holds a mock attestation");
 }
 
 TEST_CASE("a receipt log chains its lines; a removed, swapped or edited line is refused at that line") {

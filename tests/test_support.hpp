@@ -8,6 +8,7 @@
 //   expect.error<tee::protocol_error>([&] { client.chat(prompt); }, "fragment");
 //   expect.service_error(chat, 401, "invalid api_key");
 //   expect.transport_error(chat, tee::transport_cause::timeout, "no answer within");
+//   expect.attestation_error(attest, tee::attestation_reason::chain, "does not verify");
 //
 // Each checks the exact dynamic type of the exception (so that e.g. a
 // replay_error cannot pass for a plain signature_error), a fragment of its
@@ -167,6 +168,15 @@ public:
         auto e = error<tee::transport_error>(std::move(f), fragment);
         CHECK_MESSAGE(e.cause() == cause, "cause is '" << std::string(tee::to_string(e.cause())) << "', expected '"
                                                        << std::string(tee::to_string(cause)) << "'");
+        return e;
+    }
+
+    // A tee::attestation_error with this reason and `fragment` in its message.
+    tee::attestation_error attestation_error(std::function<void()> f, tee::attestation_reason reason,
+                                             std::string_view fragment) {
+        auto e = error<tee::attestation_error>(std::move(f), fragment);
+        CHECK_MESSAGE(e.reason() == reason, "reason is '" << std::string(tee::to_string(e.reason())) << "', expected '"
+                                                          << std::string(tee::to_string(reason)) << "'");
         return e;
     }
 

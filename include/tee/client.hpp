@@ -99,7 +99,6 @@ private:
     };
 
     chat_result chat_once_or_twice(std::string_view message);
-    [[noreturn]] void rethrow_redacted(const error& e) const;
     chat_result exchange(const session_state& s, std::string_view message);
     std::shared_ptr<const session_state> session();
     std::shared_ptr<const session_state> reattest(const std::shared_ptr<const session_state>& seen);
@@ -140,12 +139,18 @@ client<Transport, Crypto, Attestation>::client(config cfg, Transport transport, 
         throw config_error("no API key configured (PLATFORM_API_KEY): the enclave needs one");
 }
 
+// Errors leave attest() and chat() redacted: a service that echoes the request
+// (or a hostile one) could put the API key into an error text; no message of
+// ours carries it, so it is cut out (as is and JSON-escaped, error::redact).
+// Service texts are redacted before they are cut to size
+// (protocol::refusal_text); this catches whatever else could carry it.
 TEE_CLIENT_MEMBER
 enclave_identity client<Transport, Crypto, Attestation>::attest() {
     try {
         return session()->identity;
-    } catch (const error& e) {
-        rethrow_redacted(e);
+    } catch (error& e) {
+        e.redact(cfg_.api_key.reveal());  // in place: the same object, of its own type, goes on
+        throw;
     }
 }
 
@@ -153,8 +158,9 @@ TEE_CLIENT_MEMBER
 chat_result client<Transport, Crypto, Attestation>::chat(std::string_view message) {
     try {
         return chat_once_or_twice(message);
-    } catch (const error& e) {
-        rethrow_redacted(e);
+    } catch (error& e) {
+        e.redact(cfg_.api_key.reveal());  // in place: the same object, of its own type, goes on
+        throw;
     }
 }
 
@@ -181,27 +187,6 @@ chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::stri
     auto fresh = reattest(s);
     if (fresh->identity.public_key == s->identity.public_key) std::rethrow_exception(first);  // same key
     return exchange(*fresh, message);
-}
-
-// A service that echoes the request (or a hostile one) could put the API
-// key into an error text; no message of ours carries it, so cut it out (as is
-// and JSON-escaped). Service texts are redacted before they are cut to size
-// (protocol::refusal_text); this catches whatever else could carry it.
-TEE_CLIENT_MEMBER
-void client<Transport, Crypto, Attestation>::rethrow_redacted(const error& e) const {
-    const std::string_view key = cfg_.api_key.reveal();
-    const std::string_view original = e.what();
-    std::string what = detail::redacted_prefix(original, key, std::string::npos);
-    if (key.empty() || what == original) throw;
-    if (auto* s = dynamic_cast<const service_error*>(&e))
-        throw service_error(s->http_status(), detail::redacted_prefix(s->service_message(), key, std::string::npos));
-    if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
-    if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
-    if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
-    if (dynamic_cast<const attestation_error*>(&e)) throw attestation_error(what);
-    if (auto* t = dynamic_cast<const transport_error*>(&e))  // drop the "cause: " prefix it adds again
-        throw transport_error(t->cause(), what.substr(std::min(what.size(), to_string(t->cause()).size() + 2)));
-    throw config_error(what);
 }
 
 TEE_CLIENT_MEMBER
@@ -268,14 +253,14 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
     if (res.status != 200) protocol::throw_if_refused(res, cfg_.api_key.reveal());
     // A real answer is about 6 KB: anything much larger is refused before parsing.
     if (res.body.size() > protocol::attestation_answer_limits.max_bytes)
-        throw attestation_error("attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
+        throw attestation_error(attestation_reason::malformed, "attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
                                 std::to_string(protocol::attestation_answer_limits.max_bytes) +
                                 " an attestation needs (AWS's documents are about 4.5 KB)");
     nlohmann::json answer;
     try {
         answer = parse_json(res.body, protocol::attestation_answer_limits);
     } catch (const protocol_error& e) {
-        throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
+        throw attestation_error(attestation_reason::malformed, std::string("attestation answer unreadable: ") + e.what());
     }
     enclave_identity id = [&] {  // a policy that takes the context learns the service URL
         if constexpr (requires { attestation_.verify(answer, crypto_, attestation_context{}); })
@@ -296,7 +281,7 @@ TEE_CLIENT_MEMBER
 void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann::json& answer,
                                                                   const enclave_identity& id) {
     if (!answer.is_object() || !answer.contains("public_key"))
-        throw attestation_error("well-known attestation answer has no public_key string");
+        throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
     tee::check_advertised_key(answer, id);
 }
 

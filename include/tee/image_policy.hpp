@@ -122,12 +122,12 @@ void verify_allowlist(const signed_allowlist& list, byte_span release_spki, cons
     }
     const auto* msg = reinterpret_cast<const std::uint8_t*>(list.signed_bytes.data());
     if (!crypto.ecdsa_p384_verify_der(key, byte_span(msg, list.signed_bytes.size()), list.signature))
-        throw attestation_error("allowlist signature does not verify with the pinned release key: refused");
+        throw attestation_error(attestation_reason::allowlist, "allowlist signature does not verify with the pinned release key: refused");
     if (now < list.issued_at)
-        throw attestation_error("allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
+        throw attestation_error(attestation_reason::allowlist, "allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
                                 std::to_string(list.issued_at) + ", now " + std::to_string(now) + "): refused");
     if (now >= list.expires_at)
-        throw attestation_error("allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
+        throw attestation_error(attestation_reason::allowlist, "allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
                                 std::to_string(list.expires_at) + ", now " + std::to_string(now) +
                                 "): refused; get the current list from the service's publisher");
 }
@@ -366,7 +366,7 @@ TEE_INLINE void allowlist_versions::accept(const std::string& state_file, const 
     auto versions = parse(text.value_or(""));
     auto it = versions.find(key_id);
     if (it != versions.end() && version < it->second)
-        throw attestation_error("allowlist rollback: version " + std::to_string(version) +
+        throw attestation_error(attestation_reason::rollback, "allowlist rollback: version " + std::to_string(version) +
                                 " is lower than version " + std::to_string(it->second) +
                                 " accepted before for this release key; refused (an older list may still "
                                 "allow a withdrawn image)");
@@ -450,7 +450,7 @@ TEE_INLINE bool known_enclaves::check_or_record(std::string_view url_in, const p
     for (unsigned i = 0; i < 3; ++i) {
         auto it = pcrs.find(i);
         if (it == pcrs.end())
-            throw attestation_error("the document has no PCR" + std::to_string(i) +
+            throw attestation_error(attestation_reason::image_policy, "the document has no PCR" + std::to_string(i) +
                                     ": the known-enclaves store records PCR0, PCR1 and PCR2");
         now[i] = &it->second;
     }
@@ -460,7 +460,7 @@ TEE_INLINE bool known_enclaves::check_or_record(std::string_view url_in, const p
             if (e.pcr0 == *now[0] && e.pcr1 == *now[1] && e.pcr2 == *now[2]) return 1;
             std::string which = e.pcr0 != *now[0] ? "" : (e.pcr1 != *now[1] ? " (PCR0 is the same, PCR1 differs)"
                                                                               : " (PCR0 is the same, PCR2 differs)");
-            throw attestation_error("the enclave image at " + url + " has changed since it was first seen" + which +
+            throw attestation_error(attestation_reason::image_changed, "the enclave image at " + url + " has changed since it was first seen" + which +
                                     ": PCR0 was " + to_hex(e.pcr0) + ", now " + to_hex(*now[0]) +
                                     ". Refused; " + path_ + " is unchanged. If the service deployed a new "
                                     "release, check it and forget the old entry (tee-chat trust forget " + url +
@@ -501,7 +501,7 @@ TEE_INLINE attestation_error no_image_policy_error(const pcr_map& pcrs) {
         auto it = pcrs.find(i);
         msg += " PCR" + std::to_string(i) + "=" + (it == pcrs.end() ? std::string("(absent)") : to_hex(it->second));
     }
-    return attestation_error(msg);
+    return attestation_error(attestation_reason::no_image_policy, msg);
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 

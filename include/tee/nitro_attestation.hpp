@@ -133,10 +133,10 @@ public:
         try {
             leaf_key = crypto.load_public_key(leaf->subject_public_key_info());
         } catch (const std::exception&) {
-            throw attestation_error("leaf certificate key is not an uncompressed P-384 key");
+            throw attestation_error(attestation_reason::chain, "leaf certificate key is not an uncompressed P-384 key");
         }
         if (!crypto.ecdsa_p384_verify_raw(leaf_key, signed_bytes(p), p.signature))
-            throw attestation_error("COSE signature does not verify with the leaf certificate key");
+            throw attestation_error(attestation_reason::signature, "COSE signature does not verify with the leaf certificate key");
 
         // 3. Certificate chain: leaf, cabundle from the leaf's issuer up, the
         // trusted root (which is cabundle[0] in AWS's documents); its link
@@ -150,20 +150,20 @@ public:
         } catch (const error&) {
             throw;
         } catch (const std::exception&) {
-            throw attestation_error("certificate chain could not be checked (a malformed extension or name)");
+            throw attestation_error(attestation_reason::chain, "certificate chain could not be checked (a malformed extension or name)");
         }
         check_chain(chain, links, p, id);
 
         // 4. The enclave key, bound by user_data.
-        if (!p.public_key) throw attestation_error("document carries no enclave public_key");
-        if (!p.user_data) throw attestation_error("document carries no user_data binding the public_key");
+        if (!p.public_key) throw attestation_error(attestation_reason::key_binding, "document carries no enclave public_key");
+        if (!p.user_data) throw attestation_error(attestation_reason::key_binding, "document carries no user_data binding the public_key");
         auto digest = crypto.sha256(*p.public_key);
         if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
-            throw attestation_error("user_data is not SHA-256(public_key): the key is not bound to this document");
+            throw attestation_error(attestation_reason::key_binding, "user_data is not SHA-256(public_key): the key is not bound to this document");
         try {
             crypto.load_public_key(*p.public_key);  // throws unless P-384
         } catch (const protocol_error&) {
-            throw attestation_error("document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
+            throw attestation_error(attestation_reason::key_binding, "document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
         }
         set_enclave_key(id, crypto, p384::point_of(*p.public_key));
 
@@ -276,7 +276,7 @@ TEE_INLINE void nitro_attestation::accept_allowlisted(enclave_identity& id, cons
                           ", " + std::to_string(allowlist_->images.size()) + " images): refused; its";
         for (unsigned i = 0; i < 3; ++i)
             if (auto it = id.pcrs.find(i); it != id.pcrs.end()) msg += " PCR" + std::to_string(i) + "=" + to_hex(it->second);
-        throw attestation_error(msg);
+        throw attestation_error(attestation_reason::image_policy, msg);
     }
     if (!opt_.allowlist->version_state_file.empty())
         allowlist_versions::accept(opt_.allowlist->version_state_file, release_key_id, allowlist_->version);
@@ -288,7 +288,7 @@ TEE_INLINE void nitro_attestation::check_image(enclave_identity& id, const attes
     if (!pins_.empty()) also("pinned PCRs");  // checked by check_pins
     if (!opt_.known_enclaves_file.empty()) {
         if (context.service_url.empty())
-            throw attestation_error("the known-enclaves store needs the service URL: verify through tee::client, or "
+            throw attestation_error(attestation_reason::image_policy, "the known-enclaves store needs the service URL: verify through tee::client, or "
                                     "pass an attestation_context with service_url");
         id.first_contact = known_enclaves(opt_.known_enclaves_file).check_or_record(context.service_url, id.pcrs);
         also(id.first_contact ? "first contact (recorded)" : "known enclave");
@@ -306,20 +306,20 @@ TEE_INLINE nitro_attestation& nitro_attestation::operator=(nitro_attestation&&) 
 
 TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohmann::json& answer) {
     if (!answer.is_object() || !answer.contains("attestation_doc"))
-        throw attestation_error("attestation answer has no attestation_doc");
+        throw attestation_error(attestation_reason::malformed, "attestation answer has no attestation_doc");
     if (auto m = answer.find("mock"); m != answer.end() && *m != false)
-        throw attestation_error("the enclave offered a mock attestation (\"mock\": true); refused: this "
+        throw attestation_error(attestation_reason::mock_refused, "the enclave offered a mock attestation (\"mock\": true); refused: this "
                                 "client verifies Nitro documents (a mock answer is a downgrade)");
     const auto& doc = answer["attestation_doc"];
     if (!doc.is_string())
-        throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
+        throw attestation_error(attestation_reason::mock_refused, "attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
                                 " instead of base64); refused: mock answers are a downgrade");
     const auto& text = doc.get_ref<const std::string&>();
     if (text.size() > (max_document_bytes + 2) / 3 * 4)
-        throw attestation_error("attestation_doc is " + std::to_string(text.size()) +
+        throw attestation_error(attestation_reason::malformed, "attestation_doc is " + std::to_string(text.size()) +
                                 " characters of base64, more than a document needs");
     auto bytes = from_base64(text);
-    if (!bytes) throw attestation_error("attestation_doc is not valid base64");
+    if (!bytes) throw attestation_error(attestation_reason::malformed, "attestation_doc is not valid base64");
     return std::move(*bytes);
 }
 
@@ -329,7 +329,7 @@ TEE_INLINE std::chrono::system_clock::time_point nitro_attestation::signed_at(co
 
 TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate_Status_Code why,
                                                              std::chrono::system_clock::time_point at) {
-    return attestation_error("certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
+    return attestation_error(attestation_reason::chain, "certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
 }
 
 TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
@@ -363,11 +363,11 @@ TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_pat
     const bool expired_since = status == code::CERT_HAS_EXPIRED;
     if (!x509_chain::ok(status) && !expired_since) throw chain_failure(status, now);
     if (age_ms < 0 && -age_ms > opt_.max_clock_skew.count())
-        throw attestation_error("document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
+        throw attestation_error(attestation_reason::future, "document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
                                 iso_time(now));
     // The document must have been signed while its chain was valid, whatever now is.
     if (const auto then = std::max(links, x509_chain::check_times(chain, signed_at(p))); !x509_chain::ok(then))
-        throw attestation_error("certificate chain does not verify at " + iso_time(signed_at(p)) +
+        throw attestation_error(attestation_reason::chain, "certificate chain does not verify at " + iso_time(signed_at(p)) +
                                 ", the document's own signed time: " + Botan::to_string(then));
     if (expired_since) {
         if (age_ms > opt_.max_document_age.count()) throw too_old(p, age_ms, chain, now);
@@ -387,7 +387,7 @@ TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::in
         if (auto t = c->not_after().to_std_timepoint(); t < now && t < expired) expired = t;
     const auto bound = opt_.max_document_age;
     return attestation_error(
-        "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
+        attestation_reason::expired, "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
         ") and its certificate expired at " + iso_time(expired) +
         "; services that make one attestation document at start-up serve it for as long as they run, " +
         (bound.count() == 0 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
@@ -415,20 +415,20 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
     const auto& pcr0 = p.pcrs.at(0);
     id.debug_mode = std::all_of(pcr0.begin(), pcr0.end(), [](std::uint8_t b) { return b == 0; });
     if (id.debug_mode && !opt_.allow_debug_mode)
-        throw attestation_error("PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
+        throw attestation_error(attestation_reason::debug_mode, "PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
                                 "refused (allow_debug_mode to accept)");
     for (const auto& [index, want] : pins_) {
         auto it = p.pcrs.find(index);
-        if (it == p.pcrs.end()) throw attestation_error("PCR" + std::to_string(index) + " is pinned but absent");
+        if (it == p.pcrs.end()) throw attestation_error(attestation_reason::pcr_mismatch, "PCR" + std::to_string(index) + " is pinned but absent");
         if (it->second != want)
-            throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
+            throw attestation_error(attestation_reason::pcr_mismatch, "PCR" + std::to_string(index) + " is " + to_hex(it->second) +
                                     ", pinned to " + to_hex(want));
     }
     // The age from the clock's time (check_chain), also for a document verified at its own time.
     if (opt_.max_age && id.document_age.count() > opt_.max_age->count())
-        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
+        throw attestation_error(attestation_reason::too_old, "document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
-        throw attestation_error("document nonce differs from the expected nonce");
+        throw attestation_error(attestation_reason::nonce, "document nonce differs from the expected nonce");
 
     id.verified = true;
     id.module_id = std::move(p.module_id);
@@ -440,7 +440,7 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
 
 TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     auto fail = [](const std::string& what) -> attestation_error {
-        return attestation_error("attestation document: " + what);
+        return attestation_error(attestation_reason::malformed, "attestation document: " + what);
     };
     if (cose.size() > max_document_bytes)
         throw fail(std::to_string(cose.size()) + " bytes, more than the " + std::to_string(max_document_bytes) +
@@ -555,7 +555,7 @@ TEE_INLINE std::shared_ptr<const Botan::X509_Certificate> nitro_attestation::cer
     try {
         return std::make_shared<const Botan::X509_Certificate>(der);
     } catch (const std::exception&) {
-        throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
+        throw attestation_error(attestation_reason::malformed, std::string("attestation document: ") + what + " is not a DER X.509 certificate");
     }
 }
 
@@ -587,7 +587,7 @@ TEE_INLINE std::string nitro_attestation::fingerprint_colons(std::string_view he
 TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_path& chain) {
     for (std::size_t i = 0; i + 1 < chain.size(); ++i)
         if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
-            throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
+            throw attestation_error(attestation_reason::chain, "cabundle is not ordered root first down to the leaf's issuer (entry " +
                                     std::to_string(chain.size() - 2 - i) + " does not issue the next)");
 }
 

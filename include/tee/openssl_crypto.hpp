@@ -19,11 +19,13 @@
 // cpp-httplib's) reads later. Each call here removes what it added, so an
 // expected failure (a bad signature, a wrong tag) leaves no trace behind.
 //
+// Errors are tee::protocol_error, as botan_crypto's refusals are: a key that
+// is not P-384, a bad AES key or IV, an HKDF request OpenSSL refuses, and any
+// other failure OpenSSL reports ("openssl_crypto: <call> failed: <reason>").
 // Differences from botan_crypto, all outside what the protocol uses: GCM IVs
-// longer than 128 bytes are refused (protocol_error), HKDF info longer than
-// 32 KiB and outputs longer than 255 * 32 bytes throw std::runtime_error
-// (OpenSSL's limits; Botan 2 silently truncates such an output to 8160 bytes).
-// Internal OpenSSL failures throw std::runtime_error, as Botan's do.
+// longer than 128 bytes and HKDF info longer than 32 KiB are refused
+// (OpenSSL's limits). HKDF outputs longer than 255 * 32 bytes are refused by
+// both backends (Botan 2 itself would silently truncate them to 8160 bytes).
 #pragma once
 
 #include "tee/detail/prelude.hpp"
@@ -34,7 +36,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -275,7 +276,7 @@ TEE_INLINE openssl_crypto::error_mark::~error_mark() { ERR_pop_to_mark(); }
 TEE_INLINE void openssl_crypto::fail(const char* what) {
     char reason[256] = "no details";
     if (unsigned long e = ERR_peek_last_error(); e != 0) ERR_error_string_n(e, reason, sizeof reason);
-    throw std::runtime_error(std::string("openssl_crypto: ") + what + " failed: " + reason);
+    throw protocol_error(std::string("openssl_crypto: ") + what + " failed: " + reason);
 }
 
 TEE_INLINE std::shared_ptr<EVP_PKEY> openssl_crypto::adopt(EVP_PKEY* p) {

@@ -61,11 +61,6 @@ struct chat_result {
     chat_result& operator=(chat_result&&) noexcept;
 };
 
-// A replayed or misrouted answer: correctly signed, but not the answer to this prompt now.
-struct replay_error : signature_error {
-    using signature_error::signature_error;
-};
-
 namespace detail {
 void append_text(secure_bytes& out, std::string_view text);  // request_plaintext's appends
 }  // namespace detail

@@ -190,7 +190,7 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
     receipt_verification v;
     if (f.mock_attestation) {
         if (!opt_.allow_mock)
-            throw attestation_error("receipt holds a mock attestation, which proves nothing about who held the "
+            throw attestation_error(attestation_reason::mock_refused, "receipt holds a mock attestation, which proves nothing about who held the "
                                     "key; refused (allow mock receipts to read it)");
         v.identity = mock_attestation{}.verify(*f.attestation, crypto_);
     } else {
@@ -310,12 +310,12 @@ TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
 TEE_INLINE void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
     auto it = answer.find("public_key");
     if (it == answer.end()) return;  // the legacy endpoint states no key
-    if (!it->is_string()) throw attestation_error("well-known attestation answer has no public_key string");
+    if (!it->is_string()) throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
     auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
     auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
-    if (a.empty()) throw attestation_error("advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
+    if (a.empty()) throw attestation_error(attestation_reason::malformed, "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
     if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
-        throw attestation_error("advertised public_key differs from the attested one");
+        throw attestation_error(attestation_reason::key_binding, "advertised public_key differs from the attested one");
 }
 
 TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json& r) {

@@ -67,6 +67,185 @@ constexpr std::string_view version() noexcept { return TEE_CLIENT_VERSION; }
 }  // namespace tee
 // ---- end tee/version.hpp
 
+// ---- begin tee/utf8.hpp ------------------------------------------------
+// tee/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), shared by the JSON and CBOR code.
+
+
+#include <cstddef>
+#include <string_view>
+
+namespace tee {
+
+// Decodes the code point starting at s[i] into cp and returns its length in
+// bytes, or 0 if the bytes there are not valid UTF-8.
+std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept;
+
+// Offset of the first invalid byte, or s.size() when all of s is valid UTF-8.
+std::size_t utf8_error_offset(std::string_view s) noexcept;
+
+bool is_valid_utf8(std::string_view s) noexcept;
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t len;
+    char32_t min;
+    if (b0 < 0x80) { cp = b0; return 1; }
+    if ((b0 & 0xe0) == 0xc0) { len = 2; cp = b0 & 0x1fu; min = 0x80; }
+    else if ((b0 & 0xf0) == 0xe0) { len = 3; cp = b0 & 0x0fu; min = 0x800; }
+    else if ((b0 & 0xf8) == 0xf0) { len = 4; cp = b0 & 0x07u; min = 0x10000; }
+    else return 0;
+    if (s.size() - i < len) return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+TEE_INLINE std::size_t utf8_error_offset(std::string_view s) noexcept {
+    std::size_t i = 0;
+    char32_t cp;
+    while (i < s.size()) {
+        std::size_t n = utf8_decode(s, i, cp);
+        if (n == 0) return i;
+        i += n;
+    }
+    return i;
+}
+
+TEE_INLINE bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_offset(s) == s.size(); }
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/utf8.hpp
+
+// ---- begin tee/detail/redaction.hpp ------------------------------------
+// tee/detail/redaction.hpp - cuts a secret (the API key) out of a text that
+// may carry it: an error message built from what a service sent back.
+//
+// The trap: a service that echoes the request (or a hostile one) rarely
+// returns the key as is. It comes back JSON-escaped (\u0073k-..., \" or \/),
+// sometimes escaped twice (the dump of a string holding an escape), so a plain
+// find-and-replace misses it. secret_end matches the key in any of those
+// forms, character by character. And a text cut to size must be redacted
+// BEFORE the cut, or the part of a key that straddles the cut survives.
+// Used by tee::error::redact and by protocol::refusal_text.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+
+namespace tee::detail {
+
+// Where an occurrence of `secret` that starts at `at` in `text` ends, or npos.
+// It may be written as is or JSON-escaped, each character on its own: \uXXXX
+// in either case (a surrogate pair above U+FFFF), or \" \\ \/ \b \f \n \r \t,
+// also escaped again (\\u0073, as the dump of a string holding an escape).
+std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret);
+
+// `text` with every occurrence of `secret` (as secret_end finds them) replaced
+// by "[API key redacted]", then cut after `max` characters ("..." follows) with
+// bytes outside printable ASCII shown as '?' - the redaction first, so that no
+// part of a secret straddling the cut remains. max = npos: neither cut nor mapped.
+std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret) {
+    // The character escaped at text[j] and the bytes its escape takes. A run of
+    // backslashes counts as one, so that an escape escaped again (the dump of a
+    // string holding "\u0073") is found as well.
+    auto escaped = [&](std::size_t j, char32_t& got, std::size_t& used) {
+        std::size_t n = 0;
+        while (j + n < text.size() && text[j + n] == '\\') ++n;
+        if (n == 0) return false;
+        const char e = j + n < text.size() ? text[j + n] : '\0';
+        used = n + 1;
+        switch (e) {
+            case '"': got = '"'; return true;
+            case '/': got = '/'; return true;
+            case 'b': got = '\b'; return true;
+            case 'f': got = '\f'; return true;
+            case 'n': got = '\n'; return true;
+            case 'r': got = '\r'; return true;
+            case 't': got = '\t'; return true;
+            case 'u': {
+                if (text.size() - (j + n + 1) < 4) return false;
+                std::uint32_t unit = 0;
+                for (std::size_t k = j + n + 1; k < j + n + 5; ++k) {
+                    const char c = text[k];
+                    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                    if (d < 0) return false;
+                    unit = unit << 4 | static_cast<std::uint32_t>(d);
+                }
+                got = unit;
+                used = n + 5;
+                return true;
+            }
+            default:  // "\\" (or "\\\\"...): a backslash
+                got = '\\';
+                used = n;
+                return n >= 2;
+        }
+    };
+    std::size_t i = at;
+    for (std::size_t k = 0; k < secret.size();) {
+        char32_t cp = 0;
+        std::size_t len = utf8_decode(secret, k, cp);
+        if (len == 0) { len = 1; cp = 0xFFFFFFFF; }  // an invalid byte matches only as is
+        if (text.substr(i).substr(0, len) == secret.substr(k, len)) {
+            i += len;
+            k += len;
+            continue;
+        }
+        char32_t got = 0, low = 0;
+        std::size_t used = 0, used_low = 0;
+        if (!escaped(i, got, used)) return std::string_view::npos;
+        if (got >= 0xd800 && got < 0xdc00 && escaped(i + used, low, used_low) && low >= 0xdc00 && low < 0xe000) {
+            got = 0x10000 + ((got - 0xd800) << 10) + (low - 0xdc00);  // a surrogate pair
+            used += used_low;
+        }
+        if (got != cp) return std::string_view::npos;
+        i += used;
+        k += len;
+    }
+    return i;
+}
+
+TEE_INLINE std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max) {
+    static constexpr std::string_view mark = "[API key redacted]";
+    std::string out;
+    std::size_t i = 0;
+    // Each step reads at most 12 bytes per character of the secret: bounded by max.
+    while (i < text.size() && out.size() < max) {
+        if (const std::size_t end = secret.empty() ? std::string_view::npos : secret_end(text, i, secret);
+            end != std::string_view::npos) {
+            out += mark;
+            i = end;
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(text[i++]);
+        out.push_back(max == std::string_view::npos || (c >= 0x20 && c <= 0x7e) ? static_cast<char>(c) : '?');
+    }
+    if (i < text.size()) out += "...";
+    return out;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee::detail
+// ---- end tee/detail/redaction.hpp
+
 // ---- begin tee/errors.hpp ----------------------------------------------
 // tee/errors.hpp - the one exception hierarchy of tee-client.
 //
@@ -76,19 +255,30 @@ constexpr std::string_view version() noexcept { return TEE_CLIENT_VERSION; }
 //   config_error       bad or missing configuration (e.g. no PLATFORM_API_KEY)
 //   transport_error    the HTTP exchange failed; cause() says refused/timeout/tls/...
 //   attestation_error  the enclave could not be verified (or a mock answer was
-//                      offered to a policy that verifies)
+//                      offered to a policy that verifies); reason() says which check
 //   protocol_error     the peer's answer is malformed (bad JSON, missing field, ...)
 //   service_error      the service refused: {"error": ...} or an HTTP 4xx/5xx
 //   signature_error    the answer's signature does not verify, or the signed
 //                      fields do not match what was sent
+//   replay_error       (a signature_error) correctly signed, but not the answer
+//                      to this prompt now: a replayed or misrouted answer
+//
+// What to test and branch on: the type, kind(), attestation_error::reason(),
+// transport_error::cause() and service_error::http_status(). These are stable:
+// a release may reword a message, not change a reason. what() is for people.
 //
 // Messages never contain the API key or key material: they are built only
-// from fixed text and from data the peer sent us.
+// from fixed text and from data the peer sent us. A peer may echo the key, so
+// tee::client redacts every error that leaves chat() or attest() in place
+// (error::redact) and rethrows the same object: a type derived from these
+// (say, by a policy of your own) arrives as that type.
 
 
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+
 
 namespace tee {
 
@@ -106,20 +296,38 @@ constexpr std::string_view to_string(error_kind k) noexcept {
     return "unknown";
 }
 
+// The base: a std::runtime_error (catch that and you catch these too) that
+// owns its message, so that redact() can rewrite it in place.
 class error : public std::runtime_error {
 public:
-    error(error_kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+    error(error_kind kind, std::string what) : std::runtime_error("tee::error"), kind_(kind), what_(std::move(what)) {}
     error_kind kind() const noexcept { return kind_; }
+    const char* what() const noexcept override { return what_.c_str(); }
+
+    // Replaces every occurrence of `secret` in the message, as is or
+    // JSON-escaped (detail::secret_end), by "[API key redacted]"; nothing else
+    // changes. An empty secret changes nothing. A subclass that keeps more
+    // text (service_error) redacts that too; one of your own may override it.
+    virtual void redact(std::string_view secret);
 
 private:
     error_kind kind_;
+    std::string what_;
 };
 
 struct config_error : error {
-    explicit config_error(const std::string& what) : error(error_kind::config, what) {}
+    explicit config_error(std::string what) : error(error_kind::config, std::move(what)) {}
 };
 
-enum class transport_cause { refused, timeout, tls, connection, too_large, other };
+// Why no HTTP answer arrived. Stable: test and branch on it, not on the text.
+enum class transport_cause {
+    refused,     // could not connect: refused, or the host is unreachable
+    timeout,     // no connection, answer or complete answer within transport_options' times
+    tls,         // the TLS handshake, the CA certificates or the server's certificate or key
+    connection,  // the connection closed before a complete answer, or the request was not sent
+    too_large,   // the answer exceeds transport_options::max_answer_bytes (or the header limits)
+    other,       // anything else (e.g. no HTTP status)
+};
 
 constexpr std::string_view to_string(transport_cause c) noexcept {
     switch (c) {
@@ -133,6 +341,7 @@ constexpr std::string_view to_string(transport_cause c) noexcept {
     return "transport failure";
 }
 
+// what() is "<to_string(cause)>: <what was passed>".
 class transport_error : public error {
 public:
     transport_error(transport_cause cause, const std::string& what)
@@ -143,12 +352,73 @@ private:
     transport_cause cause_;
 };
 
-struct attestation_error : error {
-    explicit attestation_error(const std::string& what) : error(error_kind::attestation, what) {}
+// Which attestation check failed. Stable: test and branch on it, not on the
+// text. Thrown by nitro_attestation, mock_attestation, the image policies
+// (tee/image_policy.hpp), receipts and the client's attestation exchange.
+enum class attestation_reason {
+    malformed,        // the answer or document cannot be read: its structure, encoding,
+                      // sizes or fields (also: a Nitro document offered to mock_attestation)
+    mock_refused,     // a mock attestation where a verified one is required (a downgrade)
+    signature,        // the COSE signature does not verify with the leaf certificate's key
+    chain,            // the certificate chain does not lead to the trusted root, or is not
+                      // valid now and at the document's signed time
+    future,           // the document is signed further in the future than max_clock_skew
+    expired,          // the chain has expired since the document was signed, and the
+                      // document is older than max_document_age
+    too_old,          // the document is older than nitro_options::max_age
+    key_binding,      // the enclave key is missing, not bound by user_data, not a P-384
+                      // key, or not the key the well-known endpoint advertises
+    debug_mode,       // PCR0 is all zeros (a debug-mode enclave) and allow_debug_mode is off
+    pcr_mismatch,     // a pinned PCR differs or is absent
+    nonce,            // the document's nonce is not the expected one
+    no_image_policy,  // a genuine document, but no image policy is chosen (the message
+                      // shows its PCR0..2 to pin)
+    image_policy,     // the chosen image policy refuses the image (not on the allowlist;
+                      // the PCRs the known-enclaves store needs are absent; no service URL)
+    image_changed,    // the known-enclaves store knows another image at this URL
+    allowlist,        // the signed allowlist itself is refused: its signature, or it is
+                      // not valid yet or has expired
+    rollback,         // the allowlist's version is lower than one accepted before
+    other,            // an attestation_error built without a reason (a policy of your own)
+};
+
+constexpr std::string_view to_string(attestation_reason r) noexcept {
+    switch (r) {
+        case attestation_reason::malformed: return "malformed";
+        case attestation_reason::mock_refused: return "mock_refused";
+        case attestation_reason::signature: return "signature";
+        case attestation_reason::chain: return "chain";
+        case attestation_reason::future: return "future";
+        case attestation_reason::expired: return "expired";
+        case attestation_reason::too_old: return "too_old";
+        case attestation_reason::key_binding: return "key_binding";
+        case attestation_reason::debug_mode: return "debug_mode";
+        case attestation_reason::pcr_mismatch: return "pcr_mismatch";
+        case attestation_reason::nonce: return "nonce";
+        case attestation_reason::no_image_policy: return "no_image_policy";
+        case attestation_reason::image_policy: return "image_policy";
+        case attestation_reason::image_changed: return "image_changed";
+        case attestation_reason::allowlist: return "allowlist";
+        case attestation_reason::rollback: return "rollback";
+        case attestation_reason::other: return "other";
+    }
+    return "other";
+}
+
+class attestation_error : public error {
+public:
+    attestation_error(attestation_reason reason, std::string what)
+        : error(error_kind::attestation, std::move(what)), reason_(reason) {}
+    // reason() == other: for policies of your own (the library's checks always name one).
+    explicit attestation_error(std::string what) : attestation_error(attestation_reason::other, std::move(what)) {}
+    attestation_reason reason() const noexcept { return reason_; }
+
+private:
+    attestation_reason reason_;
 };
 
 struct protocol_error : error {
-    explicit protocol_error(const std::string& what) : error(error_kind::protocol, what) {}
+    explicit protocol_error(std::string what) : error(error_kind::protocol, std::move(what)) {}
 };
 
 // The service answered, but refused: {"error": "..."} (http_status 200) or an
@@ -160,6 +430,7 @@ public:
           status_(http_status), message_(std::move(service_message)) {}
     int http_status() const noexcept { return status_; }
     const std::string& service_message() const noexcept { return message_; }
+    void redact(std::string_view secret) override;  // the message and service_message()
 
 private:
     static std::string describe(int status, const std::string& msg) {
@@ -171,8 +442,28 @@ private:
 };
 
 struct signature_error : error {
-    explicit signature_error(const std::string& what) : error(error_kind::signature, what) {}
+    explicit signature_error(std::string what) : error(error_kind::signature, std::move(what)) {}
 };
+
+// A replayed or misrouted answer: correctly signed, but not the answer to this
+// prompt now (another prompt, or a timestamp outside the answer time window).
+// The client does not attest again for it, as it does for other signature_errors.
+struct replay_error : signature_error {
+    using signature_error::signature_error;
+};
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE void error::redact(std::string_view secret) {
+    if (!secret.empty()) what_ = detail::redacted_prefix(what_, secret, std::string::npos);
+}
+
+TEE_INLINE void service_error::redact(std::string_view secret) {
+    error::redact(secret);
+    if (!secret.empty()) message_ = detail::redacted_prefix(message_, secret, std::string::npos);
+}
+#endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
 // ---- end tee/errors.hpp
@@ -717,64 +1008,6 @@ TEE_INLINE config config::from_env() {
 }  // namespace tee
 // ---- end tee/config.hpp
 
-// ---- begin tee/utf8.hpp ------------------------------------------------
-// tee/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF), shared by the JSON and CBOR code.
-
-
-#include <cstddef>
-#include <string_view>
-
-namespace tee {
-
-// Decodes the code point starting at s[i] into cp and returns its length in
-// bytes, or 0 if the bytes there are not valid UTF-8.
-std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept;
-
-// Offset of the first invalid byte, or s.size() when all of s is valid UTF-8.
-std::size_t utf8_error_offset(std::string_view s) noexcept;
-
-bool is_valid_utf8(std::string_view s) noexcept;
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::size_t len;
-    char32_t min;
-    if (b0 < 0x80) { cp = b0; return 1; }
-    if ((b0 & 0xe0) == 0xc0) { len = 2; cp = b0 & 0x1fu; min = 0x80; }
-    else if ((b0 & 0xf0) == 0xe0) { len = 3; cp = b0 & 0x0fu; min = 0x800; }
-    else if ((b0 & 0xf8) == 0xf0) { len = 4; cp = b0 & 0x07u; min = 0x10000; }
-    else return 0;
-    if (s.size() - i < len) return 0;
-    for (std::size_t k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (b & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
-TEE_INLINE std::size_t utf8_error_offset(std::string_view s) noexcept {
-    std::size_t i = 0;
-    char32_t cp;
-    while (i < s.size()) {
-        std::size_t n = utf8_decode(s, i, cp);
-        if (n == 0) return i;
-        i += n;
-    }
-    return i;
-}
-
-TEE_INLINE bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_offset(s) == s.size(); }
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee
-// ---- end tee/utf8.hpp
-
 // ---- begin tee/canonical_json.hpp --------------------------------------
 // tee/canonical_json.hpp - the bytes the enclave signs, and a strict parser
 // for the bodies it sends.
@@ -843,18 +1076,6 @@ namespace detail {
 // At most `max` bytes of `s`, bytes outside printable ASCII shown as '?', for
 // error messages built from data the peer sent.
 std::string printable_prefix(std::string_view s, std::size_t max);
-
-// Where an occurrence of `secret` that starts at `at` in `text` ends, or npos.
-// It may be written as is or JSON-escaped, each character on its own: \uXXXX
-// in either case (a surrogate pair above U+FFFF), or \" \\ \/ \b \f \n \r \t,
-// also escaped again (\\u0073, as the dump of a string holding an escape).
-std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret);
-
-// `text` with every occurrence of `secret` (as secret_end finds them) replaced
-// by "[API key redacted]", then cut after `max` characters ("..." follows) with
-// bytes outside printable ASCII shown as '?' - the redaction first, so that no
-// part of a secret straddling the cut remains. max = npos: neither cut nor mapped.
-std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max);
 
 template <class Out>
 void append_u_escape(Out& out, std::uint32_t unit) {
@@ -985,87 +1206,6 @@ TEE_INLINE std::string printable_prefix(std::string_view s, std::size_t max) {
         out.push_back(c >= 0x20 && c <= 0x7e ? static_cast<char>(c) : '?');
     }
     if (s.size() > max) out += "...";
-    return out;
-}
-
-TEE_INLINE std::size_t secret_end(std::string_view text, std::size_t at, std::string_view secret) {
-    // The character escaped at text[j] and the bytes its escape takes. A run of
-    // backslashes counts as one, so that an escape escaped again (the dump of a
-    // string holding "\u0073") is found as well.
-    auto escaped = [&](std::size_t j, char32_t& got, std::size_t& used) {
-        std::size_t n = 0;
-        while (j + n < text.size() && text[j + n] == '\\') ++n;
-        if (n == 0) return false;
-        const char e = j + n < text.size() ? text[j + n] : '\0';
-        used = n + 1;
-        switch (e) {
-            case '"': got = '"'; return true;
-            case '/': got = '/'; return true;
-            case 'b': got = '\b'; return true;
-            case 'f': got = '\f'; return true;
-            case 'n': got = '\n'; return true;
-            case 'r': got = '\r'; return true;
-            case 't': got = '\t'; return true;
-            case 'u': {
-                if (text.size() - (j + n + 1) < 4) return false;
-                std::uint32_t unit = 0;
-                for (std::size_t k = j + n + 1; k < j + n + 5; ++k) {
-                    const char c = text[k];
-                    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-                    if (d < 0) return false;
-                    unit = unit << 4 | static_cast<std::uint32_t>(d);
-                }
-                got = unit;
-                used = n + 5;
-                return true;
-            }
-            default:  // "\\" (or "\\\\"...): a backslash
-                got = '\\';
-                used = n;
-                return n >= 2;
-        }
-    };
-    std::size_t i = at;
-    for (std::size_t k = 0; k < secret.size();) {
-        char32_t cp = 0;
-        std::size_t len = utf8_decode(secret, k, cp);
-        if (len == 0) { len = 1; cp = 0xFFFFFFFF; }  // an invalid byte matches only as is
-        if (text.substr(i).substr(0, len) == secret.substr(k, len)) {
-            i += len;
-            k += len;
-            continue;
-        }
-        char32_t got = 0, low = 0;
-        std::size_t used = 0, used_low = 0;
-        if (!escaped(i, got, used)) return std::string_view::npos;
-        if (got >= 0xd800 && got < 0xdc00 && escaped(i + used, low, used_low) && low >= 0xdc00 && low < 0xe000) {
-            got = 0x10000 + ((got - 0xd800) << 10) + (low - 0xdc00);  // a surrogate pair
-            used += used_low;
-        }
-        if (got != cp) return std::string_view::npos;
-        i += used;
-        k += len;
-    }
-    return i;
-}
-
-TEE_INLINE std::string redacted_prefix(std::string_view text, std::string_view secret, std::size_t max) {
-    static constexpr std::string_view mark = "[API key redacted]";
-    std::string out;
-    std::size_t i = 0;
-    // Each step reads at most 12 bytes per character of the secret: bounded by max.
-    while (i < text.size() && out.size() < max) {
-        if (const std::size_t end = secret.empty() ? std::string_view::npos : secret_end(text, i, secret);
-            end != std::string_view::npos) {
-            out += mark;
-            i = end;
-            continue;
-        }
-        const auto c = static_cast<unsigned char>(text[i++]);
-        out.push_back(max == std::string_view::npos || (c >= 0x20 && c <= 0x7e) ? static_cast<char>(c) : '?');
-    }
-    if (i < text.size()) out += "...";
     return out;
 }
 
@@ -1282,11 +1422,6 @@ struct chat_result {
     chat_result(chat_result&&) noexcept;
     chat_result& operator=(const chat_result&);
     chat_result& operator=(chat_result&&) noexcept;
-};
-
-// A replayed or misrouted answer: correctly signed, but not the answer to this prompt now.
-struct replay_error : signature_error {
-    using signature_error::signature_error;
 };
 
 namespace detail {
@@ -2121,7 +2256,7 @@ struct mock_attestation {
             crypto.load_public_key(bytes);  // throws unless a P-384 SPKI or point on the curve
             set_enclave_key(id, crypto, p384::point_of(bytes));
         } catch (const protocol_error& e) {
-            throw attestation_error(std::string("mock attestation key unusable: ") + e.what());
+            throw attestation_error(attestation_reason::key_binding, std::string("mock attestation key unusable: ") + e.what());
         }
         return id;
     }
@@ -2136,17 +2271,17 @@ struct mock_attestation {
 #if defined(TEE_CLIENT_DEFINITIONS)
 TEE_INLINE std::vector<std::uint8_t> mock_attestation::key_of(const nlohmann::json& answer) {
     if (!answer.is_object() || !answer.contains("attestation_doc"))
-        throw attestation_error("attestation answer has no attestation_doc");
+        throw attestation_error(attestation_reason::malformed, "attestation answer has no attestation_doc");
     const auto& doc = answer["attestation_doc"];
     if (doc.is_string())
-        throw attestation_error("the enclave sent a real Nitro attestation document; the mock policy "
+        throw attestation_error(attestation_reason::malformed, "the enclave sent a real Nitro attestation document; the mock policy "
                                 "does not verify those (use nitro_attestation)");
-    if (!doc.is_object()) throw attestation_error("mock attestation_doc is not an object");
+    if (!doc.is_object()) throw attestation_error(attestation_reason::malformed, "mock attestation_doc is not an object");
     auto pk = doc.find("public_key");
     if (pk == doc.end() || !pk->is_string())
-        throw attestation_error("mock attestation_doc has no public_key string");
+        throw attestation_error(attestation_reason::malformed, "mock attestation_doc has no public_key string");
     auto bytes = from_hex(pk->get_ref<const std::string&>());
-    if (!bytes) throw attestation_error("mock attestation public_key is not hex");
+    if (!bytes) throw attestation_error(attestation_reason::malformed, "mock attestation public_key is not hex");
     return std::move(*bytes);
 }
 #endif  // TEE_CLIENT_DEFINITIONS
@@ -2945,12 +3080,12 @@ void verify_allowlist(const signed_allowlist& list, byte_span release_spki, cons
     }
     const auto* msg = reinterpret_cast<const std::uint8_t*>(list.signed_bytes.data());
     if (!crypto.ecdsa_p384_verify_der(key, byte_span(msg, list.signed_bytes.size()), list.signature))
-        throw attestation_error("allowlist signature does not verify with the pinned release key: refused");
+        throw attestation_error(attestation_reason::allowlist, "allowlist signature does not verify with the pinned release key: refused");
     if (now < list.issued_at)
-        throw attestation_error("allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
+        throw attestation_error(attestation_reason::allowlist, "allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
                                 std::to_string(list.issued_at) + ", now " + std::to_string(now) + "): refused");
     if (now >= list.expires_at)
-        throw attestation_error("allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
+        throw attestation_error(attestation_reason::allowlist, "allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
                                 std::to_string(list.expires_at) + ", now " + std::to_string(now) +
                                 "): refused; get the current list from the service's publisher");
 }
@@ -3189,7 +3324,7 @@ TEE_INLINE void allowlist_versions::accept(const std::string& state_file, const 
     auto versions = parse(text.value_or(""));
     auto it = versions.find(key_id);
     if (it != versions.end() && version < it->second)
-        throw attestation_error("allowlist rollback: version " + std::to_string(version) +
+        throw attestation_error(attestation_reason::rollback, "allowlist rollback: version " + std::to_string(version) +
                                 " is lower than version " + std::to_string(it->second) +
                                 " accepted before for this release key; refused (an older list may still "
                                 "allow a withdrawn image)");
@@ -3273,7 +3408,7 @@ TEE_INLINE bool known_enclaves::check_or_record(std::string_view url_in, const p
     for (unsigned i = 0; i < 3; ++i) {
         auto it = pcrs.find(i);
         if (it == pcrs.end())
-            throw attestation_error("the document has no PCR" + std::to_string(i) +
+            throw attestation_error(attestation_reason::image_policy, "the document has no PCR" + std::to_string(i) +
                                     ": the known-enclaves store records PCR0, PCR1 and PCR2");
         now[i] = &it->second;
     }
@@ -3283,7 +3418,7 @@ TEE_INLINE bool known_enclaves::check_or_record(std::string_view url_in, const p
             if (e.pcr0 == *now[0] && e.pcr1 == *now[1] && e.pcr2 == *now[2]) return 1;
             std::string which = e.pcr0 != *now[0] ? "" : (e.pcr1 != *now[1] ? " (PCR0 is the same, PCR1 differs)"
                                                                               : " (PCR0 is the same, PCR2 differs)");
-            throw attestation_error("the enclave image at " + url + " has changed since it was first seen" + which +
+            throw attestation_error(attestation_reason::image_changed, "the enclave image at " + url + " has changed since it was first seen" + which +
                                     ": PCR0 was " + to_hex(e.pcr0) + ", now " + to_hex(*now[0]) +
                                     ". Refused; " + path_ + " is unchanged. If the service deployed a new "
                                     "release, check it and forget the old entry (tee-chat trust forget " + url +
@@ -3324,7 +3459,7 @@ TEE_INLINE attestation_error no_image_policy_error(const pcr_map& pcrs) {
         auto it = pcrs.find(i);
         msg += " PCR" + std::to_string(i) + "=" + (it == pcrs.end() ? std::string("(absent)") : to_hex(it->second));
     }
-    return attestation_error(msg);
+    return attestation_error(attestation_reason::no_image_policy, msg);
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 
@@ -3649,10 +3784,10 @@ public:
         try {
             leaf_key = crypto.load_public_key(leaf->subject_public_key_info());
         } catch (const std::exception&) {
-            throw attestation_error("leaf certificate key is not an uncompressed P-384 key");
+            throw attestation_error(attestation_reason::chain, "leaf certificate key is not an uncompressed P-384 key");
         }
         if (!crypto.ecdsa_p384_verify_raw(leaf_key, signed_bytes(p), p.signature))
-            throw attestation_error("COSE signature does not verify with the leaf certificate key");
+            throw attestation_error(attestation_reason::signature, "COSE signature does not verify with the leaf certificate key");
 
         // 3. Certificate chain: leaf, cabundle from the leaf's issuer up, the
         // trusted root (which is cabundle[0] in AWS's documents); its link
@@ -3666,20 +3801,20 @@ public:
         } catch (const error&) {
             throw;
         } catch (const std::exception&) {
-            throw attestation_error("certificate chain could not be checked (a malformed extension or name)");
+            throw attestation_error(attestation_reason::chain, "certificate chain could not be checked (a malformed extension or name)");
         }
         check_chain(chain, links, p, id);
 
         // 4. The enclave key, bound by user_data.
-        if (!p.public_key) throw attestation_error("document carries no enclave public_key");
-        if (!p.user_data) throw attestation_error("document carries no user_data binding the public_key");
+        if (!p.public_key) throw attestation_error(attestation_reason::key_binding, "document carries no enclave public_key");
+        if (!p.user_data) throw attestation_error(attestation_reason::key_binding, "document carries no user_data binding the public_key");
         auto digest = crypto.sha256(*p.public_key);
         if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
-            throw attestation_error("user_data is not SHA-256(public_key): the key is not bound to this document");
+            throw attestation_error(attestation_reason::key_binding, "user_data is not SHA-256(public_key): the key is not bound to this document");
         try {
             crypto.load_public_key(*p.public_key);  // throws unless P-384
         } catch (const protocol_error&) {
-            throw attestation_error("document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
+            throw attestation_error(attestation_reason::key_binding, "document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
         }
         set_enclave_key(id, crypto, p384::point_of(*p.public_key));
 
@@ -3792,7 +3927,7 @@ TEE_INLINE void nitro_attestation::accept_allowlisted(enclave_identity& id, cons
                           ", " + std::to_string(allowlist_->images.size()) + " images): refused; its";
         for (unsigned i = 0; i < 3; ++i)
             if (auto it = id.pcrs.find(i); it != id.pcrs.end()) msg += " PCR" + std::to_string(i) + "=" + to_hex(it->second);
-        throw attestation_error(msg);
+        throw attestation_error(attestation_reason::image_policy, msg);
     }
     if (!opt_.allowlist->version_state_file.empty())
         allowlist_versions::accept(opt_.allowlist->version_state_file, release_key_id, allowlist_->version);
@@ -3804,7 +3939,7 @@ TEE_INLINE void nitro_attestation::check_image(enclave_identity& id, const attes
     if (!pins_.empty()) also("pinned PCRs");  // checked by check_pins
     if (!opt_.known_enclaves_file.empty()) {
         if (context.service_url.empty())
-            throw attestation_error("the known-enclaves store needs the service URL: verify through tee::client, or "
+            throw attestation_error(attestation_reason::image_policy, "the known-enclaves store needs the service URL: verify through tee::client, or "
                                     "pass an attestation_context with service_url");
         id.first_contact = known_enclaves(opt_.known_enclaves_file).check_or_record(context.service_url, id.pcrs);
         also(id.first_contact ? "first contact (recorded)" : "known enclave");
@@ -3822,20 +3957,20 @@ TEE_INLINE nitro_attestation& nitro_attestation::operator=(nitro_attestation&&) 
 
 TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohmann::json& answer) {
     if (!answer.is_object() || !answer.contains("attestation_doc"))
-        throw attestation_error("attestation answer has no attestation_doc");
+        throw attestation_error(attestation_reason::malformed, "attestation answer has no attestation_doc");
     if (auto m = answer.find("mock"); m != answer.end() && *m != false)
-        throw attestation_error("the enclave offered a mock attestation (\"mock\": true); refused: this "
+        throw attestation_error(attestation_reason::mock_refused, "the enclave offered a mock attestation (\"mock\": true); refused: this "
                                 "client verifies Nitro documents (a mock answer is a downgrade)");
     const auto& doc = answer["attestation_doc"];
     if (!doc.is_string())
-        throw attestation_error("attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
+        throw attestation_error(attestation_reason::mock_refused, "attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
                                 " instead of base64); refused: mock answers are a downgrade");
     const auto& text = doc.get_ref<const std::string&>();
     if (text.size() > (max_document_bytes + 2) / 3 * 4)
-        throw attestation_error("attestation_doc is " + std::to_string(text.size()) +
+        throw attestation_error(attestation_reason::malformed, "attestation_doc is " + std::to_string(text.size()) +
                                 " characters of base64, more than a document needs");
     auto bytes = from_base64(text);
-    if (!bytes) throw attestation_error("attestation_doc is not valid base64");
+    if (!bytes) throw attestation_error(attestation_reason::malformed, "attestation_doc is not valid base64");
     return std::move(*bytes);
 }
 
@@ -3845,7 +3980,7 @@ TEE_INLINE std::chrono::system_clock::time_point nitro_attestation::signed_at(co
 
 TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate_Status_Code why,
                                                              std::chrono::system_clock::time_point at) {
-    return attestation_error("certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
+    return attestation_error(attestation_reason::chain, "certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
 }
 
 TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
@@ -3879,11 +4014,11 @@ TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_pat
     const bool expired_since = status == code::CERT_HAS_EXPIRED;
     if (!x509_chain::ok(status) && !expired_since) throw chain_failure(status, now);
     if (age_ms < 0 && -age_ms > opt_.max_clock_skew.count())
-        throw attestation_error("document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
+        throw attestation_error(attestation_reason::future, "document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
                                 iso_time(now));
     // The document must have been signed while its chain was valid, whatever now is.
     if (const auto then = std::max(links, x509_chain::check_times(chain, signed_at(p))); !x509_chain::ok(then))
-        throw attestation_error("certificate chain does not verify at " + iso_time(signed_at(p)) +
+        throw attestation_error(attestation_reason::chain, "certificate chain does not verify at " + iso_time(signed_at(p)) +
                                 ", the document's own signed time: " + Botan::to_string(then));
     if (expired_since) {
         if (age_ms > opt_.max_document_age.count()) throw too_old(p, age_ms, chain, now);
@@ -3903,7 +4038,7 @@ TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::in
         if (auto t = c->not_after().to_std_timepoint(); t < now && t < expired) expired = t;
     const auto bound = opt_.max_document_age;
     return attestation_error(
-        "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
+        attestation_reason::expired, "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
         ") and its certificate expired at " + iso_time(expired) +
         "; services that make one attestation document at start-up serve it for as long as they run, " +
         (bound.count() == 0 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
@@ -3931,20 +4066,20 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
     const auto& pcr0 = p.pcrs.at(0);
     id.debug_mode = std::all_of(pcr0.begin(), pcr0.end(), [](std::uint8_t b) { return b == 0; });
     if (id.debug_mode && !opt_.allow_debug_mode)
-        throw attestation_error("PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
+        throw attestation_error(attestation_reason::debug_mode, "PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
                                 "refused (allow_debug_mode to accept)");
     for (const auto& [index, want] : pins_) {
         auto it = p.pcrs.find(index);
-        if (it == p.pcrs.end()) throw attestation_error("PCR" + std::to_string(index) + " is pinned but absent");
+        if (it == p.pcrs.end()) throw attestation_error(attestation_reason::pcr_mismatch, "PCR" + std::to_string(index) + " is pinned but absent");
         if (it->second != want)
-            throw attestation_error("PCR" + std::to_string(index) + " is " + to_hex(it->second) +
+            throw attestation_error(attestation_reason::pcr_mismatch, "PCR" + std::to_string(index) + " is " + to_hex(it->second) +
                                     ", pinned to " + to_hex(want));
     }
     // The age from the clock's time (check_chain), also for a document verified at its own time.
     if (opt_.max_age && id.document_age.count() > opt_.max_age->count())
-        throw attestation_error("document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
+        throw attestation_error(attestation_reason::too_old, "document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
-        throw attestation_error("document nonce differs from the expected nonce");
+        throw attestation_error(attestation_reason::nonce, "document nonce differs from the expected nonce");
 
     id.verified = true;
     id.module_id = std::move(p.module_id);
@@ -3956,7 +4091,7 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
 
 TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
     auto fail = [](const std::string& what) -> attestation_error {
-        return attestation_error("attestation document: " + what);
+        return attestation_error(attestation_reason::malformed, "attestation document: " + what);
     };
     if (cose.size() > max_document_bytes)
         throw fail(std::to_string(cose.size()) + " bytes, more than the " + std::to_string(max_document_bytes) +
@@ -4071,7 +4206,7 @@ TEE_INLINE std::shared_ptr<const Botan::X509_Certificate> nitro_attestation::cer
     try {
         return std::make_shared<const Botan::X509_Certificate>(der);
     } catch (const std::exception&) {
-        throw attestation_error(std::string("attestation document: ") + what + " is not a DER X.509 certificate");
+        throw attestation_error(attestation_reason::malformed, std::string("attestation document: ") + what + " is not a DER X.509 certificate");
     }
 }
 
@@ -4103,7 +4238,7 @@ TEE_INLINE std::string nitro_attestation::fingerprint_colons(std::string_view he
 TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_path& chain) {
     for (std::size_t i = 0; i + 1 < chain.size(); ++i)
         if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
-            throw attestation_error("cabundle is not ordered root first down to the leaf's issuer (entry " +
+            throw attestation_error(attestation_reason::chain, "cabundle is not ordered root first down to the leaf's issuer (entry " +
                                     std::to_string(chain.size() - 2 - i) + " does not issue the next)");
 }
 
@@ -4305,7 +4440,7 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
     receipt_verification v;
     if (f.mock_attestation) {
         if (!opt_.allow_mock)
-            throw attestation_error("receipt holds a mock attestation, which proves nothing about who held the "
+            throw attestation_error(attestation_reason::mock_refused, "receipt holds a mock attestation, which proves nothing about who held the "
                                     "key; refused (allow mock receipts to read it)");
         v.identity = mock_attestation{}.verify(*f.attestation, crypto_);
     } else {
@@ -4425,12 +4560,12 @@ TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
 TEE_INLINE void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
     auto it = answer.find("public_key");
     if (it == answer.end()) return;  // the legacy endpoint states no key
-    if (!it->is_string()) throw attestation_error("well-known attestation answer has no public_key string");
+    if (!it->is_string()) throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
     auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
     auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
-    if (a.empty()) throw attestation_error("advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
+    if (a.empty()) throw attestation_error(attestation_reason::malformed, "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
     if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
-        throw attestation_error("advertised public_key differs from the attested one");
+        throw attestation_error(attestation_reason::key_binding, "advertised public_key differs from the attested one");
 }
 
 TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json& r) {
@@ -4694,7 +4829,6 @@ private:
     };
 
     chat_result chat_once_or_twice(std::string_view message);
-    [[noreturn]] void rethrow_redacted(const error& e) const;
     chat_result exchange(const session_state& s, std::string_view message);
     std::shared_ptr<const session_state> session();
     std::shared_ptr<const session_state> reattest(const std::shared_ptr<const session_state>& seen);
@@ -4735,12 +4869,18 @@ client<Transport, Crypto, Attestation>::client(config cfg, Transport transport, 
         throw config_error("no API key configured (PLATFORM_API_KEY): the enclave needs one");
 }
 
+// Errors leave attest() and chat() redacted: a service that echoes the request
+// (or a hostile one) could put the API key into an error text; no message of
+// ours carries it, so it is cut out (as is and JSON-escaped, error::redact).
+// Service texts are redacted before they are cut to size
+// (protocol::refusal_text); this catches whatever else could carry it.
 TEE_CLIENT_MEMBER
 enclave_identity client<Transport, Crypto, Attestation>::attest() {
     try {
         return session()->identity;
-    } catch (const error& e) {
-        rethrow_redacted(e);
+    } catch (error& e) {
+        e.redact(cfg_.api_key.reveal());  // in place: the same object, of its own type, goes on
+        throw;
     }
 }
 
@@ -4748,8 +4888,9 @@ TEE_CLIENT_MEMBER
 chat_result client<Transport, Crypto, Attestation>::chat(std::string_view message) {
     try {
         return chat_once_or_twice(message);
-    } catch (const error& e) {
-        rethrow_redacted(e);
+    } catch (error& e) {
+        e.redact(cfg_.api_key.reveal());  // in place: the same object, of its own type, goes on
+        throw;
     }
 }
 
@@ -4776,27 +4917,6 @@ chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::stri
     auto fresh = reattest(s);
     if (fresh->identity.public_key == s->identity.public_key) std::rethrow_exception(first);  // same key
     return exchange(*fresh, message);
-}
-
-// A service that echoes the request (or a hostile one) could put the API
-// key into an error text; no message of ours carries it, so cut it out (as is
-// and JSON-escaped). Service texts are redacted before they are cut to size
-// (protocol::refusal_text); this catches whatever else could carry it.
-TEE_CLIENT_MEMBER
-void client<Transport, Crypto, Attestation>::rethrow_redacted(const error& e) const {
-    const std::string_view key = cfg_.api_key.reveal();
-    const std::string_view original = e.what();
-    std::string what = detail::redacted_prefix(original, key, std::string::npos);
-    if (key.empty() || what == original) throw;
-    if (auto* s = dynamic_cast<const service_error*>(&e))
-        throw service_error(s->http_status(), detail::redacted_prefix(s->service_message(), key, std::string::npos));
-    if (dynamic_cast<const replay_error*>(&e)) throw replay_error(what);
-    if (dynamic_cast<const signature_error*>(&e)) throw signature_error(what);
-    if (dynamic_cast<const protocol_error*>(&e)) throw protocol_error(what);
-    if (dynamic_cast<const attestation_error*>(&e)) throw attestation_error(what);
-    if (auto* t = dynamic_cast<const transport_error*>(&e))  // drop the "cause: " prefix it adds again
-        throw transport_error(t->cause(), what.substr(std::min(what.size(), to_string(t->cause()).size() + 2)));
-    throw config_error(what);
 }
 
 TEE_CLIENT_MEMBER
@@ -4863,14 +4983,14 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
     if (res.status != 200) protocol::throw_if_refused(res, cfg_.api_key.reveal());
     // A real answer is about 6 KB: anything much larger is refused before parsing.
     if (res.body.size() > protocol::attestation_answer_limits.max_bytes)
-        throw attestation_error("attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
+        throw attestation_error(attestation_reason::malformed, "attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
                                 std::to_string(protocol::attestation_answer_limits.max_bytes) +
                                 " an attestation needs (AWS's documents are about 4.5 KB)");
     nlohmann::json answer;
     try {
         answer = parse_json(res.body, protocol::attestation_answer_limits);
     } catch (const protocol_error& e) {
-        throw attestation_error(std::string("attestation answer unreadable: ") + e.what());
+        throw attestation_error(attestation_reason::malformed, std::string("attestation answer unreadable: ") + e.what());
     }
     enclave_identity id = [&] {  // a policy that takes the context learns the service URL
         if constexpr (requires { attestation_.verify(answer, crypto_, attestation_context{}); })
@@ -4891,7 +5011,7 @@ TEE_CLIENT_MEMBER
 void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann::json& answer,
                                                                   const enclave_identity& id) {
     if (!answer.is_object() || !answer.contains("public_key"))
-        throw attestation_error("well-known attestation answer has no public_key string");
+        throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
     tee::check_advertised_key(answer, id);
 }
 
@@ -5753,11 +5873,13 @@ TEE_INLINE std::string httplib_transport::seconds(std::chrono::milliseconds ms) 
 // cpp-httplib's) reads later. Each call here removes what it added, so an
 // expected failure (a bad signature, a wrong tag) leaves no trace behind.
 //
+// Errors are tee::protocol_error, as botan_crypto's refusals are: a key that
+// is not P-384, a bad AES key or IV, an HKDF request OpenSSL refuses, and any
+// other failure OpenSSL reports ("openssl_crypto: <call> failed: <reason>").
 // Differences from botan_crypto, all outside what the protocol uses: GCM IVs
-// longer than 128 bytes are refused (protocol_error), HKDF info longer than
-// 32 KiB and outputs longer than 255 * 32 bytes throw std::runtime_error
-// (OpenSSL's limits; Botan 2 silently truncates such an output to 8160 bytes).
-// Internal OpenSSL failures throw std::runtime_error, as Botan's do.
+// longer than 128 bytes and HKDF info longer than 32 KiB are refused
+// (OpenSSL's limits). HKDF outputs longer than 255 * 32 bytes are refused by
+// both backends (Botan 2 itself would silently truncate them to 8160 bytes).
 
 
 #include <algorithm>
@@ -5766,7 +5888,6 @@ TEE_INLINE std::string httplib_transport::seconds(std::chrono::milliseconds ms) 
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -6004,7 +6125,7 @@ TEE_INLINE openssl_crypto::error_mark::~error_mark() { ERR_pop_to_mark(); }
 TEE_INLINE void openssl_crypto::fail(const char* what) {
     char reason[256] = "no details";
     if (unsigned long e = ERR_peek_last_error(); e != 0) ERR_error_string_n(e, reason, sizeof reason);
-    throw std::runtime_error(std::string("openssl_crypto: ") + what + " failed: " + reason);
+    throw protocol_error(std::string("openssl_crypto: ") + what + " failed: " + reason);
 }
 
 TEE_INLINE std::shared_ptr<EVP_PKEY> openssl_crypto::adopt(EVP_PKEY* p) {
