@@ -212,13 +212,9 @@ TEE_INLINE chat_result::chat_result(chat_result&&) noexcept = default;
 TEE_INLINE chat_result& chat_result::operator=(const chat_result&) = default;
 TEE_INLINE chat_result& chat_result::operator=(chat_result&&) noexcept = default;
 
-// Not inlined with GCC: at -O2/-O3, GCC 12 sees the first append right after
-// reserve() and reports a false -Wstringop-overflow (a warning it enables by
-// default) in the including file, which fails a user's -Werror release build.
-#if defined(__GNUC__) && !defined(__clang__)
-[[gnu::noinline]]
-#endif
-TEE_INLINE void detail::append_text(secure_bytes& out, std::string_view text) {
+// Not inlined with GCC (tee/detail/prelude.hpp): GCC 12 sees the first append
+// right after reserve() and reports a false -Wstringop-overflow.
+TEE_GCC_NOINLINE TEE_INLINE void detail::append_text(secure_bytes& out, std::string_view text) {
     out.insert(out.end(), text.begin(), text.end());
 }
 

@@ -39,3 +39,13 @@
 #else
 #define TEE_INLINE
 #endif
+
+// TEE_GCC_NOINLINE: not inlined under GCC. For the few functions whose inlined
+// copies make GCC 12 at -O2/-O3 report a false -Wstringop-overflow or
+// -Warray-bounds (warnings it enables by default) in the including file, which
+// would fail a user's -Werror release build.
+#if defined(__GNUC__) && !defined(__clang__)
+#define TEE_GCC_NOINLINE [[gnu::noinline]]
+#else
+#define TEE_GCC_NOINLINE
+#endif
