@@ -334,9 +334,9 @@ struct canned_attestation {
 using canned_client = tee::client<canned_attestation, test_crypto, tee::nitro_attestation>;
 
 // The bound on the peak memory growth (child_peak_growth_mib) while a hostile
-// answer is refused: 16 MiB (the whole
-// answer parsed would take ~97 MB). ThreadSanitizer's shadow memory makes every
-// allocation cost several times its size, so under it the bound is 64 MiB.
+// answer is refused: 16 MiB (the whole answer parsed would take ~97 MB).
+// ThreadSanitizer's shadow memory makes every allocation cost several times
+// its size, so under it the bound is 64 MiB.
 #if defined(__SANITIZE_THREAD__)
 constexpr long refusal_growth_bound_mib = 64;
 #elif defined(__has_feature)
