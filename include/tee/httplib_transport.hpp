@@ -157,13 +157,9 @@ public:
     // The content receiver's first call: the headers are complete.
     void body_started() noexcept { body_.store(true, std::memory_order_relaxed); }
     // The response handler's call, once the headers are read: acknowledges them
-    // at once on the request's socket (platform::acknowledge_now). A server that
-    // writes its headers and its body separately without TCP_NODELAY (Python's
-    // http.server, Werkzeug) holds the body back until that ACK; on a kept-alive
-    // connection Linux delays it (40 ms) in the hope of sending it with data of
-    // ours, which never comes while we wait for the body. (Set before the
-    // request is sent, TCP_QUICKACK does not help: sending it turns delayed
-    // ACKs back on.)
+    // at once on the request's socket (platform::acknowledge_now; why: the
+    // header comment). Not before the request is sent: sending turns delayed
+    // ACKs back on.
     void headers_received() noexcept;
     verdict disarm();
     // httplib's socket-options hook: called on the requesting thread for each

@@ -1693,6 +1693,9 @@ inline constexpr Botan::Cipher_Dir decrypt = Botan::DECRYPTION;
 inline constexpr const char* ecdsa_sha384 = "EMSA1(SHA-384)";
 #endif
 
+// A named curve: Botan 3's EC_Group::from_name, Botan 2's name constructor.
+Botan::EC_Group group_named(const char* name);
+
 // secp384r1, built once per process.
 const Botan::EC_Group& p384();
 
@@ -1711,21 +1714,21 @@ std::shared_ptr<const Botan::ECDH_PrivateKey> ecdh_key_of(const Botan::EC_Privat
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
 #if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE const Botan::EC_Group& p384() {
+TEE_INLINE Botan::EC_Group group_named(const char* name) {
 #if BOTAN_VERSION_MAJOR >= 3
-    static const Botan::EC_Group g = Botan::EC_Group::from_name("secp384r1");
+    return Botan::EC_Group::from_name(name);
 #else
-    static const Botan::EC_Group g("secp384r1");
+    return Botan::EC_Group(name);
 #endif
+}
+
+TEE_INLINE const Botan::EC_Group& p384() {
+    static const Botan::EC_Group g = group_named("secp384r1");
     return g;
 }
 
 TEE_INLINE const Botan::EC_Group& secp256k1() {
-#if BOTAN_VERSION_MAJOR >= 3
-    static const Botan::EC_Group g = Botan::EC_Group::from_name("secp256k1");
-#else
-    static const Botan::EC_Group g("secp256k1");
-#endif
+    static const Botan::EC_Group g = group_named("secp256k1");
     return g;
 }
 
@@ -5346,13 +5349,9 @@ public:
     // The content receiver's first call: the headers are complete.
     void body_started() noexcept { body_.store(true, std::memory_order_relaxed); }
     // The response handler's call, once the headers are read: acknowledges them
-    // at once on the request's socket (platform::acknowledge_now). A server that
-    // writes its headers and its body separately without TCP_NODELAY (Python's
-    // http.server, Werkzeug) holds the body back until that ACK; on a kept-alive
-    // connection Linux delays it (40 ms) in the hope of sending it with data of
-    // ours, which never comes while we wait for the body. (Set before the
-    // request is sent, TCP_QUICKACK does not help: sending it turns delayed
-    // ACKs back on.)
+    // at once on the request's socket (platform::acknowledge_now; why: the
+    // header comment). Not before the request is sent: sending turns delayed
+    // ACKs back on.
     void headers_received() noexcept;
     verdict disarm();
     // httplib's socket-options hook: called on the requesting thread for each

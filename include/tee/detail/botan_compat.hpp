@@ -44,6 +44,9 @@ inline constexpr Botan::Cipher_Dir decrypt = Botan::DECRYPTION;
 inline constexpr const char* ecdsa_sha384 = "EMSA1(SHA-384)";
 #endif
 
+// A named curve: Botan 3's EC_Group::from_name, Botan 2's name constructor.
+Botan::EC_Group group_named(const char* name);
+
 // secp384r1, built once per process.
 const Botan::EC_Group& p384();
 
@@ -62,21 +65,21 @@ std::shared_ptr<const Botan::ECDH_PrivateKey> ecdh_key_of(const Botan::EC_Privat
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
 #if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE const Botan::EC_Group& p384() {
+TEE_INLINE Botan::EC_Group group_named(const char* name) {
 #if BOTAN_VERSION_MAJOR >= 3
-    static const Botan::EC_Group g = Botan::EC_Group::from_name("secp384r1");
+    return Botan::EC_Group::from_name(name);
 #else
-    static const Botan::EC_Group g("secp384r1");
+    return Botan::EC_Group(name);
 #endif
+}
+
+TEE_INLINE const Botan::EC_Group& p384() {
+    static const Botan::EC_Group g = group_named("secp384r1");
     return g;
 }
 
 TEE_INLINE const Botan::EC_Group& secp256k1() {
-#if BOTAN_VERSION_MAJOR >= 3
-    static const Botan::EC_Group g = Botan::EC_Group::from_name("secp256k1");
-#else
-    static const Botan::EC_Group g("secp256k1");
-#endif
+    static const Botan::EC_Group g = group_named("secp256k1");
     return g;
 }
 
