@@ -24,6 +24,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -492,6 +494,41 @@ TEST_CASE("answer cap: headers without end are cut (at 256 KiB, or at httplib's 
             CHECK(t.get("/ok").status == 200);  // the connection's place is usable again
         }
     }
+}
+
+namespace {
+// How many of this process's descriptors are sockets.
+int open_sockets() {
+    int n = 0;
+    for (int fd = 0; fd < 1024; ++fd) {
+        struct stat st{};
+        if (::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) ++n;
+    }
+    return n;
+}
+}  // namespace
+
+TEST_CASE("a connection httplib drops after a failed answer is closed at once, not held open by the watchdog") {
+    // The watchdog keeps a dup() of the kept-alive socket. Where httplib drops
+    // the connection, that dup() must go too. Held, the socket lives on, shut
+    // down but not closed: a server whose sending has filled the buffers gets
+    // no RST and stays blocked, and one serving a connection at a time never
+    // serves the next request.
+    tee_test::raw_server server([](int client, const std::atomic<bool>&) {
+        tee_test::answer_ok_then(client, [](int c) {
+            const std::string garbage = "not HTTP at all\r\n\r\n";
+            (void)::send(c, garbage.data(), garbage.size(), MSG_NOSIGNAL);
+        });  // then the server closes its side
+    });
+    const int before = open_sockets();  // the server's listening socket among them
+    tee::httplib_transport t(options_for(server.url(), 1));
+    REQUIRE(t.get("/ok").status == 200);
+    CHECK(open_sockets() > before);  // kept alive
+    CHECK_THROWS_AS(t.get("/garbage"), tee::transport_error);
+    const auto start = std::chrono::steady_clock::now();  // the server closes its side after sending
+    while (open_sockets() > before && seconds_since(start) < 2.0) std::this_thread::sleep_for(5ms);
+    CHECK(open_sockets() == before);
+    CHECK(t.get("/ok").status == 200);  // on a new connection
 }
 
 TEST_CASE("answer cap: 200 KiB of headers and a body of max_answer_bytes, sent slowly, still pass") {

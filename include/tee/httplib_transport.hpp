@@ -161,6 +161,11 @@ public:
     // header comment). Not before the request is sent: sending turns delayed
     // ACKs back on.
     void headers_received() noexcept;
+    // The request is over. Keeps a dup() of the socket httplib keeps alive for
+    // the next request; where httplib dropped the connection, closes ours too,
+    // with a reset (platform::close_dropped): held, or closed with a FIN after a
+    // cut, the connection lives on in the kernel, and a server still sending
+    // into it blocks on a full window instead of learning nobody reads.
     verdict disarm();
     // httplib's socket-options hook: called on the requesting thread for each
     // socket the request opens, before it connects.
@@ -345,8 +350,13 @@ TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
 }
 
 TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() {
-    std::lock_guard lock(m_);
-    armed_ = false;
+    verdict why;
+    {
+        std::lock_guard lock(m_);  // a cut in progress holds m_: it is over once we have it
+        armed_ = false;
+        why = verdict_;
+    }
+    const bool still_open = client_.is_socket_open() != 0;  // not armed: no cut can race this
     std::lock_guard sockets(sockets_m_);
     if (!opened_.empty()) {  // the last one opened is the one httplib connected, if any
         if (kept_ != platform::no_socket) platform::close(kept_);
@@ -355,8 +365,12 @@ TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() 
         for (socket_handle fd : opened_) platform::close(fd);  // httplib keeps or closes its own descriptors
         opened_.clear();
     }
+    if (!still_open && kept_ != platform::no_socket) {
+        platform::close_dropped(kept_);
+        kept_ = platform::no_socket;
+    }
     cut_ = false;
-    return verdict_;
+    return why;
 }
 
 TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexcept {

@@ -5115,6 +5115,11 @@ inline constexpr socket_handle no_socket = -1;
 // if the system has none to give.
 socket_handle duplicate(socket_handle s) noexcept;
 void close(socket_handle s) noexcept;
+// Closes the last handle of a connection its owner has dropped, with a reset
+// (SO_LINGER 0) rather than a FIN: a peer still sending into it (an answer cut
+// off mid-way) is told at once, instead of blocking on a window that never
+// opens while the kernel keeps the half-closed connection for a minute.
+void close_dropped(socket_handle s) noexcept;
 // Ends a connect, a TLS handshake or a read in progress on the socket.
 void shutdown_both(socket_handle s) noexcept;
 // Puts /dev/null in the socket's place, so that a connect on it fails at once
@@ -5148,6 +5153,12 @@ TEE_INLINE std::tm utc_calendar(std::time_t t) noexcept {
 TEE_INLINE socket_handle duplicate(socket_handle s) noexcept { return ::fcntl(s, F_DUPFD_CLOEXEC, 0); }
 
 TEE_INLINE void close(socket_handle s) noexcept { ::close(s); }
+
+TEE_INLINE void close_dropped(socket_handle s) noexcept {
+    const ::linger reset{1, 0};
+    ::setsockopt(s, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(s);
+}
 
 TEE_INLINE void shutdown_both(socket_handle s) noexcept { ::shutdown(s, SHUT_RDWR); }
 
@@ -5353,6 +5364,11 @@ public:
     // header comment). Not before the request is sent: sending turns delayed
     // ACKs back on.
     void headers_received() noexcept;
+    // The request is over. Keeps a dup() of the socket httplib keeps alive for
+    // the next request; where httplib dropped the connection, closes ours too,
+    // with a reset (platform::close_dropped): held, or closed with a FIN after a
+    // cut, the connection lives on in the kernel, and a server still sending
+    // into it blocks on a full window instead of learning nobody reads.
     verdict disarm();
     // httplib's socket-options hook: called on the requesting thread for each
     // socket the request opens, before it connects.
@@ -5537,8 +5553,13 @@ TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
 }
 
 TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() {
-    std::lock_guard lock(m_);
-    armed_ = false;
+    verdict why;
+    {
+        std::lock_guard lock(m_);  // a cut in progress holds m_: it is over once we have it
+        armed_ = false;
+        why = verdict_;
+    }
+    const bool still_open = client_.is_socket_open() != 0;  // not armed: no cut can race this
     std::lock_guard sockets(sockets_m_);
     if (!opened_.empty()) {  // the last one opened is the one httplib connected, if any
         if (kept_ != platform::no_socket) platform::close(kept_);
@@ -5547,8 +5568,12 @@ TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() 
         for (socket_handle fd : opened_) platform::close(fd);  // httplib keeps or closes its own descriptors
         opened_.clear();
     }
+    if (!still_open && kept_ != platform::no_socket) {
+        platform::close_dropped(kept_);
+        kept_ = platform::no_socket;
+    }
     cut_ = false;
-    return verdict_;
+    return why;
 }
 
 TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexcept {

@@ -68,6 +68,11 @@ inline constexpr socket_handle no_socket = -1;
 // if the system has none to give.
 socket_handle duplicate(socket_handle s) noexcept;
 void close(socket_handle s) noexcept;
+// Closes the last handle of a connection its owner has dropped, with a reset
+// (SO_LINGER 0) rather than a FIN: a peer still sending into it (an answer cut
+// off mid-way) is told at once, instead of blocking on a window that never
+// opens while the kernel keeps the half-closed connection for a minute.
+void close_dropped(socket_handle s) noexcept;
 // Ends a connect, a TLS handshake or a read in progress on the socket.
 void shutdown_both(socket_handle s) noexcept;
 // Puts /dev/null in the socket's place, so that a connect on it fails at once
@@ -101,6 +106,12 @@ TEE_INLINE std::tm utc_calendar(std::time_t t) noexcept {
 TEE_INLINE socket_handle duplicate(socket_handle s) noexcept { return ::fcntl(s, F_DUPFD_CLOEXEC, 0); }
 
 TEE_INLINE void close(socket_handle s) noexcept { ::close(s); }
+
+TEE_INLINE void close_dropped(socket_handle s) noexcept {
+    const ::linger reset{1, 0};
+    ::setsockopt(s, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(s);
+}
 
 TEE_INLINE void shutdown_both(socket_handle s) noexcept { ::shutdown(s, SHUT_RDWR); }
 
