@@ -108,10 +108,10 @@ concept transport = std::move_constructible<T> &&
 //
 //   expression                    type                         semantics
 //   C()                           C                            The client default-constructs
-//                                                              its backend; it holds no state
-//                                                              the client relies on.
+//                                                              its backend (it takes no
+//                                                              instance).
 //   C::private_key                                             A P-384 key pair; its secret is
-//                                                              wiped when the last copy goes.
+//                                                              wiped on destruction.
 //   C::public_key                                              A P-384 public key.
 //   c.random_bytes(n)             vector<uint8_t>              n bytes from a CSPRNG (nonces).
 //   c.generate_p384()             C::private_key               A fresh key pair.
