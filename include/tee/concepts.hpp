@@ -69,9 +69,10 @@ struct http_response {
 //       body)                           ("/talk", "/.well-known/attestation").
 //
 // Answers. Every HTTP answer comes back as {status, body}, whatever its status:
-// the client decides what a status means (a 404 or 405 of the well-known
-// endpoint is a fallback to GET /attestation, a 500 of /talk a possible key
-// change, any other non-200 a tee::service_error with the service's text).
+// the client decides what a status means (with config::endpoint automatic, a
+// 404 or 405 of the well-known endpoint is a fallback to GET /attestation; a
+// 500 of /talk a possible key change; any other non-200 a tee::service_error
+// with the service's text).
 // A transport that throws on a status breaks those rules.
 //
 // Errors. When no complete HTTP answer arrives, throw tee::transport_error
