@@ -38,7 +38,9 @@ read -r -a extra_options <<<"${EXTRA_MESON_OPTIONS:-}"
 SANITIZE=${SANITIZE:-}
 OLDER=${OLDER:-suites}
 SUITES_OLDER="encoding canonical_json cbor nitro crypto_backends x509_chain client client_openssl
-  protocol_bytes protocol_family protocol_family_openssl faults nitro_interop interop_python
+  protocol_bytes encrypted_answers encrypted_answers_openssl attestation_endpoints attestation_endpoints_openssl
+  key_rotation key_rotation_openssl replay replay_openssl transport_settings transport_settings_openssl
+  concurrency concurrency_openssl exemplars faults nitro_interop interop_python
   interop_encrypted_python python_peer_selftest nova_crypto"
 COMPILE_OLDER="examples/tee-chat examples/mock_enclave tests/test_crypto_backends
   tests/test_x509_chain tests/test_image_policy tests/test_nova_crypto"

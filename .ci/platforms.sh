@@ -55,7 +55,7 @@ if wants httplib; then (  # a subshell: PKG_CONFIG_PATH for this build only (nin
     found=$(meson introspect "$HTTPLIB_BUILD_DIR" --dependencies |
         /usr/bin/python3 -c 'import json, sys; print(next(d["version"] for d in json.load(sys.stdin) if d["name"] == "cpp-httplib"))')
     [ "$found" = "$HTTPLIB_VERSION" ] || { echo "built against cpp-httplib $found, not $HTTPLIB_VERSION"; exit 1; }
-    suites=(transport faults client protocol_family)
+    suites=(transport faults client encrypted_answers attestation_endpoints key_rotation replay transport_settings concurrency)
     ninja -C "$HTTPLIB_BUILD_DIR" -j "$JOBS" $(printf 'tests/test_%s ' "${suites[@]}")
     step "cpp-httplib $HTTPLIB_VERSION: ${suites[*]}"
     meson test -C "$HTTPLIB_BUILD_DIR" --no-rebuild --print-errorlogs "${suites[@]}"

@@ -5,8 +5,9 @@
 #      (clang 14, build-asan/): the whole suite, or the suites in ASAN_SUITES;
 #   2. the suites with threads or an in-process server under ThreadSanitizer
 #      (build-tsan/): client, client_openssl, crypto_backends, faults,
-#      protocol_family and transport, those of them that exist (TSAN_SUITES
-#      overrides the list);
+#      transport and the end-to-end suites (encrypted_answers,
+#      attestation_endpoints, key_rotation, replay, transport_settings,
+#      concurrency), those of them that exist (TSAN_SUITES overrides the list);
 #   3. every libFuzzer target in fuzz/ for FUZZ_SECONDS (default 60) each,
 #      from a temporary copy of its checked-in corpus (build-fuzz/).
 #
@@ -24,7 +25,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-TSAN_SUITES=${TSAN_SUITES:-client client_openssl crypto_backends faults protocol_family transport}
+TSAN_SUITES=${TSAN_SUITES:-client client_openssl crypto_backends faults transport encrypted_answers attestation_endpoints
+  key_rotation replay transport_settings concurrency}
 ASAN_SUITES=${ASAN_SUITES:-}
 STEPS=${STEPS:-asan tsan fuzz}
 JOBS=${JOBS:-$(nproc)}

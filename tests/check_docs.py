@@ -10,7 +10,8 @@
      without a name must equal such a file, or the file without its first
      (comment) line;
    - a checked slice: first line `// from PATH`, then lines that appear
-     contiguously in PATH (a file of examples/, tests/consumer/ or include/).
+     contiguously in PATH (a file of examples/, tests/consumer/ or include/,
+     or tests/exemplars.cpp, the smallest policies, built and run as a suite).
 2. Relative links in docs/*.md point to files that exist.
 3. docs/quickstart.md's "copy one header" flow works as written: its app.cpp
    block and single_include/tee/tee.hpp are copied to an empty folder, the
@@ -26,7 +27,7 @@ binaries = sys.argv[2:4]
 problems = []
 CPP = {"cpp", "c++", "cxx", "cc", "hpp"}
 NAMED_DIRS = ("examples/", "tests/consumer/")
-SLICE_DIRS = NAMED_DIRS + ("include/",)
+SLICE_DIRS = NAMED_DIRS + ("include/", "tests/exemplars.cpp")
 
 
 def read(rel):

@@ -293,7 +293,7 @@ TEST_CASE("end to end (nitro): the default client<> verifies a Nitro document of
     }
 }
 
-TEST_CASE("end to end (nitro): a service's 5-hour-old start-up document with a 3-hour leaf") {
+TEST_CASE("end to end (nitro): a start-up document whose chain expired since is verified at its own time, within max_document_age") {
     enclave_options eo = nitro_mode();
     eo.stale_document = std::chrono::hours(5);
     simulated_enclave enclave(eo);
@@ -475,7 +475,7 @@ TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused do
 
 // =========================================== service errors from the simulator
 
-TEST_CASE("service errors from the simulated service, and a missing API key") {
+TEST_CASE("service errors: the simulated service's refusals are service_error; an empty API key is refused at construction") {
     simulated_enclave enclave;
     enclave_server server(enclave);
 
@@ -741,119 +741,146 @@ TEST_CASE("crafted answers: service refusals are service_error with status and t
     }
 }
 
-TEST_CASE("crafted answers: malformed answers are protocol_error") {
+namespace {
+
+// A malformed answer: what the edit does to a correct one (`data` is the
+// signed data of an answer to the prompt, `sig` its signature, `good` the
+// whole correct body), and a fragment of the protocol_error it must cause.
+struct malformed_answer {
+    const char* what;
+    std::function<std::string(const crafted_server& s, const json& data, const std::string& sig, const std::string& good)>
+        body;
+    const char* fragment;
+};
+
+// Runs every edit against one client: each must be protocol_error (exactly)
+// with its fragment.
+void check_malformed(const std::vector<malformed_answer>& cases) {
     crafted_server s;
     test_mock_client client(make_config(s.url()));
-    auto chat = [&] { client.chat(prompt); };
     const json data = answer_data(prompt);
     const std::string sig = s.enclave.sign_hex(data);
     const std::string good = signed_body(s.enclave, data);
+    for (const auto& c : cases) {
+        CAPTURE(c.what);
+        s.answer(200, c.body(s, data, sig, good));
+        expect.error<tee::protocol_error>([&] { client.chat(prompt); }, c.fragment);
+    }
+}
 
-    SUBCASE("non-JSON body with 200") {
-        s.answer(200, "<html>hello</html>");
-        expect.error<tee::protocol_error>(chat, "not valid JSON");
-    }
-    SUBCASE("empty body with 200") {
-        s.answer(200, "");
-        expect.error<tee::protocol_error>(chat, "empty");
-    }
-    SUBCASE("truncated JSON") {
-        s.answer(200, good.substr(0, good.size() / 2));
-        expect.error<tee::protocol_error>(chat, "not valid JSON");
-    }
-    SUBCASE("trailing garbage after the JSON") {
-        s.answer(200, good + "x");
-        expect.error<tee::protocol_error>(chat, "not valid JSON");
-    }
-    SUBCASE("a JSON array") {
-        s.answer(200, json::array({json{{"sig", sig}, {"data", data}}}).dump());
-        expect.error<tee::protocol_error>(chat, "not a JSON object");
-    }
-    SUBCASE("missing sig") {
-        s.answer(200, json{{"data", data}}.dump());
-        expect.error<tee::protocol_error>(chat, "no \"sig\"");
-    }
-    SUBCASE("missing data") {
-        s.answer(200, json{{"sig", sig}}.dump());
-        expect.error<tee::protocol_error>(chat, "no \"data\"");
-    }
-    SUBCASE("sig not a string") {
-        s.answer(200, json{{"sig", 12345}, {"data", data}}.dump());
-        expect.error<tee::protocol_error>(chat, "\"sig\" is not a string");
-    }
-    SUBCASE("sig not hex") {
-        s.answer(200, json{{"sig", "zz" + sig.substr(2)}, {"data", data}}.dump());
-        expect.error<tee::protocol_error>(chat, "\"sig\" is not hex");
-    }
-    SUBCASE("sig of odd length") {
-        s.answer(200, json{{"sig", sig + "0"}, {"data", data}}.dump());
-        expect.error<tee::protocol_error>(chat, "\"sig\" is not hex");
-    }
-    SUBCASE("data not an object") {
-        s.answer(200, json{{"sig", sig}, {"data", data.dump()}}.dump());
-        expect.error<tee::protocol_error>(chat, "\"data\" is not an object");
-    }
-    SUBCASE("signed data without response") {
-        json d = data;
-        d.erase("response");
-        s.answer(200, signed_body(s.enclave, d));
-        expect.error<tee::protocol_error>(chat, "no \"response\"");
-    }
-    SUBCASE("signed data without message") {
-        json d = data;
-        d.erase("message");
-        s.answer(200, signed_body(s.enclave, d));
-        expect.error<tee::protocol_error>(chat, "no \"message\"");
-    }
-    SUBCASE("signed data without timestamp") {
-        json d = data;
-        d.erase("timestamp");
-        s.answer(200, signed_body(s.enclave, d));
-        expect.error<tee::protocol_error>(chat, "no \"timestamp\"");
-    }
-    SUBCASE("signed timestamp is a string") {
-        json d = data;
-        d["timestamp"] = std::to_string(now_seconds());
-        s.answer(200, signed_body(s.enclave, d));
-        expect.error<tee::protocol_error>(chat, "\"timestamp\" is not an integer");
-    }
-    SUBCASE("signed timestamp is a float") {
-        json d = data;
-        d["timestamp"] = static_cast<double>(now_seconds()) + 0.5;
-        s.answer(200, signed_body(s.enclave, d));
-        expect.error<tee::protocol_error>(chat, "\"timestamp\" is not an integer");
-    }
-    SUBCASE("signed response is a number") {
-        json d = data;
-        d["response"] = 42;
-        s.answer(200, signed_body(s.enclave, d));
-        expect.error<tee::protocol_error>(chat, "\"response\" is not a string");
-    }
-    SUBCASE("duplicate keys in the body") {
-        s.answer(200, R"({"sig":")" + sig + R"(","data":)" + data.dump() + R"(,"data":)" + data.dump() + "}");
-        expect.error<tee::protocol_error>(chat, "duplicate object key \"data\"");
-    }
-    SUBCASE("duplicate keys inside the signed data") {
-        std::string d = data.dump();  // sorted: {"ai_model":...
-        REQUIRE(d.front() == '{');
-        d.insert(1, R"("response":"first one",)");
-        s.answer(200, R"({"sig":")" + sig + R"(","data":)" + d + "}");
-        expect.error<tee::protocol_error>(chat, "duplicate object key \"response\"");
-    }
-    SUBCASE("an integer beyond 64 bits") {
-        json d = data;
-        d["timestamp"] = 4242;
-        std::string text = d.dump();
-        const auto at = text.find("4242");
-        REQUIRE(at != std::string::npos);
-        text.replace(at, 4, "123456789012345678901234567890");
-        s.answer(200, R"({"sig":")" + sig + R"(","data":)" + text + "}");
-        expect.error<tee::protocol_error>(chat, "64-bit range");
-    }
-    SUBCASE("invalid UTF-8 in the body") {
-        s.answer(200, "{\"sig\":\"" + sig + "\",\"data\":{\"response\":\"\xff\xfe\"}}");
-        expect.error<tee::protocol_error>(chat, "not valid JSON");
-    }
+// The signed data of `data` with one edit, signed again by the enclave.
+std::string resigned(const crafted_server& s, json data, const std::function<void(json&)>& edit) {
+    edit(data);
+    return signed_body(s.enclave, data);
+}
+
+}  // namespace
+
+TEST_CASE("crafted answers: an answer that is not one strict JSON object is protocol_error") {
+    check_malformed({
+        {"non-JSON body with 200", [](auto&, auto&, auto&, auto&) { return std::string("<html>hello</html>"); },
+         "not valid JSON"},
+        {"empty body with 200", [](auto&, auto&, auto&, auto&) { return std::string(); }, "empty"},
+        {"truncated JSON", [](auto&, auto&, auto&, const std::string& good) { return good.substr(0, good.size() / 2); },
+         "not valid JSON"},
+        {"trailing garbage after the JSON", [](auto&, auto&, auto&, const std::string& good) { return good + "x"; },
+         "not valid JSON"},
+        {"a JSON array",
+         [](auto&, const json& data, const std::string& sig, auto&) {
+             return json::array({json{{"sig", sig}, {"data", data}}}).dump();
+         },
+         "not a JSON object"},
+        {"duplicate keys in the body",
+         [](auto&, const json& data, const std::string& sig, auto&) {
+             return R"({"sig":")" + sig + R"(","data":)" + data.dump() + R"(,"data":)" + data.dump() + "}";
+         },
+         "duplicate object key \"data\""},
+        {"duplicate keys inside the signed data",
+         [](auto&, const json& data, const std::string& sig, auto&) {
+             std::string d = data.dump();  // sorted: {"ai_model":...
+             REQUIRE(d.front() == '{');
+             d.insert(1, R"("response":"first one",)");
+             return R"({"sig":")" + sig + R"(","data":)" + d + "}";
+         },
+         "duplicate object key \"response\""},
+        {"an integer beyond 64 bits",
+         [](auto&, const json& data, const std::string& sig, auto&) {
+             json d = data;
+             d["timestamp"] = 4242;
+             std::string text = d.dump();
+             const auto at = text.find("4242");
+             REQUIRE(at != std::string::npos);
+             text.replace(at, 4, "123456789012345678901234567890");
+             return R"({"sig":")" + sig + R"(","data":)" + text + "}";
+         },
+         "64-bit range"},
+        {"invalid UTF-8 in the body",
+         [](auto&, auto&, const std::string& sig, auto&) {
+             return "{\"sig\":\"" + sig + "\",\"data\":{\"response\":\"\xff\xfe\"}}";
+         },
+         "not valid JSON"},
+    });
+}
+
+TEST_CASE("crafted answers: an answer without a hex \"sig\" string and a \"data\" object is protocol_error") {
+    check_malformed({
+        {"missing sig", [](auto&, const json& data, auto&, auto&) { return json{{"data", data}}.dump(); }, "no \"sig\""},
+        {"missing data", [](auto&, auto&, const std::string& sig, auto&) { return json{{"sig", sig}}.dump(); },
+         "no \"data\""},
+        {"sig not a string",
+         [](auto&, const json& data, auto&, auto&) { return json{{"sig", 12345}, {"data", data}}.dump(); },
+         "\"sig\" is not a string"},
+        {"sig not hex",
+         [](auto&, const json& data, const std::string& sig, auto&) {
+             return json{{"sig", "zz" + sig.substr(2)}, {"data", data}}.dump();
+         },
+         "\"sig\" is not hex"},
+        {"sig of odd length",
+         [](auto&, const json& data, const std::string& sig, auto&) {
+             return json{{"sig", sig + "0"}, {"data", data}}.dump();
+         },
+         "\"sig\" is not hex"},
+        {"data not an object",
+         [](auto&, const json& data, const std::string& sig, auto&) {
+             return json{{"sig", sig}, {"data", data.dump()}}.dump();
+         },
+         "\"data\" is not an object"},
+    });
+}
+
+TEST_CASE("crafted answers: signed data without a field, or with a field of the wrong type, is protocol_error") {
+    check_malformed({
+        {"signed data without response",
+         [](const crafted_server& s, const json& data, auto&, auto&) {
+             return resigned(s, data, [](json& d) { d.erase("response"); });
+         },
+         "no \"response\""},
+        {"signed data without message",
+         [](const crafted_server& s, const json& data, auto&, auto&) {
+             return resigned(s, data, [](json& d) { d.erase("message"); });
+         },
+         "no \"message\""},
+        {"signed data without timestamp",
+         [](const crafted_server& s, const json& data, auto&, auto&) {
+             return resigned(s, data, [](json& d) { d.erase("timestamp"); });
+         },
+         "no \"timestamp\""},
+        {"signed timestamp is a string",
+         [](const crafted_server& s, const json& data, auto&, auto&) {
+             return resigned(s, data, [](json& d) { d["timestamp"] = std::to_string(now_seconds()); });
+         },
+         "\"timestamp\" is not an integer"},
+        {"signed timestamp is a float",
+         [](const crafted_server& s, const json& data, auto&, auto&) {
+             return resigned(s, data, [](json& d) { d["timestamp"] = static_cast<double>(now_seconds()) + 0.5; });
+         },
+         "\"timestamp\" is not an integer"},
+        {"signed response is a number",
+         [](const crafted_server& s, const json& data, auto&, auto&) {
+             return resigned(s, data, [](json& d) { d["response"] = 42; });
+         },
+         "\"response\" is not a string"},
+    });
 }
 
 TEST_CASE("crafted answers: answers to another prompt or time are replay_error") {
@@ -923,7 +950,7 @@ TEST_CASE("crafted answers: a body larger than max_answer_bytes is transport_err
 
 // ================================================================= transport
 
-TEST_CASE("transport: a refused connection") {
+TEST_CASE("transport: a refused connection is transport_error refused, at once") {
     const int port = closed_port();
     test_mock_client client(make_config("http://127.0.0.1:" + std::to_string(port)));
     const auto start = std::chrono::steady_clock::now();

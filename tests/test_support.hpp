@@ -1,5 +1,5 @@
 // The failure-assertion helpers the end-to-end suites share (test_client.cpp,
-// test_protocol_family.cpp, test_faults.cpp), and their fake_server.
+// test_faults.cpp and the suites of end_to_end.hpp), and their fake_server.
 //
 // A suite makes one tee_test::expectations with the API key its configs carry
 // and runs every failure case through it:

@@ -7,7 +7,7 @@
 // (after the holds' own time limits), not hang.
 //
 // The https side (every connection of the pool checks the CA and the pin) is
-// in test_protocol_family.cpp, next to the test PKI.
+// in test_transport_settings.cpp, next to the test PKI.
 //
 // Then the connection's watchdog, where httplib has no limit of its own:
 // total_timeout before a request is in flight (a connect that never completes,
@@ -571,7 +571,7 @@ TEST_CASE("answer cap: 200 KiB of headers and a body of max_answer_bytes, sent s
 
 // The cap counts what a kept-alive connection read since the request began,
 // not since it opened: thousands of small answers on one connection pass.
-TEST_CASE("answer cap: 3000 requests of 1 KiB answers on one kept-alive connection all pass") {
+TEST_CASE("answer cap: the cap counts per request, not over a kept-alive connection (3000 answers of 1 KiB pass)") {
     const std::string body(1024, 'k');
     std::mutex m;
     std::set<int> ports;  // the client ports seen: one, if the connection was kept

@@ -111,6 +111,18 @@ struct parsed_url {
 // Splits TEE_TLS_URL-style base URLs. Throws config_error for anything else.
 parsed_url parse_base_url(std::string_view url);
 
+// The transport errors of httplib_transport whose words a simulated transport
+// (tee::testing::fault_transport) repeats, made in one place: "<where>: <what>",
+// where is "METHOD host:port/path", times in seconds as seconds() writes them.
+namespace transport_failure {
+transport_error refused(const std::string& where);
+transport_error no_answer(const std::string& where, std::chrono::milliseconds read_timeout);
+transport_error not_complete(const std::string& where, std::chrono::milliseconds total_timeout);
+transport_error closed(const std::string& where);
+transport_error too_large(const std::string& where, std::size_t max_answer_bytes);
+std::string seconds(std::chrono::milliseconds ms);  // "1.5", "120", "0.05"
+}  // namespace transport_failure
+
 namespace detail {
 // Watches the request in flight on one connection, from a thread of its own,
 // and cuts it when it runs past transport_options::total_timeout or takes in
@@ -277,8 +289,6 @@ private:
 
     static int verify_with_pin(X509_STORE_CTX* store, void* arg);
 #endif
-
-    static std::string seconds(std::chrono::milliseconds ms);
 
     httplib_options opt_;
     parsed_url url_;
@@ -523,8 +533,9 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire
 }
 
 TEE_INLINE transport_error httplib_transport::no_connection_free(const std::string& where) const {
-    return {transport_cause::timeout, where + ": no connection free within " + seconds(opt_.total_timeout) +
-                                          " s (all " + std::to_string(opt_.max_connections) + " busy)"};
+    return {transport_cause::timeout, where + ": no connection free within " +
+                                          transport_failure::seconds(opt_.total_timeout) + " s (all " +
+                                          std::to_string(opt_.max_connections) + " busy)"};
 }
 
 TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
@@ -606,12 +617,8 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
                                   std::to_string(CPPHTTPLIB_HEADER_MAX_LENGTH) + " bytes), or ends in them");
 #endif
 
-    if (too_large)
-        throw transport_error(transport_cause::too_large,
-                              where + ": answer exceeds " + std::to_string(opt_.max_answer_bytes) + " bytes");
-    if (too_slow)
-        throw transport_error(transport_cause::timeout, where + ": answer not complete within " +
-                                                            seconds(opt_.total_timeout) + " s");
+    if (too_large) throw transport_failure::too_large(where, opt_.max_answer_bytes);
+    if (too_slow) throw transport_failure::not_complete(where, opt_.total_timeout);
     if (!ok || err != httplib::Error::Success) throw map_error(err, where, elapsed);
     if (res.status == 0) throw transport_error(transport_cause::other, where + ": no HTTP status");
     return {res.status, std::move(answer)};
@@ -626,14 +633,15 @@ TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, cons
             // elapsed time tells a connect timeout apart.
             if (elapsed >= opt_.connect_timeout)
                 return {transport_cause::timeout,
-                        where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
-            return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
+                        where + ": no connection within " + transport_failure::seconds(opt_.connect_timeout) + " s"};
+            return transport_failure::refused(where);
         case Error::ConnectionTimeout:
-            return {transport_cause::timeout, where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+            return {transport_cause::timeout,
+                    where + ": no connection within " + transport_failure::seconds(opt_.connect_timeout) + " s"};
         case Error::Read:
             if (elapsed >= opt_.read_timeout)
-                return {transport_cause::timeout, where + ": no answer within " + seconds(opt_.read_timeout) + " s"};
-            return {transport_cause::connection, where + ": connection closed before a complete answer"};
+                return transport_failure::no_answer(where, opt_.read_timeout);
+            return transport_failure::closed(where);
         case Error::Write:
             return {transport_cause::connection, where + ": could not send the request"};
         case Error::SSLConnection:
@@ -669,11 +677,32 @@ TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* a
 }
 #endif  // CPPHTTPLIB_OPENSSL_SUPPORT
 
-TEE_INLINE std::string httplib_transport::seconds(std::chrono::milliseconds ms) {
-    auto s = std::to_string(ms.count() / 1000.0);
+TEE_INLINE std::string transport_failure::seconds(std::chrono::milliseconds ms) {
+    auto s = std::to_string(static_cast<double>(ms.count()) / 1000.0);
     s.erase(s.find_last_not_of('0') + 1);
     if (!s.empty() && s.back() == '.') s.pop_back();
     return s;
+}
+
+TEE_INLINE transport_error transport_failure::refused(const std::string& where) {
+    return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
+}
+
+TEE_INLINE transport_error transport_failure::no_answer(const std::string& where, std::chrono::milliseconds read_timeout) {
+    return {transport_cause::timeout, where + ": no answer within " + seconds(read_timeout) + " s"};
+}
+
+TEE_INLINE transport_error transport_failure::not_complete(const std::string& where,
+                                                           std::chrono::milliseconds total_timeout) {
+    return {transport_cause::timeout, where + ": answer not complete within " + seconds(total_timeout) + " s"};
+}
+
+TEE_INLINE transport_error transport_failure::closed(const std::string& where) {
+    return {transport_cause::connection, where + ": connection closed before a complete answer"};
+}
+
+TEE_INLINE transport_error transport_failure::too_large(const std::string& where, std::size_t max_answer_bytes) {
+    return {transport_cause::too_large, where + ": answer exceeds " + std::to_string(max_answer_bytes) + " bytes"};
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 

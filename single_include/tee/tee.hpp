@@ -843,13 +843,17 @@ private:
 // ---- end tee/secure_bytes.hpp
 
 // ---- begin tee/concepts.hpp --------------------------------------------
-// tee/concepts.hpp - what a policy must provide. The concepts are the
-// documentation: a type that satisfies one can be plugged into tee::client<>.
-//
-//   tee::client<Transport, Crypto, Attestation>
+// tee/concepts.hpp - what a policy must provide: the three concepts
+// tee::client<Transport, Crypto, Attestation> is built from, each documented
+// below as named requirements (the expressions, what they mean, which threads
+// may call them, how they fail). The concepts check the expressions; the
+// rules beside them are what the client relies on and the compiler cannot
+// check: a transport that throws on HTTP 500, or a policy that returns an
+// identity it did not verify, compiles and is wrong.
 //
 // A policy that misses a member fails to compile with the name of the concept
-// (and the missing requirement) in the first error.
+// (and the missing requirement) in the first error. tests/exemplars.cpp holds
+// the smallest type of each kind, static_assert-ed and used with tee::client<>.
 
 
 #include <array>
@@ -891,6 +895,45 @@ struct http_response {
 // (with its cause) when no HTTP answer arrives. Any HTTP status is returned, not thrown.
 // (A client can build one itself only if it is constructible from transport_options;
 // otherwise hand the client a built instance.)
+//
+// Named requirements. `t` is a T, `path` and `body` are std::string_view, `opt`
+// is a const transport_options&.
+//
+//   expression           type           semantics
+//   T(std::move(t))      T              The client takes its transport by value.
+//   T(opt)               T              Optional. Lets tee::client build the transport
+//                                       from the config (opt is config::transport with
+//                                       base_url = config::url); without it, hand the
+//                                       client a built instance.
+//   t.get(path)          http_response  GET base_url + path (path: "/attestation").
+//   t.post_json(path,    http_response  POST body as application/json to base_url + path
+//       body)                           ("/talk", "/.well-known/attestation").
+//
+// Answers. Every HTTP answer comes back as {status, body}, whatever its status:
+// the client decides what a status means (with config::endpoint automatic, a
+// 404 or 405 of the well-known endpoint is a fallback to GET /attestation; a
+// 500 of /talk a possible key change; any other non-200 a tee::service_error
+// with the service's text).
+// A transport that throws on a status breaks those rules.
+//
+// Errors. When no complete HTTP answer arrives, throw tee::transport_error
+// with the transport_cause that says why (refused, timeout, tls, connection,
+// too_large, other), or a type derived from it. The client cuts the API key
+// out of any tee::error's message and rethrows the same object; an exception
+// of another type passes through untouched. Honour the options you were built
+// from: every request ends within total_timeout, and an answer larger than
+// max_answer_bytes is refused (too_large) as it arrives, not after.
+//
+// Threads. One client calls its transport from every thread that uses the
+// client (chat(), chat_async(), attest()), so get() and post_json() may run
+// concurrently on one object: make them safe for that (a pool of connections,
+// as httplib_transport has, or a mutex that serialises the requests). The
+// attestation requests of one client never overlap each other (they run
+// under the client's mutex); its chats do.
+//
+// Content. The bodies need no protection: the request is encrypted to the
+// attested key and the answer is signed. Never log a body (a request carries
+// the encrypted API key; logging sizes and paths is fine).
 template <class T>
 concept transport = std::move_constructible<T> &&
     requires(T& t, std::string_view path, std::string_view body) {
@@ -901,6 +944,51 @@ concept transport = std::move_constructible<T> &&
 // ------------------------------------------------------------- crypto backend
 // All the primitives of the protocol. Failures of *verification* are reported
 // by return value (false / nullopt); malformed keys throw tee::protocol_error.
+//
+// Named requirements. `c` is a const C, `priv` a const C::private_key&, `pub`
+// a const C::public_key&, `bytes` (and `key`, `iv`, ...) byte_span, `n` std::size_t.
+//
+//   expression                    type                         semantics
+//   C()                           C                            The client default-constructs
+//                                                              its backend (it takes no
+//                                                              instance).
+//   C::private_key                                             A P-384 key pair; its secret is
+//                                                              wiped on destruction.
+//   C::public_key                                              A P-384 public key.
+//   c.random_bytes(n)             vector<uint8_t>              n bytes from a CSPRNG (nonces).
+//   c.generate_p384()             C::private_key               A fresh key pair.
+//   c.spki_der(priv)              vector<uint8_t>              Its DER SubjectPublicKeyInfo:
+//                                                              id-ecPublicKey + secp384r1,
+//                                                              uncompressed point, exactly
+//                                                              120 bytes.
+//   c.load_public_key(bytes)      C::public_key                That SPKI or a raw 97-byte
+//                                                              point 04||x||y, on the curve;
+//                                                              else throws protocol_error.
+//   c.ecdh(priv, pub)             secure_bytes                 The shared x coordinate (48 bytes).
+//   c.hkdf_sha256(ikm, salt,      secure_bytes                 RFC 5869 HKDF-SHA256, L bytes
+//       info, L)                                               (the protocol's salt is empty).
+//   c.aes256gcm_seal(key, iv,     vector<uint8_t>              AES-256-GCM ciphertext || 16-byte
+//       plaintext)                                             tag; any IV length, the
+//                                                              protocol's is 32 bytes.
+//   c.aes256gcm_open(key, iv,     optional<secure_bytes>       The plaintext, or nullopt when
+//       ciphertext_and_tag)                                    the tag does not verify (or the
+//                                                              input is shorter than the tag).
+//   c.ecdsa_p384_verify_der(pub,  bool                         ECDSA P-384 over SHA-384(message),
+//       message, der_signature)                                the signature DER-encoded.
+//   c.ecdsa_p384_verify_raw(pub,  bool                         The same, the signature r||s
+//       message, r_s)                                          (96 bytes, COSE's form).
+//   c.sha256(bytes)               array<uint8_t, 32>           SHA-256.
+//   c.sha384(bytes)               array<uint8_t, 48>           SHA-384.
+//
+// Errors. A verification that fails is a return value (false, nullopt), never
+// an exception, and any malformed signature is simply false. A malformed key
+// throws tee::protocol_error. Secrets (ECDH and HKDF output, a decrypted
+// plaintext) come back in secure_bytes, which wipes them when freed.
+//
+// Threads. Every member is const and may be called from several threads at
+// once, on one object and with one public_key or private_key object (the
+// client shares its keys between the threads that chat): keep no mutable
+// state, or guard it.
 template <class C>
 concept crypto_backend = std::default_initializable<C> &&
     requires(const C& c, byte_span bytes, const typename C::private_key& priv,
@@ -935,6 +1023,46 @@ struct attestation_context {
 // enclave_identity, or throws tee::attestation_error. `kind` names the policy
 // ("mock", "nitro"); `verifies` says whether it proves anything about the
 // enclave (the mock policy does not).
+//
+// Named requirements. `a` is a const A, `answer` a const nlohmann::json&,
+// `crypto` a const C& (C a crypto_backend), `ctx` an attestation_context.
+//
+//   expression                  type              semantics
+//   A::kind                     convertible to    The policy's name ("nitro", "mock");
+//                               string_view       chat_result::attestation_kind.
+//   A::verifies                 convertible to    Whether verify() proves who holds the
+//                               bool              key (false only for development
+//                                                 policies; a program can static_assert it).
+//   a.verify(answer, crypto)    enclave_identity  The identity the answer proves; its
+//                                                 public_key is the key every request
+//                                                 is encrypted to.
+//   a.verify(answer, crypto,    enclave_identity  Optional; called instead of the form
+//       ctx)                                      above when it exists (ctx.service_url
+//                                                 names the service being verified).
+//
+// The answer. The JSON body of the attestation endpoint, parsed by the client
+// with the strict limits of untrusted input (protocol::attestation_answer_limits)
+// and not otherwise checked: verify() checks every part it reads. From the
+// well-known endpoint the client afterwards checks that its "public_key" is
+// the key verify() returned.
+//
+// The identity. Set public_key (with set_enclave_key(id, crypto, point), which
+// also sets key_fingerprint) only to a key proven to belong to the enclave;
+// the shipped policies set kind to A::kind and verified to A::verifies, and
+// chat_result::attestation_kind reports that kind. The client loads the key
+// with crypto.load_public_key (a key it cannot load is tee::protocol_error).
+//
+// Errors. A verifying policy never returns an identity it did not verify:
+// every failed check throws tee::attestation_error with the
+// tee::attestation_reason of that check (a subclass of it is fine: the client
+// rethrows the object itself, the API key cut out of its message). There is
+// no "unverified" return, and nothing in the answer (a "mock": true flag, a
+// missing field) may turn a check off.
+//
+// Threads. verify() is const. The client calls it on first use and again
+// after a key change, one call at a time per client (under the client's
+// mutex); a policy object shared by several clients (through a pointer or a
+// shared store) may be called from several threads at once.
 template <class A, class C>
 concept attestation_policy = crypto_backend<C> &&
     requires(const A& a, const nlohmann::json& answer, const C& crypto) {
@@ -5314,6 +5442,18 @@ struct parsed_url {
 // Splits TEE_TLS_URL-style base URLs. Throws config_error for anything else.
 parsed_url parse_base_url(std::string_view url);
 
+// The transport errors of httplib_transport whose words a simulated transport
+// (tee::testing::fault_transport) repeats, made in one place: "<where>: <what>",
+// where is "METHOD host:port/path", times in seconds as seconds() writes them.
+namespace transport_failure {
+transport_error refused(const std::string& where);
+transport_error no_answer(const std::string& where, std::chrono::milliseconds read_timeout);
+transport_error not_complete(const std::string& where, std::chrono::milliseconds total_timeout);
+transport_error closed(const std::string& where);
+transport_error too_large(const std::string& where, std::size_t max_answer_bytes);
+std::string seconds(std::chrono::milliseconds ms);  // "1.5", "120", "0.05"
+}  // namespace transport_failure
+
 namespace detail {
 // Watches the request in flight on one connection, from a thread of its own,
 // and cuts it when it runs past transport_options::total_timeout or takes in
@@ -5480,8 +5620,6 @@ private:
 
     static int verify_with_pin(X509_STORE_CTX* store, void* arg);
 #endif
-
-    static std::string seconds(std::chrono::milliseconds ms);
 
     httplib_options opt_;
     parsed_url url_;
@@ -5726,8 +5864,9 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire
 }
 
 TEE_INLINE transport_error httplib_transport::no_connection_free(const std::string& where) const {
-    return {transport_cause::timeout, where + ": no connection free within " + seconds(opt_.total_timeout) +
-                                          " s (all " + std::to_string(opt_.max_connections) + " busy)"};
+    return {transport_cause::timeout, where + ": no connection free within " +
+                                          transport_failure::seconds(opt_.total_timeout) + " s (all " +
+                                          std::to_string(opt_.max_connections) + " busy)"};
 }
 
 TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
@@ -5809,12 +5948,8 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
                                   std::to_string(CPPHTTPLIB_HEADER_MAX_LENGTH) + " bytes), or ends in them");
 #endif
 
-    if (too_large)
-        throw transport_error(transport_cause::too_large,
-                              where + ": answer exceeds " + std::to_string(opt_.max_answer_bytes) + " bytes");
-    if (too_slow)
-        throw transport_error(transport_cause::timeout, where + ": answer not complete within " +
-                                                            seconds(opt_.total_timeout) + " s");
+    if (too_large) throw transport_failure::too_large(where, opt_.max_answer_bytes);
+    if (too_slow) throw transport_failure::not_complete(where, opt_.total_timeout);
     if (!ok || err != httplib::Error::Success) throw map_error(err, where, elapsed);
     if (res.status == 0) throw transport_error(transport_cause::other, where + ": no HTTP status");
     return {res.status, std::move(answer)};
@@ -5829,14 +5964,15 @@ TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, cons
             // elapsed time tells a connect timeout apart.
             if (elapsed >= opt_.connect_timeout)
                 return {transport_cause::timeout,
-                        where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
-            return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
+                        where + ": no connection within " + transport_failure::seconds(opt_.connect_timeout) + " s"};
+            return transport_failure::refused(where);
         case Error::ConnectionTimeout:
-            return {transport_cause::timeout, where + ": no connection within " + seconds(opt_.connect_timeout) + " s"};
+            return {transport_cause::timeout,
+                    where + ": no connection within " + transport_failure::seconds(opt_.connect_timeout) + " s"};
         case Error::Read:
             if (elapsed >= opt_.read_timeout)
-                return {transport_cause::timeout, where + ": no answer within " + seconds(opt_.read_timeout) + " s"};
-            return {transport_cause::connection, where + ": connection closed before a complete answer"};
+                return transport_failure::no_answer(where, opt_.read_timeout);
+            return transport_failure::closed(where);
         case Error::Write:
             return {transport_cause::connection, where + ": could not send the request"};
         case Error::SSLConnection:
@@ -5872,11 +6008,32 @@ TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* a
 }
 #endif  // CPPHTTPLIB_OPENSSL_SUPPORT
 
-TEE_INLINE std::string httplib_transport::seconds(std::chrono::milliseconds ms) {
-    auto s = std::to_string(ms.count() / 1000.0);
+TEE_INLINE std::string transport_failure::seconds(std::chrono::milliseconds ms) {
+    auto s = std::to_string(static_cast<double>(ms.count()) / 1000.0);
     s.erase(s.find_last_not_of('0') + 1);
     if (!s.empty() && s.back() == '.') s.pop_back();
     return s;
+}
+
+TEE_INLINE transport_error transport_failure::refused(const std::string& where) {
+    return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
+}
+
+TEE_INLINE transport_error transport_failure::no_answer(const std::string& where, std::chrono::milliseconds read_timeout) {
+    return {transport_cause::timeout, where + ": no answer within " + seconds(read_timeout) + " s"};
+}
+
+TEE_INLINE transport_error transport_failure::not_complete(const std::string& where,
+                                                           std::chrono::milliseconds total_timeout) {
+    return {transport_cause::timeout, where + ": answer not complete within " + seconds(total_timeout) + " s"};
+}
+
+TEE_INLINE transport_error transport_failure::closed(const std::string& where) {
+    return {transport_cause::connection, where + ": connection closed before a complete answer"};
+}
+
+TEE_INLINE transport_error transport_failure::too_large(const std::string& where, std::size_t max_answer_bytes) {
+    return {transport_cause::too_large, where + ": answer exceeds " + std::to_string(max_answer_bytes) + " bytes"};
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 
@@ -6863,14 +7020,6 @@ inline void replace_once(std::string& text, std::string_view what, std::string_v
     text.replace(at, what.size(), with);
 }
 
-// "1.5", "120", "0.05": seconds as tee::httplib_transport writes them in messages.
-inline std::string fault_seconds(std::chrono::milliseconds ms) {
-    auto s = std::to_string(static_cast<double>(ms.count()) / 1000.0);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-}
-
 }  // namespace detail
 
 // Turns a correct answer to POST /talk (a simulated_enclave's, signed by
@@ -7014,18 +7163,15 @@ private:
         receiver(const fault_transport& t, std::string where) : t_(t), where_(std::move(where)) {}
         void wait(std::chrono::milliseconds d) {
             if (d > t_.opt_.read_timeout)  // httplib's per-read timeout fires first
-                throw transport_error(transport_cause::timeout,
-                                      where_ + ": no answer within " + detail::fault_seconds(t_.opt_.read_timeout) + " s");
+                throw transport_failure::no_answer(where_, t_.opt_.read_timeout);
             elapsed_ += d;
         }
         void receive(std::string_view piece) {
             offered_ += piece.size();
             if (body_.size() + piece.size() > t_.opt_.max_answer_bytes)
-                throw transport_error(transport_cause::too_large,
-                                      where_ + ": answer exceeds " + std::to_string(t_.opt_.max_answer_bytes) + " bytes");
+                throw transport_failure::too_large(where_, t_.opt_.max_answer_bytes);
             if (elapsed_ > t_.opt_.total_timeout)
-                throw transport_error(transport_cause::timeout, where_ + ": answer not complete within " +
-                                                                    detail::fault_seconds(t_.opt_.total_timeout) + " s");
+                throw transport_failure::not_complete(where_, t_.opt_.total_timeout);
             body_.append(piece);
             std::size_t seen = t_.ctl_->largest_body.load();
             while (seen < body_.size() && !t_.ctl_->largest_body.compare_exchange_weak(seen, body_.size())) {
@@ -7048,7 +7194,7 @@ private:
         const fault f = ctl_->active.load();
         if (f == fault::connection_refused) {
             ++ctl_->injected;
-            throw transport_error(transport_cause::refused, where + ": could not connect (refused or unreachable)");
+            throw transport_failure::refused(where);
         }
         http_response answer = enclave_->handle(method, path, body);
         receiver rx(*this, where);
@@ -7068,7 +7214,7 @@ private:
         switch (f) {
             case fault::reset_mid_body:
                 rx.receive(std::string_view(answer.body).substr(0, answer.body.size() / 2));
-                throw transport_error(transport_cause::connection, where + ": connection closed before a complete answer");
+                throw transport_failure::closed(where);
             case fault::endless_body: {
                 const std::string drip(std::max<std::size_t>(sizes_.drip_bytes, 1), ' ');
                 const auto interval = std::max(sizes_.drip_interval, std::chrono::milliseconds(1));

@@ -167,14 +167,6 @@ inline void replace_once(std::string& text, std::string_view what, std::string_v
     text.replace(at, what.size(), with);
 }
 
-// "1.5", "120", "0.05": seconds as tee::httplib_transport writes them in messages.
-inline std::string fault_seconds(std::chrono::milliseconds ms) {
-    auto s = std::to_string(static_cast<double>(ms.count()) / 1000.0);
-    s.erase(s.find_last_not_of('0') + 1);
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-}
-
 }  // namespace detail
 
 // Turns a correct answer to POST /talk (a simulated_enclave's, signed by
@@ -318,18 +310,15 @@ private:
         receiver(const fault_transport& t, std::string where) : t_(t), where_(std::move(where)) {}
         void wait(std::chrono::milliseconds d) {
             if (d > t_.opt_.read_timeout)  // httplib's per-read timeout fires first
-                throw transport_error(transport_cause::timeout,
-                                      where_ + ": no answer within " + detail::fault_seconds(t_.opt_.read_timeout) + " s");
+                throw transport_failure::no_answer(where_, t_.opt_.read_timeout);
             elapsed_ += d;
         }
         void receive(std::string_view piece) {
             offered_ += piece.size();
             if (body_.size() + piece.size() > t_.opt_.max_answer_bytes)
-                throw transport_error(transport_cause::too_large,
-                                      where_ + ": answer exceeds " + std::to_string(t_.opt_.max_answer_bytes) + " bytes");
+                throw transport_failure::too_large(where_, t_.opt_.max_answer_bytes);
             if (elapsed_ > t_.opt_.total_timeout)
-                throw transport_error(transport_cause::timeout, where_ + ": answer not complete within " +
-                                                                    detail::fault_seconds(t_.opt_.total_timeout) + " s");
+                throw transport_failure::not_complete(where_, t_.opt_.total_timeout);
             body_.append(piece);
             std::size_t seen = t_.ctl_->largest_body.load();
             while (seen < body_.size() && !t_.ctl_->largest_body.compare_exchange_weak(seen, body_.size())) {
@@ -352,7 +341,7 @@ private:
         const fault f = ctl_->active.load();
         if (f == fault::connection_refused) {
             ++ctl_->injected;
-            throw transport_error(transport_cause::refused, where + ": could not connect (refused or unreachable)");
+            throw transport_failure::refused(where);
         }
         http_response answer = enclave_->handle(method, path, body);
         receiver rx(*this, where);
@@ -372,7 +361,7 @@ private:
         switch (f) {
             case fault::reset_mid_body:
                 rx.receive(std::string_view(answer.body).substr(0, answer.body.size() / 2));
-                throw transport_error(transport_cause::connection, where + ": connection closed before a complete answer");
+                throw transport_failure::closed(where);
             case fault::endless_body: {
                 const std::string drip(std::max<std::size_t>(sizes_.drip_bytes, 1), ' ');
                 const auto interval = std::max(sizes_.drip_interval, std::chrono::milliseconds(1));
