@@ -56,7 +56,7 @@ if wants httplib; then (  # a subshell: PKG_CONFIG_PATH for this build only (nin
         /usr/bin/python3 -c 'import json, sys; print(next(d["version"] for d in json.load(sys.stdin) if d["name"] == "cpp-httplib"))')
     [ "$found" = "$HTTPLIB_VERSION" ] || { echo "built against cpp-httplib $found, not $HTTPLIB_VERSION"; exit 1; }
     suites=(transport faults client encrypted_answers attestation_endpoints key_rotation replay transport_settings concurrency)
-    ninja -C "$HTTPLIB_BUILD_DIR" -j "$JOBS" $(printf 'tests/test_%s ' "${suites[@]}")
+    ninja -C "$HTTPLIB_BUILD_DIR" -j "$JOBS" $(.ci/test_targets.py "$HTTPLIB_BUILD_DIR" "${suites[@]}")
     step "cpp-httplib $HTTPLIB_VERSION: ${suites[*]}"
     meson test -C "$HTTPLIB_BUILD_DIR" --no-rebuild --print-errorlogs "${suites[@]}"
 ) fi
@@ -68,7 +68,7 @@ if wants portable; then (
     fi
     setup "$PORTABLE_BUILD_DIR" -Dcpp_args=-DTEE_PLATFORM_PORTABLE
     suites=(transport faults)
-    ninja -C "$PORTABLE_BUILD_DIR" -j "$JOBS" $(printf 'tests/test_%s ' "${suites[@]}")
+    ninja -C "$PORTABLE_BUILD_DIR" -j "$JOBS" $(.ci/test_targets.py "$PORTABLE_BUILD_DIR" "${suites[@]}")
     step "portable POSIX path: ${suites[*]}"
     meson test -C "$PORTABLE_BUILD_DIR" --no-rebuild --print-errorlogs "${suites[@]}"
 ) fi

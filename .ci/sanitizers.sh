@@ -106,7 +106,7 @@ if wants asan; then
     mapfile -t suites < <(existing_suites build-asan "$ASAN_SUITES")
     if [ -n "$ASAN_SUITES" ]; then
         [ ${#suites[@]} -gt 0 ] || { echo "ASan: none of the suites '$ASAN_SUITES' exist"; exit 1; }
-        ninja -C build-asan -j "$JOBS" $(printf 'tests/test_%s ' "${suites[@]}")
+        ninja -C build-asan -j "$JOBS" $(.ci/test_targets.py build-asan "${suites[@]}")
     else
         ninja -C build-asan -j "$JOBS"
     fi
@@ -122,7 +122,7 @@ if wants tsan; then
     setup_clang build-tsan -Db_sanitize=thread -Db_lundef=false
     mapfile -t suites < <(existing_suites build-tsan "$TSAN_SUITES")
     if [ ${#suites[@]} -gt 0 ]; then
-        ninja -C build-tsan -j "$JOBS" $(printf 'tests/test_%s ' "${suites[@]}")
+        ninja -C build-tsan -j "$JOBS" $(.ci/test_targets.py build-tsan "${suites[@]}")
 
         step "TSan: ${suites[*]}"
         TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
