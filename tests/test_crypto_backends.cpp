@@ -19,7 +19,7 @@
 // The tee headers come first: they must precede <httplib.h> (see
 // tee/detail/prelude.hpp).
 #include "tee/botan_crypto.hpp"
-#include "tee/cbor.hpp"
+#include "tee/detail/cbor.hpp"
 #include "tee/tee.hpp"
 #include "tee/mock_attestation.hpp"
 #include "tee/nitro_attestation.hpp"

@@ -36,7 +36,7 @@
 #include "tee/detail/p384_comb.hpp"
 #endif
 #include "tee/errors.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 
 namespace tee {
 

@@ -51,7 +51,7 @@
 
 #include "tee/concepts.hpp"
 #include "tee/errors.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 
 namespace tee {
 

@@ -26,13 +26,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tee/canonical_json.hpp"
+#include "tee/detail/canonical_json.hpp"
 #include "tee/concepts.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 #include "tee/secure_bytes.hpp"
-#include "tee/utf8.hpp"
+#include "tee/detail/utf8.hpp"
 
 namespace tee {
 

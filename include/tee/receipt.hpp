@@ -45,14 +45,14 @@
 #include <nlohmann/json.hpp>
 
 #include "tee/botan_crypto.hpp"
-#include "tee/canonical_json.hpp"
+#include "tee/detail/canonical_json.hpp"
 #include "tee/concepts.hpp"
 #include "tee/encoding.hpp"
 #include "tee/enclave_identity.hpp"
 #include "tee/errors.hpp"
 #include "tee/mock_attestation.hpp"
 #include "tee/nitro_attestation.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 #include "tee/protocol.hpp"
 #include "tee/version.hpp"
 

@@ -77,8 +77,8 @@ constexpr std::string_view version() noexcept { return TEE_CLIENT_VERSION; }
 }  // namespace tee
 // ---- end tee/version.hpp
 
-// ---- begin tee/utf8.hpp ------------------------------------------------
-// tee/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
+// ---- begin tee/detail/utf8.hpp -----------------------------------------
+// tee/detail/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF), shared by the JSON and CBOR code.
 
 
@@ -133,7 +133,7 @@ TEE_INLINE bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_o
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
-// ---- end tee/utf8.hpp
+// ---- end tee/detail/utf8.hpp
 
 // ---- begin tee/detail/redaction.hpp ------------------------------------
 // tee/detail/redaction.hpp - cuts a secret (the API key) out of a text that
@@ -646,8 +646,8 @@ TEE_INLINE std::optional<std::vector<std::uint8_t>> from_base64(std::string_view
 }  // namespace tee
 // ---- end tee/encoding.hpp
 
-// ---- begin tee/p384.hpp ------------------------------------------------
-// tee/p384.hpp - the two encodings of a P-384 public key the protocol uses.
+// ---- begin tee/detail/p384.hpp -----------------------------------------
+// tee/detail/p384.hpp - the two encodings of a P-384 public key the protocol uses.
 //
 // On the wire a key is a DER SubjectPublicKeyInfo with algorithm
 // id-ecPublicKey (1.2.840.10045.2.1) and curve secp384r1 (1.3.132.0.34),
@@ -723,7 +723,7 @@ TEE_INLINE std::vector<std::uint8_t> parse_public_key_text(std::string_view text
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
-// ---- end tee/p384.hpp
+// ---- end tee/detail/p384.hpp
 
 // ---- begin tee/enclave_identity.hpp ------------------------------------
 // tee/enclave_identity.hpp - what an attestation policy established about the
@@ -1020,8 +1020,8 @@ TEE_INLINE config config::from_env() {
 }  // namespace tee
 // ---- end tee/config.hpp
 
-// ---- begin tee/canonical_json.hpp --------------------------------------
-// tee/canonical_json.hpp - the bytes the enclave signs, and a strict parser
+// ---- begin tee/detail/canonical_json.hpp -------------------------------
+// tee/detail/canonical_json.hpp - the bytes the enclave signs, and a strict parser
 // for the bodies it sends.
 //
 // The trap: the enclave signs the bytes of the Python expression
@@ -1379,7 +1379,7 @@ TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& l
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
-// ---- end tee/canonical_json.hpp
+// ---- end tee/detail/canonical_json.hpp
 
 // ---- begin tee/protocol.hpp --------------------------------------------
 // tee/protocol.hpp - the bytes of one chat (PROTOCOL section 3), as pure
@@ -2300,8 +2300,8 @@ TEE_INLINE std::vector<std::uint8_t> mock_attestation::key_of(const nlohmann::js
 }  // namespace tee
 // ---- end tee/mock_attestation.hpp
 
-// ---- begin tee/aws_nitro_root.hpp --------------------------------------
-// tee/aws_nitro_root.hpp - the AWS Nitro Enclaves root certificate, embedded,
+// ---- begin tee/detail/aws_nitro_root.hpp -------------------------------
+// tee/detail/aws_nitro_root.hpp - the AWS Nitro Enclaves root certificate, embedded,
 // and its SHA-256 fingerprint over DER, checked before the root is trusted.
 // Source: https://aws-nitro-enclaves.amazonaws.com/AWS_NitroEnclaves_Root-G1.zip
 // (C=US, O=Amazon, OU=AWS, CN=aws.nitro-enclaves; valid 2019-10-28 to 2049-10-28).
@@ -2330,10 +2330,10 @@ inline constexpr std::string_view aws_nitro_root_sha256 =
     "641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b";
 
 }  // namespace tee
-// ---- end tee/aws_nitro_root.hpp
+// ---- end tee/detail/aws_nitro_root.hpp
 
-// ---- begin tee/cbor.hpp ------------------------------------------------
-// tee/cbor.hpp - a small, strict CBOR (RFC 8949) reader and matching writer.
+// ---- begin tee/detail/cbor.hpp -----------------------------------------
+// tee/detail/cbor.hpp - a small, strict CBOR (RFC 8949) reader and matching writer.
 //
 // Why our own: an AWS Nitro Enclave attestation document is a COSE_Sign1
 // structure (RFC 9052) encoded in CBOR, and its `pcrs` field is a map with
@@ -2794,7 +2794,7 @@ TEE_INLINE std::vector<std::uint8_t> encode(const value& v) {
 #endif  // TEE_CLIENT_DEFINITIONS
 
 } // namespace tee::cbor
-// ---- end tee/cbor.hpp
+// ---- end tee/detail/cbor.hpp
 
 // ---- begin tee/detail/state_file.hpp -----------------------------------
 // tee/detail/state_file.hpp - the small state files the image policies keep
@@ -2993,7 +2993,7 @@ namespace tee::detail {
 //                     "images": [{"name": "<text>", "pcrs": {"0": "<96 hex>", ...}}]},
 //       "signature": "<hex DER ECDSA P-384 / SHA-384 over canonical_json(allowlist)>"}
 //    (canonical_json is Python's json.dumps(o, separators=(",", ":"),
-//    sort_keys=True): tee/canonical_json.hpp). An image matches when every PCR
+//    sort_keys=True): tee/detail/canonical_json.hpp). An image matches when every PCR
 //    it lists equals the document's. Refused: a bad signature, a list expired
 //    or not yet valid, an image not listed, and a version lower than the
 //    highest accepted before for that release key (a rollback to an older
@@ -3477,8 +3477,8 @@ TEE_INLINE attestation_error no_image_policy_error(const pcr_map& pcrs) {
 }  // namespace tee
 // ---- end tee/image_policy.hpp
 
-// ---- begin tee/x509_chain.hpp ------------------------------------------
-// tee/x509_chain.hpp - certificate chain checks of the Nitro policy, with the
+// ---- begin tee/detail/x509_chain.hpp -----------------------------------
+// tee/detail/x509_chain.hpp - certificate chain checks of the Nitro policy, with the
 // signatures verified through the crypto backend.
 //
 // A Nitro chain is leaf <- intermediates <- AWS root, every certificate an
@@ -3666,7 +3666,7 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee::x509_chain
-// ---- end tee/x509_chain.hpp
+// ---- end tee/detail/x509_chain.hpp
 
 // ---- begin tee/nitro_attestation.hpp -----------------------------------
 // tee/nitro_attestation.hpp - the default attestation policy: verifies an AWS
@@ -3682,7 +3682,7 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 //     header must be AWS's empty map - all checked before the payload is parsed;
 //  2. COSE ES384 signature with the leaf certificate's P-384 key;
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
-//     the verification time (now, or injected): tee/x509_chain.hpp, with the
+//     the verification time (now, or injected): tee/detail/x509_chain.hpp, with the
 //     signatures verified by the crypto backend;
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves

@@ -32,7 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tee/botan_crypto.hpp"
-#include "tee/canonical_json.hpp"
+#include "tee/detail/canonical_json.hpp"
 #include "tee/encoding.hpp"
 #include "tee/protocol.hpp"
 #include "tee/testing/test_pki.hpp"
