@@ -219,9 +219,9 @@ void register_backend(const std::string& name) {
         bytes aes(32, 7);
         const tee::http_response res{200, a.body};
         for (auto _ : st)
-            benchmark::DoNotOptimize(tee::protocol::verify_answer(c, pub, res, request_prompt,
-                                                                  std::chrono::system_clock::now(), 24h, true,
-                                                                  tee::protocol::answer_keys{aes, a.spki}));
+            benchmark::DoNotOptimize(tee::protocol::verify_answer(
+                c, pub, res,
+                {.prompt = request_prompt, .window = 24h, .keys = tee::protocol::answer_keys{aes, a.spki}}));
     });
     reg("chat_verify_answer_4KiB", [](benchmark::State& st) {
         Crypto c;
@@ -229,8 +229,7 @@ void register_backend(const std::string& name) {
         auto pub = c.load_public_key(a.spki);
         const tee::http_response res{200, a.body};
         for (auto _ : st)
-            benchmark::DoNotOptimize(tee::protocol::verify_answer(c, pub, res, request_prompt,
-                                                                  std::chrono::system_clock::now(), 24h));
+            benchmark::DoNotOptimize(tee::protocol::verify_answer(c, pub, res, {.prompt = request_prompt, .window = 24h}));
     });
     reg("nitro_verify_document", [](benchmark::State& st) {
         Crypto c;
