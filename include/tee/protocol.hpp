@@ -113,12 +113,17 @@ struct attested {
     nlohmann::json answer;
 };
 
+// An attestation answer with status 200, and which endpoint gave it.
+struct fetched_attestation {
+    http_response response;
+    bool well_known = false;  // the well-known endpoint: its answer must state the attested key
+};
+
 // Asks for the attestation on the endpoint `endpoint` names (automatic: the
-// well-known one, then the legacy one if that answers HTTP 404 or 405).
-// Returns the status-200 answer and whether the well-known endpoint gave it;
-// any other status is the service_error it means (throw_if_refused).
+// well-known one, then the legacy one if that answers HTTP 404 or 405). Any
+// status but 200 is the service_error it means (throw_if_refused).
 template <transport Transport>
-std::pair<http_response, bool> fetch_attestation(Transport& t, attestation_endpoint endpoint, std::string_view secret);
+fetched_attestation fetch_attestation(Transport& t, attestation_endpoint endpoint, std::string_view secret);
 
 // The body of an attestation answer, parsed within attestation_answer_limits;
 // attestation_error(malformed) beyond them or when it is not JSON.
@@ -135,18 +140,18 @@ void check_well_known_answer(const nlohmann::json& answer, const enclave_identit
 template <transport Transport, crypto_backend Crypto, class Attestation>
     requires attestation_policy<Attestation, Crypto>
 attested attest(Transport& t, const Crypto& crypto, const Attestation& policy, const attestation_request& req) {
-    auto [res, well_known] = fetch_attestation(t, req.endpoint, req.secret);
-    attested a{{}, parse_attestation_answer(res)};
+    const fetched_attestation fetched = fetch_attestation(t, req.endpoint, req.secret);
+    attested a{{}, parse_attestation_answer(fetched.response)};
     if constexpr (requires { policy.verify(a.answer, crypto, attestation_context{}); })
         a.identity = policy.verify(a.answer, crypto, attestation_context{req.service_url});
     else
         a.identity = policy.verify(a.answer, crypto);
-    if (well_known) check_well_known_answer(a.answer, a.identity);
+    if (fetched.well_known) check_well_known_answer(a.answer, a.identity);
     return a;
 }
 
 template <transport Transport>
-std::pair<http_response, bool> fetch_attestation(Transport& t, attestation_endpoint endpoint, std::string_view secret) {
+fetched_attestation fetch_attestation(Transport& t, attestation_endpoint endpoint, std::string_view secret) {
     bool well_known = endpoint != attestation_endpoint::legacy;
     http_response res = well_known ? t.post_json(well_known_attestation_path, "{}") : t.get(attestation_path);
     if (endpoint == attestation_endpoint::automatic && (res.status == 404 || res.status == 405)) {
@@ -157,6 +162,7 @@ std::pair<http_response, bool> fetch_attestation(Transport& t, attestation_endpo
     return {std::move(res), well_known};
 }
 
+// ------------------------------------------------------------ the key
 // Derives the AES-256 key shared with the enclave.
 template <crypto_backend Crypto>
 secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key& mine,
@@ -166,12 +172,12 @@ secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key
     return crypto.hkdf_sha256(shared, {}, info, 32);
 }
 
+// ------------------------------------------------------------ one chat
 // The request plaintext {"api_key","message","platform","ai_model"}, built in
 // wiping memory because it holds the API key (strings in Python's ASCII form).
 secure_bytes request_plaintext(const secret_string& api_key, std::string_view message, std::string_view platform,
                                std::string_view model);
 
-// ------------------------------------------------------------ one chat
 // The body of POST /talk.
 std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
 
