@@ -18,7 +18,7 @@
 //                and its parts, Botan-only (the chain is always Botan's X.509):
 //                nitro_parse, nitro_x509_decode (5 certificates),
 //                nitro_chain_signatures (Botan's check_signature on the 4 links),
-//                nitro_chain_links_botan (tee/x509_chain.hpp's check_links),
+//                nitro_chain_links_botan (tee/detail/x509_chain.hpp's check_links),
 //                nitro_x509_path_validate (Botan's path validation, for comparison)
 //   Botan detail botan_verify_reused_verifier: ECDSA verify with one
 //                PK_Verifier kept (what a per-session verifier would cost)
@@ -219,9 +219,9 @@ void register_backend(const std::string& name) {
         bytes aes(32, 7);
         const tee::http_response res{200, a.body};
         for (auto _ : st)
-            benchmark::DoNotOptimize(tee::protocol::verify_answer(c, pub, res, request_prompt,
-                                                                  std::chrono::system_clock::now(), 24h, true,
-                                                                  tee::protocol::answer_keys{aes, a.spki}));
+            benchmark::DoNotOptimize(tee::protocol::verify_answer(
+                c, pub, res,
+                {.prompt = request_prompt, .window = 24h, .keys = tee::protocol::answer_keys{aes, a.spki}}));
     });
     reg("chat_verify_answer_4KiB", [](benchmark::State& st) {
         Crypto c;
@@ -229,8 +229,7 @@ void register_backend(const std::string& name) {
         auto pub = c.load_public_key(a.spki);
         const tee::http_response res{200, a.body};
         for (auto _ : st)
-            benchmark::DoNotOptimize(tee::protocol::verify_answer(c, pub, res, request_prompt,
-                                                                  std::chrono::system_clock::now(), 24h));
+            benchmark::DoNotOptimize(tee::protocol::verify_answer(c, pub, res, {.prompt = request_prompt, .window = 24h}));
     });
     reg("nitro_verify_document", [](benchmark::State& st) {
         Crypto c;
@@ -296,7 +295,7 @@ void register_common() {
         st.counters["signatures"] = static_cast<double>(chain.size() - 1);
     }));
     set_us(benchmark::RegisterBenchmark("nitro_chain_links_botan", [](benchmark::State& st) {
-        // tee/x509_chain.hpp on the real chain: 4 link signatures through botan_crypto, and the rules.
+        // tee/detail/x509_chain.hpp on the real chain: 4 link signatures through botan_crypto, and the rules.
         auto p = tee::nitro_attestation::parse(fx().nitro_doc);
         tee::x509_chain::certificate_path chain{std::make_shared<const Botan::X509_Certificate>(p.certificate)};
         for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
@@ -306,7 +305,7 @@ void register_common() {
             if (!tee::x509_chain::ok(tee::x509_chain::check_links(chain, c))) st.SkipWithError("chain");
     }));
     // Botan's own path validation of the same chain, for comparison with
-    // tee/x509_chain.hpp: 5 signatures, the root's self-signature included.
+    // tee/detail/x509_chain.hpp: 5 signatures, the root's self-signature included.
     set_us(benchmark::RegisterBenchmark("nitro_x509_path_validate", [](benchmark::State& st) {
         auto p = tee::nitro_attestation::parse(fx().nitro_doc);
         std::vector<Botan::X509_Certificate> chain{Botan::X509_Certificate(p.certificate)};

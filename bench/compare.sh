@@ -379,7 +379,7 @@ for name, label in [("canonical_json_4KiB", "canonical JSON of a 4 KiB answer"),
                     ("nitro_parse", "Nitro: CBOR/COSE parse"),
                     ("nitro_x509_decode", "Nitro: decode the 5 certificates (Botan; the root's includes its self-signature)"),
                     ("nitro_chain_signatures", "Nitro: Botan's check_signature on the 4 links"),
-                    ("nitro_chain_links_botan", "Nitro: tee/x509_chain.hpp check_links (4 links, botan_crypto)"),
+                    ("nitro_chain_links_botan", "Nitro: tee/detail/x509_chain.hpp check_links (4 links, botan_crypto)"),
                     ("nitro_x509_path_validate", "Nitro: Botan x509_path_validate (no longer used: 5 signatures)"),
                     ("botan_verifier_construct", "Botan: construct a PK_Verifier (once per key now)"),
                     ("botan_verify_reused_verifier", "Botan: ECDSA verify with a kept PK_Verifier")]:

@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(signed_at + 30));
     try {
         const tee::chat_result r =
-            tee::protocol::verify_answer(tee::botan_crypto{}, enclave_key(), res, prompt, now, std::chrono::seconds(60));
+            tee::protocol::verify_answer(tee::botan_crypto{}, enclave_key(), res,
+                                         {.prompt = prompt, .now = now, .window = std::chrono::seconds(60)});
         FUZZ_CHECK(res.status == 200);
         FUZZ_CHECK(tee::canonical_json(r.data) == signed_canonical);
         FUZZ_CHECK(r.message == prompt && r.timestamp == signed_at);

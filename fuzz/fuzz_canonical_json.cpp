@@ -4,7 +4,7 @@
 // that overflowed to infinity, which Python would write as "Infinity" and we
 // refuse), its output parses back to an equal value, and canonicalizing that
 // gives the same bytes (idempotence). Only tee::protocol_error may be thrown.
-#include <tee/canonical_json.hpp>
+#include <tee/detail/canonical_json.hpp>
 
 #include <cmath>
 #include <limits>

@@ -1,7 +1,7 @@
 // fuzz_cbor: tee::cbor::decode on arbitrary bytes. decode() is noexcept and
 // must never read out of bounds; whatever it accepts must survive
 // encode -> decode unchanged, and encode must be a fixed point (shortest form).
-#include <tee/cbor.hpp>
+#include <tee/detail/cbor.hpp>
 
 #include "fuzz_util.hpp"
 

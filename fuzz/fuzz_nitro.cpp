@@ -11,7 +11,7 @@
 //    at its generation time, when the generated seed documents verify, so the
 //    steps after the chain (key binding, pins, age) are reached as well.
 #include <tee/botan_crypto.hpp>
-#include <tee/canonical_json.hpp>
+#include <tee/detail/canonical_json.hpp>
 #include <tee/nitro_attestation.hpp>
 
 #include <chrono>

@@ -15,10 +15,10 @@
 //
 // The chain is generated at start-up (random keys), so a crash input replays
 // with a different signature but the same outcome. An accepted document's
-// chain must also pass Botan's x509_path_validate (tee/x509_chain.hpp, which
+// chain must also pass Botan's x509_path_validate (tee/detail/x509_chain.hpp, which
 // replaced it, must never be the more lenient).
 #include <tee/botan_crypto.hpp>
-#include <tee/cbor.hpp>
+#include <tee/detail/cbor.hpp>
 #include <tee/nitro_attestation.hpp>
 #include <tee/testing/test_pki.hpp>
 
@@ -93,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto digest = crypto.sha256(*p.public_key);
         FUZZ_CHECK(std::equal(digest.begin(), digest.end(), id.user_data.begin(), id.user_data.end()));
         FUZZ_CHECK(!id.pcrs.at(0).empty());
-        // Differential: the chain tee/x509_chain.hpp accepted, Botan's own path
+        // Differential: the chain tee/detail/x509_chain.hpp accepted, Botan's own path
         // validation accepts too (it is at least as strict on what it checks).
         std::vector<Botan::X509_Certificate> chain{Botan::X509_Certificate(p.certificate)};
         for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it) chain.emplace_back(*it);

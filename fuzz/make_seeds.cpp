@@ -7,8 +7,8 @@
 //
 // Rerunning replaces the generated documents (new random keys) and the root.
 #include <tee/botan_crypto.hpp>
-#include <tee/canonical_json.hpp>
-#include <tee/cbor.hpp>
+#include <tee/detail/canonical_json.hpp>
+#include <tee/detail/cbor.hpp>
 #include <tee/encoding.hpp>
 #include <tee/nitro_attestation.hpp>
 #include <tee/testing/test_pki.hpp>

@@ -1,4 +1,4 @@
-// Tests for tee/canonical_json.hpp.
+// Tests for tee/detail/canonical_json.hpp.
 //
 // Every expected canonical string below was produced by the real CPython
 // (Debian's /usr/bin/python3, 3.11.2) with
@@ -16,7 +16,7 @@
 #include <sstream>
 #include <string>
 
-#include "tee/canonical_json.hpp"
+#include "tee/detail/canonical_json.hpp"
 
 #ifndef TEE_TEST_DATA_DIR
 #error "define TEE_TEST_DATA_DIR as a string literal, e.g. -DTEE_TEST_DATA_DIR='\"tests/data\"'"

@@ -1,8 +1,8 @@
-// Tests for tee/cbor.hpp: RFC 8949 Appendix A known answers, round trips, one
+// Tests for tee/detail/cbor.hpp: RFC 8949 Appendix A known answers, round trips, one
 // negative case (at least) per errc, and the real AWS Nitro attestation document.
 #include <doctest/doctest.h>
 
-#include <tee/cbor.hpp>
+#include <tee/detail/cbor.hpp>
 
 #include <cstdint>
 #include <fstream>

@@ -19,7 +19,7 @@
 // The tee headers come first: they must precede <httplib.h> (see
 // tee/detail/prelude.hpp).
 #include "tee/botan_crypto.hpp"
-#include "tee/cbor.hpp"
+#include "tee/detail/cbor.hpp"
 #include "tee/tee.hpp"
 #include "tee/mock_attestation.hpp"
 #include "tee/nitro_attestation.hpp"
@@ -251,12 +251,12 @@ TEST_CASE_TEMPLATE("ECDSA P-384/SHA-384: the service's real signed answer verifi
 
     // the whole answer check of protocol.hpp
     nlohmann::json answer{{"sig", v["signature_der_hex"]}, {"data", v["data"]}};
-    auto r = tee::protocol::verify_answer(crypto, pub, {200, answer.dump()}, "What's the date today",
-                                          system_clock::now(), std::chrono::seconds(300), /*check_time=*/false);
+    auto r = tee::protocol::verify_answer(crypto, pub, {200, answer.dump()},
+                                          {.prompt = "What's the date today", .check_time = false});
     CHECK(r.timestamp == 1747364177);
     answer["data"]["platform"] = "gemini";
-    CHECK_THROWS_AS(tee::protocol::verify_answer(crypto, pub, {200, answer.dump()}, "What's the date today",
-                                                 system_clock::now(), std::chrono::seconds(300), false),
+    CHECK_THROWS_AS(tee::protocol::verify_answer(crypto, pub, {200, answer.dump()},
+                                                 {.prompt = "What's the date today", .check_time = false}),
                     tee::signature_error);
 }
 

@@ -9,7 +9,7 @@
 #include "test_data.hpp"
 
 #include <tee/botan_crypto.hpp>
-#include <tee/cbor.hpp>
+#include <tee/detail/cbor.hpp>
 #include <tee/nitro_attestation.hpp>
 #include <tee/testing/test_pki.hpp>
 

@@ -18,7 +18,7 @@
 #include "tee/detail/nova_crypto.hpp"
 
 #include "tee/botan_crypto.hpp"
-#include "tee/canonical_json.hpp"
+#include "tee/detail/canonical_json.hpp"
 #include "tee/encoding.hpp"
 
 #include <botan/ecdh.h>

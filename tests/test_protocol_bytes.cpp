@@ -46,8 +46,8 @@ TEST_CASE("verify_answer: the real signed answer verifies; one changed byte of d
     auto pub = crypto.load_public_key(hex(v["public_key_der_hex"].get<std::string>()));
     nlohmann::json answer{{"sig", v["signature_der_hex"]}, {"data", v["data"]}};
     const auto now = std::chrono::system_clock::now();
-    auto r = tee::protocol::verify_answer(crypto, pub, {200, answer.dump()}, "What's the date today", now,
-                                          std::chrono::seconds(300), /*check_time=*/false);
+    auto r = tee::protocol::verify_answer(crypto, pub, {200, answer.dump()},
+                                          {.prompt = "What's the date today", .now = now, .check_time = false});
     CHECK(r.message == "What's the date today");
     CHECK(r.timestamp == 1747364177);
     CHECK(r.platform == "openai");
@@ -58,17 +58,17 @@ TEST_CASE("verify_answer: the real signed answer verifies; one changed byte of d
     nlohmann::ordered_json ordered;
     ordered["sig"] = v["signature_der_hex"];
     ordered["data"] = nlohmann::ordered_json::parse(v["data"].dump());
-    CHECK_NOTHROW(tee::protocol::verify_answer(crypto, pub, {200, ordered.dump(2)}, "What's the date today", now,
-                                               std::chrono::seconds(300), false));
+    CHECK_NOTHROW(tee::protocol::verify_answer(crypto, pub, {200, ordered.dump(2)},
+                                               {.prompt = "What's the date today", .now = now, .check_time = false}));
 
     auto changed = answer;
     changed["data"]["response"] = "As an AI, I don't have real-time capabilities! Therefore, I can't provide the "
                                   "current date. Please check the date on your device.";
-    CHECK_THROWS_AS(tee::protocol::verify_answer(crypto, pub, {200, changed.dump()}, "What's the date today", now,
-                                                 std::chrono::seconds(300), false),
+    CHECK_THROWS_AS(tee::protocol::verify_answer(crypto, pub, {200, changed.dump()},
+                                                 {.prompt = "What's the date today", .now = now, .check_time = false}),
                     tee::signature_error);
     // with the time check on, this 2025 answer is a replay
-    CHECK_THROWS_AS(tee::protocol::verify_answer(crypto, pub, {200, answer.dump()}, "What's the date today", now,
-                                                 std::chrono::seconds(300), true),
+    CHECK_THROWS_AS(tee::protocol::verify_answer(crypto, pub, {200, answer.dump()},
+                                                 {.prompt = "What's the date today", .now = now, .check_time = true}),
                     tee::replay_error);
 }

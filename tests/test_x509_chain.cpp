@@ -1,4 +1,4 @@
-// Tests for tee/x509_chain.hpp, the Nitro chain policy that replaced Botan's
+// Tests for tee/detail/x509_chain.hpp, the Nitro chain policy that replaced Botan's
 // x509_path_validate in tee/nitro_attestation.hpp.
 //
 //  * chains built here (root -> intermediates -> leaf, P-384, ecdsa-with-SHA384,
@@ -15,7 +15,7 @@
 #include "tee/encoding.hpp"
 #include "tee/nitro_attestation.hpp"
 #include "tee/openssl_crypto.hpp"
-#include "tee/x509_chain.hpp"
+#include "tee/detail/x509_chain.hpp"
 
 #include <doctest/doctest.h>
 

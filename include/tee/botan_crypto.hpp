@@ -10,6 +10,10 @@
 // Interop trap handled here: Botan's X509::BER_encode of an ECDH key writes
 // the ECDH algorithm OID, which Python's cryptography cannot load. spki_der()
 // writes the id-ecPublicKey / secp384r1 form byte for byte instead.
+//
+// The argument rules shared with openssl_crypto (key forms, AES key and IV,
+// the tag) and load_public_key, the AES-GCM and SHA-2 members are
+// tee/detail/crypto_backend_base.hpp's; this class supplies Botan's calls.
 #pragma once
 
 #include "tee/detail/prelude.hpp"
@@ -32,16 +36,16 @@
 
 #include "tee/concepts.hpp"
 #include "tee/detail/botan_compat.hpp"
+#include "tee/detail/crypto_backend_base.hpp"
 #if BOTAN_VERSION_MAJOR < 3
 #include "tee/detail/p384_comb.hpp"
 #endif
 #include "tee/errors.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 
 namespace tee {
 
-
-class botan_crypto {
+class botan_crypto : public detail::crypto_backend_base<botan_crypto> {
 public:
     struct private_key {
         std::shared_ptr<const Botan::ECDH_PrivateKey> key;  // shared: copies of a client share one key
@@ -82,39 +86,31 @@ public:
         std::shared_ptr<key_verifier> verifier;  // shared by copies of the key
     };
 
+    // The other members (load_public_key, aes256gcm_seal/_open,
+    // ecdsa_p384_verify_raw, sha256/384) are crypto_backend_base's.
     std::vector<std::uint8_t> random_bytes(std::size_t n) const;
-
     private_key generate_p384() const;
-
     std::vector<std::uint8_t> spki_der(const private_key& k) const;
-
-    public_key load_public_key(byte_span bytes) const;
-
     secure_bytes ecdh(const private_key& priv, const public_key& peer) const;
-
     secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const;
-
-    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const;
-
-    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const;
-
     bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const;
 
-    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const;
-
-    std::array<std::uint8_t, 32> sha256(byte_span data) const;
-    std::array<std::uint8_t, 48> sha384(byte_span data) const;
-
 private:
+    friend class detail::crypto_backend_base<botan_crypto>;
+
     static const Botan::EC_Group& group();
-
     static std::unique_ptr<Botan::AEAD_Mode> gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir);
-
     static bool verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt);
 
-    template <std::size_t N>
-    static std::array<std::uint8_t, N> digest(const char* name, byte_span data) {
-        auto h = Botan::HashFunction::create_or_throw(name);
+    // What crypto_backend_base calls once its argument rules hold.
+    static public_key import_point(byte_span point);  // 04||x||y
+    static std::vector<std::uint8_t> gcm_seal(byte_span key, byte_span iv, byte_span plaintext);
+    static std::optional<secure_bytes> gcm_open(byte_span key, byte_span iv, byte_span ciphertext);
+    static bool verify_rs(const public_key& pub, byte_span msg, byte_span sig);  // r||s, 96 bytes
+    template <std::size_t N>  // SHA-256 (32) or SHA-384 (48)
+    static std::array<std::uint8_t, N> digest(byte_span data) {
+        static_assert(N == 32 || N == 48);
+        auto h = Botan::HashFunction::create_or_throw(N == 32 ? "SHA-256" : "SHA-384");
         h->update(data.data(), data.size());
         std::array<std::uint8_t, N> out{};
         h->final(out.data());
@@ -179,11 +175,7 @@ TEE_INLINE std::vector<std::uint8_t> botan_crypto::spki_der(const private_key& k
     return p384::spki_of_point(detail::botan::point_of(*k.key));
 }
 
-TEE_INLINE botan_crypto::public_key botan_crypto::load_public_key(byte_span bytes) const {
-    byte_span point = p384::point_of(bytes);
-    if (point.empty())
-        throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
-                             "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
+TEE_INLINE botan_crypto::public_key botan_crypto::import_point(byte_span point) {
     try {
 #if BOTAN_VERSION_MAJOR >= 3
         auto pt = Botan::EC_AffinePoint::deserialize(group(), point);  // checks on-curve
@@ -222,17 +214,14 @@ TEE_INLINE secure_bytes botan_crypto::hkdf_sha256(byte_span ikm, byte_span salt,
 #endif
 }
 
-TEE_INLINE std::vector<std::uint8_t> botan_crypto::aes256gcm_seal(byte_span key, byte_span iv,
-                                                                  byte_span plaintext) const {
+TEE_INLINE std::vector<std::uint8_t> botan_crypto::gcm_seal(byte_span key, byte_span iv, byte_span plaintext) {
     auto mode = gcm(key, iv, detail::botan::encrypt);
     Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
     mode->finish(buf);
     return std::vector<std::uint8_t>(buf.begin(), buf.end());
 }
 
-TEE_INLINE std::optional<secure_bytes> botan_crypto::aes256gcm_open(byte_span key, byte_span iv,
-                                                                    byte_span ciphertext) const {
-    if (ciphertext.size() < 16) return std::nullopt;
+TEE_INLINE std::optional<secure_bytes> botan_crypto::gcm_open(byte_span key, byte_span iv, byte_span ciphertext) {
     auto mode = gcm(key, iv, detail::botan::decrypt);
     Botan::secure_vector<std::uint8_t> buf(ciphertext.begin(), ciphertext.end());
     try {
@@ -247,24 +236,13 @@ TEE_INLINE bool botan_crypto::ecdsa_p384_verify_der(const public_key& pub, byte_
     return verify(pub, msg, sig, detail::botan::sig_der);
 }
 
-TEE_INLINE bool botan_crypto::ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
-    if (sig.size() != 96) return false;
+TEE_INLINE bool botan_crypto::verify_rs(const public_key& pub, byte_span msg, byte_span sig) {
     return verify(pub, msg, sig, detail::botan::sig_raw);
-}
-
-TEE_INLINE std::array<std::uint8_t, 32> botan_crypto::sha256(byte_span data) const {
-    return digest<32>("SHA-256", data);
-}
-
-TEE_INLINE std::array<std::uint8_t, 48> botan_crypto::sha384(byte_span data) const {
-    return digest<48>("SHA-384", data);
 }
 
 TEE_INLINE const Botan::EC_Group& botan_crypto::group() { return detail::botan::p384(); }
 
 TEE_INLINE std::unique_ptr<Botan::AEAD_Mode> botan_crypto::gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir) {
-    if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
-    if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
     auto mode = Botan::AEAD_Mode::create_or_throw("AES-256/GCM", dir);
     mode->set_key(key.data(), key.size());
     mode->start(iv.data(), iv.size());

@@ -12,13 +12,16 @@
 //  * construction: checks the configuration, builds the transport, generates
 //    the client's P-384 key pair (kept for the client's lifetime, as the
 //    services expect, unless config::client_keys is per_request). No I/O.
-//  * attest(): fetches the attestation (config::endpoint), verified by the
-//    Attestation policy; loads the enclave key and derives the AES key (ECDH +
-//    HKDF) once. chat() calls it on first use; call it yourself to fail early.
-//  * chat(): encrypt the request to the attested key, POST {url}/talk, verify
-//    the signature over the canonical JSON of the answer, check it answers
-//    this prompt now, return it. If the enclave restarted with a new key, the
-//    client attests again (fully verified) and retries once.
+//  * attest(): the attestation exchange (protocol::attest: config::endpoint,
+//    verified by the Attestation policy); loads the enclave key and derives
+//    the AES key (ECDH + HKDF) once. chat() calls it on first use; call it
+//    yourself to fail early.
+//  * chat(): encrypt the request to the attested key, post it, verify the
+//    answer (protocol::verify_answer), return it. If the failure is one a
+//    restarted enclave causes (protocol::means_key_change), the client attests
+//    again (fully verified) and retries once.
+// What travels and what an answer means is tee/protocol.hpp's; this header
+// keeps the session, the threads, the receipts and the retry.
 //
 // Threads: one client may be used from several threads at once (chat(),
 // chat_async(), attest()). The session (identity, keys) is immutable and
@@ -29,12 +32,12 @@
 
 #include "tee/detail/prelude.hpp"
 
-#include <exception>
-#include <algorithm>
+#include <chrono>
 #include <concepts>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,7 +61,7 @@ public:
     using crypto_type = Crypto;
     using attestation_type = Attestation;
 
-    // Builds the transport from cfg (cfg.transport with base_url = cfg.url).
+    // Builds the transport from cfg (transport_options_for(cfg)).
     explicit client(config cfg, Attestation attestation = Attestation{})
         requires std::constructible_from<Transport, const transport_options&>;
 
@@ -76,7 +79,8 @@ public:
     // client must outlive the futures it returned.
     std::future<chat_result> chat_async(std::string message);
 
-    // What the one-argument constructor hands its transport.
+    // What the one-argument constructor hands its transport: cfg.transport's
+    // limits and cfg.url as the base URL.
     static transport_options transport_options_for(const config& cfg) {
         transport_options o = cfg.transport;
         o.base_url = cfg.url;
@@ -103,7 +107,6 @@ private:
     std::shared_ptr<const session_state> session();
     std::shared_ptr<const session_state> reattest(const std::shared_ptr<const session_state>& seen);
     std::shared_ptr<const session_state> establish();
-    static void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id);
 
     config cfg_;
     Crypto crypto_;
@@ -111,7 +114,7 @@ private:
     Transport transport_;
     typename Crypto::private_key key_;
     std::string spki_hex_;
-    std::mutex mu_;
+    std::mutex mutex_;  // guards session_
     std::shared_ptr<const session_state> session_;
 };
 
@@ -172,21 +175,14 @@ std::future<chat_result> client<Transport, Crypto, Attestation>::chat_async(std:
 TEE_CLIENT_MEMBER
 chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::string_view message) {
     auto s = session();
-    std::exception_ptr first;
     try {
         return exchange(*s, message);
-    } catch (const replay_error&) {
-        throw;  // a correctly signed answer to something else: not a key change
-    } catch (const signature_error&) {
-        first = std::current_exception();
-    } catch (const service_error& e) {
-        if (e.http_status() != 500) throw;
-        first = std::current_exception();
+    } catch (const error& e) {
+        if (!cfg_.reattest_on_key_change || !protocol::means_key_change(e)) throw;
+        auto fresh = reattest(s);
+        if (fresh->identity.public_key == s->identity.public_key) throw;  // the same key: the first failure stands
+        return exchange(*fresh, message);
     }
-    if (!cfg_.reattest_on_key_change) std::rethrow_exception(first);
-    auto fresh = reattest(s);
-    if (fresh->identity.public_key == s->identity.public_key) std::rethrow_exception(first);  // same key
-    return exchange(*fresh, message);
 }
 
 TEE_CLIENT_MEMBER
@@ -209,10 +205,14 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
         secure_bytes plaintext = protocol::request_plaintext(cfg_.api_key, message, cfg_.platform, cfg_.model);
         ciphertext = crypto_.aes256gcm_seal(aes, nonce, plaintext);
     }  // the plaintext (with the API key) is wiped here
-    http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex, ciphertext));
-    chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res, message, std::chrono::system_clock::now(),
-                                            cfg_.answer_time_window, !cfg_.accept_any_answer_time,
-                                            protocol::answer_keys{aes, s.identity.public_key}, cfg_.api_key.reveal());
+    http_response res = protocol::post_talk(transport_, protocol::talk_request(nonce, spki_hex, ciphertext));
+    chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res,
+                                            {.prompt = message,
+                                             .now = std::chrono::system_clock::now(),
+                                             .window = cfg_.answer_time_window,
+                                             .check_time = !cfg_.accept_any_answer_time,
+                                             .keys = protocol::answer_keys{aes, s.identity.public_key},
+                                             .secret = cfg_.api_key.reveal()});
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
     if (cfg_.receipts) {
@@ -228,7 +228,7 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
 
 TEE_CLIENT_MEMBER
 auto client<Transport, Crypto, Attestation>::session() -> std::shared_ptr<const session_state> {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mutex_);
     if (!session_) session_ = establish();
     return session_;
 }
@@ -237,52 +237,21 @@ auto client<Transport, Crypto, Attestation>::session() -> std::shared_ptr<const 
 TEE_CLIENT_MEMBER
 auto client<Transport, Crypto, Attestation>::reattest(const std::shared_ptr<const session_state>& seen)
     -> std::shared_ptr<const session_state> {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mutex_);
     if (session_ == seen) session_ = establish();
     return session_;
 }
 
 TEE_CLIENT_MEMBER
 auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<const session_state> {
-    bool well_known = cfg_.endpoint != attestation_endpoint::legacy;
-    http_response res = well_known ? transport_.post_json("/.well-known/attestation", "{}") : transport_.get("/attestation");
-    if (cfg_.endpoint == attestation_endpoint::automatic && (res.status == 404 || res.status == 405)) {
-        well_known = false;
-        res = transport_.get("/attestation");
-    }
-    if (res.status != 200) protocol::throw_if_refused(res, cfg_.api_key.reveal());
-    // A real answer is about 6 KB: anything much larger is refused before parsing.
-    if (res.body.size() > protocol::attestation_answer_limits.max_bytes)
-        throw attestation_error(attestation_reason::malformed, "attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
-                                std::to_string(protocol::attestation_answer_limits.max_bytes) +
-                                " an attestation needs (AWS's documents are about 4.5 KB)");
-    nlohmann::json answer;
-    try {
-        answer = parse_json(res.body, protocol::attestation_answer_limits);
-    } catch (const protocol_error& e) {
-        throw attestation_error(attestation_reason::malformed, std::string("attestation answer unreadable: ") + e.what());
-    }
-    enclave_identity id = [&] {  // a policy that takes the context learns the service URL
-        if constexpr (requires { attestation_.verify(answer, crypto_, attestation_context{}); })
-            return attestation_.verify(answer, crypto_, attestation_context{cfg_.url});
-        else
-            return attestation_.verify(answer, crypto_);
-    }();
-    if (well_known) check_advertised_key(answer, id);
-    auto key = crypto_.load_public_key(id.public_key);
+    protocol::attested a = protocol::attest(
+        transport_, crypto_, attestation_,
+        {.endpoint = cfg_.endpoint, .service_url = cfg_.url, .secret = cfg_.api_key.reveal()});
+    auto key = crypto_.load_public_key(a.identity.public_key);
     secure_bytes aes = protocol::derive_key(crypto_, key_, key);
-    if (!cfg_.receipts) answer = nullptr;
+    if (!cfg_.receipts) a.answer = nullptr;
     return std::make_shared<const session_state>(
-        session_state{std::move(id), std::move(key), std::move(aes), std::move(answer)});
-}
-
-// The newer endpoint also states the key outright: it must be the attested one.
-TEE_CLIENT_MEMBER
-void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann::json& answer,
-                                                                  const enclave_identity& id) {
-    if (!answer.is_object() || !answer.contains("public_key"))
-        throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
-    tee::check_advertised_key(answer, id);
+        session_state{std::move(a.identity), std::move(key), std::move(aes), std::move(a.answer)});
 }
 
 #undef TEE_CLIENT_MEMBER

@@ -33,16 +33,23 @@ namespace tee {
 using byte_span = std::span<const std::uint8_t>;
 
 // ---------------------------------------------------------------- transport
-// What the client hands a transport when it builds one: what every transport
-// must honour. Settings of one transport live with it (the default's pool and
-// TLS trust: tee::httplib_options).
-struct transport_options {
-    std::string base_url = "http://127.0.0.1:8000";  // http:// or https://, optional path prefix
+// The limits every transport must honour (config::transport). Settings of one
+// transport live with it (the default's pool and TLS trust: tee::httplib_options).
+struct transport_limits {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds read_timeout{60'000};   // per read; an LLM can take a while
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds total_timeout{120'000}; // whole request: connect, TLS, answer (a drip too)
     std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused (headers: see docs/reliability.md)
+};
+
+// What the client hands a transport when it builds one: the limits and the
+// base URL, which is config::url (the one place a client's URL is set).
+struct transport_options : transport_limits {
+    transport_options() = default;
+    transport_options(const transport_limits& limits) : transport_limits(limits) {}  // NOLINT: implicit on purpose
+
+    std::string base_url = "http://127.0.0.1:8000";  // http:// or https://, optional path prefix
 };
 
 struct http_response {

@@ -33,7 +33,7 @@ struct config {
     std::string platform;                       // PLATFORM: openai, anthropic, gemini (sent as given)
     std::string model;                          // MODEL, e.g. gpt-4 (sent as given)
 
-    transport_options transport;                // timeouts, answer cap (url is copied in); the default
+    transport_limits transport;                 // timeouts, answer cap (the base URL is `url`); the default
                                                 // transport's CA file, pin, pool: tee::httplib_options
 
     attestation_endpoint endpoint = attestation_endpoint::legacy;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "tee/encoding.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 
 namespace tee {
 

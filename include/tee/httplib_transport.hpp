@@ -193,19 +193,19 @@ public:
 
 private:
     void run();
-    bool over_limit();                 // needs m_
-    void cut(verdict why);             // needs m_
+    bool over_limit();                 // needs mutex_
+    void cut(verdict why);             // needs mutex_
 
     httplib::Client& client_;
     const std::uint64_t max_read_;     // after the first body byte
-    std::mutex m_;
+    std::mutex mutex_;
     std::condition_variable cv_;
     bool quit_ = false, armed_ = false;
     verdict verdict_ = verdict::in_time;
     clock::time_point deadline_{};
     clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
     std::atomic<bool> body_{false};
-    std::mutex sockets_m_;             // guards the four below; taken after m_, never before it
+    std::mutex sockets_mutex_;         // guards the four below; taken after mutex_, never before it
     std::vector<socket_handle> opened_;  // dup()s of the sockets the request in flight opened
     socket_handle kept_ = platform::no_socket;  // dup() of the connection's socket, from an earlier request
     std::uint64_t kept_read_at_arm_ = 0;
@@ -262,7 +262,7 @@ private:
     using clock = std::chrono::steady_clock;
     using connection = detail::pooled_connection;
     struct pool_state {
-        std::mutex m;
+        std::mutex mutex;
         std::condition_variable returned;
         std::vector<std::unique_ptr<connection>> idle;  // the most recently used last
         std::size_t open = 0;                           // idle + carrying a request
@@ -329,7 +329,7 @@ TEE_INLINE detail::request_watchdog::request_watchdog(httplib::Client& client, s
 
 TEE_INLINE detail::request_watchdog::~request_watchdog() {
     {
-        std::lock_guard lock(m_);
+        std::lock_guard lock(mutex_);
         quit_ = true;
     }
     cv_.notify_one();
@@ -345,13 +345,13 @@ TEE_INLINE detail::request_watchdog::~request_watchdog() {
 TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
     bool wake;
     {
-        std::lock_guard lock(m_);
+        std::lock_guard lock(mutex_);
         deadline_ = deadline;
         armed_ = true;
         verdict_ = verdict::in_time;
         body_.store(false, std::memory_order_relaxed);
         {
-            std::lock_guard sockets(sockets_m_);
+            std::lock_guard sockets(sockets_mutex_);
             kept_read_at_arm_ = counts_headers && kept_ != platform::no_socket ? bytes_read(kept_) : 0;
         }
         wake = std::min(deadline, clock::now() + check_every) < sleeping_until_;
@@ -362,12 +362,12 @@ TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
 TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() {
     verdict why;
     {
-        std::lock_guard lock(m_);  // a cut in progress holds m_: it is over once we have it
+        std::lock_guard lock(mutex_);  // a cut in progress holds mutex_: it is over once we have it
         armed_ = false;
         why = verdict_;
     }
     const bool still_open = client_.is_socket_open() != 0;  // not armed: no cut can race this
-    std::lock_guard sockets(sockets_m_);
+    std::lock_guard sockets(sockets_mutex_);
     if (!opened_.empty()) {  // the last one opened is the one httplib connected, if any
         if (kept_ != platform::no_socket) platform::close(kept_);
         kept_ = opened_.back();
@@ -384,7 +384,7 @@ TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() 
 }
 
 TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexcept {
-    std::lock_guard lock(sockets_m_);
+    std::lock_guard lock(sockets_mutex_);
     if (!cut_) {
         const socket_handle watch = platform::duplicate(fd);
         if (watch != platform::no_socket) {
@@ -403,14 +403,14 @@ TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexce
 }
 
 TEE_INLINE void detail::request_watchdog::headers_received() noexcept {
-    std::lock_guard sockets(sockets_m_);
+    std::lock_guard sockets(sockets_mutex_);
     if (!opened_.empty()) platform::acknowledge_now(opened_.back());  // the socket httplib connected
     else if (kept_ != platform::no_socket) platform::acknowledge_now(kept_);
 }
 
 TEE_INLINE bool detail::request_watchdog::over_limit() {
     if constexpr (!counts_headers) return false;
-    std::lock_guard sockets(sockets_m_);
+    std::lock_guard sockets(sockets_mutex_);
     std::uint64_t read = 0;
     if (!opened_.empty())
         read = bytes_read(opened_.back());  // a new connection: all of it is this request's
@@ -423,7 +423,7 @@ TEE_INLINE void detail::request_watchdog::cut(verdict why) {
     verdict_ = why;
     armed_ = false;
     {
-        std::lock_guard sockets(sockets_m_);
+        std::lock_guard sockets(sockets_mutex_);
         cut_ = true;
         for (socket_handle fd : opened_) platform::shutdown_both(fd);  // ends a connect or handshake
     }
@@ -431,7 +431,7 @@ TEE_INLINE void detail::request_watchdog::cut(verdict why) {
 }
 
 TEE_INLINE void detail::request_watchdog::run() {
-    std::unique_lock lock(m_);
+    std::unique_lock lock(mutex_);
     while (!quit_) {
         if (!armed_) {
             sleeping_until_ = clock::time_point::max();
@@ -472,7 +472,7 @@ TEE_INLINE httplib_transport::httplib_transport(const httplib_options& opt)
 }
 
 TEE_INLINE std::size_t httplib_transport::open_connections() const {
-    std::lock_guard lock(pool_->m);
+    std::lock_guard lock(pool_->mutex);
     return pool_->open;
 }
 
@@ -504,7 +504,7 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_co
 
 TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire(clock::time_point deadline,
                                                                                const std::string& where) {
-    std::unique_lock lock(pool_->m);
+    std::unique_lock lock(pool_->mutex);
     for (;;) {
         if (!pool_->idle.empty()) {
             auto c = std::move(pool_->idle.back());
@@ -540,7 +540,7 @@ TEE_INLINE transport_error httplib_transport::no_connection_free(const std::stri
 
 TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
     {
-        std::lock_guard lock(pool_->m);
+        std::lock_guard lock(pool_->mutex);
         pool_->idle.push_back(std::move(c));  // no allocation: idle.size() < open <= idle.capacity()
     }
     pool_->returned.notify_one();

@@ -16,7 +16,7 @@
 //                     "images": [{"name": "<text>", "pcrs": {"0": "<96 hex>", ...}}]},
 //       "signature": "<hex DER ECDSA P-384 / SHA-384 over canonical_json(allowlist)>"}
 //    (canonical_json is Python's json.dumps(o, separators=(",", ":"),
-//    sort_keys=True): tee/canonical_json.hpp). An image matches when every PCR
+//    sort_keys=True): tee/detail/canonical_json.hpp). An image matches when every PCR
 //    it lists equals the document's. Refused: a bad signature, a list expired
 //    or not yet valid, an image not listed, and a version lower than the
 //    highest accepted before for that release key (a rollback to an older
@@ -50,12 +50,12 @@
 #include <botan/version.h>
 #include <nlohmann/json.hpp>
 
-#include "tee/canonical_json.hpp"
+#include "tee/detail/canonical_json.hpp"
 #include "tee/concepts.hpp"
 #include "tee/detail/state_file.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 
 namespace tee {
 

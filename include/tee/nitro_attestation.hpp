@@ -11,7 +11,7 @@
 //     header must be AWS's empty map - all checked before the payload is parsed;
 //  2. COSE ES384 signature with the leaf certificate's P-384 key;
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
-//     the verification time (now, or injected): tee/x509_chain.hpp, with the
+//     the verification time (now, or injected): tee/detail/x509_chain.hpp, with the
 //     signatures verified by the crypto backend;
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
@@ -48,13 +48,13 @@
 #include <botan/x509cert.h>
 #include <nlohmann/json.hpp>
 
-#include "tee/aws_nitro_root.hpp"
-#include "tee/cbor.hpp"
+#include "tee/detail/aws_nitro_root.hpp"
+#include "tee/detail/cbor.hpp"
 #include "tee/concepts.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
 #include "tee/image_policy.hpp"
-#include "tee/x509_chain.hpp"
+#include "tee/detail/x509_chain.hpp"
 
 namespace tee {
 

@@ -19,6 +19,10 @@
 // cpp-httplib's) reads later. Each call here removes what it added, so an
 // expected failure (a bad signature, a wrong tag) leaves no trace behind.
 //
+// The argument rules shared with botan_crypto (key forms, AES key and IV,
+// the tag) and load_public_key, the AES-GCM and SHA-2 members are
+// tee/detail/crypto_backend_base.hpp's; this class supplies OpenSSL's calls.
+//
 // Errors are tee::protocol_error, as botan_crypto's refusals are: a key that
 // is not P-384, a bad AES key or IV, an HKDF request OpenSSL refuses, and any
 // other failure OpenSSL reports ("openssl_crypto: <call> failed: <reason>").
@@ -50,12 +54,13 @@
 #include <openssl/x509.h>
 
 #include "tee/concepts.hpp"
+#include "tee/detail/crypto_backend_base.hpp"
 #include "tee/errors.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 
 namespace tee {
 
-class openssl_crypto {
+class openssl_crypto : public detail::crypto_backend_base<openssl_crypto> {
 public:
     // Shared: copies of a client share one key. Never modified after creation.
     struct private_key {
@@ -66,20 +71,18 @@ public:
         std::vector<std::uint8_t> point;  // 04||x||y
     };
 
+    // The other members (load_public_key, aes256gcm_seal/_open,
+    // ecdsa_p384_verify_raw, sha256/384) are crypto_backend_base's.
     std::vector<std::uint8_t> random_bytes(std::size_t n) const;
     private_key generate_p384() const;
     std::vector<std::uint8_t> spki_der(const private_key& k) const;
-    public_key load_public_key(byte_span bytes) const;
     secure_bytes ecdh(const private_key& priv, const public_key& peer) const;
     secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const;
-    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const;
-    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const;
     bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const;
-    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const;
-    std::array<std::uint8_t, 32> sha256(byte_span data) const;
-    std::array<std::uint8_t, 48> sha384(byte_span data) const;
 
 private:
+    friend class detail::crypto_backend_base<openssl_crypto>;
+
     template <auto Free>
     struct deleter {
         template <class T>
@@ -113,12 +116,20 @@ private:
     // r||s (48 + 48 bytes) as a DER ECDSA-Sig-Value; empty if OpenSSL cannot build it.
     static std::vector<std::uint8_t> der_of_raw(byte_span sig);
 
-    template <std::size_t N>
-    static std::array<std::uint8_t, N> digest(const EVP_MD* md, byte_span data) {
+    // What crypto_backend_base calls once its argument rules hold.
+    static public_key import_point(byte_span point);  // 04||x||y
+    static std::vector<std::uint8_t> gcm_seal(byte_span key, byte_span iv, byte_span plaintext);
+    static std::optional<secure_bytes> gcm_open(byte_span key, byte_span iv, byte_span ciphertext);
+    bool verify_rs(const public_key& pub, byte_span msg, byte_span sig) const;  // r||s, 96 bytes
+    template <std::size_t N>  // SHA-256 (32) or SHA-384 (48)
+    static std::array<std::uint8_t, N> digest(byte_span data) {
+        static_assert(N == 32 || N == 48);
         error_mark mark;
         std::array<std::uint8_t, N> out{};
         unsigned int n = 0;
-        if (EVP_Digest(data.data(), data.size(), out.data(), &n, md, nullptr) != 1 || n != N) fail("digest");
+        if (EVP_Digest(data.data(), data.size(), out.data(), &n, N == 32 ? EVP_sha256() : EVP_sha384(), nullptr) != 1 ||
+            n != N)
+            fail("digest");
         return out;
     }
 };
@@ -160,12 +171,8 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::spki_der(const private_key&
     return out;
 }
 
-TEE_INLINE openssl_crypto::public_key openssl_crypto::load_public_key(byte_span bytes) const {
+TEE_INLINE openssl_crypto::public_key openssl_crypto::import_point(byte_span point) {
     error_mark mark;
-    byte_span point = p384::point_of(bytes);
-    if (point.empty())
-        throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
-                             "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
     char group[] = "secp384r1";
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
@@ -219,8 +226,7 @@ TEE_INLINE secure_bytes openssl_crypto::hkdf_sha256(byte_span ikm, byte_span sal
     return out;
 }
 
-TEE_INLINE std::vector<std::uint8_t> openssl_crypto::aes256gcm_seal(byte_span key, byte_span iv,
-                                                                    byte_span plaintext) const {
+TEE_INLINE std::vector<std::uint8_t> openssl_crypto::gcm_seal(byte_span key, byte_span iv, byte_span plaintext) {
     error_mark mark;
     cipher_ctx ctx = gcm(key, iv, 1);
     std::vector<std::uint8_t> out(plaintext.size() + 16);
@@ -231,10 +237,8 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::aes256gcm_seal(byte_span ke
     return out;
 }
 
-TEE_INLINE std::optional<secure_bytes> openssl_crypto::aes256gcm_open(byte_span key, byte_span iv,
-                                                                      byte_span ciphertext) const {
+TEE_INLINE std::optional<secure_bytes> openssl_crypto::gcm_open(byte_span key, byte_span iv, byte_span ciphertext) {
     error_mark mark;
-    if (ciphertext.size() < 16) return std::nullopt;
     cipher_ctx ctx = gcm(key, iv, 0);
     const std::size_t n = ciphertext.size() - 16;
     std::array<std::uint8_t, 16> tag{};
@@ -255,18 +259,9 @@ TEE_INLINE bool openssl_crypto::ecdsa_p384_verify_der(const public_key& pub, byt
            EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
 }
 
-TEE_INLINE bool openssl_crypto::ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
-    if (sig.size() != 96) return false;
+TEE_INLINE bool openssl_crypto::verify_rs(const public_key& pub, byte_span msg, byte_span sig) const {
     error_mark mark;
     return ecdsa_p384_verify_der(pub, msg, der_of_raw(sig));
-}
-
-TEE_INLINE std::array<std::uint8_t, 32> openssl_crypto::sha256(byte_span data) const {
-    return digest<32>(EVP_sha256(), data);
-}
-
-TEE_INLINE std::array<std::uint8_t, 48> openssl_crypto::sha384(byte_span data) const {
-    return digest<48>(EVP_sha384(), data);
 }
 
 TEE_INLINE openssl_crypto::error_mark::error_mark() noexcept { ERR_set_mark(); }
@@ -287,8 +282,6 @@ TEE_INLINE std::shared_ptr<EVP_PKEY> openssl_crypto::adopt(EVP_PKEY* p) {
 TEE_INLINE void* openssl_crypto::mut(byte_span s) noexcept { return const_cast<std::uint8_t*>(s.data()); }
 
 TEE_INLINE openssl_crypto::cipher_ctx openssl_crypto::gcm(byte_span key, byte_span iv, int encrypt) {
-    if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
-    if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
     if (iv.size() > 128) throw protocol_error("AES-GCM IV longer than 128 bytes (OpenSSL's limit)");
     cipher_ctx ctx(EVP_CIPHER_CTX_new());
     if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, encrypt) <= 0 ||

@@ -1,9 +1,15 @@
-// tee/protocol.hpp - the bytes of one chat (PROTOCOL section 3), as pure
-// functions the client composes: build the encrypted request, then check the
-// answer. Kept apart from the client so tests and fuzzers can call them alone.
+// tee/protocol.hpp - the whole wire protocol (PROTOCOL sections 2 and 3):
+// what the client sends and what each answer means, as functions over a
+// transport and a crypto backend. The client composes them (sessions,
+// threads, the retry); tests and fuzzers call them alone.
 //
-//   request:  {"nonce": hex(32 random bytes), "public_key": hex(client SPKI),
-//              "data": hex(AES-256-GCM(key, iv = nonce, plaintext) || tag)}
+//   attestation: GET {url}/attestation, or POST {url}/.well-known/attestation
+//             "{}" whose answer also states the enclave key (automatic: the
+//             latter, falling back to the former on HTTP 404/405); the answer
+//             is bounded and parsed here, verified by the attestation policy.
+//   request:  POST {url}/talk {"nonce": hex(32 random bytes), "public_key":
+//             hex(client SPKI), "data": hex(AES-256-GCM(key, iv = nonce,
+//             plaintext) || tag)}
 //   key:      HKDF-SHA256(ikm = ECDH x coordinate, salt = none,
 //                         info = "encryption data", L = 32)
 //   answer:   {"sig": hex(DER ECDSA P-384/SHA-384), "data": {...}} where the
@@ -12,27 +18,32 @@
 //             send "data": {"encrypted_data", "nonce", "public_key"} instead:
 //             the same AES-GCM under the same key; the signature covers the
 //             decrypted object.
+//   key change: an enclave restarted with a new key answers HTTP 500 (it
+//             cannot decrypt) or signs with the new key: means_key_change().
 #pragma once
 
 #include "tee/detail/prelude.hpp"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
-#include "tee/canonical_json.hpp"
 #include "tee/concepts.hpp"
+#include "tee/config.hpp"
+#include "tee/detail/canonical_json.hpp"
+#include "tee/detail/p384.hpp"
+#include "tee/detail/utf8.hpp"
+#include "tee/enclave_identity.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
-#include "tee/p384.hpp"
 #include "tee/secure_bytes.hpp"
-#include "tee/utf8.hpp"
 
 namespace tee {
 
@@ -70,26 +81,10 @@ namespace protocol {
 inline constexpr std::string_view hkdf_info = "encryption data";
 inline constexpr std::size_t nonce_size = 32;
 
-// Derives the AES-256 key shared with the enclave.
-template <crypto_backend Crypto>
-secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key& mine,
-                        const typename Crypto::public_key& theirs) {
-    secure_bytes shared = crypto.ecdh(mine, theirs);
-    auto info = std::span(reinterpret_cast<const std::uint8_t*>(hkdf_info.data()), hkdf_info.size());
-    return crypto.hkdf_sha256(shared, {}, info, 32);
-}
-
-// The request plaintext {"api_key","message","platform","ai_model"}, built in
-// wiping memory because it holds the API key (strings in Python's ASCII form).
-secure_bytes request_plaintext(const secret_string& api_key, std::string_view message, std::string_view platform,
-                               std::string_view model);
-
-// The body of POST /talk.
-std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
-
-// The answer of the attestation endpoint is refused unparsed beyond these
-// limits: AWS's documents are about 4.5 KB (6 KB in base64).
-inline constexpr json_limits attestation_answer_limits{8, 64 * 1024};
+// The paths, relative to config::url.
+inline constexpr std::string_view attestation_path = "/attestation";                        // GET
+inline constexpr std::string_view well_known_attestation_path = "/.well-known/attestation";  // POST "{}"
+inline constexpr std::string_view talk_path = "/talk";                                       // POST, one chat
 
 // A service's refusal text as a service_error carries it: the API key
 // (`secret`) redacted, as is and JSON-escaped, BEFORE the text is cut to 200
@@ -99,6 +94,98 @@ std::string refusal_text(std::string_view text, std::string_view secret);
 // Turns an HTTP answer that is not a success into the service_error it means
 // (its text redacted of `secret`, the API key).
 void throw_if_refused(const http_response& res, std::string_view secret = {});
+
+// ------------------------------------------------------------ attestation
+// The answer of the attestation endpoint is refused unparsed beyond these
+// limits: AWS's documents are about 4.5 KB (6 KB in base64).
+inline constexpr json_limits attestation_answer_limits{8, 64 * 1024};
+
+// How to ask for the attestation.
+struct attestation_request {
+    attestation_endpoint endpoint = attestation_endpoint::legacy;
+    std::string_view service_url{};  // config::url: told to a policy that takes attestation_context
+    std::string_view secret{};       // the API key: redacted from a refusal's text
+};
+
+// A verified attestation: what the policy established, and the answer as served.
+struct attested {
+    enclave_identity identity;
+    nlohmann::json answer;
+};
+
+// An attestation answer with status 200, and which endpoint gave it.
+struct fetched_attestation {
+    http_response response;
+    bool well_known = false;  // the well-known endpoint: its answer must state the attested key
+};
+
+// Asks for the attestation on the endpoint `endpoint` names (automatic: the
+// well-known one, then the legacy one if that answers HTTP 404 or 405). Any
+// status but 200 is the service_error it means (throw_if_refused).
+template <transport Transport>
+fetched_attestation fetch_attestation(Transport& t, attestation_endpoint endpoint, std::string_view secret);
+
+// The body of an attestation answer, parsed within attestation_answer_limits;
+// attestation_error(malformed) beyond them or when it is not JSON.
+nlohmann::json parse_attestation_answer(const http_response& res);
+
+// What an answer of the well-known endpoint must also hold: a public_key
+// string, the attested key (check_advertised_key).
+void check_well_known_answer(const nlohmann::json& answer, const enclave_identity& id);
+
+// The attestation exchange: fetch, parse, verify through the policy (one that
+// takes an attestation_context learns the service URL), and check the key the
+// well-known endpoint states. Throws service_error, transport_error or
+// attestation_error; never returns an unverified identity the policy refused.
+template <transport Transport, crypto_backend Crypto, class Attestation>
+    requires attestation_policy<Attestation, Crypto>
+attested attest(Transport& t, const Crypto& crypto, const Attestation& policy, const attestation_request& req) {
+    const fetched_attestation fetched = fetch_attestation(t, req.endpoint, req.secret);
+    attested a{{}, parse_attestation_answer(fetched.response)};
+    if constexpr (requires { policy.verify(a.answer, crypto, attestation_context{}); })
+        a.identity = policy.verify(a.answer, crypto, attestation_context{req.service_url});
+    else
+        a.identity = policy.verify(a.answer, crypto);
+    if (fetched.well_known) check_well_known_answer(a.answer, a.identity);
+    return a;
+}
+
+template <transport Transport>
+fetched_attestation fetch_attestation(Transport& t, attestation_endpoint endpoint, std::string_view secret) {
+    bool well_known = endpoint != attestation_endpoint::legacy;
+    http_response res = well_known ? t.post_json(well_known_attestation_path, "{}") : t.get(attestation_path);
+    if (endpoint == attestation_endpoint::automatic && (res.status == 404 || res.status == 405)) {
+        well_known = false;
+        res = t.get(attestation_path);
+    }
+    if (res.status != 200) throw_if_refused(res, secret);
+    return {std::move(res), well_known};
+}
+
+// ------------------------------------------------------------ the key
+// Derives the AES-256 key shared with the enclave.
+template <crypto_backend Crypto>
+secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key& mine,
+                        const typename Crypto::public_key& theirs) {
+    secure_bytes shared = crypto.ecdh(mine, theirs);
+    auto info = std::span(reinterpret_cast<const std::uint8_t*>(hkdf_info.data()), hkdf_info.size());
+    return crypto.hkdf_sha256(shared, {}, info, 32);
+}
+
+// ------------------------------------------------------------ one chat
+// The request plaintext {"api_key","message","platform","ai_model"}, built in
+// wiping memory because it holds the API key (strings in Python's ASCII form).
+secure_bytes request_plaintext(const secret_string& api_key, std::string_view message, std::string_view platform,
+                               std::string_view model);
+
+// The body of POST /talk.
+std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
+
+// Sends it; the answer is verify_answer's to judge.
+template <transport Transport>
+http_response post_talk(Transport& t, std::string_view body) {
+    return t.post_json(talk_path, body);
+}
 
 // What is needed to open an encrypted answer ("data": {"encrypted_data",
 // "nonce", "public_key"}): the AES key of this exchange and the attested
@@ -121,8 +208,9 @@ nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, cons
     auto ciphertext = field("encrypted_data"), nonce = field("nonce"), named = field("public_key");
     if (!keys) throw protocol_error("encrypted answer, but this exchange has no key to open it");
     if (nonce.empty()) throw protocol_error("encrypted answer has an empty nonce");
-    auto named_point = p384::point_of(named), attested = p384::point_of(keys->enclave_key);
-    if (named_point.empty() || !std::equal(named_point.begin(), named_point.end(), attested.begin(), attested.end()))
+    auto named_point = p384::point_of(named), attested_point = p384::point_of(keys->enclave_key);
+    if (named_point.empty() ||
+        !std::equal(named_point.begin(), named_point.end(), attested_point.begin(), attested_point.end()))
         throw signature_error("encrypted answer names an enclave key other than the attested one");
     auto plain = crypto.aes256gcm_open(keys->aes_key, nonce, ciphertext);
     if (!plain) throw signature_error("encrypted answer does not decrypt with this exchange's key");
@@ -131,16 +219,24 @@ nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, cons
     return data;
 }
 
+// What an answer to POST /talk is checked against (verify_answer).
+struct answer_check {
+    std::string_view prompt{};                                                     // the signed message must equal it
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now();  // the local clock
+    std::chrono::seconds window{300};   // the signed timestamp must lie within it of `now`
+    bool check_time = true;             // false: the timestamp is not compared (receipts check it apart)
+    std::optional<answer_keys> keys{};  // to open an encrypted answer; none: one is refused
+    std::string_view secret{};          // the API key: redacted from a refusal's text
+};
+
 // Parses and verifies the answer to POST /talk with the enclave key, and
-// checks that it answers `prompt` (signed message equal, timestamp in window).
-// Throws service_error (its text redacted of `secret`, the API key),
-// protocol_error, signature_error or replay_error.
+// checks that it answers check.prompt (signed message equal, timestamp in
+// the window). Throws service_error, protocol_error, signature_error or
+// replay_error.
 template <crypto_backend Crypto>
 chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_key& enclave_key,
-                          const http_response& res, std::string_view prompt,
-                          std::chrono::system_clock::time_point now, std::chrono::seconds window,
-                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt,
-                          std::string_view secret = {}) {
+                          const http_response& res, const answer_check& check) {
+    const std::string_view secret = check.secret;
     throw_if_refused(res, secret);
     nlohmann::json answer = parse_json(res.body);
     if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
@@ -154,7 +250,7 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     if (!data_it->is_object()) throw protocol_error("answer \"data\" is not an object");
     auto sig = from_hex(sig_it->get_ref<const std::string&>());
     if (!sig) throw protocol_error("answer \"sig\" is not hex");
-    if (data_it->contains("encrypted_data")) *data_it = open_answer(crypto, *data_it, keys);
+    if (data_it->contains("encrypted_data")) *data_it = open_answer(crypto, *data_it, check.keys);
 
     std::string canonical = canonical_json(*data_it);
     auto msg = std::span(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size());
@@ -181,26 +277,40 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
         throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
     r.timestamp = ts->get<std::int64_t>();
 
-    if (r.message != prompt)
+    if (r.message != check.prompt)
         throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
-    if (check_time) {
+    if (check.check_time) {
         // In integer seconds: a chrono time_point counts nanoseconds in an int64,
         // so a timestamp of now + 2^64 ns would overflow there and wrap to "now".
         // The difference of two int64 values, taken as uint64, is exact.
-        const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        const std::int64_t now_s =
+            std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
         const std::uint64_t skew = r.timestamp >= now_s
                                        ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
                                        : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
-        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(window.count(), 0)))
+        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(check.window.count(), 0)))
             throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
-                               std::to_string(window.count()) + " s): a replayed answer, or a wrong clock");
+                               std::to_string(check.window.count()) + " s): a replayed answer, or a wrong clock");
     }
     r.data = std::move(*data_it);
     r.signature = std::move(sig_it->get_ref<std::string&>());
     return r;
 }
 
+// ------------------------------------------------------------ key change
+// Whether a failed chat is what an enclave restarted with a new key causes:
+// HTTP 500 (it cannot decrypt a request to its old key) or an answer that
+// does not verify with the attested key (signature_error). Never a
+// replay_error: that answer is correctly signed, for something else. The
+// client then attests again (fully verified) and retries once.
+bool means_key_change(const error& e) noexcept;
+
 }  // namespace protocol
+
+// An attestation answer that states the key (the well-known endpoint's
+// "public_key": hex DER, raw point or PEM) must state the attested one; one
+// that states none (the legacy endpoint) passes.
+void check_advertised_key(const nlohmann::json& attestation_answer, const enclave_identity& id);
 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
@@ -254,6 +364,44 @@ TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view 
 
 TEE_INLINE std::string protocol::refusal_text(std::string_view text, std::string_view secret) {
     return tee::detail::redacted_prefix(text, secret, 200);
+}
+
+TEE_INLINE nlohmann::json protocol::parse_attestation_answer(const http_response& res) {
+    // A real answer is about 6 KB: anything much larger is refused before parsing.
+    if (res.body.size() > attestation_answer_limits.max_bytes)
+        throw attestation_error(attestation_reason::malformed,
+                                "attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
+                                    std::to_string(attestation_answer_limits.max_bytes) +
+                                    " an attestation needs (AWS's documents are about 4.5 KB)");
+    try {
+        return parse_json(res.body, attestation_answer_limits);
+    } catch (const protocol_error& e) {
+        throw attestation_error(attestation_reason::malformed, std::string("attestation answer unreadable: ") + e.what());
+    }
+}
+
+TEE_INLINE void protocol::check_well_known_answer(const nlohmann::json& answer, const enclave_identity& id) {
+    if (!answer.is_object() || !answer.contains("public_key"))
+        throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
+    check_advertised_key(answer, id);
+}
+
+TEE_INLINE bool protocol::means_key_change(const error& e) noexcept {
+    if (dynamic_cast<const replay_error*>(&e) != nullptr) return false;
+    if (dynamic_cast<const signature_error*>(&e) != nullptr) return true;
+    const auto* refused = dynamic_cast<const service_error*>(&e);
+    return refused != nullptr && refused->http_status() == 500;
+}
+
+TEE_INLINE void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
+    auto it = answer.find("public_key");
+    if (it == answer.end()) return;  // the legacy endpoint states no key
+    if (!it->is_string()) throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
+    auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
+    auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
+    if (a.empty()) throw attestation_error(attestation_reason::malformed, "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
+    if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
+        throw attestation_error(attestation_reason::key_binding, "advertised public_key differs from the attested one");
 }
 
 TEE_INLINE void protocol::throw_if_refused(const http_response& res, std::string_view secret) {

@@ -45,14 +45,14 @@
 #include <nlohmann/json.hpp>
 
 #include "tee/botan_crypto.hpp"
-#include "tee/canonical_json.hpp"
+#include "tee/detail/canonical_json.hpp"
 #include "tee/concepts.hpp"
 #include "tee/encoding.hpp"
 #include "tee/enclave_identity.hpp"
 #include "tee/errors.hpp"
 #include "tee/mock_attestation.hpp"
 #include "tee/nitro_attestation.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 #include "tee/protocol.hpp"
 #include "tee/version.hpp"
 
@@ -105,9 +105,6 @@ nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestat
 // document's own signed time, with no age limit and no nonce (the document
 // was fetched by someone else, long ago). The one place that adapts them.
 nitro_options receipt_nitro_options(const receipt_options& opt);
-
-// The newer attestation endpoint also states the key outright: it must be the attested one.
-void check_advertised_key(const nlohmann::json& attestation_answer, const enclave_identity& id);
 
 // Appends a receipt to the log at `path` (created 0600 if absent), under an
 // exclusive lock, and fsyncs it. Returns the new line's SHA-256 hex (the new
@@ -209,8 +206,11 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
         throw protocol_error("receipt signed_data has no \"message\" string");
     nlohmann::json body = {{"sig", f.answer->at("sig")}, {"data", *f.signed_data}};
     const auto key = crypto_.load_public_key(v.identity.public_key);
-    v.answer = protocol::verify_answer(crypto_, key, http_response{200, body.dump()}, msg->template get<std::string>(),
-                                       now(), std::chrono::seconds(0), false);
+    v.answer = protocol::verify_answer(crypto_, key, http_response{200, body.dump()},
+                                       {.prompt = msg->template get_ref<const std::string&>(),
+                                        .now = now(),
+                                        .window = std::chrono::seconds(0),
+                                        .check_time = false});
     v.answer.enclave_key_fingerprint = v.identity.key_fingerprint;
     v.answer.attestation_kind = v.identity.kind;
     v.encrypted_answer = f.encrypted;
@@ -305,17 +305,6 @@ TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
     n.known_enclaves_file.clear();  // checking a record never records an image (pin it, or use an allowlist)
     n.clock = opt.clock;
     return n;
-}
-
-TEE_INLINE void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
-    auto it = answer.find("public_key");
-    if (it == answer.end()) return;  // the legacy endpoint states no key
-    if (!it->is_string()) throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
-    auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
-    auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
-    if (a.empty()) throw attestation_error(attestation_reason::malformed, "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
-    if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
-        throw attestation_error(attestation_reason::key_binding, "advertised public_key differs from the attested one");
 }
 
 TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json& r) {

@@ -77,8 +77,8 @@ constexpr std::string_view version() noexcept { return TEE_CLIENT_VERSION; }
 }  // namespace tee
 // ---- end tee/version.hpp
 
-// ---- begin tee/utf8.hpp ------------------------------------------------
-// tee/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
+// ---- begin tee/detail/utf8.hpp -----------------------------------------
+// tee/detail/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF), shared by the JSON and CBOR code.
 
 
@@ -133,7 +133,7 @@ TEE_INLINE bool is_valid_utf8(std::string_view s) noexcept { return utf8_error_o
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
-// ---- end tee/utf8.hpp
+// ---- end tee/detail/utf8.hpp
 
 // ---- begin tee/detail/redaction.hpp ------------------------------------
 // tee/detail/redaction.hpp - cuts a secret (the API key) out of a text that
@@ -646,8 +646,8 @@ TEE_INLINE std::optional<std::vector<std::uint8_t>> from_base64(std::string_view
 }  // namespace tee
 // ---- end tee/encoding.hpp
 
-// ---- begin tee/p384.hpp ------------------------------------------------
-// tee/p384.hpp - the two encodings of a P-384 public key the protocol uses.
+// ---- begin tee/detail/p384.hpp -----------------------------------------
+// tee/detail/p384.hpp - the two encodings of a P-384 public key the protocol uses.
 //
 // On the wire a key is a DER SubjectPublicKeyInfo with algorithm
 // id-ecPublicKey (1.2.840.10045.2.1) and curve secp384r1 (1.3.132.0.34),
@@ -723,7 +723,7 @@ TEE_INLINE std::vector<std::uint8_t> parse_public_key_text(std::string_view text
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
-// ---- end tee/p384.hpp
+// ---- end tee/detail/p384.hpp
 
 // ---- begin tee/enclave_identity.hpp ------------------------------------
 // tee/enclave_identity.hpp - what an attestation policy established about the
@@ -874,16 +874,23 @@ namespace tee {
 using byte_span = std::span<const std::uint8_t>;
 
 // ---------------------------------------------------------------- transport
-// What the client hands a transport when it builds one: what every transport
-// must honour. Settings of one transport live with it (the default's pool and
-// TLS trust: tee::httplib_options).
-struct transport_options {
-    std::string base_url = "http://127.0.0.1:8000";  // http:// or https://, optional path prefix
+// The limits every transport must honour (config::transport). Settings of one
+// transport live with it (the default's pool and TLS trust: tee::httplib_options).
+struct transport_limits {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds read_timeout{60'000};   // per read; an LLM can take a while
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds total_timeout{120'000}; // whole request: connect, TLS, answer (a drip too)
     std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused (headers: see docs/reliability.md)
+};
+
+// What the client hands a transport when it builds one: the limits and the
+// base URL, which is config::url (the one place a client's URL is set).
+struct transport_options : transport_limits {
+    transport_options() = default;
+    transport_options(const transport_limits& limits) : transport_limits(limits) {}  // NOLINT: implicit on purpose
+
+    std::string base_url = "http://127.0.0.1:8000";  // http:// or https://, optional path prefix
 };
 
 struct http_response {
@@ -1105,7 +1112,7 @@ struct config {
     std::string platform;                       // PLATFORM: openai, anthropic, gemini (sent as given)
     std::string model;                          // MODEL, e.g. gpt-4 (sent as given)
 
-    transport_options transport;                // timeouts, answer cap (url is copied in); the default
+    transport_limits transport;                 // timeouts, answer cap (the base URL is `url`); the default
                                                 // transport's CA file, pin, pool: tee::httplib_options
 
     attestation_endpoint endpoint = attestation_endpoint::legacy;
@@ -1148,8 +1155,8 @@ TEE_INLINE config config::from_env() {
 }  // namespace tee
 // ---- end tee/config.hpp
 
-// ---- begin tee/canonical_json.hpp --------------------------------------
-// tee/canonical_json.hpp - the bytes the enclave signs, and a strict parser
+// ---- begin tee/detail/canonical_json.hpp -------------------------------
+// tee/detail/canonical_json.hpp - the bytes the enclave signs, and a strict parser
 // for the bodies it sends.
 //
 // The trap: the enclave signs the bytes of the Python expression
@@ -1507,15 +1514,21 @@ TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& l
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee
-// ---- end tee/canonical_json.hpp
+// ---- end tee/detail/canonical_json.hpp
 
 // ---- begin tee/protocol.hpp --------------------------------------------
-// tee/protocol.hpp - the bytes of one chat (PROTOCOL section 3), as pure
-// functions the client composes: build the encrypted request, then check the
-// answer. Kept apart from the client so tests and fuzzers can call them alone.
+// tee/protocol.hpp - the whole wire protocol (PROTOCOL sections 2 and 3):
+// what the client sends and what each answer means, as functions over a
+// transport and a crypto backend. The client composes them (sessions,
+// threads, the retry); tests and fuzzers call them alone.
 //
-//   request:  {"nonce": hex(32 random bytes), "public_key": hex(client SPKI),
-//              "data": hex(AES-256-GCM(key, iv = nonce, plaintext) || tag)}
+//   attestation: GET {url}/attestation, or POST {url}/.well-known/attestation
+//             "{}" whose answer also states the enclave key (automatic: the
+//             latter, falling back to the former on HTTP 404/405); the answer
+//             is bounded and parsed here, verified by the attestation policy.
+//   request:  POST {url}/talk {"nonce": hex(32 random bytes), "public_key":
+//             hex(client SPKI), "data": hex(AES-256-GCM(key, iv = nonce,
+//             plaintext) || tag)}
 //   key:      HKDF-SHA256(ikm = ECDH x coordinate, salt = none,
 //                         info = "encryption data", L = 32)
 //   answer:   {"sig": hex(DER ECDSA P-384/SHA-384), "data": {...}} where the
@@ -1524,15 +1537,18 @@ TEE_INLINE nlohmann::json parse_json(std::string_view body, const json_limits& l
 //             send "data": {"encrypted_data", "nonce", "public_key"} instead:
 //             the same AES-GCM under the same key; the signature covers the
 //             decrypted object.
+//   key change: an enclave restarted with a new key answers HTTP 500 (it
+//             cannot decrypt) or signs with the new key: means_key_change().
 
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -1573,26 +1589,10 @@ namespace protocol {
 inline constexpr std::string_view hkdf_info = "encryption data";
 inline constexpr std::size_t nonce_size = 32;
 
-// Derives the AES-256 key shared with the enclave.
-template <crypto_backend Crypto>
-secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key& mine,
-                        const typename Crypto::public_key& theirs) {
-    secure_bytes shared = crypto.ecdh(mine, theirs);
-    auto info = std::span(reinterpret_cast<const std::uint8_t*>(hkdf_info.data()), hkdf_info.size());
-    return crypto.hkdf_sha256(shared, {}, info, 32);
-}
-
-// The request plaintext {"api_key","message","platform","ai_model"}, built in
-// wiping memory because it holds the API key (strings in Python's ASCII form).
-secure_bytes request_plaintext(const secret_string& api_key, std::string_view message, std::string_view platform,
-                               std::string_view model);
-
-// The body of POST /talk.
-std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
-
-// The answer of the attestation endpoint is refused unparsed beyond these
-// limits: AWS's documents are about 4.5 KB (6 KB in base64).
-inline constexpr json_limits attestation_answer_limits{8, 64 * 1024};
+// The paths, relative to config::url.
+inline constexpr std::string_view attestation_path = "/attestation";                        // GET
+inline constexpr std::string_view well_known_attestation_path = "/.well-known/attestation";  // POST "{}"
+inline constexpr std::string_view talk_path = "/talk";                                       // POST, one chat
 
 // A service's refusal text as a service_error carries it: the API key
 // (`secret`) redacted, as is and JSON-escaped, BEFORE the text is cut to 200
@@ -1602,6 +1602,98 @@ std::string refusal_text(std::string_view text, std::string_view secret);
 // Turns an HTTP answer that is not a success into the service_error it means
 // (its text redacted of `secret`, the API key).
 void throw_if_refused(const http_response& res, std::string_view secret = {});
+
+// ------------------------------------------------------------ attestation
+// The answer of the attestation endpoint is refused unparsed beyond these
+// limits: AWS's documents are about 4.5 KB (6 KB in base64).
+inline constexpr json_limits attestation_answer_limits{8, 64 * 1024};
+
+// How to ask for the attestation.
+struct attestation_request {
+    attestation_endpoint endpoint = attestation_endpoint::legacy;
+    std::string_view service_url{};  // config::url: told to a policy that takes attestation_context
+    std::string_view secret{};       // the API key: redacted from a refusal's text
+};
+
+// A verified attestation: what the policy established, and the answer as served.
+struct attested {
+    enclave_identity identity;
+    nlohmann::json answer;
+};
+
+// An attestation answer with status 200, and which endpoint gave it.
+struct fetched_attestation {
+    http_response response;
+    bool well_known = false;  // the well-known endpoint: its answer must state the attested key
+};
+
+// Asks for the attestation on the endpoint `endpoint` names (automatic: the
+// well-known one, then the legacy one if that answers HTTP 404 or 405). Any
+// status but 200 is the service_error it means (throw_if_refused).
+template <transport Transport>
+fetched_attestation fetch_attestation(Transport& t, attestation_endpoint endpoint, std::string_view secret);
+
+// The body of an attestation answer, parsed within attestation_answer_limits;
+// attestation_error(malformed) beyond them or when it is not JSON.
+nlohmann::json parse_attestation_answer(const http_response& res);
+
+// What an answer of the well-known endpoint must also hold: a public_key
+// string, the attested key (check_advertised_key).
+void check_well_known_answer(const nlohmann::json& answer, const enclave_identity& id);
+
+// The attestation exchange: fetch, parse, verify through the policy (one that
+// takes an attestation_context learns the service URL), and check the key the
+// well-known endpoint states. Throws service_error, transport_error or
+// attestation_error; never returns an unverified identity the policy refused.
+template <transport Transport, crypto_backend Crypto, class Attestation>
+    requires attestation_policy<Attestation, Crypto>
+attested attest(Transport& t, const Crypto& crypto, const Attestation& policy, const attestation_request& req) {
+    const fetched_attestation fetched = fetch_attestation(t, req.endpoint, req.secret);
+    attested a{{}, parse_attestation_answer(fetched.response)};
+    if constexpr (requires { policy.verify(a.answer, crypto, attestation_context{}); })
+        a.identity = policy.verify(a.answer, crypto, attestation_context{req.service_url});
+    else
+        a.identity = policy.verify(a.answer, crypto);
+    if (fetched.well_known) check_well_known_answer(a.answer, a.identity);
+    return a;
+}
+
+template <transport Transport>
+fetched_attestation fetch_attestation(Transport& t, attestation_endpoint endpoint, std::string_view secret) {
+    bool well_known = endpoint != attestation_endpoint::legacy;
+    http_response res = well_known ? t.post_json(well_known_attestation_path, "{}") : t.get(attestation_path);
+    if (endpoint == attestation_endpoint::automatic && (res.status == 404 || res.status == 405)) {
+        well_known = false;
+        res = t.get(attestation_path);
+    }
+    if (res.status != 200) throw_if_refused(res, secret);
+    return {std::move(res), well_known};
+}
+
+// ------------------------------------------------------------ the key
+// Derives the AES-256 key shared with the enclave.
+template <crypto_backend Crypto>
+secure_bytes derive_key(const Crypto& crypto, const typename Crypto::private_key& mine,
+                        const typename Crypto::public_key& theirs) {
+    secure_bytes shared = crypto.ecdh(mine, theirs);
+    auto info = std::span(reinterpret_cast<const std::uint8_t*>(hkdf_info.data()), hkdf_info.size());
+    return crypto.hkdf_sha256(shared, {}, info, 32);
+}
+
+// ------------------------------------------------------------ one chat
+// The request plaintext {"api_key","message","platform","ai_model"}, built in
+// wiping memory because it holds the API key (strings in Python's ASCII form).
+secure_bytes request_plaintext(const secret_string& api_key, std::string_view message, std::string_view platform,
+                               std::string_view model);
+
+// The body of POST /talk.
+std::string talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext);
+
+// Sends it; the answer is verify_answer's to judge.
+template <transport Transport>
+http_response post_talk(Transport& t, std::string_view body) {
+    return t.post_json(talk_path, body);
+}
 
 // What is needed to open an encrypted answer ("data": {"encrypted_data",
 // "nonce", "public_key"}): the AES key of this exchange and the attested
@@ -1624,8 +1716,9 @@ nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, cons
     auto ciphertext = field("encrypted_data"), nonce = field("nonce"), named = field("public_key");
     if (!keys) throw protocol_error("encrypted answer, but this exchange has no key to open it");
     if (nonce.empty()) throw protocol_error("encrypted answer has an empty nonce");
-    auto named_point = p384::point_of(named), attested = p384::point_of(keys->enclave_key);
-    if (named_point.empty() || !std::equal(named_point.begin(), named_point.end(), attested.begin(), attested.end()))
+    auto named_point = p384::point_of(named), attested_point = p384::point_of(keys->enclave_key);
+    if (named_point.empty() ||
+        !std::equal(named_point.begin(), named_point.end(), attested_point.begin(), attested_point.end()))
         throw signature_error("encrypted answer names an enclave key other than the attested one");
     auto plain = crypto.aes256gcm_open(keys->aes_key, nonce, ciphertext);
     if (!plain) throw signature_error("encrypted answer does not decrypt with this exchange's key");
@@ -1634,16 +1727,24 @@ nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, cons
     return data;
 }
 
+// What an answer to POST /talk is checked against (verify_answer).
+struct answer_check {
+    std::string_view prompt{};                                                     // the signed message must equal it
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now();  // the local clock
+    std::chrono::seconds window{300};   // the signed timestamp must lie within it of `now`
+    bool check_time = true;             // false: the timestamp is not compared (receipts check it apart)
+    std::optional<answer_keys> keys{};  // to open an encrypted answer; none: one is refused
+    std::string_view secret{};          // the API key: redacted from a refusal's text
+};
+
 // Parses and verifies the answer to POST /talk with the enclave key, and
-// checks that it answers `prompt` (signed message equal, timestamp in window).
-// Throws service_error (its text redacted of `secret`, the API key),
-// protocol_error, signature_error or replay_error.
+// checks that it answers check.prompt (signed message equal, timestamp in
+// the window). Throws service_error, protocol_error, signature_error or
+// replay_error.
 template <crypto_backend Crypto>
 chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_key& enclave_key,
-                          const http_response& res, std::string_view prompt,
-                          std::chrono::system_clock::time_point now, std::chrono::seconds window,
-                          bool check_time = true, std::optional<answer_keys> keys = std::nullopt,
-                          std::string_view secret = {}) {
+                          const http_response& res, const answer_check& check) {
+    const std::string_view secret = check.secret;
     throw_if_refused(res, secret);
     nlohmann::json answer = parse_json(res.body);
     if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
@@ -1657,7 +1758,7 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     if (!data_it->is_object()) throw protocol_error("answer \"data\" is not an object");
     auto sig = from_hex(sig_it->get_ref<const std::string&>());
     if (!sig) throw protocol_error("answer \"sig\" is not hex");
-    if (data_it->contains("encrypted_data")) *data_it = open_answer(crypto, *data_it, keys);
+    if (data_it->contains("encrypted_data")) *data_it = open_answer(crypto, *data_it, check.keys);
 
     std::string canonical = canonical_json(*data_it);
     auto msg = std::span(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size());
@@ -1684,26 +1785,40 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
         throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
     r.timestamp = ts->get<std::int64_t>();
 
-    if (r.message != prompt)
+    if (r.message != check.prompt)
         throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
-    if (check_time) {
+    if (check.check_time) {
         // In integer seconds: a chrono time_point counts nanoseconds in an int64,
         // so a timestamp of now + 2^64 ns would overflow there and wrap to "now".
         // The difference of two int64 values, taken as uint64, is exact.
-        const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        const std::int64_t now_s =
+            std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
         const std::uint64_t skew = r.timestamp >= now_s
                                        ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
                                        : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
-        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(window.count(), 0)))
+        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(check.window.count(), 0)))
             throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
-                               std::to_string(window.count()) + " s): a replayed answer, or a wrong clock");
+                               std::to_string(check.window.count()) + " s): a replayed answer, or a wrong clock");
     }
     r.data = std::move(*data_it);
     r.signature = std::move(sig_it->get_ref<std::string&>());
     return r;
 }
 
+// ------------------------------------------------------------ key change
+// Whether a failed chat is what an enclave restarted with a new key causes:
+// HTTP 500 (it cannot decrypt a request to its old key) or an answer that
+// does not verify with the attested key (signature_error). Never a
+// replay_error: that answer is correctly signed, for something else. The
+// client then attests again (fully verified) and retries once.
+bool means_key_change(const error& e) noexcept;
+
 }  // namespace protocol
+
+// An attestation answer that states the key (the well-known endpoint's
+// "public_key": hex DER, raw point or PEM) must state the attested one; one
+// that states none (the legacy endpoint) passes.
+void check_advertised_key(const nlohmann::json& attestation_answer, const enclave_identity& id);
 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
@@ -1757,6 +1872,44 @@ TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view 
 
 TEE_INLINE std::string protocol::refusal_text(std::string_view text, std::string_view secret) {
     return tee::detail::redacted_prefix(text, secret, 200);
+}
+
+TEE_INLINE nlohmann::json protocol::parse_attestation_answer(const http_response& res) {
+    // A real answer is about 6 KB: anything much larger is refused before parsing.
+    if (res.body.size() > attestation_answer_limits.max_bytes)
+        throw attestation_error(attestation_reason::malformed,
+                                "attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
+                                    std::to_string(attestation_answer_limits.max_bytes) +
+                                    " an attestation needs (AWS's documents are about 4.5 KB)");
+    try {
+        return parse_json(res.body, attestation_answer_limits);
+    } catch (const protocol_error& e) {
+        throw attestation_error(attestation_reason::malformed, std::string("attestation answer unreadable: ") + e.what());
+    }
+}
+
+TEE_INLINE void protocol::check_well_known_answer(const nlohmann::json& answer, const enclave_identity& id) {
+    if (!answer.is_object() || !answer.contains("public_key"))
+        throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
+    check_advertised_key(answer, id);
+}
+
+TEE_INLINE bool protocol::means_key_change(const error& e) noexcept {
+    if (dynamic_cast<const replay_error*>(&e) != nullptr) return false;
+    if (dynamic_cast<const signature_error*>(&e) != nullptr) return true;
+    const auto* refused = dynamic_cast<const service_error*>(&e);
+    return refused != nullptr && refused->http_status() == 500;
+}
+
+TEE_INLINE void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
+    auto it = answer.find("public_key");
+    if (it == answer.end()) return;  // the legacy endpoint states no key
+    if (!it->is_string()) throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
+    auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
+    auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
+    if (a.empty()) throw attestation_error(attestation_reason::malformed, "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
+    if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
+        throw attestation_error(attestation_reason::key_binding, "advertised public_key differs from the attested one");
 }
 
 TEE_INLINE void protocol::throw_if_refused(const http_response& res, std::string_view secret) {
@@ -1871,6 +2024,79 @@ TEE_INLINE std::shared_ptr<const Botan::ECDH_PrivateKey> ecdh_key_of(const Botan
 
 }  // namespace tee::detail::botan
 // ---- end tee/detail/botan_compat.hpp
+
+// ---- begin tee/detail/crypto_backend_base.hpp --------------------------
+// tee/detail/crypto_backend_base.hpp - the members of tee::crypto_backend
+// whose rules do not depend on the library underneath, written once for
+// botan_crypto and openssl_crypto (each derives from
+// crypto_backend_base<itself> and supplies the library calls).
+//
+// The trap it handles: two backends that each check their own arguments drift
+// apart (one accepts an empty IV or a 95-byte r||s that the other refuses),
+// and a verdict of the client then depends on its crypto policy. Here every
+// backend refuses the same inputs in the same way before its library is
+// called:
+//  * a public key is the 120-byte SPKI or the raw 97-byte point
+//    (p384::point_of), else protocol_error; the backend's import_point()
+//    checks that the point is on P-384;
+//  * AES-256-GCM takes a 32-byte key and a non-empty IV, else protocol_error
+//    (the backend's gcm_seal()/gcm_open() may refuse more: OpenSSL's IV limit);
+//    a ciphertext shorter than its 16-byte tag does not open (nullopt);
+//  * a raw signature r||s is exactly 96 bytes, else it does not verify;
+//  * SHA-256 and SHA-384 are the backend's digest<32> and digest<48>.
+// A backend declares what it calls (import_point, gcm_seal, gcm_open,
+// verify_rs, digest<N>) and makes this class its friend.
+
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+
+namespace tee::detail {
+
+template <class Backend>
+class crypto_backend_base {
+public:
+    // Backend::public_key (deduced: Backend is not complete where this is declared).
+    auto load_public_key(byte_span bytes) const {
+        const byte_span point = p384::point_of(bytes);
+        if (point.empty())
+            throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
+                                 "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
+        return Backend::import_point(point);
+    }
+
+    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const {
+        check_gcm(key, iv);
+        return Backend::gcm_seal(key, iv, plaintext);
+    }
+
+    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const {
+        if (ciphertext.size() < 16) return std::nullopt;
+        check_gcm(key, iv);
+        return Backend::gcm_open(key, iv, ciphertext);
+    }
+
+    // B: Backend, named where the call is made (Backend is not complete here).
+    template <class B = Backend>
+    bool ecdsa_p384_verify_raw(const typename B::public_key& pub, byte_span msg, byte_span sig) const {
+        return sig.size() == 96 && static_cast<const B&>(*this).verify_rs(pub, msg, sig);
+    }
+
+    std::array<std::uint8_t, 32> sha256(byte_span data) const { return Backend::template digest<32>(data); }
+    std::array<std::uint8_t, 48> sha384(byte_span data) const { return Backend::template digest<48>(data); }
+
+private:
+    static void check_gcm(byte_span key, byte_span iv) {
+        if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
+        if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
+    }
+};
+
+}  // namespace tee::detail
+// ---- end tee/detail/crypto_backend_base.hpp
 
 // ---- begin tee/detail/p384_comb.hpp ------------------------------------
 // tee/detail/p384_comb.hpp - ECDSA P-384 verification for a key that verifies
@@ -2097,6 +2323,10 @@ TEE_INLINE const p384_comb::table& p384_comb::g_table() {
 // Interop trap handled here: Botan's X509::BER_encode of an ECDH key writes
 // the ECDH algorithm OID, which Python's cryptography cannot load. spki_der()
 // writes the id-ecPublicKey / secp384r1 form byte for byte instead.
+//
+// The argument rules shared with openssl_crypto (key forms, AES key and IV,
+// the tag) and load_public_key, the AES-GCM and SHA-2 members are
+// tee/detail/crypto_backend_base.hpp's; this class supplies Botan's calls.
 
 
 #include <algorithm>
@@ -2120,8 +2350,7 @@ TEE_INLINE const p384_comb::table& p384_comb::g_table() {
 
 namespace tee {
 
-
-class botan_crypto {
+class botan_crypto : public detail::crypto_backend_base<botan_crypto> {
 public:
     struct private_key {
         std::shared_ptr<const Botan::ECDH_PrivateKey> key;  // shared: copies of a client share one key
@@ -2162,39 +2391,31 @@ public:
         std::shared_ptr<key_verifier> verifier;  // shared by copies of the key
     };
 
+    // The other members (load_public_key, aes256gcm_seal/_open,
+    // ecdsa_p384_verify_raw, sha256/384) are crypto_backend_base's.
     std::vector<std::uint8_t> random_bytes(std::size_t n) const;
-
     private_key generate_p384() const;
-
     std::vector<std::uint8_t> spki_der(const private_key& k) const;
-
-    public_key load_public_key(byte_span bytes) const;
-
     secure_bytes ecdh(const private_key& priv, const public_key& peer) const;
-
     secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const;
-
-    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const;
-
-    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const;
-
     bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const;
 
-    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const;
-
-    std::array<std::uint8_t, 32> sha256(byte_span data) const;
-    std::array<std::uint8_t, 48> sha384(byte_span data) const;
-
 private:
+    friend class detail::crypto_backend_base<botan_crypto>;
+
     static const Botan::EC_Group& group();
-
     static std::unique_ptr<Botan::AEAD_Mode> gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir);
-
     static bool verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt);
 
-    template <std::size_t N>
-    static std::array<std::uint8_t, N> digest(const char* name, byte_span data) {
-        auto h = Botan::HashFunction::create_or_throw(name);
+    // What crypto_backend_base calls once its argument rules hold.
+    static public_key import_point(byte_span point);  // 04||x||y
+    static std::vector<std::uint8_t> gcm_seal(byte_span key, byte_span iv, byte_span plaintext);
+    static std::optional<secure_bytes> gcm_open(byte_span key, byte_span iv, byte_span ciphertext);
+    static bool verify_rs(const public_key& pub, byte_span msg, byte_span sig);  // r||s, 96 bytes
+    template <std::size_t N>  // SHA-256 (32) or SHA-384 (48)
+    static std::array<std::uint8_t, N> digest(byte_span data) {
+        static_assert(N == 32 || N == 48);
+        auto h = Botan::HashFunction::create_or_throw(N == 32 ? "SHA-256" : "SHA-384");
         h->update(data.data(), data.size());
         std::array<std::uint8_t, N> out{};
         h->final(out.data());
@@ -2259,11 +2480,7 @@ TEE_INLINE std::vector<std::uint8_t> botan_crypto::spki_der(const private_key& k
     return p384::spki_of_point(detail::botan::point_of(*k.key));
 }
 
-TEE_INLINE botan_crypto::public_key botan_crypto::load_public_key(byte_span bytes) const {
-    byte_span point = p384::point_of(bytes);
-    if (point.empty())
-        throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
-                             "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
+TEE_INLINE botan_crypto::public_key botan_crypto::import_point(byte_span point) {
     try {
 #if BOTAN_VERSION_MAJOR >= 3
         auto pt = Botan::EC_AffinePoint::deserialize(group(), point);  // checks on-curve
@@ -2302,17 +2519,14 @@ TEE_INLINE secure_bytes botan_crypto::hkdf_sha256(byte_span ikm, byte_span salt,
 #endif
 }
 
-TEE_INLINE std::vector<std::uint8_t> botan_crypto::aes256gcm_seal(byte_span key, byte_span iv,
-                                                                  byte_span plaintext) const {
+TEE_INLINE std::vector<std::uint8_t> botan_crypto::gcm_seal(byte_span key, byte_span iv, byte_span plaintext) {
     auto mode = gcm(key, iv, detail::botan::encrypt);
     Botan::secure_vector<std::uint8_t> buf(plaintext.begin(), plaintext.end());
     mode->finish(buf);
     return std::vector<std::uint8_t>(buf.begin(), buf.end());
 }
 
-TEE_INLINE std::optional<secure_bytes> botan_crypto::aes256gcm_open(byte_span key, byte_span iv,
-                                                                    byte_span ciphertext) const {
-    if (ciphertext.size() < 16) return std::nullopt;
+TEE_INLINE std::optional<secure_bytes> botan_crypto::gcm_open(byte_span key, byte_span iv, byte_span ciphertext) {
     auto mode = gcm(key, iv, detail::botan::decrypt);
     Botan::secure_vector<std::uint8_t> buf(ciphertext.begin(), ciphertext.end());
     try {
@@ -2327,24 +2541,13 @@ TEE_INLINE bool botan_crypto::ecdsa_p384_verify_der(const public_key& pub, byte_
     return verify(pub, msg, sig, detail::botan::sig_der);
 }
 
-TEE_INLINE bool botan_crypto::ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
-    if (sig.size() != 96) return false;
+TEE_INLINE bool botan_crypto::verify_rs(const public_key& pub, byte_span msg, byte_span sig) {
     return verify(pub, msg, sig, detail::botan::sig_raw);
-}
-
-TEE_INLINE std::array<std::uint8_t, 32> botan_crypto::sha256(byte_span data) const {
-    return digest<32>("SHA-256", data);
-}
-
-TEE_INLINE std::array<std::uint8_t, 48> botan_crypto::sha384(byte_span data) const {
-    return digest<48>("SHA-384", data);
 }
 
 TEE_INLINE const Botan::EC_Group& botan_crypto::group() { return detail::botan::p384(); }
 
 TEE_INLINE std::unique_ptr<Botan::AEAD_Mode> botan_crypto::gcm(byte_span key, byte_span iv, Botan::Cipher_Dir dir) {
-    if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
-    if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
     auto mode = Botan::AEAD_Mode::create_or_throw("AES-256/GCM", dir);
     mode->set_key(key.data(), key.size());
     mode->start(iv.data(), iv.size());
@@ -2428,8 +2631,8 @@ TEE_INLINE std::vector<std::uint8_t> mock_attestation::key_of(const nlohmann::js
 }  // namespace tee
 // ---- end tee/mock_attestation.hpp
 
-// ---- begin tee/aws_nitro_root.hpp --------------------------------------
-// tee/aws_nitro_root.hpp - the AWS Nitro Enclaves root certificate, embedded,
+// ---- begin tee/detail/aws_nitro_root.hpp -------------------------------
+// tee/detail/aws_nitro_root.hpp - the AWS Nitro Enclaves root certificate, embedded,
 // and its SHA-256 fingerprint over DER, checked before the root is trusted.
 // Source: https://aws-nitro-enclaves.amazonaws.com/AWS_NitroEnclaves_Root-G1.zip
 // (C=US, O=Amazon, OU=AWS, CN=aws.nitro-enclaves; valid 2019-10-28 to 2049-10-28).
@@ -2458,10 +2661,10 @@ inline constexpr std::string_view aws_nitro_root_sha256 =
     "641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b";
 
 }  // namespace tee
-// ---- end tee/aws_nitro_root.hpp
+// ---- end tee/detail/aws_nitro_root.hpp
 
-// ---- begin tee/cbor.hpp ------------------------------------------------
-// tee/cbor.hpp - a small, strict CBOR (RFC 8949) reader and matching writer.
+// ---- begin tee/detail/cbor.hpp -----------------------------------------
+// tee/detail/cbor.hpp - a small, strict CBOR (RFC 8949) reader and matching writer.
 //
 // Why our own: an AWS Nitro Enclave attestation document is a COSE_Sign1
 // structure (RFC 9052) encoded in CBOR, and its `pcrs` field is a map with
@@ -2922,7 +3125,7 @@ TEE_INLINE std::vector<std::uint8_t> encode(const value& v) {
 #endif  // TEE_CLIENT_DEFINITIONS
 
 } // namespace tee::cbor
-// ---- end tee/cbor.hpp
+// ---- end tee/detail/cbor.hpp
 
 // ---- begin tee/detail/state_file.hpp -----------------------------------
 // tee/detail/state_file.hpp - the small state files the image policies keep
@@ -3121,7 +3324,7 @@ namespace tee::detail {
 //                     "images": [{"name": "<text>", "pcrs": {"0": "<96 hex>", ...}}]},
 //       "signature": "<hex DER ECDSA P-384 / SHA-384 over canonical_json(allowlist)>"}
 //    (canonical_json is Python's json.dumps(o, separators=(",", ":"),
-//    sort_keys=True): tee/canonical_json.hpp). An image matches when every PCR
+//    sort_keys=True): tee/detail/canonical_json.hpp). An image matches when every PCR
 //    it lists equals the document's. Refused: a bad signature, a list expired
 //    or not yet valid, an image not listed, and a version lower than the
 //    highest accepted before for that release key (a rollback to an older
@@ -3605,8 +3808,8 @@ TEE_INLINE attestation_error no_image_policy_error(const pcr_map& pcrs) {
 }  // namespace tee
 // ---- end tee/image_policy.hpp
 
-// ---- begin tee/x509_chain.hpp ------------------------------------------
-// tee/x509_chain.hpp - certificate chain checks of the Nitro policy, with the
+// ---- begin tee/detail/x509_chain.hpp -----------------------------------
+// tee/detail/x509_chain.hpp - certificate chain checks of the Nitro policy, with the
 // signatures verified through the crypto backend.
 //
 // A Nitro chain is leaf <- intermediates <- AWS root, every certificate an
@@ -3794,7 +3997,7 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 #endif  // TEE_CLIENT_DEFINITIONS
 
 }  // namespace tee::x509_chain
-// ---- end tee/x509_chain.hpp
+// ---- end tee/detail/x509_chain.hpp
 
 // ---- begin tee/nitro_attestation.hpp -----------------------------------
 // tee/nitro_attestation.hpp - the default attestation policy: verifies an AWS
@@ -3810,7 +4013,7 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 //     header must be AWS's empty map - all checked before the payload is parsed;
 //  2. COSE ES384 signature with the leaf certificate's P-384 key;
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
-//     the verification time (now, or injected): tee/x509_chain.hpp, with the
+//     the verification time (now, or injected): tee/detail/x509_chain.hpp, with the
 //     signatures verified by the crypto backend;
 //  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
@@ -4495,9 +4698,6 @@ nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestat
 // was fetched by someone else, long ago). The one place that adapts them.
 nitro_options receipt_nitro_options(const receipt_options& opt);
 
-// The newer attestation endpoint also states the key outright: it must be the attested one.
-void check_advertised_key(const nlohmann::json& attestation_answer, const enclave_identity& id);
-
 // Appends a receipt to the log at `path` (created 0600 if absent), under an
 // exclusive lock, and fsyncs it. Returns the new line's SHA-256 hex (the new
 // head). Throws config_error when the file cannot be used, or when it ends in
@@ -4598,8 +4798,11 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
         throw protocol_error("receipt signed_data has no \"message\" string");
     nlohmann::json body = {{"sig", f.answer->at("sig")}, {"data", *f.signed_data}};
     const auto key = crypto_.load_public_key(v.identity.public_key);
-    v.answer = protocol::verify_answer(crypto_, key, http_response{200, body.dump()}, msg->template get<std::string>(),
-                                       now(), std::chrono::seconds(0), false);
+    v.answer = protocol::verify_answer(crypto_, key, http_response{200, body.dump()},
+                                       {.prompt = msg->template get_ref<const std::string&>(),
+                                        .now = now(),
+                                        .window = std::chrono::seconds(0),
+                                        .check_time = false});
     v.answer.enclave_key_fingerprint = v.identity.key_fingerprint;
     v.answer.attestation_kind = v.identity.kind;
     v.encrypted_answer = f.encrypted;
@@ -4694,17 +4897,6 @@ TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
     n.known_enclaves_file.clear();  // checking a record never records an image (pin it, or use an allowlist)
     n.clock = opt.clock;
     return n;
-}
-
-TEE_INLINE void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
-    auto it = answer.find("public_key");
-    if (it == answer.end()) return;  // the legacy endpoint states no key
-    if (!it->is_string()) throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
-    auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
-    auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
-    if (a.empty()) throw attestation_error(attestation_reason::malformed, "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
-    if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
-        throw attestation_error(attestation_reason::key_binding, "advertised public_key differs from the attested one");
 }
 
 TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json& r) {
@@ -4891,13 +5083,16 @@ TEE_INLINE void detail::locked_append(const std::string& path, const std::functi
 //  * construction: checks the configuration, builds the transport, generates
 //    the client's P-384 key pair (kept for the client's lifetime, as the
 //    services expect, unless config::client_keys is per_request). No I/O.
-//  * attest(): fetches the attestation (config::endpoint), verified by the
-//    Attestation policy; loads the enclave key and derives the AES key (ECDH +
-//    HKDF) once. chat() calls it on first use; call it yourself to fail early.
-//  * chat(): encrypt the request to the attested key, POST {url}/talk, verify
-//    the signature over the canonical JSON of the answer, check it answers
-//    this prompt now, return it. If the enclave restarted with a new key, the
-//    client attests again (fully verified) and retries once.
+//  * attest(): the attestation exchange (protocol::attest: config::endpoint,
+//    verified by the Attestation policy); loads the enclave key and derives
+//    the AES key (ECDH + HKDF) once. chat() calls it on first use; call it
+//    yourself to fail early.
+//  * chat(): encrypt the request to the attested key, post it, verify the
+//    answer (protocol::verify_answer), return it. If the failure is one a
+//    restarted enclave causes (protocol::means_key_change), the client attests
+//    again (fully verified) and retries once.
+// What travels and what an answer means is tee/protocol.hpp's; this header
+// keeps the session, the threads, the receipts and the retry.
 //
 // Threads: one client may be used from several threads at once (chat(),
 // chat_async(), attest()). The session (identity, keys) is immutable and
@@ -4906,12 +5101,12 @@ TEE_INLINE void detail::locked_append(const std::string& path, const std::functi
 // kept-alive connections (4 by default).
 
 
-#include <exception>
-#include <algorithm>
+#include <chrono>
 #include <concepts>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -4927,7 +5122,7 @@ public:
     using crypto_type = Crypto;
     using attestation_type = Attestation;
 
-    // Builds the transport from cfg (cfg.transport with base_url = cfg.url).
+    // Builds the transport from cfg (transport_options_for(cfg)).
     explicit client(config cfg, Attestation attestation = Attestation{})
         requires std::constructible_from<Transport, const transport_options&>;
 
@@ -4945,7 +5140,8 @@ public:
     // client must outlive the futures it returned.
     std::future<chat_result> chat_async(std::string message);
 
-    // What the one-argument constructor hands its transport.
+    // What the one-argument constructor hands its transport: cfg.transport's
+    // limits and cfg.url as the base URL.
     static transport_options transport_options_for(const config& cfg) {
         transport_options o = cfg.transport;
         o.base_url = cfg.url;
@@ -4972,7 +5168,6 @@ private:
     std::shared_ptr<const session_state> session();
     std::shared_ptr<const session_state> reattest(const std::shared_ptr<const session_state>& seen);
     std::shared_ptr<const session_state> establish();
-    static void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id);
 
     config cfg_;
     Crypto crypto_;
@@ -4980,7 +5175,7 @@ private:
     Transport transport_;
     typename Crypto::private_key key_;
     std::string spki_hex_;
-    std::mutex mu_;
+    std::mutex mutex_;  // guards session_
     std::shared_ptr<const session_state> session_;
 };
 
@@ -5041,21 +5236,14 @@ std::future<chat_result> client<Transport, Crypto, Attestation>::chat_async(std:
 TEE_CLIENT_MEMBER
 chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::string_view message) {
     auto s = session();
-    std::exception_ptr first;
     try {
         return exchange(*s, message);
-    } catch (const replay_error&) {
-        throw;  // a correctly signed answer to something else: not a key change
-    } catch (const signature_error&) {
-        first = std::current_exception();
-    } catch (const service_error& e) {
-        if (e.http_status() != 500) throw;
-        first = std::current_exception();
+    } catch (const error& e) {
+        if (!cfg_.reattest_on_key_change || !protocol::means_key_change(e)) throw;
+        auto fresh = reattest(s);
+        if (fresh->identity.public_key == s->identity.public_key) throw;  // the same key: the first failure stands
+        return exchange(*fresh, message);
     }
-    if (!cfg_.reattest_on_key_change) std::rethrow_exception(first);
-    auto fresh = reattest(s);
-    if (fresh->identity.public_key == s->identity.public_key) std::rethrow_exception(first);  // same key
-    return exchange(*fresh, message);
 }
 
 TEE_CLIENT_MEMBER
@@ -5078,10 +5266,14 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
         secure_bytes plaintext = protocol::request_plaintext(cfg_.api_key, message, cfg_.platform, cfg_.model);
         ciphertext = crypto_.aes256gcm_seal(aes, nonce, plaintext);
     }  // the plaintext (with the API key) is wiped here
-    http_response res = transport_.post_json("/talk", protocol::talk_request(nonce, spki_hex, ciphertext));
-    chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res, message, std::chrono::system_clock::now(),
-                                            cfg_.answer_time_window, !cfg_.accept_any_answer_time,
-                                            protocol::answer_keys{aes, s.identity.public_key}, cfg_.api_key.reveal());
+    http_response res = protocol::post_talk(transport_, protocol::talk_request(nonce, spki_hex, ciphertext));
+    chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res,
+                                            {.prompt = message,
+                                             .now = std::chrono::system_clock::now(),
+                                             .window = cfg_.answer_time_window,
+                                             .check_time = !cfg_.accept_any_answer_time,
+                                             .keys = protocol::answer_keys{aes, s.identity.public_key},
+                                             .secret = cfg_.api_key.reveal()});
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
     if (cfg_.receipts) {
@@ -5097,7 +5289,7 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
 
 TEE_CLIENT_MEMBER
 auto client<Transport, Crypto, Attestation>::session() -> std::shared_ptr<const session_state> {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mutex_);
     if (!session_) session_ = establish();
     return session_;
 }
@@ -5106,52 +5298,21 @@ auto client<Transport, Crypto, Attestation>::session() -> std::shared_ptr<const 
 TEE_CLIENT_MEMBER
 auto client<Transport, Crypto, Attestation>::reattest(const std::shared_ptr<const session_state>& seen)
     -> std::shared_ptr<const session_state> {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mutex_);
     if (session_ == seen) session_ = establish();
     return session_;
 }
 
 TEE_CLIENT_MEMBER
 auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<const session_state> {
-    bool well_known = cfg_.endpoint != attestation_endpoint::legacy;
-    http_response res = well_known ? transport_.post_json("/.well-known/attestation", "{}") : transport_.get("/attestation");
-    if (cfg_.endpoint == attestation_endpoint::automatic && (res.status == 404 || res.status == 405)) {
-        well_known = false;
-        res = transport_.get("/attestation");
-    }
-    if (res.status != 200) protocol::throw_if_refused(res, cfg_.api_key.reveal());
-    // A real answer is about 6 KB: anything much larger is refused before parsing.
-    if (res.body.size() > protocol::attestation_answer_limits.max_bytes)
-        throw attestation_error(attestation_reason::malformed, "attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
-                                std::to_string(protocol::attestation_answer_limits.max_bytes) +
-                                " an attestation needs (AWS's documents are about 4.5 KB)");
-    nlohmann::json answer;
-    try {
-        answer = parse_json(res.body, protocol::attestation_answer_limits);
-    } catch (const protocol_error& e) {
-        throw attestation_error(attestation_reason::malformed, std::string("attestation answer unreadable: ") + e.what());
-    }
-    enclave_identity id = [&] {  // a policy that takes the context learns the service URL
-        if constexpr (requires { attestation_.verify(answer, crypto_, attestation_context{}); })
-            return attestation_.verify(answer, crypto_, attestation_context{cfg_.url});
-        else
-            return attestation_.verify(answer, crypto_);
-    }();
-    if (well_known) check_advertised_key(answer, id);
-    auto key = crypto_.load_public_key(id.public_key);
+    protocol::attested a = protocol::attest(
+        transport_, crypto_, attestation_,
+        {.endpoint = cfg_.endpoint, .service_url = cfg_.url, .secret = cfg_.api_key.reveal()});
+    auto key = crypto_.load_public_key(a.identity.public_key);
     secure_bytes aes = protocol::derive_key(crypto_, key_, key);
-    if (!cfg_.receipts) answer = nullptr;
+    if (!cfg_.receipts) a.answer = nullptr;
     return std::make_shared<const session_state>(
-        session_state{std::move(id), std::move(key), std::move(aes), std::move(answer)});
-}
-
-// The newer endpoint also states the key outright: it must be the attested one.
-TEE_CLIENT_MEMBER
-void client<Transport, Crypto, Attestation>::check_advertised_key(const nlohmann::json& answer,
-                                                                  const enclave_identity& id) {
-    if (!answer.is_object() || !answer.contains("public_key"))
-        throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
-    tee::check_advertised_key(answer, id);
+        session_state{std::move(a.identity), std::move(key), std::move(aes), std::move(a.answer)});
 }
 
 #undef TEE_CLIENT_MEMBER
@@ -5524,19 +5685,19 @@ public:
 
 private:
     void run();
-    bool over_limit();                 // needs m_
-    void cut(verdict why);             // needs m_
+    bool over_limit();                 // needs mutex_
+    void cut(verdict why);             // needs mutex_
 
     httplib::Client& client_;
     const std::uint64_t max_read_;     // after the first body byte
-    std::mutex m_;
+    std::mutex mutex_;
     std::condition_variable cv_;
     bool quit_ = false, armed_ = false;
     verdict verdict_ = verdict::in_time;
     clock::time_point deadline_{};
     clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
     std::atomic<bool> body_{false};
-    std::mutex sockets_m_;             // guards the four below; taken after m_, never before it
+    std::mutex sockets_mutex_;         // guards the four below; taken after mutex_, never before it
     std::vector<socket_handle> opened_;  // dup()s of the sockets the request in flight opened
     socket_handle kept_ = platform::no_socket;  // dup() of the connection's socket, from an earlier request
     std::uint64_t kept_read_at_arm_ = 0;
@@ -5593,7 +5754,7 @@ private:
     using clock = std::chrono::steady_clock;
     using connection = detail::pooled_connection;
     struct pool_state {
-        std::mutex m;
+        std::mutex mutex;
         std::condition_variable returned;
         std::vector<std::unique_ptr<connection>> idle;  // the most recently used last
         std::size_t open = 0;                           // idle + carrying a request
@@ -5660,7 +5821,7 @@ TEE_INLINE detail::request_watchdog::request_watchdog(httplib::Client& client, s
 
 TEE_INLINE detail::request_watchdog::~request_watchdog() {
     {
-        std::lock_guard lock(m_);
+        std::lock_guard lock(mutex_);
         quit_ = true;
     }
     cv_.notify_one();
@@ -5676,13 +5837,13 @@ TEE_INLINE detail::request_watchdog::~request_watchdog() {
 TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
     bool wake;
     {
-        std::lock_guard lock(m_);
+        std::lock_guard lock(mutex_);
         deadline_ = deadline;
         armed_ = true;
         verdict_ = verdict::in_time;
         body_.store(false, std::memory_order_relaxed);
         {
-            std::lock_guard sockets(sockets_m_);
+            std::lock_guard sockets(sockets_mutex_);
             kept_read_at_arm_ = counts_headers && kept_ != platform::no_socket ? bytes_read(kept_) : 0;
         }
         wake = std::min(deadline, clock::now() + check_every) < sleeping_until_;
@@ -5693,12 +5854,12 @@ TEE_INLINE void detail::request_watchdog::arm(clock::time_point deadline) {
 TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() {
     verdict why;
     {
-        std::lock_guard lock(m_);  // a cut in progress holds m_: it is over once we have it
+        std::lock_guard lock(mutex_);  // a cut in progress holds mutex_: it is over once we have it
         armed_ = false;
         why = verdict_;
     }
     const bool still_open = client_.is_socket_open() != 0;  // not armed: no cut can race this
-    std::lock_guard sockets(sockets_m_);
+    std::lock_guard sockets(sockets_mutex_);
     if (!opened_.empty()) {  // the last one opened is the one httplib connected, if any
         if (kept_ != platform::no_socket) platform::close(kept_);
         kept_ = opened_.back();
@@ -5715,7 +5876,7 @@ TEE_INLINE detail::request_watchdog::verdict detail::request_watchdog::disarm() 
 }
 
 TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexcept {
-    std::lock_guard lock(sockets_m_);
+    std::lock_guard lock(sockets_mutex_);
     if (!cut_) {
         const socket_handle watch = platform::duplicate(fd);
         if (watch != platform::no_socket) {
@@ -5734,14 +5895,14 @@ TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexce
 }
 
 TEE_INLINE void detail::request_watchdog::headers_received() noexcept {
-    std::lock_guard sockets(sockets_m_);
+    std::lock_guard sockets(sockets_mutex_);
     if (!opened_.empty()) platform::acknowledge_now(opened_.back());  // the socket httplib connected
     else if (kept_ != platform::no_socket) platform::acknowledge_now(kept_);
 }
 
 TEE_INLINE bool detail::request_watchdog::over_limit() {
     if constexpr (!counts_headers) return false;
-    std::lock_guard sockets(sockets_m_);
+    std::lock_guard sockets(sockets_mutex_);
     std::uint64_t read = 0;
     if (!opened_.empty())
         read = bytes_read(opened_.back());  // a new connection: all of it is this request's
@@ -5754,7 +5915,7 @@ TEE_INLINE void detail::request_watchdog::cut(verdict why) {
     verdict_ = why;
     armed_ = false;
     {
-        std::lock_guard sockets(sockets_m_);
+        std::lock_guard sockets(sockets_mutex_);
         cut_ = true;
         for (socket_handle fd : opened_) platform::shutdown_both(fd);  // ends a connect or handshake
     }
@@ -5762,7 +5923,7 @@ TEE_INLINE void detail::request_watchdog::cut(verdict why) {
 }
 
 TEE_INLINE void detail::request_watchdog::run() {
-    std::unique_lock lock(m_);
+    std::unique_lock lock(mutex_);
     while (!quit_) {
         if (!armed_) {
             sleeping_until_ = clock::time_point::max();
@@ -5803,7 +5964,7 @@ TEE_INLINE httplib_transport::httplib_transport(const httplib_options& opt)
 }
 
 TEE_INLINE std::size_t httplib_transport::open_connections() const {
-    std::lock_guard lock(pool_->m);
+    std::lock_guard lock(pool_->mutex);
     return pool_->open;
 }
 
@@ -5835,7 +5996,7 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_co
 
 TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire(clock::time_point deadline,
                                                                                const std::string& where) {
-    std::unique_lock lock(pool_->m);
+    std::unique_lock lock(pool_->mutex);
     for (;;) {
         if (!pool_->idle.empty()) {
             auto c = std::move(pool_->idle.back());
@@ -5871,7 +6032,7 @@ TEE_INLINE transport_error httplib_transport::no_connection_free(const std::stri
 
 TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
     {
-        std::lock_guard lock(pool_->m);
+        std::lock_guard lock(pool_->mutex);
         pool_->idle.push_back(std::move(c));  // no allocation: idle.size() < open <= idle.capacity()
     }
     pool_->returned.notify_one();
@@ -6062,6 +6223,10 @@ TEE_INLINE transport_error transport_failure::too_large(const std::string& where
 // cpp-httplib's) reads later. Each call here removes what it added, so an
 // expected failure (a bad signature, a wrong tag) leaves no trace behind.
 //
+// The argument rules shared with botan_crypto (key forms, AES key and IV,
+// the tag) and load_public_key, the AES-GCM and SHA-2 members are
+// tee/detail/crypto_backend_base.hpp's; this class supplies OpenSSL's calls.
+//
 // Errors are tee::protocol_error, as botan_crypto's refusals are: a key that
 // is not P-384, a bad AES key or IV, an HKDF request OpenSSL refuses, and any
 // other failure OpenSSL reports ("openssl_crypto: <call> failed: <reason>").
@@ -6093,7 +6258,7 @@ TEE_INLINE transport_error transport_failure::too_large(const std::string& where
 
 namespace tee {
 
-class openssl_crypto {
+class openssl_crypto : public detail::crypto_backend_base<openssl_crypto> {
 public:
     // Shared: copies of a client share one key. Never modified after creation.
     struct private_key {
@@ -6104,20 +6269,18 @@ public:
         std::vector<std::uint8_t> point;  // 04||x||y
     };
 
+    // The other members (load_public_key, aes256gcm_seal/_open,
+    // ecdsa_p384_verify_raw, sha256/384) are crypto_backend_base's.
     std::vector<std::uint8_t> random_bytes(std::size_t n) const;
     private_key generate_p384() const;
     std::vector<std::uint8_t> spki_der(const private_key& k) const;
-    public_key load_public_key(byte_span bytes) const;
     secure_bytes ecdh(const private_key& priv, const public_key& peer) const;
     secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const;
-    std::vector<std::uint8_t> aes256gcm_seal(byte_span key, byte_span iv, byte_span plaintext) const;
-    std::optional<secure_bytes> aes256gcm_open(byte_span key, byte_span iv, byte_span ciphertext) const;
     bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const;
-    bool ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const;
-    std::array<std::uint8_t, 32> sha256(byte_span data) const;
-    std::array<std::uint8_t, 48> sha384(byte_span data) const;
 
 private:
+    friend class detail::crypto_backend_base<openssl_crypto>;
+
     template <auto Free>
     struct deleter {
         template <class T>
@@ -6151,12 +6314,20 @@ private:
     // r||s (48 + 48 bytes) as a DER ECDSA-Sig-Value; empty if OpenSSL cannot build it.
     static std::vector<std::uint8_t> der_of_raw(byte_span sig);
 
-    template <std::size_t N>
-    static std::array<std::uint8_t, N> digest(const EVP_MD* md, byte_span data) {
+    // What crypto_backend_base calls once its argument rules hold.
+    static public_key import_point(byte_span point);  // 04||x||y
+    static std::vector<std::uint8_t> gcm_seal(byte_span key, byte_span iv, byte_span plaintext);
+    static std::optional<secure_bytes> gcm_open(byte_span key, byte_span iv, byte_span ciphertext);
+    bool verify_rs(const public_key& pub, byte_span msg, byte_span sig) const;  // r||s, 96 bytes
+    template <std::size_t N>  // SHA-256 (32) or SHA-384 (48)
+    static std::array<std::uint8_t, N> digest(byte_span data) {
+        static_assert(N == 32 || N == 48);
         error_mark mark;
         std::array<std::uint8_t, N> out{};
         unsigned int n = 0;
-        if (EVP_Digest(data.data(), data.size(), out.data(), &n, md, nullptr) != 1 || n != N) fail("digest");
+        if (EVP_Digest(data.data(), data.size(), out.data(), &n, N == 32 ? EVP_sha256() : EVP_sha384(), nullptr) != 1 ||
+            n != N)
+            fail("digest");
         return out;
     }
 };
@@ -6198,12 +6369,8 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::spki_der(const private_key&
     return out;
 }
 
-TEE_INLINE openssl_crypto::public_key openssl_crypto::load_public_key(byte_span bytes) const {
+TEE_INLINE openssl_crypto::public_key openssl_crypto::import_point(byte_span point) {
     error_mark mark;
-    byte_span point = p384::point_of(bytes);
-    if (point.empty())
-        throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
-                             "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
     char group[] = "secp384r1";
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
@@ -6257,8 +6424,7 @@ TEE_INLINE secure_bytes openssl_crypto::hkdf_sha256(byte_span ikm, byte_span sal
     return out;
 }
 
-TEE_INLINE std::vector<std::uint8_t> openssl_crypto::aes256gcm_seal(byte_span key, byte_span iv,
-                                                                    byte_span plaintext) const {
+TEE_INLINE std::vector<std::uint8_t> openssl_crypto::gcm_seal(byte_span key, byte_span iv, byte_span plaintext) {
     error_mark mark;
     cipher_ctx ctx = gcm(key, iv, 1);
     std::vector<std::uint8_t> out(plaintext.size() + 16);
@@ -6269,10 +6435,8 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::aes256gcm_seal(byte_span ke
     return out;
 }
 
-TEE_INLINE std::optional<secure_bytes> openssl_crypto::aes256gcm_open(byte_span key, byte_span iv,
-                                                                      byte_span ciphertext) const {
+TEE_INLINE std::optional<secure_bytes> openssl_crypto::gcm_open(byte_span key, byte_span iv, byte_span ciphertext) {
     error_mark mark;
-    if (ciphertext.size() < 16) return std::nullopt;
     cipher_ctx ctx = gcm(key, iv, 0);
     const std::size_t n = ciphertext.size() - 16;
     std::array<std::uint8_t, 16> tag{};
@@ -6293,18 +6457,9 @@ TEE_INLINE bool openssl_crypto::ecdsa_p384_verify_der(const public_key& pub, byt
            EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
 }
 
-TEE_INLINE bool openssl_crypto::ecdsa_p384_verify_raw(const public_key& pub, byte_span msg, byte_span sig) const {
-    if (sig.size() != 96) return false;
+TEE_INLINE bool openssl_crypto::verify_rs(const public_key& pub, byte_span msg, byte_span sig) const {
     error_mark mark;
     return ecdsa_p384_verify_der(pub, msg, der_of_raw(sig));
-}
-
-TEE_INLINE std::array<std::uint8_t, 32> openssl_crypto::sha256(byte_span data) const {
-    return digest<32>(EVP_sha256(), data);
-}
-
-TEE_INLINE std::array<std::uint8_t, 48> openssl_crypto::sha384(byte_span data) const {
-    return digest<48>(EVP_sha384(), data);
 }
 
 TEE_INLINE openssl_crypto::error_mark::error_mark() noexcept { ERR_set_mark(); }
@@ -6325,8 +6480,6 @@ TEE_INLINE std::shared_ptr<EVP_PKEY> openssl_crypto::adopt(EVP_PKEY* p) {
 TEE_INLINE void* openssl_crypto::mut(byte_span s) noexcept { return const_cast<std::uint8_t*>(s.data()); }
 
 TEE_INLINE openssl_crypto::cipher_ctx openssl_crypto::gcm(byte_span key, byte_span iv, int encrypt) {
-    if (key.size() != 32) throw protocol_error("AES-256-GCM needs a 32-byte key");
-    if (iv.empty()) throw protocol_error("AES-GCM needs a non-empty IV");
     if (iv.size() > 128) throw protocol_error("AES-GCM IV longer than 128 bytes (OpenSSL's limit)");
     cipher_ctx ctx(EVP_CIPHER_CTX_new());
     if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, encrypt) <= 0 ||
@@ -6699,7 +6852,7 @@ public:
             k->document = pki_->sign(pki_->payload(k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
                                                    static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                        made_.time_since_epoch()).count())));
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(mutex_);
         keys_ = std::move(k);
     }
 
@@ -6711,7 +6864,7 @@ public:
         if (method == "POST" && path == "/.well-known/attestation" && opt_.well_known) return well_known_attestation();
         if (method == "POST" && path == "/talk") {
             if (opt_.replay) {
-                std::lock_guard lock(replay_mu_);
+                std::lock_guard lock(replay_mutex_);
                 if (first_answer_) return *first_answer_;
                 http_response r = talk(body);
                 if (r.status == 200) first_answer_ = r;
@@ -6839,17 +6992,17 @@ private:
         std::vector<std::uint8_t> document;  // stale_document: the one document served
     };
     std::shared_ptr<const keys> current() const {
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(mutex_);
         return keys_;
     }
 
     enclave_options opt_;
     std::chrono::system_clock::time_point made_{};  // stale_document: when its documents were made
     std::unique_ptr<test_pki> pki_;
-    mutable std::mutex mu_;
+    mutable std::mutex mutex_;
     std::shared_ptr<const keys> keys_;
     std::atomic<unsigned> chats_{0};
-    std::mutex replay_mu_;
+    std::mutex replay_mutex_;
     std::optional<http_response> first_answer_;
 };
 

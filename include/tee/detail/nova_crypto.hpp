@@ -37,7 +37,7 @@
 #include "tee/detail/botan_compat.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
-#include "tee/p384.hpp"
+#include "tee/detail/p384.hpp"
 #include "tee/secure_bytes.hpp"
 
 // A Botan built without Keccak would fail every answer at run time as "not

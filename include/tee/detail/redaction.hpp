@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "tee/utf8.hpp"
+#include "tee/detail/utf8.hpp"
 
 namespace tee::detail {
 

@@ -32,7 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tee/botan_crypto.hpp"
-#include "tee/canonical_json.hpp"
+#include "tee/detail/canonical_json.hpp"
 #include "tee/encoding.hpp"
 #include "tee/protocol.hpp"
 #include "tee/testing/test_pki.hpp"
@@ -77,7 +77,7 @@ public:
             k->document = pki_->sign(pki_->payload(k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
                                                    static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                        made_.time_since_epoch()).count())));
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(mutex_);
         keys_ = std::move(k);
     }
 
@@ -89,7 +89,7 @@ public:
         if (method == "POST" && path == "/.well-known/attestation" && opt_.well_known) return well_known_attestation();
         if (method == "POST" && path == "/talk") {
             if (opt_.replay) {
-                std::lock_guard lock(replay_mu_);
+                std::lock_guard lock(replay_mutex_);
                 if (first_answer_) return *first_answer_;
                 http_response r = talk(body);
                 if (r.status == 200) first_answer_ = r;
@@ -217,17 +217,17 @@ private:
         std::vector<std::uint8_t> document;  // stale_document: the one document served
     };
     std::shared_ptr<const keys> current() const {
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(mutex_);
         return keys_;
     }
 
     enclave_options opt_;
     std::chrono::system_clock::time_point made_{};  // stale_document: when its documents were made
     std::unique_ptr<test_pki> pki_;
-    mutable std::mutex mu_;
+    mutable std::mutex mutex_;
     std::shared_ptr<const keys> keys_;
     std::atomic<unsigned> chats_{0};
-    std::mutex replay_mu_;
+    std::mutex replay_mutex_;
     std::optional<http_response> first_answer_;
 };
 

@@ -26,7 +26,7 @@
 #include <botan/x509_ca.h>
 #include <botan/x509self.h>
 
-#include "tee/cbor.hpp"
+#include "tee/detail/cbor.hpp"
 #include "tee/detail/botan_compat.hpp"
 #include "tee/encoding.hpp"
 

@@ -1,4 +1,4 @@
-// tee/x509_chain.hpp - certificate chain checks of the Nitro policy, with the
+// tee/detail/x509_chain.hpp - certificate chain checks of the Nitro policy, with the
 // signatures verified through the crypto backend.
 //
 // A Nitro chain is leaf <- intermediates <- AWS root, every certificate an

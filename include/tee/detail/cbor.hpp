@@ -1,4 +1,4 @@
-// tee/cbor.hpp - a small, strict CBOR (RFC 8949) reader and matching writer.
+// tee/detail/cbor.hpp - a small, strict CBOR (RFC 8949) reader and matching writer.
 //
 // Why our own: an AWS Nitro Enclave attestation document is a COSE_Sign1
 // structure (RFC 9052) encoded in CBOR, and its `pcrs` field is a map with
@@ -43,7 +43,7 @@
 #include <variant>
 #include <vector>
 
-#include "tee/utf8.hpp"
+#include "tee/detail/utf8.hpp"
 
 namespace tee::cbor {
 

@@ -1,4 +1,4 @@
-// tee/p384.hpp - the two encodings of a P-384 public key the protocol uses.
+// tee/detail/p384.hpp - the two encodings of a P-384 public key the protocol uses.
 //
 // On the wire a key is a DER SubjectPublicKeyInfo with algorithm
 // id-ecPublicKey (1.2.840.10045.2.1) and curve secp384r1 (1.3.132.0.34),

@@ -1,4 +1,4 @@
-// tee/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
+// tee/detail/utf8.hpp - one strict UTF-8 decoder (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF), shared by the JSON and CBOR code.
 #pragma once
 

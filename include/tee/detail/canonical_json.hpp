@@ -1,4 +1,4 @@
-// tee/canonical_json.hpp - the bytes the enclave signs, and a strict parser
+// tee/detail/canonical_json.hpp - the bytes the enclave signs, and a strict parser
 // for the bodies it sends.
 //
 // The trap: the enclave signs the bytes of the Python expression
@@ -60,7 +60,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tee/errors.hpp"
-#include "tee/utf8.hpp"
+#include "tee/detail/utf8.hpp"
 
 namespace tee {
 

@@ -1,4 +1,4 @@
-// tee/aws_nitro_root.hpp - the AWS Nitro Enclaves root certificate, embedded,
+// tee/detail/aws_nitro_root.hpp - the AWS Nitro Enclaves root certificate, embedded,
 // and its SHA-256 fingerprint over DER, checked before the root is trusted.
 // Source: https://aws-nitro-enclaves.amazonaws.com/AWS_NitroEnclaves_Root-G1.zip
 // (C=US, O=Amazon, OU=AWS, CN=aws.nitro-enclaves; valid 2019-10-28 to 2049-10-28).
