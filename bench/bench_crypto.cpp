@@ -76,11 +76,11 @@ std::string answer_text(std::size_t size) {
 
 // An enclave key and a signed answer, made once with Botan (what the service signs).
 struct signed_answer {
-    bytes spki;                  // enclave key, DER SPKI
-    nlohmann::json data;         // the signed object
-    std::string canonical;       // canonical_json(data)
-    bytes sig;                   // DER ECDSA P-384/SHA-384
-    std::string body;            // the HTTP body as the service sends it (UTF-8, insertion order)
+    bytes spki;             // enclave key, DER SPKI
+    nlohmann::json data;    // the signed object
+    std::string canonical;  // canonical_json(data)
+    bytes sig;              // DER ECDSA P-384/SHA-384
+    std::string body;       // the HTTP body as the service sends it (UTF-8, insertion order)
 };
 
 signed_answer make_answer(const Botan::ECDSA_PrivateKey& key, std::size_t response_size) {
@@ -89,10 +89,11 @@ signed_answer make_answer(const Botan::ECDSA_PrivateKey& key, std::size_t respon
     nlohmann::ordered_json data;
     data["platform"] = "openai";
     data["ai_model"] = "gpt-4";
-    data["timestamp"] = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+    data["timestamp"] =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     data["message"] = std::string(request_prompt);
-    data["response"] = response_size ? answer_text(response_size) : "Echo from the simulated enclave: BTC price right now";
+    data["response"] =
+        response_size ? answer_text(response_size) : "Echo from the simulated enclave: BTC price right now";
     a.data = nlohmann::json(data);
     a.canonical = tee::canonical_json(a.data);
     Botan::PK_Signer signer(key, Botan::system_rng(), tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_der);
@@ -146,8 +147,7 @@ void register_backend(const std::string& name) {
     reg("hkdf_sha256", [](benchmark::State& st) {
         Crypto c;
         bytes ikm(48, 0x42);
-        for (auto _ : st)
-            benchmark::DoNotOptimize(c.hkdf_sha256(ikm, {}, as_bytes(tee::protocol::hkdf_info), 32));
+        for (auto _ : st) benchmark::DoNotOptimize(c.hkdf_sha256(ikm, {}, as_bytes(tee::protocol::hkdf_info), 32));
     });
     for (std::size_t size : {std::size_t{1024}, std::size_t{65536}}) {
         const std::string tag = size == 1024 ? "1KiB" : "64KiB";
@@ -229,7 +229,8 @@ void register_backend(const std::string& name) {
         auto pub = c.load_public_key(a.spki);
         const tee::http_response res{200, a.body};
         for (auto _ : st)
-            benchmark::DoNotOptimize(tee::protocol::verify_answer(c, pub, res, {.prompt = request_prompt, .window = 24h}));
+            benchmark::DoNotOptimize(
+                tee::protocol::verify_answer(c, pub, res, {.prompt = request_prompt, .window = 24h}));
     });
     reg("nitro_verify_document", [](benchmark::State& st) {
         Crypto c;
@@ -350,10 +351,11 @@ public:
         out << "\nratios (CPU time, same run)\n";
         std::snprintf(line, sizeof line, "%-28s %12s %12s %10s\n", "operation", "botan us", "openssl us", "ossl/botan");
         out << line;
-        for (const char* op : {"p384_keygen", "ecdh", "hkdf_sha256", "aes256gcm_seal_1KiB", "aes256gcm_open_1KiB",
-                               "aes256gcm_seal_64KiB", "aes256gcm_open_64KiB", "aes256gcm_seal_request",
-                               "ecdsa_p384_verify_der", "ecdsa_p384_verify_der_new_key", "load_public_key", "chat_request", "chat_verify_answer",
-                               "chat_verify_answer_4KiB", "nitro_verify_document"}) {
+        for (const char* op :
+             {"p384_keygen", "ecdh", "hkdf_sha256", "aes256gcm_seal_1KiB", "aes256gcm_open_1KiB",
+              "aes256gcm_seal_64KiB", "aes256gcm_open_64KiB", "aes256gcm_seal_request", "ecdsa_p384_verify_der",
+              "ecdsa_p384_verify_der_new_key", "load_public_key", "chat_request", "chat_verify_answer",
+              "chat_verify_answer_4KiB", "nitro_verify_document"}) {
             const double b = get(std::string(op) + "/botan"), o = get(std::string(op) + "/openssl");
             if (b == 0 && o == 0) continue;
             std::snprintf(line, sizeof line, "%-28s %12.2f %12.2f %10.2f\n", op, b, o, b > 0 ? o / b : 0.0);
@@ -362,7 +364,8 @@ public:
         for (const char* be : {"botan", "openssl"}) {
             const std::string s = be;
             const double verify = get("ecdsa_p384_verify_der/" + s), seal = get("aes256gcm_seal_request/" + s);
-            const double nitro = get("nitro_verify_document/" + s), one_shot = get("ecdsa_p384_verify_der_new_key/" + s);
+            const double nitro = get("nitro_verify_document/" + s),
+                         one_shot = get("ecdsa_p384_verify_der_new_key/" + s);
             const double request = get("chat_request/" + s), answer = get("chat_verify_answer/" + s);
             if (one_shot > 0 && nitro > 0) {
                 std::snprintf(line, sizeof line,
@@ -372,7 +375,8 @@ public:
             }
             if (verify > 0 && seal > 0 && request > 0 && answer > 0) {
                 std::snprintf(line, sizeof line,
-                              "%-8s chat crypto+protocol (request + verify_answer) / floor (verify + seal) = %.2f  (%.1f us / %.1f us)\n",
+                              "%-8s chat crypto+protocol (request + verify_answer) / floor (verify + seal) = %.2f  "
+                              "(%.1f us / %.1f us)\n",
                               be, (request + answer) / (verify + seal), request + answer, verify + seal);
                 out << line;
             }

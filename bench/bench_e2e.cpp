@@ -121,7 +121,8 @@ tuned_world& tuned() {
 // a tee::transport policy, for the estimate of that change only.
 class nodelay_transport {
 public:
-    explicit nodelay_transport(const tee::transport_options& o) : client_(std::make_unique<httplib::Client>(o.base_url)) {
+    explicit nodelay_transport(const tee::transport_options& o)
+        : client_(std::make_unique<httplib::Client>(o.base_url)) {
         using namespace std::chrono;
         client_->set_connection_timeout(duration_cast<microseconds>(o.connect_timeout));
         client_->set_read_timeout(duration_cast<microseconds>(o.read_timeout));
@@ -137,7 +138,9 @@ public:
 
 private:
     static tee::http_response done(httplib::Result r) {
-        if (!r) throw tee::transport_error(tee::transport_cause::other, "nodelay_transport: " + httplib::to_string(r.error()));
+        if (!r)
+            throw tee::transport_error(tee::transport_cause::other,
+                                       "nodelay_transport: " + httplib::to_string(r.error()));
         return {r->status, std::move(r->body)};
     }
     std::unique_ptr<httplib::Client> client_;
@@ -200,29 +203,44 @@ void register_mode(const std::string& backend) {
     const std::string suffix = std::string(Nitro ? "/nitro/" : "/mock/") + backend;
     clients<Crypto, Nitro>();  // set up before any timing
     auto done = [](benchmark::State& st) { st.SetItemsProcessed(st.iterations()); };
-    benchmark::RegisterBenchmark(("e2e_chat" + suffix).c_str(), [done](benchmark::State& st) {
-        auto& c = *clients<Crypto, Nitro>().shared;
-        for (auto _ : st) check(c.chat(prompt), st);
-        done(st);
-    })->UseRealTime()->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("e2e_chat_shared_client" + suffix).c_str(), [done](benchmark::State& st) {
-        auto& c = *clients<Crypto, Nitro>().shared;
-        for (auto _ : st) check(c.chat(prompt), st);
-        done(st);
-    })->Threads(threads)->UseRealTime()->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("e2e_chat_client_per_thread" + suffix).c_str(), [done](benchmark::State& st) {
-        auto& c = *clients<Crypto, Nitro>().per_thread.at(static_cast<std::size_t>(st.thread_index()));
-        for (auto _ : st) check(c.chat(prompt), st);
-        done(st);
-    })->Threads(threads)->UseRealTime()->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("e2e_first_chat" + suffix).c_str(), [done](benchmark::State& st) {
-        const std::string url = world_for<Crypto, Nitro>().server.url();
-        for (auto _ : st) {
-            auto c = make_client<Crypto, Nitro>(url);
-            check(c->chat(prompt), st);
-        }
-        done(st);
-    })->UseRealTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("e2e_chat" + suffix).c_str(),
+                                 [done](benchmark::State& st) {
+                                     auto& c = *clients<Crypto, Nitro>().shared;
+                                     for (auto _ : st) check(c.chat(prompt), st);
+                                     done(st);
+                                 })
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("e2e_chat_shared_client" + suffix).c_str(),
+                                 [done](benchmark::State& st) {
+                                     auto& c = *clients<Crypto, Nitro>().shared;
+                                     for (auto _ : st) check(c.chat(prompt), st);
+                                     done(st);
+                                 })
+        ->Threads(threads)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(
+        ("e2e_chat_client_per_thread" + suffix).c_str(),
+        [done](benchmark::State& st) {
+            auto& c = *clients<Crypto, Nitro>().per_thread.at(static_cast<std::size_t>(st.thread_index()));
+            for (auto _ : st) check(c.chat(prompt), st);
+            done(st);
+        })
+        ->Threads(threads)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("e2e_first_chat" + suffix).c_str(),
+                                 [done](benchmark::State& st) {
+                                     const std::string url = world_for<Crypto, Nitro>().server.url();
+                                     for (auto _ : st) {
+                                         auto c = make_client<Crypto, Nitro>(url);
+                                         check(c->chat(prompt), st);
+                                     }
+                                     done(st);
+                                 })
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
 }
 
 void register_tuned() {
@@ -236,19 +254,29 @@ void register_tuned() {
         own.push_back(std::make_unique<tuned_client>(config_for(tuned().url())));
         own.back()->chat(prompt);
     }
-    benchmark::RegisterBenchmark("e2e_chat_tuned_server/mock/botan", [](benchmark::State& st) {
-        for (auto _ : st) check(lib->chat(prompt), st);
-        st.SetItemsProcessed(st.iterations());
-    })->UseRealTime()->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark("e2e_chat_tuned_both/mock/botan", [](benchmark::State& st) {
-        for (auto _ : st) check(both->chat(prompt), st);
-        st.SetItemsProcessed(st.iterations());
-    })->UseRealTime()->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark("e2e_chat_tuned_both_per_thread/mock/botan", [](benchmark::State& st) {
-        auto& c = *own.at(static_cast<std::size_t>(st.thread_index()));
-        for (auto _ : st) check(c.chat(prompt), st);
-        st.SetItemsProcessed(st.iterations());
-    })->Threads(threads)->UseRealTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("e2e_chat_tuned_server/mock/botan",
+                                 [](benchmark::State& st) {
+                                     for (auto _ : st) check(lib->chat(prompt), st);
+                                     st.SetItemsProcessed(st.iterations());
+                                 })
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("e2e_chat_tuned_both/mock/botan",
+                                 [](benchmark::State& st) {
+                                     for (auto _ : st) check(both->chat(prompt), st);
+                                     st.SetItemsProcessed(st.iterations());
+                                 })
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("e2e_chat_tuned_both_per_thread/mock/botan",
+                                 [](benchmark::State& st) {
+                                     auto& c = *own.at(static_cast<std::size_t>(st.thread_index()));
+                                     for (auto _ : st) check(c.chat(prompt), st);
+                                     st.SetItemsProcessed(st.iterations());
+                                 })
+        ->Threads(threads)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
 }
 
 // A bare loopback round trip of a chat's sizes: what a chat costs the client's
@@ -289,7 +317,8 @@ public:
     // One exchange; false if the connection failed.
     bool round_trip(bool two_sends) {
         const std::size_t head = two_sends ? 156 : request_bytes;  // httplib's head, then the body
-        if (!send_all(client_, request_.data(), head) || !send_all(client_, request_.data() + head, request_bytes - head))
+        if (!send_all(client_, request_.data(), head) ||
+            !send_all(client_, request_.data() + head, request_bytes - head))
             return false;
         return recv_exactly(client_, answer_bytes);
     }
@@ -327,8 +356,7 @@ private:
                 got += static_cast<std::size_t>(k);
             }
             const auto until = std::chrono::steady_clock::now() + server_work;
-            while (std::chrono::steady_clock::now() < until) {
-            }
+            while (std::chrono::steady_clock::now() < until) {}
             if (!send_all(server_, answer.data(), answer.size())) return;
         }
     }
@@ -370,8 +398,8 @@ public:
         auto& out = GetOutputStream();
         char line[256];
         out << "\nverified chats per second (wall clock, client + in-process server on the same cores)\n";
-        std::snprintf(line, sizeof line, "%-16s %10s %14s %14s %10s %12s\n", "mode/backend", "1 thread",
-                      "4 thr shared", "4 thr own", "x shared", "x own");
+        std::snprintf(line, sizeof line, "%-16s %10s %14s %14s %10s %12s\n", "mode/backend", "1 thread", "4 thr shared",
+                      "4 thr own", "x shared", "x own");
         out << line;
         for (const char* mb : {"mock/botan", "mock/openssl", "nitro/botan", "nitro/openssl"}) {
             const std::string s = mb;

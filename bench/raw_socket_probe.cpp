@@ -41,7 +41,9 @@ public:
     tee::http_response post_json(std::string_view path, std::string_view body) { return exchange("POST", path, body); }
 
 private:
-    [[noreturn]] static void fail(const char* what) { throw tee::transport_error(tee::transport_cause::connection, what); }
+    [[noreturn]] static void fail(const char* what) {
+        throw tee::transport_error(tee::transport_cause::connection, what);
+    }
 
     void connect_loopback() {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -60,7 +62,9 @@ private:
         std::string req;
         req.append(method).append(" ").append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
         if (method == "POST")
-            req.append("Content-Type: application/json\r\nContent-Length: ").append(std::to_string(body.size())).append("\r\n");
+            req.append("Content-Type: application/json\r\nContent-Length: ")
+                .append(std::to_string(body.size()))
+                .append("\r\n");
         req.append("\r\n").append(body);
         if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) fail("send");
         std::string buf;
@@ -91,7 +95,7 @@ double cpu_seconds() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);
     return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+        static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 template <class Transport>

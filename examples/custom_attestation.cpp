@@ -67,7 +67,8 @@ static_assert(tee::attestation_policy<pcr0_allowlist, tee::botan_crypto>);
 using allowlist_client = tee::client<tee::httplib_transport, tee::botan_crypto, pcr0_allowlist>;
 
 // A simulated Nitro enclave whose image measures `pcr0`, asked for one chat.
-std::string chat_with_enclave(const std::vector<std::uint8_t>& pcr0, const std::vector<std::vector<std::uint8_t>>& images) {
+std::string chat_with_enclave(const std::vector<std::uint8_t>& pcr0,
+                              const std::vector<std::vector<std::uint8_t>>& images) {
     tee::testing::simulated_enclave enclave({.nitro = true, .pcrs = {{0, pcr0}}});
     tee::testing::enclave_server server(enclave);
     tee::config cfg;
@@ -77,14 +78,14 @@ std::string chat_with_enclave(const std::vector<std::uint8_t>& pcr0, const std::
     cfg.model = "gpt-4";
     tee::nitro_options trust;
     trust.trusted_root = enclave.pki()->root_pem();  // trust the simulated enclave's test root
-    trust.accept_any_enclave_image = true;  // the allow-list below is this program's image policy
+    trust.accept_any_enclave_image = true;           // the allow-list below is this program's image policy
     allowlist_client client(cfg, pcr0_allowlist(tee::nitro_attestation(trust), images));
     return client.chat("BTC price right now").response;
 }
 
 int main(int argc, char** argv) try {
-    auto file = argc > 1 ? std::filesystem::path(argv[1])
-                         : std::filesystem::path(argv[0]).parent_path() / "pcr_allowlist.txt";
+    auto file =
+        argc > 1 ? std::filesystem::path(argv[1]) : std::filesystem::path(argv[0]).parent_path() / "pcr_allowlist.txt";
     auto images = pcr0_allowlist::load(file);
     std::cout << images.size() << " enclave images allowed (" << file.filename().string() << ")\n";
 

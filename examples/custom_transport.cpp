@@ -26,8 +26,8 @@ public:
     explicit logging_transport(Inner inner, std::shared_ptr<traffic> stats = std::make_shared<traffic>())
         : inner_(std::move(inner)), stats_(std::move(stats)) {}
     // So that tee::client can build it from the config, where Inner can be.
-    explicit logging_transport(const tee::transport_options& opt)
-        requires std::constructible_from<Inner, const tee::transport_options&>
+    explicit logging_transport(
+        const tee::transport_options& opt) requires std::constructible_from<Inner, const tee::transport_options&>
         : logging_transport(Inner(opt)) {}
 
     tee::http_response get(std::string_view path) { return log("GET", path, 0, inner_.get(path)); }
@@ -71,15 +71,14 @@ int main() try {
     cfg.platform = "openai";
     cfg.model = "gpt-4";
     tee::nitro_options trust;
-    trust.trusted_root = enclave.pki()->root_pem();  // trust the simulated enclave's test root
+    trust.trusted_root = enclave.pki()->root_pem();                // trust the simulated enclave's test root
     trust.expected_pcrs = tee::testing::test_pki::default_pins();  // and pin its image (PCR0..2)
 
     auto stats = std::make_shared<traffic>();
     tee::client<logging_transport<simulated_link>> client(
         cfg, logging_transport<simulated_link>(simulated_link(enclave), stats), tee::nitro_attestation(trust));
 
-    for (const char* prompt : {"BTC price right now", "and ETH?"})
-        std::cout << client.chat(prompt).response << "\n";
+    for (const char* prompt : {"BTC price right now", "and ETH?"}) std::cout << client.chat(prompt).response << "\n";
     std::cout << "2 chats verified over " << stats->requests << " requests (" << stats->sent << " bytes sent, "
               << stats->received << " received)\n";
 } catch (const tee::error& e) {

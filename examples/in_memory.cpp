@@ -32,15 +32,15 @@ int main() try {
     cfg.platform = "openai";
     cfg.model = "gpt-4";
     tee::nitro_options trust;
-    trust.trusted_root = enclave.pki()->root_pem();  // trust the simulated enclave's test root
+    trust.trusted_root = enclave.pki()->root_pem();                // trust the simulated enclave's test root
     trust.expected_pcrs = tee::testing::test_pki::default_pins();  // and pin its image (PCR0..2)
 
     // The constructor that takes a transport instance: (config, transport, attestation).
     tee::client<in_memory_transport> client(cfg, in_memory_transport(enclave), tee::nitro_attestation(trust));
     tee::chat_result r = client.chat("BTC price right now");
     std::cout << r.response << "\n"
-              << "in-memory chat verified: attestation " << r.attestation_kind << ", enclave key sha256:"
-              << r.enclave_key_fingerprint.substr(0, 16) << "...\n";
+              << "in-memory chat verified: attestation " << r.attestation_kind
+              << ", enclave key sha256:" << r.enclave_key_fingerprint.substr(0, 16) << "...\n";
 } catch (const tee::error& e) {
     std::cerr << tee::to_string(e.kind()) << " error: " << e.what() << "\n";
     return 1;

@@ -55,26 +55,39 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string {
-            if (i + 1 >= argc) { std::cerr << "mock_enclave: " << a << " needs a value\n"; std::exit(usage(2)); }
+            if (i + 1 >= argc) {
+                std::cerr << "mock_enclave: " << a << " needs a value\n";
+                std::exit(usage(2));
+            }
             return argv[++i];
         };
         try {
-            if (a == "--port") so.port = std::stoi(next());
-            else if (a == "--nitro") eo.nitro = true;
-            else if (a == "--root-out") root_out = next();
+            if (a == "--port")
+                so.port = std::stoi(next());
+            else if (a == "--nitro")
+                eo.nitro = true;
+            else if (a == "--root-out")
+                root_out = next();
             else if (a == "--stale-hours") {
                 const double h = std::stod(next());
                 if (!(h >= 0 && h <= 24 * 3650)) throw std::out_of_range("--stale-hours");
                 eo.stale_document = std::chrono::seconds(static_cast<std::int64_t>(h * 3600));
-            }
-            else if (a == "--encrypt-response") eo.encrypt_response = true;
-            else if (a == "--no-well-known") eo.well_known = false;
-            else if (a == "--well-known") eo.well_known = true;
-            else if (a == "--rotate-key-after") eo.rotate_key_after = static_cast<unsigned>(std::stoul(next()));
-            else if (a == "--replay") eo.replay = true;
-            else if (a == "--tls-cert") so.tls_cert_file = next();
-            else if (a == "--tls-key") so.tls_key_file = next();
-            else if (a == "--slow") so.delay = std::chrono::milliseconds(std::stol(next()));
+            } else if (a == "--encrypt-response")
+                eo.encrypt_response = true;
+            else if (a == "--no-well-known")
+                eo.well_known = false;
+            else if (a == "--well-known")
+                eo.well_known = true;
+            else if (a == "--rotate-key-after")
+                eo.rotate_key_after = static_cast<unsigned>(std::stoul(next()));
+            else if (a == "--replay")
+                eo.replay = true;
+            else if (a == "--tls-cert")
+                so.tls_cert_file = next();
+            else if (a == "--tls-key")
+                so.tls_key_file = next();
+            else if (a == "--slow")
+                so.delay = std::chrono::milliseconds(std::stol(next()));
             else if (a == "--fault") {
                 std::string name = next();
                 auto f = tee::testing::fault_from_name(name);
@@ -83,22 +96,34 @@ int main(int argc, char** argv) {
                     return 2;
                 }
                 so.fault = *f;
-            }
-            else if (a == "--pcr") {
+            } else if (a == "--pcr") {
                 std::string v = next();
                 auto eq = v.find('=');
                 auto bytes = eq == std::string::npos ? std::nullopt : tee::from_hex(v.substr(eq + 1));
-                if (!bytes) { std::cerr << "mock_enclave: --pcr wants N=HEX\n"; return 2; }
+                if (!bytes) {
+                    std::cerr << "mock_enclave: --pcr wants N=HEX\n";
+                    return 2;
+                }
                 eo.pcrs[static_cast<unsigned>(std::stoul(v.substr(0, eq)))] = *bytes;
-            } else if (a == "-h" || a == "--help") return usage(0);
-            else { std::cerr << "mock_enclave: unknown option " << a << "\n"; return usage(2); }
+            } else if (a == "-h" || a == "--help")
+                return usage(0);
+            else {
+                std::cerr << "mock_enclave: unknown option " << a << "\n";
+                return usage(2);
+            }
         } catch (const std::exception&) {
             std::cerr << "mock_enclave: bad value for " << a << "\n";
             return 2;
         }
     }
-    if (!root_out.empty() && !eo.nitro) { std::cerr << "mock_enclave: --root-out needs --nitro\n"; return 2; }
-    if (eo.stale_document && !eo.nitro) { std::cerr << "mock_enclave: --stale-hours needs --nitro\n"; return 2; }
+    if (!root_out.empty() && !eo.nitro) {
+        std::cerr << "mock_enclave: --root-out needs --nitro\n";
+        return 2;
+    }
+    if (eo.stale_document && !eo.nitro) {
+        std::cerr << "mock_enclave: --stale-hours needs --nitro\n";
+        return 2;
+    }
     if (eo.encrypt_response && tee::testing::layer_of(so.fault) == tee::testing::fault_layer::data) {
         std::cerr << "mock_enclave: --fault " << tee::testing::fault_name(so.fault)
                   << " changes the plain answer form: not with --encrypt-response\n";

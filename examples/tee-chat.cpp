@@ -27,8 +27,17 @@
 
 namespace {
 
-enum exit_code { ok = 0, internal = 1, usage_error = 2, config = 3, transport = 4, attestation = 5,
-                 protocol = 6, service = 7, signature = 8 };
+enum exit_code {
+    ok = 0,
+    internal = 1,
+    usage_error = 2,
+    config = 3,
+    transport = 4,
+    attestation = 5,
+    protocol = 6,
+    service = 7,
+    signature = 8
+};
 
 constexpr const char* help_text = R"(usage: tee-chat [options] "prompt"
        tee-chat attest [options]
@@ -104,8 +113,8 @@ struct options {
     bool any_image = false;
     std::string prompt, root_file, url, ca_file, pin, receipt_file, receipt_log;
     std::string allowlist_file, allowlist_key, known_enclaves, key_file;
-    std::string command;                // "" (chat), "attest", "trust", "allowlist"
-    std::vector<std::string> arguments; // of trust / allowlist: the action and its operands
+    std::string command;                 // "" (chat), "attest", "trust", "allowlist"
+    std::vector<std::string> arguments;  // of trust / allowlist: the action and its operands
     tee::attestation_endpoint endpoint = tee::attestation_endpoint::legacy;
     std::map<unsigned, std::string> pcrs;
     std::optional<long> timeout_s;
@@ -179,7 +188,8 @@ nlohmann::ordered_json identity_json(const tee::enclave_identity& id) {
         for (const auto& [i, v] : id.pcrs) j["pcrs"][std::to_string(i)] = tee::to_hex(v);
         j["chain"] = nlohmann::ordered_json::array();
         for (const auto& c : id.chain)
-            j["chain"].push_back({{"subject", c.subject}, {"not_before", iso(c.not_before)}, {"not_after", iso(c.not_after)}});
+            j["chain"].push_back(
+                {{"subject", c.subject}, {"not_before", iso(c.not_before)}, {"not_after", iso(c.not_after)}});
     }
     return j;
 }
@@ -231,8 +241,8 @@ int run_repeated(Client& client, const options& o) {
             std::ostringstream line;
             line.setf(std::ios::fixed);
             line.precision(3);
-            line << "repeat: " << o.repeat << " chats, " << done << " verified, all verified: "
-                 << (failed ? "no" : "yes") << ", mean latency " << mean_ms << " ms";
+            line << "repeat: " << o.repeat << " chats, " << done
+                 << " verified, all verified: " << (failed ? "no" : "yes") << ", mean latency " << mean_ms << " ms";
             std::cout << line.str() << std::endl;
         }
     };
@@ -262,8 +272,10 @@ int run(Client& client, const options& o) {
             spinner s;
             id = client.attest();
         }
-        if (o.json) std::cout << identity_json(id).dump(2) << "\n";
-        else print_identity(id);
+        if (o.json)
+            std::cout << identity_json(id).dump(2) << "\n";
+        else
+            print_identity(id);
         return ok;
     }
     tee::chat_result r;
@@ -287,12 +299,11 @@ int run(Client& client, const options& o) {
     } else {
         std::cout << r.response << "\n\n"
                   << "-- signature verified; attestation " << id.kind
-                  << (id.verified ? " (verified)" : " (mock: NOT verified)") << "; enclave key sha256:"
-                  << id.key_fingerprint.substr(0, 16) << "..."
-                  << (id.verified_at_document_time
-                          ? "; a start-up document " + tee::nitro_attestation::age_text(id.document_age) +
-                                " old, verified at its own time"
-                          : "")
+                  << (id.verified ? " (verified)" : " (mock: NOT verified)")
+                  << "; enclave key sha256:" << id.key_fingerprint.substr(0, 16) << "..."
+                  << (id.verified_at_document_time ? "; a start-up document " +
+                              tee::nitro_attestation::age_text(id.document_age) + " old, verified at its own time"
+                                                   : "")
                   << "\n";
     }
     return ok;
@@ -316,10 +327,17 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& v) {
 
 int parse(int argc, char** argv, options& o) {
     int i = 1;
-    if (argc > 1 && std::string(argv[1]) == "attest") { o.attest_only = true; ++i; }
-    else if (argc > 1 && std::string(argv[1]) == "verify-receipt") { o.verify = options::offline::receipt; ++i; }
-    else if (argc > 1 && std::string(argv[1]) == "verify-log") { o.verify = options::offline::log; ++i; }
-    else if (argc > 1 && (std::string(argv[1]) == "trust" || std::string(argv[1]) == "allowlist")) o.command = argv[i++];
+    if (argc > 1 && std::string(argv[1]) == "attest") {
+        o.attest_only = true;
+        ++i;
+    } else if (argc > 1 && std::string(argv[1]) == "verify-receipt") {
+        o.verify = options::offline::receipt;
+        ++i;
+    } else if (argc > 1 && std::string(argv[1]) == "verify-log") {
+        o.verify = options::offline::log;
+        ++i;
+    } else if (argc > 1 && (std::string(argv[1]) == "trust" || std::string(argv[1]) == "allowlist"))
+        o.command = argv[i++];
     for (; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::optional<std::string> {
@@ -327,69 +345,112 @@ int parse(int argc, char** argv, options& o) {
             return std::string(argv[++i]);
         };
         std::optional<std::string> v;
-        if (a == "-h" || a == "--help") { std::cout << help_text; return 0; }
-        else if (a == "--version") { std::cout << "tee-chat " << tee::version() << "\n"; return 0; }
-        else if (a == "--demo") o.demo = true;
-        else if (a == "--allow-mock") o.allow_mock = true;
-        else if (a == "--json") o.json = true;
-        else if (a == "--per-request-keys") o.per_request_keys = true;
-        else if (a == "--any-image") o.any_image = true;
-        else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout" || a == "--repeat" ||
-                 a == "--ca" || a == "--pin-spki" || a == "--endpoint" || a == "--max-document-age" ||
-                 a == "--receipt" || a == "--receipt-log" || a == "--allowlist" ||
-                 a == "--allowlist-key" || a == "--known-enclaves" || a == "--key") {
-            if (!(v = next())) { std::cerr << "tee-chat: " << a << " needs a value\n"; return usage_error; }
-            if (a == "--root") o.root_file = *v;
-            else if (a == "--receipt") o.receipt_file = *v;
-            else if (a == "--receipt-log") o.receipt_log = *v;
-            else if (a == "--allowlist") o.allowlist_file = *v;
-            else if (a == "--allowlist-key") o.allowlist_key = *v;
-            else if (a == "--known-enclaves") o.known_enclaves = *v;
-            else if (a == "--key") o.key_file = *v;
-            else if (a == "--ca") o.ca_file = *v;
-            else if (a == "--pin-spki") o.pin = *v;
-            else if (a == "--endpoint") {
-                if (*v == "legacy") o.endpoint = tee::attestation_endpoint::legacy;
-                else if (*v == "well-known") o.endpoint = tee::attestation_endpoint::well_known;
-                else if (*v == "auto") o.endpoint = tee::attestation_endpoint::automatic;
-                else { std::cerr << "tee-chat: --endpoint wants legacy, well-known or auto\n"; return usage_error; }
+        if (a == "-h" || a == "--help") {
+            std::cout << help_text;
+            return 0;
+        } else if (a == "--version") {
+            std::cout << "tee-chat " << tee::version() << "\n";
+            return 0;
+        } else if (a == "--demo")
+            o.demo = true;
+        else if (a == "--allow-mock")
+            o.allow_mock = true;
+        else if (a == "--json")
+            o.json = true;
+        else if (a == "--per-request-keys")
+            o.per_request_keys = true;
+        else if (a == "--any-image")
+            o.any_image = true;
+        else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout" || a == "--repeat" || a == "--ca" ||
+                 a == "--pin-spki" || a == "--endpoint" || a == "--max-document-age" || a == "--receipt" ||
+                 a == "--receipt-log" || a == "--allowlist" || a == "--allowlist-key" || a == "--known-enclaves" ||
+                 a == "--key") {
+            if (!(v = next())) {
+                std::cerr << "tee-chat: " << a << " needs a value\n";
+                return usage_error;
             }
-            else if (a == "--url") o.url = *v;
+            if (a == "--root")
+                o.root_file = *v;
+            else if (a == "--receipt")
+                o.receipt_file = *v;
+            else if (a == "--receipt-log")
+                o.receipt_log = *v;
+            else if (a == "--allowlist")
+                o.allowlist_file = *v;
+            else if (a == "--allowlist-key")
+                o.allowlist_key = *v;
+            else if (a == "--known-enclaves")
+                o.known_enclaves = *v;
+            else if (a == "--key")
+                o.key_file = *v;
+            else if (a == "--ca")
+                o.ca_file = *v;
+            else if (a == "--pin-spki")
+                o.pin = *v;
+            else if (a == "--endpoint") {
+                if (*v == "legacy")
+                    o.endpoint = tee::attestation_endpoint::legacy;
+                else if (*v == "well-known")
+                    o.endpoint = tee::attestation_endpoint::well_known;
+                else if (*v == "auto")
+                    o.endpoint = tee::attestation_endpoint::automatic;
+                else {
+                    std::cerr << "tee-chat: --endpoint wants legacy, well-known or auto\n";
+                    return usage_error;
+                }
+            } else if (a == "--url")
+                o.url = *v;
             else if (a == "--max-document-age") {
                 if (!(o.max_document_age = parse_duration(*v))) {
                     std::cerr << "tee-chat: --max-document-age wants a duration: 0, or a number with s, m, h or d "
                                  "(12h, 7d)\n";
                     return usage_error;
                 }
-            }
-            else if (a == "--timeout") {
+            } else if (a == "--timeout") {
                 char* end = nullptr;
                 long t = std::strtol(v->c_str(), &end, 10);
-                if (*end != '\0' || t <= 0) { std::cerr << "tee-chat: --timeout wants seconds > 0\n"; return usage_error; }
+                if (*end != '\0' || t <= 0) {
+                    std::cerr << "tee-chat: --timeout wants seconds > 0\n";
+                    return usage_error;
+                }
                 o.timeout_s = t;
             } else if (a == "--repeat") {
                 char* end = nullptr;
                 long n = std::strtol(v->c_str(), &end, 10);
-                if (*end != '\0' || n <= 0) { std::cerr << "tee-chat: --repeat wants a count > 0\n"; return usage_error; }
+                if (*end != '\0' || n <= 0) {
+                    std::cerr << "tee-chat: --repeat wants a count > 0\n";
+                    return usage_error;
+                }
                 o.repeat = n;
             } else {
                 auto eq = v->find('=');
                 char* end = nullptr;
                 unsigned long n = eq == std::string::npos ? 99 : std::strtoul(v->substr(0, eq).c_str(), &end, 10);
-                if (n > 31) { std::cerr << "tee-chat: --pcr wants N=HEX with N in 0..31\n"; return usage_error; }
+                if (n > 31) {
+                    std::cerr << "tee-chat: --pcr wants N=HEX with N in 0..31\n";
+                    return usage_error;
+                }
                 o.pcrs[static_cast<unsigned>(n)] = v->substr(eq + 1);
             }
         } else if (!a.empty() && a[0] == '-') {
             std::cerr << "tee-chat: unknown option " << a << " (see --help)\n";
             return usage_error;
-        } else if (!o.command.empty()) o.arguments.push_back(a);
-        else if (o.prompt.empty() && !o.attest_only) o.prompt = a;  // the prompt, or verify-*'s FILE
-        else { std::cerr << "tee-chat: unexpected argument (quote the prompt)\n"; return usage_error; }
+        } else if (!o.command.empty())
+            o.arguments.push_back(a);
+        else if (o.prompt.empty() && !o.attest_only)
+            o.prompt = a;  // the prompt, or verify-*'s FILE
+        else {
+            std::cerr << "tee-chat: unexpected argument (quote the prompt)\n";
+            return usage_error;
+        }
     }
     if (o.command == "trust") {
         const bool list = o.arguments.size() == 1 && o.arguments[0] == "list";
         const bool forget = o.arguments.size() == 2 && o.arguments[0] == "forget";
-        if (!list && !forget) { std::cerr << "tee-chat: usage: tee-chat trust list | trust forget URL\n"; return usage_error; }
+        if (!list && !forget) {
+            std::cerr << "tee-chat: usage: tee-chat trust list | trust forget URL\n";
+            return usage_error;
+        }
         return -1;
     }
     if (o.command == "allowlist") {
@@ -404,8 +465,14 @@ int parse(int argc, char** argv, options& o) {
         std::cerr << "tee-chat: --allowlist and --allowlist-key go together\n";
         return usage_error;
     }
-    if (!o.key_file.empty()) { std::cerr << "tee-chat: --key applies to the allowlist subcommands\n"; return usage_error; }
-    if (!o.attest_only && o.prompt.empty()) { std::cerr << help_text; return usage_error; }
+    if (!o.key_file.empty()) {
+        std::cerr << "tee-chat: --key applies to the allowlist subcommands\n";
+        return usage_error;
+    }
+    if (!o.attest_only && o.prompt.empty()) {
+        std::cerr << help_text;
+        return usage_error;
+    }
     if ((o.attest_only || o.verify != options::offline::none) && !(o.receipt_file.empty() && o.receipt_log.empty())) {
         std::cerr << "tee-chat: --receipt and --receipt-log apply to chats\n";
         return usage_error;
@@ -418,7 +485,10 @@ int parse(int argc, char** argv, options& o) {
         std::cerr << "tee-chat: verify-receipt and verify-log take FILE, --root, --pcr, --allow-mock and --json\n";
         return usage_error;
     }
-    if (o.attest_only && o.repeat > 0) { std::cerr << "tee-chat: --repeat applies to chats, not to attest\n"; return usage_error; }
+    if (o.attest_only && o.repeat > 0) {
+        std::cerr << "tee-chat: --repeat applies to chats, not to attest\n";
+        return usage_error;
+    }
     return -1;  // go on
 }
 
@@ -461,8 +531,8 @@ int verify_offline(const options& o) {
             }
             std::cout << j.dump(2) << "\n";
         } else if (r.ok()) {
-            std::cout << "log verified: " << r.verified << " receipts" << (r.mock ? " (" + std::to_string(r.mock) +
-                                                                                      " mock: NOT verified)" : "")
+            std::cout << "log verified: " << r.verified << " receipts"
+                      << (r.mock ? " (" + std::to_string(r.mock) + " mock: NOT verified)" : "")
                       << "; head sha256:" << r.head << "\n";
         }
         if (r.ok()) return ok;
@@ -506,8 +576,9 @@ std::string known_enclaves_path(const options& o) {
         return std::string(xdg) + "/tee-chat/known_enclaves";
     if (const char* home = std::getenv("HOME"); home && *home)
         return std::string(home) + "/.config/tee-chat/known_enclaves";
-    throw tee::config_error("no place for the known-enclaves store: set HOME or XDG_CONFIG_HOME, or give "
-                            "--known-enclaves FILE (or pin the image with --pcr)");
+    throw tee::config_error(
+        "no place for the known-enclaves store: set HOME or XDG_CONFIG_HOME, or give "
+        "--known-enclaves FILE (or pin the image with --pcr)");
 }
 
 // The state directory of the known-enclaves store also keeps the highest
@@ -521,11 +592,11 @@ int run_trust(const options& o) {
     const tee::known_enclaves store(known_enclaves_path(o));
     if (o.arguments[0] == "list") {
         const auto entries = store.list();
-        std::cout << "# " << store.path() << ": " << entries.size() << " known enclave" << (entries.size() == 1 ? "" : "s")
-                  << "\n";
+        std::cout << "# " << store.path() << ": " << entries.size() << " known enclave"
+                  << (entries.size() == 1 ? "" : "s") << "\n";
         for (const auto& e : entries)
-            std::cout << e.url << "\n  PCR0 " << tee::to_hex(e.pcr0) << "\n  PCR1 " << tee::to_hex(e.pcr1) << "\n  PCR2 "
-                      << tee::to_hex(e.pcr2) << "\n";
+            std::cout << e.url << "\n  PCR0 " << tee::to_hex(e.pcr0) << "\n  PCR1 " << tee::to_hex(e.pcr1)
+                      << "\n  PCR2 " << tee::to_hex(e.pcr2) << "\n";
         return ok;
     }
     if (!store.forget(o.arguments[1])) {
@@ -545,8 +616,8 @@ int run_allowlist(const options& o) {
         return ok;
     }
     const auto list = tee::signed_allowlist::parse(file);
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     tee::verify_allowlist(list, tee::spki_of_pem(key), tee::botan_crypto{}, now);
     std::cout << "allowlist version " << list.version << ": signature verified, valid from "
               << iso_ms(static_cast<std::uint64_t>(std::max<std::int64_t>(list.issued_at, 0)) * 1000) << " until "
@@ -606,8 +677,10 @@ int main(int argc, char** argv) {
         tee::nitro_options no;
         no.expected_pcrs = o.pcrs;
         if (o.max_document_age) no.max_document_age = *o.max_document_age;
-        if (!o.root_file.empty()) no.trusted_root = read_file(o.root_file);
-        else if (o.demo) no.trusted_root = enclave->pki()->root_pem();
+        if (!o.root_file.empty())
+            no.trusted_root = read_file(o.root_file);
+        else if (o.demo)
+            no.trusted_root = enclave->pki()->root_pem();
         // The image policy: pins, a signed allowlist, --any-image, or else
         // trust on first use (the known-enclaves store). --demo pins the
         // simulated enclave's image.
@@ -622,8 +695,8 @@ int main(int argc, char** argv) {
                          "can run one, and on http:// anyone on the path can put theirs in front of you (it would get "
                          "your API key and prompt). Pin the image instead (--pcr, --allowlist).\n";
         }
-        const bool tofu = !o.known_enclaves.empty() ||
-                          (no.expected_pcrs.empty() && !no.allowlist && !no.accept_any_enclave_image);
+        const bool tofu =
+            !o.known_enclaves.empty() || (no.expected_pcrs.empty() && !no.allowlist && !no.accept_any_enclave_image);
         if (tofu) no.known_enclaves_file = known_enclaves_path(o);
         tee::client<> client(cfg, tee::httplib_transport(transport), tee::nitro_attestation(no));
         if (tofu) {  // first contact says so, before the chat's answer

@@ -24,7 +24,8 @@ constexpr std::string_view prompt = "What's the date today";
 constexpr std::int64_t signed_at = 1747364177;
 
 const tee::botan_crypto::public_key& enclave_key() {
-    static const tee::botan_crypto::public_key k = tee::botan_crypto{}.load_public_key(*tee::from_hex(enclave_spki_hex));
+    static const tee::botan_crypto::public_key k =
+        tee::botan_crypto{}.load_public_key(*tee::from_hex(enclave_spki_hex));
     return k;
 }
 }  // namespace

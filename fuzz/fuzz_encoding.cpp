@@ -47,8 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             FUZZ_CHECK(again.compare(0, last, stripped, 0, last) == 0);
             FUZZ_CHECK(again.compare(last + 1, std::string::npos, stripped, last + 1, std::string::npos) == 0);
             const int mask = pad == 2 ? 0x30 : 0x3c;  // "xx==": 4 bits used, "xxx=": 2 bits unused
-            FUZZ_CHECK(tee::detail::base64_value(again[last]) ==
-                       (tee::detail::base64_value(stripped[last]) & mask));
+            FUZZ_CHECK(tee::detail::base64_value(again[last]) == (tee::detail::base64_value(stripped[last]) & mask));
         }
     }
     return 0;

@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (key == "certificate" && (flags & 1)) {
             payload.emplace_back(k, value::bytes(f.pki.leaf_der()));
         } else if (key == "cabundle" && (flags & 2)) {
-            payload.emplace_back(k, value::array({value::bytes(f.pki.root_der()), value::bytes(f.pki.intermediate_der())}));
+            payload.emplace_back(
+                k, value::array({value::bytes(f.pki.root_der()), value::bytes(f.pki.intermediate_der())}));
         } else if (key == "user_data" && (flags & 4) && public_key && public_key->is_bytes()) {
             const auto d = crypto.sha256(public_key->as_bytes());
             payload.emplace_back(k, value::bytes({d.begin(), d.end()}));
@@ -85,7 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto signed_at = system_clock::time_point(milliseconds(id.timestamp_ms));
         const auto clock = at_document_time ? f.later : f.now;
         FUZZ_CHECK(signed_at <= clock + minutes(5));
-        FUZZ_CHECK(id.document_age == duration_cast<milliseconds>(clock.time_since_epoch()) - milliseconds(id.timestamp_ms));
+        FUZZ_CHECK(id.document_age ==
+                   duration_cast<milliseconds>(clock.time_since_epoch()) - milliseconds(id.timestamp_ms));
         FUZZ_CHECK(id.verified_at_document_time == at_document_time);  // expired 400 days later, valid now
         FUZZ_CHECK(id.verified_at == (at_document_time ? signed_at : f.now));
         const auto p = tee::nitro_attestation::parse(doc);

@@ -98,7 +98,10 @@ constexpr const char* ecdsa_keccak = "EMSA1(Keccak-1600(256))";
 
 // 0x19 "Ethereum Signed Message:\n" || decimal length || message, built apart from nova_crypto.
 bytes_t eip191_bytes(std::span<const std::uint8_t> message) {
-    const std::string prefix = "\x19" "Ethereum Signed Message:\n" + std::to_string(message.size());
+    const std::string prefix =
+        "\x19"
+        "Ethereum Signed Message:\n" +
+        std::to_string(message.size());
     bytes_t out(prefix.begin(), prefix.end());
     out.insert(out.end(), message.begin(), message.end());
     return out;
@@ -207,13 +210,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             bytes_t sig;
             signature_status want = signature_status::ok;
             switch (in[0] % 8) {
-                case 0: sig = signature_of(r, order() - s, static_cast<std::uint8_t>(v ^ 1)); want = signature_status::high_s; break;
+                case 0:
+                    sig = signature_of(r, order() - s, static_cast<std::uint8_t>(v ^ 1));
+                    want = signature_status::high_s;
+                    break;
                 case 1: sig = signature_of(r, s, static_cast<std::uint8_t>(v + 27)); break;
-                case 2: sig = signature_of(r, s, 2); want = signature_status::bad_v; break;
-                case 3: sig = signature_of(BigInt(0), s, v); want = signature_status::r_out_of_range; break;
-                case 4: sig = signature_of(r, BigInt(0), v); want = signature_status::s_out_of_range; break;
-                case 5: sig = signature_of(order(), s, v); want = signature_status::r_out_of_range; break;
-                case 6: sig = signature_of(r, order(), v); want = signature_status::s_out_of_range; break;
+                case 2:
+                    sig = signature_of(r, s, 2);
+                    want = signature_status::bad_v;
+                    break;
+                case 3:
+                    sig = signature_of(BigInt(0), s, v);
+                    want = signature_status::r_out_of_range;
+                    break;
+                case 4:
+                    sig = signature_of(r, BigInt(0), v);
+                    want = signature_status::s_out_of_range;
+                    break;
+                case 5:
+                    sig = signature_of(order(), s, v);
+                    want = signature_status::r_out_of_range;
+                    break;
+                case 6:
+                    sig = signature_of(r, order(), v);
+                    want = signature_status::s_out_of_range;
+                    break;
                 default:  // r + n below 2^256 is out of range; above, it wraps to another r
                     sig = signature_of(wrapped, s, v);
                     want = wrapped >= order() ? signature_status::r_out_of_range : signature_status::wrong_signer;

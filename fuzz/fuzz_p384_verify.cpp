@@ -263,12 +263,14 @@ struct reader {
 bool check_verdicts(const fixture& f, const fixed_key& k, std::span<const std::uint8_t> msg,
                     std::span<const std::uint8_t> sig, bool der) {
     const bool expected = botan_verify(k, msg, sig, der ? bc::sig_der : bc::sig_raw);
-    const bool tee = der ? f.crypto.ecdsa_p384_verify_der(k.tee_key, msg, sig)
-                         : f.crypto.ecdsa_p384_verify_raw(k.tee_key, msg, sig);
-    const bool ossl = der ? f.ossl.ecdsa_p384_verify_der(k.ossl_key, msg, sig)
-                          : f.ossl.ecdsa_p384_verify_raw(k.ossl_key, msg, sig);
+    const bool tee =
+        der ? f.crypto.ecdsa_p384_verify_der(k.tee_key, msg, sig) : f.crypto.ecdsa_p384_verify_raw(k.tee_key, msg, sig);
+    const bool ossl =
+        der ? f.ossl.ecdsa_p384_verify_der(k.ossl_key, msg, sig) : f.ossl.ecdsa_p384_verify_raw(k.ossl_key, msg, sig);
     if (tee != expected || ossl != expected)
-        std::fprintf(stderr, "verdicts differ: Botan one-shot %d, botan_crypto %d, openssl_crypto %d (%s, msg %zu bytes, sig %zu bytes)\n",
+        std::fprintf(stderr,
+                     "verdicts differ: Botan one-shot %d, botan_crypto %d, openssl_crypto %d (%s, msg %zu bytes, sig "
+                     "%zu bytes)\n",
                      expected, tee, ossl, der ? "DER" : "raw", msg.size(), sig.size());
     FUZZ_CHECK(tee == expected);
     FUZZ_CHECK(ossl == expected);
@@ -307,14 +309,18 @@ void signed_mode(const fixture& f, const fixed_key& k, reader& in) {
     }
     bytes_t msg2(msg.begin(), msg.end());
     switch (change) {
-    case 1: s = n - s; break;
-    case 2: r = n - r; break;
-    case 3: std::swap(r, s); break;
-    case 4: if (r + n < BigInt::power_of_2(384)) r += n; break;
-    case 5: if (s + n < BigInt::power_of_2(384)) s += n; break;
-    case 6: s = (s + 1) % n; break;
-    case 7: msg2.push_back(0); break;
-    default: break;
+        case 1: s = n - s; break;
+        case 2: r = n - r; break;
+        case 3: std::swap(r, s); break;
+        case 4:
+            if (r + n < BigInt::power_of_2(384)) r += n;
+            break;
+        case 5:
+            if (s + n < BigInt::power_of_2(384)) s += n;
+            break;
+        case 6: s = (s + 1) % n; break;
+        case 7: msg2.push_back(0); break;
+        default: break;
     }
     bytes_t sig = der ? der_sig(r, s) : raw_sig(r, s);
     bool edited = false;
@@ -322,9 +328,22 @@ void signed_mode(const fixture& f, const fixed_key& k, reader& in) {
         const std::uint8_t op = in.byte(), pos = in.byte(), val = in.byte();
         const std::size_t at = sig.empty() ? 0 : pos % (sig.size() + (op % 3 == 1));
         switch (op % 3) {
-        case 0: if (!sig.empty() && val) { sig[at] ^= val; edited = true; } break;
-        case 1: sig.insert(sig.begin() + static_cast<std::ptrdiff_t>(at), val); edited = true; break;
-        default: if (!sig.empty()) { sig.erase(sig.begin() + static_cast<std::ptrdiff_t>(at)); edited = true; } break;
+            case 0:
+                if (!sig.empty() && val) {
+                    sig[at] ^= val;
+                    edited = true;
+                }
+                break;
+            case 1:
+                sig.insert(sig.begin() + static_cast<std::ptrdiff_t>(at), val);
+                edited = true;
+                break;
+            default:
+                if (!sig.empty()) {
+                    sig.erase(sig.begin() + static_cast<std::ptrdiff_t>(at));
+                    edited = true;
+                }
+                break;
         }
     }
     const bool ok = check_verdicts(f, k, msg2, sig, der);
@@ -337,14 +356,18 @@ void boundary_mode(const fixture& f, const fixed_key& k, reader& in) {
     const auto b1 = in.take(48), b2 = in.take(48);
     BigInt r(b1.data(), b1.size()), s(b2.data(), b2.size());
     switch (relation) {
-    case 1: r = BigInt(0); break;
-    case 2: s = BigInt(0); break;
-    case 3: r = n; break;
-    case 4: s = n; break;
-    case 5: r = n - 1; break;
-    case 6: if (r + n < BigInt::power_of_2(384)) r += n; break;
-    case 7: if (s <= n) s = n - s; break;
-    default: break;
+        case 1: r = BigInt(0); break;
+        case 2: s = BigInt(0); break;
+        case 3: r = n; break;
+        case 4: s = n; break;
+        case 5: r = n - 1; break;
+        case 6:
+            if (r + n < BigInt::power_of_2(384)) r += n;
+            break;
+        case 7:
+            if (s <= n) s = n - s;
+            break;
+        default: break;
     }
     const bytes_t setup{'s', 'e', 't', 'u', 'p'};
     const bytes_t& msg = k.d ? setup : k.msg;
@@ -359,15 +382,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     reader in{data, size};
     const fixed_key& k = f.keys[in.byte() % f.keys.size()];
     switch (in.byte() % 4) {
-    case 0:
-    case 1: {
-        const bool der = data[1] % 4 == 0;
-        const auto msg = in.take(in.byte());
-        check_verdicts(f, k, msg, in.rest(), der);
-        break;
-    }
-    case 2: signed_mode(f, k, in); break;
-    default: boundary_mode(f, k, in); break;
+        case 0:
+        case 1: {
+            const bool der = data[1] % 4 == 0;
+            const auto msg = in.take(in.byte());
+            check_verdicts(f, k, msg, in.rest(), der);
+            break;
+        }
+        case 2: signed_mode(f, k, in); break;
+        default: boundary_mode(f, k, in); break;
     }
     return 0;
 }
@@ -580,7 +603,8 @@ comb_result comb_verify(const fixed_key& k, std::span<const std::uint8_t> msg, s
     const auto rs = tee::detail::parse_der_p384_signature(sig);
     const auto ref = botan_der_decode(sig);
     comb_result out;
-    out.parse_agrees = rs.has_value() == ref.has_value() && (!rs || (rs->first == ref->first && rs->second == ref->second));
+    out.parse_agrees =
+        rs.has_value() == ref.has_value() && (!rs || (rs->first == ref->first && rs->second == ref->second));
     if (!out.parse_agrees) {
         std::fprintf(stderr, "DER parse differs: parse_der_p384_signature %s, Botan's decoding %s, signature ",
                      rs ? "accepts" : "refuses", ref ? "accepts" : "refuses");
@@ -596,10 +620,11 @@ bool check_verdicts(const fixture& f, const fixed_key& k, std::span<const std::u
                     std::span<const std::uint8_t> sig, bool der) {
     const bool expected = botan_verify(k, msg, sig, der ? Botan::DER_SEQUENCE : Botan::IEEE_1363);
     const comb_result comb = comb_verify(k, msg, sig, der);
-    const bool tee = der ? f.crypto.ecdsa_p384_verify_der(k.tee_key, msg, sig)
-                         : f.crypto.ecdsa_p384_verify_raw(k.tee_key, msg, sig);
+    const bool tee =
+        der ? f.crypto.ecdsa_p384_verify_der(k.tee_key, msg, sig) : f.crypto.ecdsa_p384_verify_raw(k.tee_key, msg, sig);
     if (comb.verdict != expected || tee != expected)
-        std::fprintf(stderr, "verdicts differ: Botan %d, p384_comb %d, botan_crypto %d (%s, msg %zu bytes, sig %zu bytes)\n",
+        std::fprintf(stderr,
+                     "verdicts differ: Botan %d, p384_comb %d, botan_crypto %d (%s, msg %zu bytes, sig %zu bytes)\n",
                      expected, comb.verdict, tee, der ? "DER" : "raw", msg.size(), sig.size());
     FUZZ_CHECK(comb.verdict == expected);
     FUZZ_CHECK(tee == expected);
@@ -636,14 +661,18 @@ void signed_mode(const fixture& f, const fixed_key& k, reader& in) {
     }
     bytes_t msg2(msg.begin(), msg.end());
     switch (change) {
-    case 1: s = n - s; break;
-    case 2: r = n - r; break;
-    case 3: std::swap(r, s); break;
-    case 4: if (r + n < BigInt::power_of_2(384)) r += n; break;
-    case 5: if (s + n < BigInt::power_of_2(384)) s += n; break;
-    case 6: s = group().mod_order(s + 1); break;
-    case 7: msg2.push_back(0); break;
-    default: break;
+        case 1: s = n - s; break;
+        case 2: r = n - r; break;
+        case 3: std::swap(r, s); break;
+        case 4:
+            if (r + n < BigInt::power_of_2(384)) r += n;
+            break;
+        case 5:
+            if (s + n < BigInt::power_of_2(384)) s += n;
+            break;
+        case 6: s = group().mod_order(s + 1); break;
+        case 7: msg2.push_back(0); break;
+        default: break;
     }
     bytes_t sig = der ? der_sig(r, s) : raw_sig(r, s);
     bool edited = false;
@@ -651,9 +680,22 @@ void signed_mode(const fixture& f, const fixed_key& k, reader& in) {
         const std::uint8_t op = in.byte(), pos = in.byte(), val = in.byte();
         const std::size_t at = sig.empty() ? 0 : pos % (sig.size() + (op % 3 == 1));
         switch (op % 3) {
-        case 0: if (!sig.empty() && val) { sig[at] ^= val; edited = true; } break;
-        case 1: sig.insert(sig.begin() + at, val); edited = true; break;
-        default: if (!sig.empty()) { sig.erase(sig.begin() + at); edited = true; } break;
+            case 0:
+                if (!sig.empty() && val) {
+                    sig[at] ^= val;
+                    edited = true;
+                }
+                break;
+            case 1:
+                sig.insert(sig.begin() + at, val);
+                edited = true;
+                break;
+            default:
+                if (!sig.empty()) {
+                    sig.erase(sig.begin() + at);
+                    edited = true;
+                }
+                break;
         }
     }
     const bool ok = check_verdicts(f, k, msg2, sig, der);
@@ -668,38 +710,42 @@ void scalar_mode(const fixed_key& k, reader& in) {
     BigInt u1 = g.mod_order(BigInt(b1.data(), b1.size())), u2 = g.mod_order(BigInt(b2.data(), b2.size()));
     bool zero_expected = false;
     switch (relation) {
-    case 1: u2 = u1; break;
-    case 2: u2 = g.mod_order(n - u1); break;
-    case 3:
-        if (k.d) {
-            u1 = g.mod_order(n - g.multiply_mod_order(u2, *k.d));
-            zero_expected = true;
-        } else {
-            u1 = k.u1;
-            u2 = k.u2;
-        }
-        break;
-    case 4:
-        if (k.d) {
-            u1 = g.mod_order(u1 + n - g.multiply_mod_order(u2, *k.d));
-        } else {
-            u1 = n - k.u1;
-            u2 = n - k.u2;
-        }
-        break;
-    case 5: u1 = BigInt(0); break;
-    case 6: u2 = BigInt(0); break;
-    case 7: u1 = BigInt(b1.empty() ? 0 : b1[0]); u2 = BigInt(b2.empty() ? 0 : b2[0]); break;
-    default: break;
+        case 1: u2 = u1; break;
+        case 2: u2 = g.mod_order(n - u1); break;
+        case 3:
+            if (k.d) {
+                u1 = g.mod_order(n - g.multiply_mod_order(u2, *k.d));
+                zero_expected = true;
+            } else {
+                u1 = k.u1;
+                u2 = k.u2;
+            }
+            break;
+        case 4:
+            if (k.d) {
+                u1 = g.mod_order(u1 + n - g.multiply_mod_order(u2, *k.d));
+            } else {
+                u1 = n - k.u1;
+                u2 = n - k.u2;
+            }
+            break;
+        case 5: u1 = BigInt(0); break;
+        case 6: u2 = BigInt(0); break;
+        case 7:
+            u1 = BigInt(b1.empty() ? 0 : b1[0]);
+            u2 = BigInt(b2.empty() ? 0 : b2[0]);
+            break;
+        default: break;
     }
     const Botan::PointGFp got = k.comb->multiply(u1, u2);
     const Botan::PointGFp expected = g.point_multiply(u1, k.pub->public_point(), u2);
     if (got.is_zero() != expected.is_zero() || !(got == expected)) {
         const Botan::PointGFp third = u1 * g.get_base_point() + u2 * k.pub->public_point();
-        std::fprintf(stderr, "u1*G + u2*Q differ (relation %u): comb %s, point_multiply %s, u1*G + u2*Q %s; "
-                     "comb == (u1*G + u2*Q): %d\n", relation, got.is_zero() ? "zero" : "non-zero",
-                     expected.is_zero() ? "zero" : "non-zero", third.is_zero() ? "zero" : "non-zero",
-                     int(got == third));
+        std::fprintf(stderr,
+                     "u1*G + u2*Q differ (relation %u): comb %s, point_multiply %s, u1*G + u2*Q %s; "
+                     "comb == (u1*G + u2*Q): %d\n",
+                     relation, got.is_zero() ? "zero" : "non-zero", expected.is_zero() ? "zero" : "non-zero",
+                     third.is_zero() ? "zero" : "non-zero", int(got == third));
     }
     FUZZ_CHECK(got.is_zero() == expected.is_zero());
     FUZZ_CHECK(got == expected);
@@ -722,15 +768,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     reader in{data, size};
     const fixed_key& k = f.keys[in.byte() % f.keys.size()];
     switch (in.byte() % 4) {
-    case 0:
-    case 1: {
-        const bool der = data[1] % 4 == 0;
-        const auto msg = in.take(in.byte());
-        check_verdicts(f, k, msg, in.rest(), der);
-        break;
-    }
-    case 2: signed_mode(f, k, in); break;
-    default: scalar_mode(k, in); break;
+        case 0:
+        case 1: {
+            const bool der = data[1] % 4 == 0;
+            const auto msg = in.take(in.byte());
+            check_verdicts(f, k, msg, in.rest(), der);
+            break;
+        }
+        case 2: signed_mode(f, k, in); break;
+        default: scalar_mode(k, in); break;
     }
     return 0;
 }

@@ -36,7 +36,9 @@ class in_memory_transport {
 public:
     explicit in_memory_transport(tee::testing::simulated_enclave& e) : e_(&e) {}
     tee::http_response get(std::string_view path) { return e_->handle("GET", path, ""); }
-    tee::http_response post_json(std::string_view path, std::string_view body) { return e_->handle("POST", path, body); }
+    tee::http_response post_json(std::string_view path, std::string_view body) {
+        return e_->handle("POST", path, body);
+    }
 
 private:
     tee::testing::simulated_enclave* e_;
@@ -101,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const auto nl = text.find('\n');
                 const auto first = tee::parse_json(std::string_view(text).substr(0, nl), tee::receipt_json_limits);
                 if (first.is_object() && first.contains("receipt") && first["receipt"] == nlohmann::json::object()) {
-                    nlohmann::json line = {{"prev", tee::to_hex(tee::botan_crypto{}.sha256({}))}, {"receipt", g.receipt}};
+                    nlohmann::json line = {{"prev", tee::to_hex(tee::botan_crypto{}.sha256({}))},
+                                           {"receipt", g.receipt}};
                     text = line.dump() + (nl == std::string::npos ? std::string("\n") : text.substr(nl));
                 }
             }
@@ -110,8 +113,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             FUZZ_CHECK(r.mock <= r.verified);
             FUZZ_CHECK(allow_mock || r.mock == 0);
             FUZZ_CHECK(r.ok() == (r.failed_line == 0));
-            if (r.ok()) FUZZ_CHECK(r.verified == r.lines && r.failure.empty());
-            else FUZZ_CHECK(r.failed_line == r.verified + 1 && r.failed_line == r.lines && !r.failure.empty());
+            if (r.ok())
+                FUZZ_CHECK(r.verified == r.lines && r.failure.empty());
+            else
+                FUZZ_CHECK(r.failed_line == r.verified + 1 && r.failed_line == r.lines && !r.failure.empty());
             FUZZ_CHECK(r.head.size() == 64);
         }
         fuzz::accepted("receipt");

@@ -84,7 +84,9 @@ inline tee_test::expectations expect{secret_key};
 
 inline tee::config make_config(std::string url) { return tee_test::make_config(std::move(url), secret_key); }
 
-inline std::string fingerprint(const std::vector<std::uint8_t>& spki) { return tee::to_hex(tee::botan_crypto{}.sha256(spki)); }
+inline std::string fingerprint(const std::vector<std::uint8_t>& spki) {
+    return tee::to_hex(tee::botan_crypto{}.sha256(spki));
+}
 
 inline std::string pem_of(const std::vector<std::uint8_t>& der) {
     const std::string b64 = tee::to_base64(der);
@@ -130,7 +132,8 @@ public:
     };
 
     explicit proxy_server(simulated_enclave& enclave, editor edit = {})
-        : enclave_(enclave), edit_(std::move(edit)),
+        : enclave_(enclave),
+          edit_(std::move(edit)),
           server_([this](const httplib::Request& req, httplib::Response& res) { handle(req, res); }) {}
 
     std::string url() const { return server_.url(); }
@@ -202,7 +205,8 @@ public:
 
     std::string sign_hex(const json& data) const {
         const std::string canonical = tee::canonical_json(data);
-        Botan::PK_Signer signer(sign_, Botan::system_rng(), tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_der);
+        Botan::PK_Signer signer(sign_, Botan::system_rng(), tee::detail::botan::ecdsa_sha384,
+                                tee::detail::botan::sig_der);
         return tee::to_hex(signer.sign_message(reinterpret_cast<const std::uint8_t*>(canonical.data()),
                                                canonical.size(), Botan::system_rng()));
     }
@@ -227,11 +231,13 @@ private:
 };
 
 // {"encrypted_data","nonce","public_key"} sealing `plaintext` with `aes`.
-inline json seal_answer(const tee::secure_bytes& aes, std::string_view plaintext, const std::vector<std::uint8_t>& named_key) {
+inline json seal_answer(const tee::secure_bytes& aes, std::string_view plaintext,
+                        const std::vector<std::uint8_t>& named_key) {
     tee::botan_crypto c;
     auto iv = c.random_bytes(32);
     auto ct = c.aes256gcm_seal(aes, iv, bytes_of(plaintext));
-    return json{{"encrypted_data", tee::to_hex(ct)}, {"nonce", tee::to_hex(iv)}, {"public_key", tee::to_hex(named_key)}};
+    return json{
+        {"encrypted_data", tee::to_hex(ct)}, {"nonce", tee::to_hex(iv)}, {"public_key", tee::to_hex(named_key)}};
 }
 
 // The signed "data" of an answer to `message`, with the fields the service sends.

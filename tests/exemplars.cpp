@@ -123,8 +123,8 @@ std::string pin_of(const tee::testing::simulated_enclave& enclave) {
 
 TEST_CASE("the exemplar policies make a client that chats with the enclave whose key is pinned") {
     tee::testing::simulated_enclave enclave;  // mock-format attestation answers
-    tee::client<enclave_link, counting_crypto, pinned_key_attestation> client(
-        exemplar_config(), enclave_link(enclave), pinned_key_attestation(pin_of(enclave)));
+    tee::client<enclave_link, counting_crypto, pinned_key_attestation> client(exemplar_config(), enclave_link(enclave),
+                                                                              pinned_key_attestation(pin_of(enclave)));
     static_assert(decltype(client)::attestation_type::verifies);
 
     const tee::chat_result r = client.chat("BTC price right now");
@@ -136,8 +136,8 @@ TEST_CASE("the exemplar policies make a client that chats with the enclave whose
 
 TEST_CASE("the exemplar policy refuses an enclave whose key is not the pinned one, with reason key_binding") {
     tee::testing::simulated_enclave enclave, other;
-    tee::client<enclave_link, counting_crypto, pinned_key_attestation> client(
-        exemplar_config(), enclave_link(enclave), pinned_key_attestation(pin_of(other)));
+    tee::client<enclave_link, counting_crypto, pinned_key_attestation> client(exemplar_config(), enclave_link(enclave),
+                                                                              pinned_key_attestation(pin_of(other)));
     try {
         client.chat("BTC price right now");
         FAIL("a chat with an enclave whose key is not pinned was accepted");
@@ -149,8 +149,8 @@ TEST_CASE("the exemplar policy refuses an enclave whose key is not the pinned on
 
 TEST_CASE("the exemplar crypto backend is the one the client checks each answer's signature with") {
     tee::testing::simulated_enclave enclave;
-    tee::client<enclave_link, counting_crypto, pinned_key_attestation> client(
-        exemplar_config(), enclave_link(enclave), pinned_key_attestation(pin_of(enclave)));
+    tee::client<enclave_link, counting_crypto, pinned_key_attestation> client(exemplar_config(), enclave_link(enclave),
+                                                                              pinned_key_attestation(pin_of(enclave)));
     const unsigned before = counting_crypto::der_signatures_checked;
     client.chat("one");
     client.chat("two");

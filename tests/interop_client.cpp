@@ -23,7 +23,7 @@ namespace {
 
 struct wire_log {
     std::mutex mu;
-    std::vector<std::string> requests;  // "METHOD path"
+    std::vector<std::string> requests;      // "METHOD path"
     std::string talk_request, talk_answer;  // the last POST /talk
 };
 
@@ -93,10 +93,14 @@ int main(int argc, char** argv) try {
             cfg.client_keys = tee::client_key_mode::per_request;
         } else if (a == "--endpoint" && i + 1 < argc) {
             const std::string e = argv[++i];
-            if (e == "legacy") cfg.endpoint = tee::attestation_endpoint::legacy;
-            else if (e == "well_known") cfg.endpoint = tee::attestation_endpoint::well_known;
-            else if (e == "automatic") cfg.endpoint = tee::attestation_endpoint::automatic;
-            else return usage();
+            if (e == "legacy")
+                cfg.endpoint = tee::attestation_endpoint::legacy;
+            else if (e == "well_known")
+                cfg.endpoint = tee::attestation_endpoint::well_known;
+            else if (e == "automatic")
+                cfg.endpoint = tee::attestation_endpoint::automatic;
+            else
+                return usage();
         } else {
             prompts.push_back(a);
         }
@@ -126,7 +130,7 @@ int main(int argc, char** argv) try {
             if (req.is_object() && req.contains("public_key")) out["request_public_key"] = req["public_key"];
             auto ans = nlohmann::json::parse(wire().talk_answer, nullptr, false);
             out["answer_encrypted"] = ans.is_object() && ans.contains("data") && ans["data"].is_object() &&
-                                      ans["data"].contains("encrypted_data");
+                ans["data"].contains("encrypted_data");
             wire().talk_request.clear();
             wire().talk_answer.clear();
         }

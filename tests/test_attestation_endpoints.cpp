@@ -15,8 +15,10 @@ TEST_CASE("endpoint: well_known, legacy and automatic each attest the same key; 
             auto cfg = make_config(proxy.url());
             cfg.endpoint = e;
             tee::chat_result r;
-            if (nitro) r = test_nitro_client(cfg, trusting(enclave)).chat(prompt);
-            else r = test_mock_client(cfg).chat(prompt);
+            if (nitro)
+                r = test_nitro_client(cfg, trusting(enclave)).chat(prompt);
+            else
+                r = test_mock_client(cfg).chat(prompt);
             CHECK(r.message == prompt);
             CHECK(r.enclave_key_fingerprint == fingerprint(enclave.public_key()));
         };

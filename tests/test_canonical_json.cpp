@@ -58,12 +58,16 @@ std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + 
 
 TEST_CASE("canonical_json: key order is code point order") {
     // keys
-    check_python("{\"b\":1,\"a\":2,\"ab\":3,\"B\":4,\"A\":5,\"aa\":6,\"\":7,\"\303\251\":8,\"e\":9,\"z\":10,\"\344\270\255\":11,\"\360\237\230\200\":12,\"\357\277\277\":13,\"\177\":14,\"_\":15,\"~\":16,\"1\":17}",
-                 R"py({"":7,"1":17,"A":5,"B":4,"_":15,"a":2,"aa":6,"ab":3,"b":1,"e":9,"z":10,"~":16,"\u007f":14,"\u00e9":8,"\u4e2d":11,"\uffff":13,"\ud83d\ude00":12})py");
+    check_python(
+        "{\"b\":1,\"a\":2,\"ab\":3,\"B\":4,\"A\":5,\"aa\":6,\"\":7,\"\303\251\":8,\"e\":9,\"z\":10,\"\344\270\255\":11,"
+        "\"\360\237\230\200\":12,\"\357\277\277\":13,\"\177\":14,\"_\":15,\"~\":16,\"1\":17}",
+        R"py({"":7,"1":17,"A":5,"B":4,"_":15,"a":2,"aa":6,"ab":3,"b":1,"e":9,"z":10,"~":16,"\u007f":14,"\u00e9":8,"\u4e2d":11,"\uffff":13,"\ud83d\ude00":12})py");
     // keys differing only in non-ASCII characters; U+FF61 (3 UTF-8 bytes) sorts
     // before U+1F600 (4 bytes) as in Python, whose str order is by code point
-    check_python("{\"\303\251a\":1,\"\303\250b\":2,\"\303\251\":3,\"\344\270\255\346\226\207\":4,\"\344\270\255\":5,\"\360\237\230\200\":6,\"\360\237\230\201\":7,\"\357\275\241\":8}",
-                 R"py({"\u00e8b":2,"\u00e9":3,"\u00e9a":1,"\u4e2d":5,"\u4e2d\u6587":4,"\uff61":8,"\ud83d\ude00":6,"\ud83d\ude01":7})py");
+    check_python(
+        "{\"\303\251a\":1,\"\303\250b\":2,\"\303\251\":3,\"\344\270\255\346\226\207\":4,\"\344\270\255\":5,"
+        "\"\360\237\230\200\":6,\"\360\237\230\201\":7,\"\357\275\241\":8}",
+        R"py({"\u00e8b":2,"\u00e9":3,"\u00e9a":1,"\u4e2d":5,"\u4e2d\u6587":4,"\uff61":8,"\ud83d\ude00":6,"\ud83d\ude01":7})py");
 
     // Insertion order does not matter for a DOM built in C++ either.
     json j = json::object();
@@ -75,8 +79,10 @@ TEST_CASE("canonical_json: key order is code point order") {
 }
 
 TEST_CASE("canonical_json: unicode escapes are lowercase, non-BMP as surrogate pairs") {
-    check_python("[\"\303\251\",\"\344\270\255\",\"\360\237\230\200\",\"\177\",\"\302\200\",\"\342\200\250\",\"\342\200\251\",\"\357\273\277\",\"\364\217\277\277\",\"a\303\251b\344\270\255c\360\237\230\200d\"]",
-                 R"py(["\u00e9","\u4e2d","\ud83d\ude00","\u007f","\u0080","\u2028","\u2029","\ufeff","\udbff\udfff","a\u00e9b\u4e2dc\ud83d\ude00d"])py");
+    check_python(
+        "[\"\303\251\",\"\344\270\255\",\"\360\237\230\200\",\"\177\",\"\302\200\",\"\342\200\250\",\"\342\200\251\","
+        "\"\357\273\277\",\"\364\217\277\277\",\"a\303\251b\344\270\255c\360\237\230\200d\"]",
+        R"py(["\u00e9","\u4e2d","\ud83d\ude00","\u007f","\u0080","\u2028","\u2029","\ufeff","\udbff\udfff","a\u00e9b\u4e2dc\ud83d\ude00d"])py");
 }
 
 TEST_CASE("canonical_json: control characters, quotes, backslashes, slash") {
@@ -84,8 +90,9 @@ TEST_CASE("canonical_json: control characters, quotes, backslashes, slash") {
     std::string s;
     for (int c = 0; c < 0x20; ++c) s.push_back(static_cast<char>(c));
     s += "\x7f\xc2\x80 ~";
-    CHECK(tee::canonical_json(json(s)) ==
-          R"py("\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f\u007f\u0080 ~")py");
+    CHECK(
+        tee::canonical_json(json(s)) ==
+        R"py("\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f\u007f\u0080 ~")py");
 
     check_python("[\"\\\"\",\"\\\\\",\"a\\\"b\\\\c\",\"/\",\"<\\/script>\",\"\\\\\\\"\\\\\"]",
                  R"py(["\"","\\","a\"b\\c","/","</script>","\\\"\\"])py");
@@ -100,14 +107,18 @@ TEST_CASE("canonical_json: integers") {
 }
 
 TEST_CASE("canonical_json: floats as Python repr") {
-    check_python("[0.1,100.0,1e-05,0.0001,1e+16,1e15,1.5e+16,-0.0,123456789.123,5e-324,1.7976931348623157e+308,2.5,0.0,1.0,-1.5,1e16,9999999999999998.0,1e-4,0.00001,1E2,3.141592653589793,1e22,1e-7,123e-20,2.2250738585072014e-308,0.3,1e100,-1e-100]",
-                 R"py([0.1,100.0,1e-05,0.0001,1e+16,1000000000000000.0,1.5e+16,-0.0,123456789.123,5e-324,1.7976931348623157e+308,2.5,0.0,1.0,-1.5,1e+16,9999999999999998.0,0.0001,1e-05,100.0,3.141592653589793,1e+22,1e-07,1.23e-18,2.2250738585072014e-308,0.3,1e+100,-1e-100])py");
+    check_python(
+        "[0.1,100.0,1e-05,0.0001,1e+16,1e15,1.5e+16,-0.0,123456789.123,5e-324,1.7976931348623157e+308,2.5,0.0,1.0,-1.5,"
+        "1e16,9999999999999998.0,1e-4,0.00001,1E2,3.141592653589793,1e22,1e-7,123e-20,2.2250738585072014e-308,0.3,"
+        "1e100,-1e-100]",
+        R"py([0.1,100.0,1e-05,0.0001,1e+16,1000000000000000.0,1.5e+16,-0.0,123456789.123,5e-324,1.7976931348623157e+308,2.5,0.0,1.0,-1.5,1e+16,9999999999999998.0,0.0001,1e-05,100.0,3.141592653589793,1e+22,1e-07,1.23e-18,2.2250738585072014e-308,0.3,1e+100,-1e-100])py");
 
     // Doubles built in C++; expected: json.dumps([0.1, 100.0, ...]) in Python.
-    json j = json::array({0.1, 100.0, 1e-05, 0.0001, 1e16, 1e15, 1.5e16, -0.0, 123456789.123, 5e-324,
-                          1.7976931348623157e+308, 2.5});
-    CHECK(tee::canonical_json(j) ==
-          R"py([0.1,100.0,1e-05,0.0001,1e+16,1000000000000000.0,1.5e+16,-0.0,123456789.123,5e-324,1.7976931348623157e+308,2.5])py");
+    json j = json::array(
+        {0.1, 100.0, 1e-05, 0.0001, 1e16, 1e15, 1.5e16, -0.0, 123456789.123, 5e-324, 1.7976931348623157e+308, 2.5});
+    CHECK(
+        tee::canonical_json(j) ==
+        R"py([0.1,100.0,1e-05,0.0001,1e+16,1000000000000000.0,1.5e+16,-0.0,123456789.123,5e-324,1.7976931348623157e+308,2.5])py");
     // An integral float stays a float, an integer stays an integer.
     CHECK(tee::canonical_json(tee::parse_json("[1.0,1]")) == "[1.0,1]");
 }
@@ -128,8 +139,10 @@ TEST_CASE("canonical_json: structure and literals") {
 
 TEST_CASE("canonical_json: a signed answer with non-ASCII text") {
     // The shape of a /talk answer, UTF-8 in insertion order as the service sends it.
-    check_python("{\"platform\":\"openai\",\"ai_model\":\"gpt-4\",\"timestamp\":1747364177,\"message\":\"Quelle est la date ? \346\227\245\346\234\254 \360\237\230\200\",\"response\":\"R\303\251ponse: \\\"ok\\\"\\n/fin\\\\\"}",
-                 R"py({"ai_model":"gpt-4","message":"Quelle est la date ? \u65e5\u672c \ud83d\ude00","platform":"openai","response":"R\u00e9ponse: \"ok\"\n/fin\\","timestamp":1747364177})py");
+    check_python(
+        "{\"platform\":\"openai\",\"ai_model\":\"gpt-4\",\"timestamp\":1747364177,\"message\":\"Quelle est la date ? "
+        "\346\227\245\346\234\254 \360\237\230\200\",\"response\":\"R\303\251ponse: \\\"ok\\\"\\n/fin\\\\\"}",
+        R"py({"ai_model":"gpt-4","message":"Quelle est la date ? \u65e5\u672c \ud83d\ude00","platform":"openai","response":"R\u00e9ponse: \"ok\"\n/fin\\","timestamp":1747364177})py");
 }
 
 TEST_CASE("canonical_json: the real signed response vector") {
@@ -151,11 +164,11 @@ TEST_CASE("canonical_json: values Python would serialize but no peer accepts") {
     CHECK_THROWS_AS(tee::canonical_json(json::binary({1, 2, 3})), tee::protocol_error);
     // Invalid UTF-8 in a value or a key of a DOM built in C++.
     CHECK_THROWS_WITH_AS(tee::canonical_json(json("a\xff")), doctest::Contains("UTF-8"), tee::protocol_error);
-    CHECK_THROWS_AS(tee::canonical_json(json("\xc0\xaf")), tee::protocol_error);        // overlong '/'
-    CHECK_THROWS_AS(tee::canonical_json(json("\xed\xa0\x80")), tee::protocol_error);    // encoded surrogate
-    CHECK_THROWS_AS(tee::canonical_json(json("\xf4\x90\x80\x80")), tee::protocol_error); // above U+10FFFF
-    CHECK_THROWS_AS(tee::canonical_json(json("\xe4\xb8")), tee::protocol_error);        // truncated
-    CHECK_THROWS_AS(tee::canonical_json(json("\x80")), tee::protocol_error);            // lone continuation
+    CHECK_THROWS_AS(tee::canonical_json(json("\xc0\xaf")), tee::protocol_error);          // overlong '/'
+    CHECK_THROWS_AS(tee::canonical_json(json("\xed\xa0\x80")), tee::protocol_error);      // encoded surrogate
+    CHECK_THROWS_AS(tee::canonical_json(json("\xf4\x90\x80\x80")), tee::protocol_error);  // above U+10FFFF
+    CHECK_THROWS_AS(tee::canonical_json(json("\xe4\xb8")), tee::protocol_error);          // truncated
+    CHECK_THROWS_AS(tee::canonical_json(json("\x80")), tee::protocol_error);              // lone continuation
     json bad_key = json::object();
     bad_key["\xfe"] = 1;
     CHECK_THROWS_AS(tee::canonical_json(bad_key), tee::protocol_error);

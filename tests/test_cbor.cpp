@@ -28,7 +28,7 @@ bytes from_hex(std::string_view h) {
         if (c >= 'a' && c <= 'f') return static_cast<std::uint8_t>(c - 'a' + 10);
         throw std::invalid_argument("bad hex digit in test");
     };
-    std::string digits; // spaces are allowed between bytes for readability
+    std::string digits;  // spaces are allowed between bytes for readability
     for (char c : h)
         if (c != ' ') digits += c;
     bytes out;
@@ -40,7 +40,10 @@ bytes from_hex(std::string_view h) {
 std::string to_hex(const bytes& b) {
     static const char* digits = "0123456789abcdef";
     std::string s;
-    for (auto c : b) { s += digits[c >> 4]; s += digits[c & 15]; }
+    for (auto c : b) {
+        s += digits[c >> 4];
+        s += digits[c & 15];
+    }
     return s;
 }
 
@@ -70,15 +73,24 @@ bytes base64_decode(std::string_view in) {
     int bits = 0;
     for (char c : in) {
         int d;
-        if (c >= 'A' && c <= 'Z') d = c - 'A';
-        else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') d = c - '0' + 52;
-        else if (c == '+') d = 62;
-        else if (c == '/') d = 63;
-        else continue; // '=', newlines
+        if (c >= 'A' && c <= 'Z')
+            d = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            d = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            d = c - '0' + 52;
+        else if (c == '+')
+            d = 62;
+        else if (c == '/')
+            d = 63;
+        else
+            continue;  // '=', newlines
         acc = (acc << 6) | static_cast<std::uint32_t>(d);
         bits += 6;
-        if (bits >= 8) { bits -= 8; out.push_back(static_cast<std::uint8_t>(acc >> bits)); }
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<std::uint8_t>(acc >> bits));
+        }
     }
     return out;
 }
@@ -92,7 +104,7 @@ bytes nitro_document() {
 
 using V = cbor::value;
 
-} // namespace
+}  // namespace
 
 TEST_CASE("cbor: RFC 8949 Appendix A known answers - integers and simple values") {
     known_answer(V::uint(0), "00");
@@ -111,7 +123,7 @@ TEST_CASE("cbor: RFC 8949 Appendix A known answers - integers and simple values"
     known_answer(V::integer(-100), "3863");
     known_answer(V::integer(-1000), "3903e7");
     known_answer(V::integer(std::numeric_limits<std::int64_t>::min()), "3b7fffffffffffffff");
-    known_answer(V::integer(42), "182a"); // integer() picks major 0 for >= 0
+    known_answer(V::integer(42), "182a");  // integer() picks major 0 for >= 0
     known_answer(V::boolean(false), "f4");
     known_answer(V::boolean(true), "f5");
     known_answer(V::null(), "f6");
@@ -124,9 +136,9 @@ TEST_CASE("cbor: RFC 8949 Appendix A known answers - strings") {
     known_answer(V::text("a"), "6161");
     known_answer(V::text("IETF"), "6449455446");
     known_answer(V::text("\"\\"), "62225c");
-    known_answer(V::text("\xc3\xbc"), "62c3bc");             // "\u00fc"
-    known_answer(V::text("\xe6\xb0\xb4"), "63e6b0b4");       // "\u6c34"
-    known_answer(V::text("\xf0\x90\x85\x91"), "64f0908591"); // "\ud800\udd51"
+    known_answer(V::text("\xc3\xbc"), "62c3bc");              // "\u00fc"
+    known_answer(V::text("\xe6\xb0\xb4"), "63e6b0b4");        // "\u6c34"
+    known_answer(V::text("\xf0\x90\x85\x91"), "64f0908591");  // "\ud800\udd51"
     known_answer(V::text(std::string(24, 'x')), "7818" + to_hex(bytes(24, 'x')));
     known_answer(V::bytes(bytes(256, 7)), "590100" + to_hex(bytes(256, 7)));
 }
@@ -144,8 +156,11 @@ TEST_CASE("cbor: RFC 8949 Appendix A known answers - arrays, maps, tag 24") {
     known_answer(V::map({{V::text("a"), V::uint(1)}, {V::text("b"), V::array({V::uint(2), V::uint(3)})}}),
                  "a26161016162820203");
     known_answer(V::array({V::text("a"), V::map({{V::text("b"), V::text("c")}})}), "826161a161626163");
-    known_answer(V::map({{V::text("a"), V::text("A")}, {V::text("b"), V::text("B")}, {V::text("c"), V::text("C")},
-                         {V::text("d"), V::text("D")}, {V::text("e"), V::text("E")}}),
+    known_answer(V::map({{V::text("a"), V::text("A")},
+                         {V::text("b"), V::text("B")},
+                         {V::text("c"), V::text("C")},
+                         {V::text("d"), V::text("D")},
+                         {V::text("e"), V::text("E")}}),
                  "a56161614161626142616361436164614461656145");
     known_answer(V::tag(24, V::bytes(from_hex("6449455446"))), "d818456449455446");
     known_answer(V::tag(18, V::array({V::bytes({}), V::map({}), V::null(), V::bytes({})})), "d28440a0f640");
@@ -172,7 +187,8 @@ TEST_CASE("cbor: round trips decode(encode(x)) == x") {
         {V::uint(18446744073709551615u), V::boolean(true)},
         {V::integer(std::numeric_limits<std::int64_t>::min()), V::null()},
         {V::text("nested"), V::array({V::array({V::array({V::uint(65535), V::uint(65536), V::uint(4294967296)})})})},
-        {V::text("cose"), V::tag(18, V::array({V::bytes({0xa1, 0x01, 0x38, 0x22}), V::map({}), V::bytes({}), V::bytes(bytes(96, 1))}))},
+        {V::text("cose"),
+         V::tag(18, V::array({V::bytes({0xa1, 0x01, 0x38, 0x22}), V::map({}), V::bytes({}), V::bytes(bytes(96, 1))}))},
         {V::text("embedded"), V::tag(24, V::bytes(cbor::encode(V::text("\xc3\xbc"))))},
         {V::text(""), V::boolean(false)},
     });
@@ -186,7 +202,8 @@ TEST_CASE("cbor: round trips decode(encode(x)) == x") {
 }
 
 TEST_CASE("cbor: value accessors and lookups") {
-    const V m = V::map({{V::uint(0), V::text("zero")}, {V::integer(-2), V::text("minus two")}, {V::text("k"), V::boolean(true)}});
+    const V m = V::map(
+        {{V::uint(0), V::text("zero")}, {V::integer(-2), V::text("minus two")}, {V::text("k"), V::boolean(true)}});
     REQUIRE(m.is_map());
     CHECK(m.type() == V::kind::map);
     REQUIRE(m.find(0) != nullptr);
@@ -205,7 +222,7 @@ TEST_CASE("cbor: value accessors and lookups") {
     CHECK_FALSE(V::integer(-5).is_uint());
     CHECK(V::integer(-5).type() == V::kind::negative_int);
     CHECK(V::integer(-5).as_int() == -5);
-    CHECK_FALSE(V::uint(18446744073709551615u).is_int()); // beyond int64
+    CHECK_FALSE(V::uint(18446744073709551615u).is_int());  // beyond int64
     CHECK_THROWS_AS((void)V::uint(18446744073709551615u).as_int(), std::logic_error);
     CHECK_THROWS_AS((void)V::integer(-5).as_uint(), std::logic_error);
     CHECK_THROWS_AS((void)V::text("x").as_bytes(), std::logic_error);
@@ -242,14 +259,15 @@ TEST_CASE("cbor: result accessors") {
     CHECK(bad.error().message() == "CBOR: truncated input at byte 2");
     CHECK(decode_hex("0000").error().message() == "CBOR: trailing bytes after the item at byte 1");
 
-    const V moved = decode_hex("f5").value(); // rvalue overload returns by value
+    const V moved = decode_hex("f5").value();  // rvalue overload returns by value
     CHECK(moved.as_bool());
 }
 
 TEST_CASE("cbor: errc truncated - every proper prefix of a valid document") {
-    const bytes doc = cbor::encode(V::map({{V::text("a"), V::array({V::uint(1000000), V::integer(-1000), V::bytes({1, 2, 3})})},
-                                           {V::uint(7), V::tag(24, V::bytes({0xf6}))},
-                                           {V::integer(-1), V::text("\xc3\xbc\xe6\xb0\xb4")}}));
+    const bytes doc =
+        cbor::encode(V::map({{V::text("a"), V::array({V::uint(1000000), V::integer(-1000), V::bytes({1, 2, 3})})},
+                             {V::uint(7), V::tag(24, V::bytes({0xf6}))},
+                             {V::integer(-1), V::text("\xc3\xbc\xe6\xb0\xb4")}}));
     REQUIRE(cbor::decode(doc).ok());
     for (std::size_t n = 0; n < doc.size(); ++n) {
         CAPTURE(n);
@@ -260,9 +278,9 @@ TEST_CASE("cbor: errc truncated - every proper prefix of a valid document") {
     }
     expect_error("", cbor::errc::truncated, 0);
     expect_error("19 01", cbor::errc::truncated, 0);
-    expect_error("83 01 02", cbor::errc::truncated, 0);    // 3 items cannot fit in 2 bytes
-    expect_error("82 01 19 01", cbor::errc::truncated, 2); // the second item runs past the end
-    expect_error("45 010203", cbor::errc::truncated, 0); // string length beyond input
+    expect_error("83 01 02", cbor::errc::truncated, 0);     // 3 items cannot fit in 2 bytes
+    expect_error("82 01 19 01", cbor::errc::truncated, 2);  // the second item runs past the end
+    expect_error("45 010203", cbor::errc::truncated, 0);    // string length beyond input
     expect_error("78 05 6161", cbor::errc::truncated, 0);
     expect_error("a1 01", cbor::errc::truncated, 0);
     expect_error("a1 01 82 01", cbor::errc::truncated, 2);
@@ -281,32 +299,32 @@ TEST_CASE("cbor: errc indefinite_length") {
     expect_error("7f 61 61 ff", cbor::errc::indefinite_length, 0);
     expect_error("bf 01 02 ff", cbor::errc::indefinite_length, 0);
     expect_error("81 9f ff", cbor::errc::indefinite_length, 1);
-    expect_error("ff", cbor::errc::indefinite_length, 0); // lone break code
+    expect_error("ff", cbor::errc::indefinite_length, 0);  // lone break code
 }
 
 TEST_CASE("cbor: errc unsupported_simple_value (floats, undefined, other simple values)") {
-    expect_error("f9 3c00", cbor::errc::unsupported_simple_value, 0);           // 1.0 half
-    expect_error("fa 47c35000", cbor::errc::unsupported_simple_value, 0);       // 100000.0 single
-    expect_error("fb 3ff199999999999a", cbor::errc::unsupported_simple_value, 0); // 1.1 double
-    expect_error("f9", cbor::errc::unsupported_simple_value, 0);                // rejected before length
-    expect_error("f7", cbor::errc::unsupported_simple_value, 0);                // undefined
-    expect_error("f0", cbor::errc::unsupported_simple_value, 0);                // simple(16)
-    expect_error("f8 ff", cbor::errc::unsupported_simple_value, 0);             // simple(255)
-    expect_error("f8 14", cbor::errc::unsupported_simple_value, 0);             // two-byte false
+    expect_error("f9 3c00", cbor::errc::unsupported_simple_value, 0);              // 1.0 half
+    expect_error("fa 47c35000", cbor::errc::unsupported_simple_value, 0);          // 100000.0 single
+    expect_error("fb 3ff199999999999a", cbor::errc::unsupported_simple_value, 0);  // 1.1 double
+    expect_error("f9", cbor::errc::unsupported_simple_value, 0);                   // rejected before length
+    expect_error("f7", cbor::errc::unsupported_simple_value, 0);                   // undefined
+    expect_error("f0", cbor::errc::unsupported_simple_value, 0);                   // simple(16)
+    expect_error("f8 ff", cbor::errc::unsupported_simple_value, 0);                // simple(255)
+    expect_error("f8 14", cbor::errc::unsupported_simple_value, 0);                // two-byte false
     expect_error("82 f5 f7", cbor::errc::unsupported_simple_value, 2);
 }
 
 TEST_CASE("cbor: errc unsupported_tag") {
-    expect_error("c1 1a514b67b0", cbor::errc::unsupported_tag, 0); // tag 1 epoch time
+    expect_error("c1 1a514b67b0", cbor::errc::unsupported_tag, 0);  // tag 1 epoch time
     expect_error("c0 6161", cbor::errc::unsupported_tag, 0);
-    expect_error("d9 d9f7 00", cbor::errc::unsupported_tag, 0);    // self-described CBOR 55799
-    expect_error("d8 18 01", cbor::errc::unsupported_tag, 2);      // tag 24 on a non-byte-string
+    expect_error("d9 d9f7 00", cbor::errc::unsupported_tag, 0);  // self-described CBOR 55799
+    expect_error("d8 18 01", cbor::errc::unsupported_tag, 2);    // tag 24 on a non-byte-string
     expect_error("d8 18 6161", cbor::errc::unsupported_tag, 2);
-    CHECK(decode_hex("d2 d2 80").ok()); // tag 18 may wrap anything; it only counts toward depth
+    CHECK(decode_hex("d2 d2 80").ok());  // tag 18 may wrap anything; it only counts toward depth
 }
 
 TEST_CASE("cbor: errc bad_map_key") {
-    expect_error("a1 41 01 01", cbor::errc::bad_map_key, 1); // byte-string key
+    expect_error("a1 41 01 01", cbor::errc::bad_map_key, 1);  // byte-string key
     expect_error("a1 80 01", cbor::errc::bad_map_key, 1);
     expect_error("a1 a0 01", cbor::errc::bad_map_key, 1);
     expect_error("a1 f6 01", cbor::errc::bad_map_key, 1);
@@ -318,8 +336,8 @@ TEST_CASE("cbor: errc duplicate_key") {
     expect_error("a2 01 02 01 03", cbor::errc::duplicate_key, 3);
     expect_error("a2 6161 01 6161 02", cbor::errc::duplicate_key, 4);
     expect_error("a3 20 00 01 00 20 00", cbor::errc::duplicate_key, 5);
-    expect_error("a2 1801 00 01 00", cbor::errc::duplicate_key, 4); // same key, different encodings
-    CHECK(decode_hex("a3 01 00 20 00 6131 00").ok());            // 1, -1 and "1" are distinct
+    expect_error("a2 1801 00 01 00", cbor::errc::duplicate_key, 4);  // same key, different encodings
+    CHECK(decode_hex("a3 01 00 20 00 6131 00").ok());                // 1, -1 and "1" are distinct
 }
 
 TEST_CASE("cbor: errc too_deep") {
@@ -335,12 +353,12 @@ TEST_CASE("cbor: errc too_deep") {
     for (int i = 0; i < 17; ++i) tags17 += "d2";
     expect_error(tags17 + "00", cbor::errc::too_deep, 16);
     expect_error("818100", cbor::errc::too_deep, 1, cbor::limits{.max_depth = 1});
-    CHECK(decode_hex("00", cbor::limits{.max_depth = 0}).ok()); // scalars need no depth
+    CHECK(decode_hex("00", cbor::limits{.max_depth = 0}).ok());  // scalars need no depth
 }
 
 TEST_CASE("cbor: errc too_large, and huge headers fail fast without allocating") {
-    expect_error("9a ffffffff", cbor::errc::too_large, 0);           // 2^32-1 items, 5-byte input
-    expect_error("9b 0000000100000000", cbor::errc::too_large, 0);   // 2^32 items
+    expect_error("9a ffffffff", cbor::errc::too_large, 0);          // 2^32-1 items, 5-byte input
+    expect_error("9b 0000000100000000", cbor::errc::too_large, 0);  // 2^32 items
     expect_error("bb 7fffffffffffffff", cbor::errc::too_large, 0);
     expect_error("5a ffffffff", cbor::errc::too_large, 0);
     expect_error("7b ffffffffffffffff", cbor::errc::too_large, 0);
@@ -351,35 +369,35 @@ TEST_CASE("cbor: errc too_large, and huge headers fail fast without allocating")
     expect_error("9b ffffffffffffffff", cbor::errc::truncated, 0, huge);
     expect_error("9a ffffffff", cbor::errc::truncated, 0, huge);
     expect_error("bb 8000000000000000", cbor::errc::truncated, 0, huge);
-    expect_error("a3 01020304 05", cbor::errc::truncated, 0, huge); // 3 entries need >= 6 bytes
+    expect_error("a3 01020304 05", cbor::errc::truncated, 0, huge);  // 3 entries need >= 6 bytes
     expect_error("5b ffffffffffffffff", cbor::errc::truncated, 0, huge);
     expect_error("7b 7fffffffffffffff", cbor::errc::truncated, 0, huge);
 }
 
 TEST_CASE("cbor: errc invalid_utf8") {
-    expect_error("62 c080", cbor::errc::invalid_utf8, 1);       // overlong NUL
-    expect_error("62 c1bf", cbor::errc::invalid_utf8, 1);       // overlong
-    expect_error("63 e08080", cbor::errc::invalid_utf8, 1);     // overlong 3-byte
-    expect_error("64 f0808080", cbor::errc::invalid_utf8, 1);   // overlong 4-byte
-    expect_error("63 eda080", cbor::errc::invalid_utf8, 1);     // surrogate U+D800
-    expect_error("63 edbfbf", cbor::errc::invalid_utf8, 1);     // surrogate U+DFFF
-    expect_error("64 f4908080", cbor::errc::invalid_utf8, 1);   // U+110000
+    expect_error("62 c080", cbor::errc::invalid_utf8, 1);      // overlong NUL
+    expect_error("62 c1bf", cbor::errc::invalid_utf8, 1);      // overlong
+    expect_error("63 e08080", cbor::errc::invalid_utf8, 1);    // overlong 3-byte
+    expect_error("64 f0808080", cbor::errc::invalid_utf8, 1);  // overlong 4-byte
+    expect_error("63 eda080", cbor::errc::invalid_utf8, 1);    // surrogate U+D800
+    expect_error("63 edbfbf", cbor::errc::invalid_utf8, 1);    // surrogate U+DFFF
+    expect_error("64 f4908080", cbor::errc::invalid_utf8, 1);  // U+110000
     expect_error("64 f7bfbfbf", cbor::errc::invalid_utf8, 1);
-    expect_error("61 80", cbor::errc::invalid_utf8, 1);         // lone continuation byte
-    expect_error("61 c3", cbor::errc::invalid_utf8, 1);         // sequence cut by the string end
-    expect_error("62 c341", cbor::errc::invalid_utf8, 1);       // bad continuation
+    expect_error("61 80", cbor::errc::invalid_utf8, 1);    // lone continuation byte
+    expect_error("61 c3", cbor::errc::invalid_utf8, 1);    // sequence cut by the string end
+    expect_error("62 c341", cbor::errc::invalid_utf8, 1);  // bad continuation
     expect_error("63 41 41 ff", cbor::errc::invalid_utf8, 3);
     expect_error("65 f88080 8080", cbor::errc::invalid_utf8, 1);
-    CHECK(decode_hex("64 f48fbfbf").ok());                      // U+10FFFF
-    CHECK(decode_hex("63 ed9fbf").ok());                        // U+D7FF
-    CHECK(decode_hex("63 ee8080").ok());                        // U+E000
+    CHECK(decode_hex("64 f48fbfbf").ok());  // U+10FFFF
+    CHECK(decode_hex("63 ed9fbf").ok());    // U+D7FF
+    CHECK(decode_hex("63 ee8080").ok());    // U+E000
     CHECK(decode_hex("61 7f").ok());
-    CHECK(decode_hex("42 c080").ok());                          // byte strings are not checked
+    CHECK(decode_hex("42 c080").ok());  // byte strings are not checked
 }
 
 TEST_CASE("cbor: errc integer_overflow") {
-    expect_error("3b ffffffffffffffff", cbor::errc::integer_overflow, 0); // -2^64
-    expect_error("3b 8000000000000000", cbor::errc::integer_overflow, 0); // INT64_MIN - 1
+    expect_error("3b ffffffffffffffff", cbor::errc::integer_overflow, 0);  // -2^64
+    expect_error("3b 8000000000000000", cbor::errc::integer_overflow, 0);  // INT64_MIN - 1
     const auto r = decode_hex("3b 7fffffffffffffff");
     REQUIRE(r.ok());
     CHECK(r.value().as_int() == std::numeric_limits<std::int64_t>::min());
@@ -419,12 +437,12 @@ TEST_CASE("cbor: the real AWS Nitro attestation document (COSE_Sign1)") {
     REQUIRE(cose[1].is_map());
     REQUIRE(cose[2].is_bytes());
     REQUIRE(cose[3].is_bytes());
-    CHECK(cose[3].as_bytes().size() == 96); // ECDSA P-384 r || s
+    CHECK(cose[3].as_bytes().size() == 96);  // ECDSA P-384 r || s
 
     const auto prot = cbor::decode(cose[0].as_bytes());
     REQUIRE(prot.ok());
     REQUIRE(prot.value().find(1) != nullptr);
-    CHECK(prot.value().find(1)->as_int() == -35); // alg: ES384
+    CHECK(prot.value().find(1)->as_int() == -35);  // alg: ES384
 
     const bytes& payload_bytes = cose[2].as_bytes();
     const auto p = cbor::decode(payload_bytes);
@@ -433,8 +451,9 @@ TEST_CASE("cbor: the real AWS Nitro attestation document (COSE_Sign1)") {
     REQUIRE(payload.is_map());
     std::vector<std::string> keys;
     for (const auto& [k, v] : payload.as_map()) keys.push_back(k.as_text());
-    CHECK(keys == std::vector<std::string>{"module_id", "digest", "timestamp", "pcrs", "certificate", "cabundle",
-                                           "public_key", "user_data", "nonce"});
+    CHECK(keys ==
+          std::vector<std::string>{"module_id", "digest", "timestamp", "pcrs", "certificate", "cabundle", "public_key",
+                                   "user_data", "nonce"});
 
     REQUIRE(payload.find("module_id") != nullptr);
     CHECK(payload.find("module_id")->as_text().rfind("i-0973994", 0) == 0);
@@ -455,7 +474,7 @@ TEST_CASE("cbor: the real AWS Nitro attestation document (COSE_Sign1)") {
     }
 
     REQUIRE(payload.find("certificate")->is_bytes());
-    CHECK(payload.find("certificate")->as_bytes().at(0) == 0x30); // DER SEQUENCE
+    CHECK(payload.find("certificate")->as_bytes().at(0) == 0x30);  // DER SEQUENCE
     const V* cabundle = payload.find("cabundle");
     REQUIRE(cabundle->is_array());
     REQUIRE(cabundle->as_array().size() == 4);

@@ -80,9 +80,7 @@ tee::config make_config(std::string url, std::string_view key = secret_key) {
 
 std::string fingerprint(const std::vector<std::uint8_t>& spki) { return tee::to_hex(tee::botan_crypto{}.sha256(spki)); }
 
-bool is_lower_hex(std::string_view s) {
-    return s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
+bool is_lower_hex(std::string_view s) { return s.find_first_not_of("0123456789abcdef") == std::string_view::npos; }
 
 // (Designated initializers would trip -Wmissing-field-initializers: the option
 // structs have members without default member initializers.)
@@ -146,9 +144,7 @@ std::string signed_body(const simulated_enclave& signer, const json& data) {
 // A socket that listens (the kernel completes connections) but never reads or writes.
 class silent_listener {
 public:
-    silent_listener() {
-        fd_ = tee_test::loopback_socket(port_, true);
-    }
+    silent_listener() { fd_ = tee_test::loopback_socket(port_, true); }
     ~silent_listener() { ::close(fd_); }
     silent_listener(const silent_listener&) = delete;
     silent_listener& operator=(const silent_listener&) = delete;
@@ -170,8 +166,10 @@ public:
     }
     ~env_guard() {
         for (const auto& [n, v] : saved_) {
-            if (v) ::setenv(n.c_str(), v->c_str(), 1);
-            else ::unsetenv(n.c_str());
+            if (v)
+                ::setenv(n.c_str(), v->c_str(), 1);
+            else
+                ::unsetenv(n.c_str());
         }
     }
     env_guard(const env_guard&) = delete;
@@ -242,8 +240,10 @@ TEST_CASE("end to end (mock): unicode, quotes, backslash, control characters, em
     test_mock_client client(make_config(server.url()));
 
     SUBCASE("unicode and escapes") {
-        const std::string message = "Prix du BTC \xe2\x82\xac \xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87 \"quoted\" "
-                                    "back\\slash / new\nline tab\t ctrl\x01" "end \x7f \xc3\xa9";
+        const std::string message =
+            "Prix du BTC \xe2\x82\xac \xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87 \"quoted\" "
+            "back\\slash / new\nline tab\t ctrl\x01"
+            "end \x7f \xc3\xa9";
         const auto r = client.chat(message);
         CHECK(r.message == message);
         CHECK(r.response == "Echo from the simulated enclave: " + message);
@@ -293,7 +293,9 @@ TEST_CASE("end to end (nitro): the default client<> verifies a Nitro document of
     }
 }
 
-TEST_CASE("end to end (nitro): a start-up document whose chain expired since is verified at its own time, within max_document_age") {
+TEST_CASE(
+    "end to end (nitro): a start-up document whose chain expired since is verified at its own time, within "
+    "max_document_age") {
     enclave_options eo = nitro_mode();
     eo.stale_document = std::chrono::hours(5);
     simulated_enclave enclave(eo);
@@ -321,7 +323,8 @@ TEST_CASE("end to end (nitro): a start-up document whose chain expired since is 
         CHECK(contains(e.what(), "max_document_age"));
         opt.max_document_age = 4h;
         test_nitro_client bounded(make_config(server.url()), tee::nitro_attestation(opt));
-        expect.attestation_error([&] { bounded.chat(prompt); }, R::expired, "documents up to 4 h 0 min old are accepted");
+        expect.attestation_error([&] { bounded.chat(prompt); }, R::expired,
+                                 "documents up to 4 h 0 min old are accepted");
     }
 }
 
@@ -384,7 +387,8 @@ TEST_CASE("attestation answers: hostile padding is refused before it is parsed, 
     opt.accept_any_enclave_image = true;
     const json valid = json::parse(enclave.attestation().body);
     auto attest = [&](std::string body) {
-        canned_client c(make_config("http://127.0.0.1:9"), canned_attestation{std::move(body)}, tee::nitro_attestation(opt));
+        canned_client c(make_config("http://127.0.0.1:9"), canned_attestation{std::move(body)},
+                        tee::nitro_attestation(opt));
         return c.attest();
     };
     CHECK(attest(valid.dump()).verified);  // control
@@ -438,8 +442,10 @@ TEST_CASE("attestation answers: hostile padding is refused before it is parsed, 
         const auto start = std::chrono::steady_clock::now();
         expect.attestation_error([&] { attest(answer.dump()); }, R::malformed, "an attestation needs");
         tee::nitro_attestation policy(opt);
-        expect.attestation_error([&] { policy.verify(answer, test_crypto{}); }, R::malformed, "characters of base64, more than a document needs");
-        expect.attestation_error([&] { policy.verify_document(big, test_crypto{}); }, R::malformed, "bytes, more than the 32768 a document needs");
+        expect.attestation_error([&] { policy.verify(answer, test_crypto{}); }, R::malformed,
+                                 "characters of base64, more than a document needs");
+        expect.attestation_error([&] { policy.verify_document(big, test_crypto{}); }, R::malformed,
+                                 "bytes, more than the 32768 a document needs");
         CHECK(std::chrono::steady_clock::now() - start < 1s);
         const long growth = child_peak_growth_mib([&] {
             try {
@@ -475,7 +481,8 @@ TEST_CASE("end to end (nitro): a mock answer offered to client<> is a refused do
 
 // =========================================== service errors from the simulator
 
-TEST_CASE("service errors: the simulated service's refusals are service_error; an empty API key is refused at construction") {
+TEST_CASE(
+    "service errors: the simulated service's refusals are service_error; an empty API key is refused at construction") {
     simulated_enclave enclave;
     enclave_server server(enclave);
 
@@ -637,7 +644,7 @@ TEST_CASE("crafted answers: signature failures are signature_error") {
         s.answer(200, signed_body(s.enclave, data));
         CHECK(strict.chat(prompt).message == prompt);  // attests key A, answer by A
         CHECK(client.chat(prompt).message == prompt);  // the default client too
-        s.enclave.rotate_key();                          // a restart: key B
+        s.enclave.rotate_key();                        // a restart: key B
         s.answer(200, signed_body(s.enclave, answer_data(prompt)));
         expect.error<tee::signature_error>([&] { strict.chat(prompt); }, "does not verify");
         // by default the client attests again (key B, through the policy) and the retry verifies
@@ -748,7 +755,8 @@ namespace {
 // whole correct body), and a fragment of the protocol_error it must cause.
 struct malformed_answer {
     const char* what;
-    std::function<std::string(const crafted_server& s, const json& data, const std::string& sig, const std::string& good)>
+    std::function<std::string(const crafted_server& s, const json& data, const std::string& sig,
+                              const std::string& good)>
         body;
     const char* fragment;
 };
@@ -824,11 +832,20 @@ TEST_CASE("crafted answers: an answer that is not one strict JSON object is prot
 
 TEST_CASE("crafted answers: an answer without a hex \"sig\" string and a \"data\" object is protocol_error") {
     check_malformed({
-        {"missing sig", [](auto&, const json& data, auto&, auto&) { return json{{"data", data}}.dump(); }, "no \"sig\""},
-        {"missing data", [](auto&, auto&, const std::string& sig, auto&) { return json{{"sig", sig}}.dump(); },
+        {"missing sig",
+         [](auto&, const json& data, auto&, auto&) {
+             return json{{"data", data}}.dump();
+         },
+         "no \"sig\""},
+        {"missing data",
+         [](auto&, auto&, const std::string& sig, auto&) {
+             return json{{"sig", sig}}.dump();
+         },
          "no \"data\""},
         {"sig not a string",
-         [](auto&, const json& data, auto&, auto&) { return json{{"sig", 12345}, {"data", data}}.dump(); },
+         [](auto&, const json& data, auto&, auto&) {
+             return json{{"sig", 12345}, {"data", data}}.dump();
+         },
          "\"sig\" is not a string"},
         {"sig not hex",
          [](auto&, const json& data, const std::string& sig, auto&) {
@@ -919,7 +936,8 @@ TEST_CASE("crafted answers: answers to another prompt or time are replay_error")
         json data = answer_data(prompt);
         data["timestamp"] = std::numeric_limits<std::uint64_t>::max();
         s.answer(200, signed_body(s.enclave, data));
-        expect.error<tee::protocol_error>([&] { client.chat(prompt); }, "\"timestamp\" is beyond the 64-bit signed range");
+        expect.error<tee::protocol_error>([&] { client.chat(prompt); },
+                                          "\"timestamp\" is beyond the 64-bit signed range");
         cfg.accept_any_answer_time = true;  // also without the window
         test_mock_client relaxed(cfg);
         expect.error<tee::protocol_error>([&] { relaxed.chat(prompt); }, "beyond the 64-bit signed range");
@@ -1044,8 +1062,8 @@ TEST_CASE("the request: POST /talk carries exactly nonce, public_key and data; n
         CAPTURE(body);
         CHECK(content_types[i] == "application/json");
         CHECK_FALSE(contains(body, secret_key));
-        CHECK_FALSE(contains(body, tee::to_hex(std::span(reinterpret_cast<const std::uint8_t*>(secret_key.data()),
-                                                         secret_key.size()))));
+        CHECK_FALSE(contains(
+            body, tee::to_hex(std::span(reinterpret_cast<const std::uint8_t*>(secret_key.data()), secret_key.size()))));
         const json j = json::parse(body);
         REQUIRE(j.is_object());
         CHECK(j.size() == 3);
@@ -1095,7 +1113,8 @@ struct key_quoting_policy {
     static constexpr bool verifies = true;
     template <class Crypto>
     tee::enclave_identity verify(const json&, const Crypto&) const {
-        throw policy_refusal("refused for key " + std::string(secret_key) + " (\\u0073k-SECRET-should-never-appear)", 7);
+        throw policy_refusal("refused for key " + std::string(secret_key) + " (\\u0073k-SECRET-should-never-appear)",
+                             7);
     }
 };
 
@@ -1111,7 +1130,8 @@ TEST_CASE("errors: a subclass thrown by a policy or transport arrives as itself,
     SUBCASE("from an attestation policy, through attest() and chat()") {
         tee::client<canned_attestation, test_crypto, key_quoting_policy> c(
             make_config("http://127.0.0.1:9"), canned_attestation{R"({"attestation_doc":"AA=="})"});
-        for (auto call : {std::function<void()>([&] { c.attest(); }), std::function<void()>([&] { (void)c.chat(prompt); })}) {
+        for (auto call :
+             {std::function<void()>([&] { c.attest(); }), std::function<void()>([&] { (void)c.chat(prompt); })}) {
             auto e = expect.error<policy_refusal>(call, "refused for key [API key redacted] ([API key redacted])");
             CHECK(e.code == 7);
             CHECK(e.reason() == R::pcr_mismatch);
@@ -1120,12 +1140,14 @@ TEST_CASE("errors: a subclass thrown by a policy or transport arrives as itself,
     }
     SUBCASE("from a transport") {
         tee::client<key_quoting_transport, test_crypto, tee::mock_attestation> c(make_config("http://127.0.0.1:9"),
-                                                                                  key_quoting_transport{});
+                                                                                 key_quoting_transport{});
         auto e = expect.error<link_down>([&] { (void)c.chat(prompt); },
                                          "connection failure: proxy says: bad key [API key redacted]");
         CHECK(e.cause() == tee::transport_cause::connection);
     }
-    SUBCASE("redact() itself: every occurrence, escaped forms too; service_message() as well; an empty key changes nothing") {
+    SUBCASE(
+        "redact() itself: every occurrence, escaped forms too; service_message() as well; an empty key changes "
+        "nothing") {
         tee::protocol_error p("a " + std::string(secret_key) + " b \\u0073k-SECRET-should-never-appear c");
         p.redact("");
         CHECK(contains(p.what(), secret_key));

@@ -22,7 +22,8 @@ TEST_CASE("threads: every answer is verified and matched to its own prompt when 
             pool.emplace_back([&, t] {
                 start.arrive_and_wait();  // the first chats (and the attestation) race
                 for (int i = 0; i < per_thread; ++i) {
-                    const std::string message = "thread " + std::to_string(t) + " chat " + std::to_string(i) + " \xe2\x82\xac";
+                    const std::string message =
+                        "thread " + std::to_string(t) + " chat " + std::to_string(i) + " \xe2\x82\xac";
                     try {
                         const auto r = client.chat(message);
                         if (r.message == message && r.response == std::string(echo) + message &&
@@ -60,8 +61,7 @@ TEST_CASE("threads: the first use from 8 threads at once attests exactly once") 
             const std::string message = "first " + std::to_string(t);
             try {
                 ok += client.chat(message).message == message;
-            } catch (const std::exception&) {
-            }
+            } catch (const std::exception&) {}
         });
     for (auto& th : pool) th.join();
     CHECK(ok == 8);
@@ -131,7 +131,8 @@ TEST_CASE("chat_async: chats in flight together each get their own answer; failu
         test_mock_client c(cfg);
         std::vector<std::future<tee::chat_result>> futs;
         for (int i = 0; i < 4; ++i) futs.push_back(c.chat_async("slow " + std::to_string(i)));
-        for (auto& f : futs) expect.transport_error([&] { f.get(); }, tee::transport_cause::timeout, "no answer within 0.2 s");
+        for (auto& f : futs)
+            expect.transport_error([&] { f.get(); }, tee::transport_cause::timeout, "no answer within 0.2 s");
     }
 }
 

@@ -54,16 +54,20 @@
 
 namespace {
 using bytes = std::vector<std::uint8_t>;
+using std::chrono::system_clock;
 using tee::botan_crypto;
 using tee::openssl_crypto;
-using std::chrono::system_clock;
 
 bytes hex(std::string_view s) { return tee::from_hex(s).value(); }
 bytes str(std::string_view s) { return bytes(s.begin(), s.end()); }
 template <class C>
-bytes b(const C& c) { return bytes(c.begin(), c.end()); }
+bytes b(const C& c) {
+    return bytes(c.begin(), c.end());
+}
 template <class C>
-std::string hx(const C& c) { return tee::to_hex(std::span<const std::uint8_t>(c.data(), c.size())); }
+std::string hx(const C& c) {
+    return tee::to_hex(std::span<const std::uint8_t>(c.data(), c.size()));
+}
 
 using tee_test::read_data;
 
@@ -83,7 +87,9 @@ const openssl_crypto ossl;
 const Botan::EC_Group& p384_group() { return tee::detail::botan::p384(); }
 
 // ---- ECDSA signature forms, converted with Botan's BigInt ----
-struct rs { Botan::BigInt r, s; };
+struct rs {
+    Botan::BigInt r, s;
+};
 rs of_raw(const bytes& sig) { return {Botan::BigInt(sig.data(), 48), Botan::BigInt(sig.data() + 48, 48)}; }
 rs of_der(const bytes& sig) {
     rs v;
@@ -199,7 +205,8 @@ TEST_CASE_TEMPLATE("AES-256-GCM with a 32-byte IV matches Python's AESGCM", C, T
     }
     auto pt = str(R"({"api_key":"k","message":"BTC price right now","platform":"openai","ai_model":"gpt-4"})");
     const std::string want =
-        "1f595214e8b5008f5a43d09dc4838e1031de5c55b0312e9d88bd26949d9aa6a1a0240282d82da69c5ae489d4e342f2faaedcc9e555ab91f"
+        "1f595214e8b5008f5a43d09dc4838e1031de5c55b0312e9d88bd26949d9aa6a1a0240282d82da69c5ae489d4e342f2faaedcc9e555ab91"
+        "f"
         "a42531a256cbc9ea0d7fc66d6617d4ccac774cf14ee8eea7e683cd7465429c314d6537574f7bf764ec735a82e21e6";
     auto ct = crypto.aes256gcm_seal(key, iv, pt);
     CHECK(hx(ct) == want);
@@ -219,7 +226,7 @@ TEST_CASE_TEMPLATE("AES-256-GCM with a 32-byte IV matches Python's AESGCM", C, T
     auto bad_iv = iv;
     bad_iv[31] ^= 0x80;
     CHECK_FALSE(crypto.aes256gcm_open(key, bad_iv, ct).has_value());
-    CHECK_FALSE(crypto.aes256gcm_open(key, iv, bytes(15, 0)).has_value());  // shorter than a tag
+    CHECK_FALSE(crypto.aes256gcm_open(key, iv, bytes(15, 0)).has_value());           // shorter than a tag
     CHECK_THROWS_AS(crypto.aes256gcm_seal(bytes(16), iv, pt), tee::protocol_error);  // not AES-256
     CHECK_THROWS_AS(crypto.aes256gcm_open(bytes(31), iv, ct), tee::protocol_error);
     CHECK_THROWS_AS(crypto.aes256gcm_seal(key, bytes{}, pt), tee::protocol_error);  // no IV
@@ -459,20 +466,45 @@ TEST_CASE("differential: 200 random (message, tampered signature) cases verify o
         std::optional<bool> expect;  // where the right answer is known, both must give it
         const int mutation = i % 11;
         switch (mutation) {
-            case 0: expect = true; break;                                       // untouched
-            case 1: if (msg.empty()) msg.push_back(0); msg[rng() % msg.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8)); expect = false; break;
-            case 2: sig[rng() % sig.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8)); expect = false; break;
-            case 3: sig.resize(rng() % sig.size()); expect = false; break;     // truncated
-            case 4: sig.push_back(static_cast<std::uint8_t>(rng())); expect = false; break;  // trailing byte
-            case 5: sig = encode({parts.r, n - parts.s}); expect = true; break; // high/low s twin: ECDSA is malleable
-            case 6: sig = encode({parts.s, parts.r}); expect = false; break;   // r and s swapped
-            case 7: spki = stranger_spki; expect = false; break;               // another key
-            case 8:                                                             // r + n (DER) / r = n (raw)
+            case 0: expect = true; break;  // untouched
+            case 1:
+                if (msg.empty()) msg.push_back(0);
+                msg[rng() % msg.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+                expect = false;
+                break;
+            case 2:
+                sig[rng() % sig.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+                expect = false;
+                break;
+            case 3:
+                sig.resize(rng() % sig.size());
+                expect = false;
+                break;  // truncated
+            case 4:
+                sig.push_back(static_cast<std::uint8_t>(rng()));
+                expect = false;
+                break;  // trailing byte
+            case 5:
+                sig = encode({parts.r, n - parts.s});
+                expect = true;
+                break;  // high/low s twin: ECDSA is malleable
+            case 6:
+                sig = encode({parts.s, parts.r});
+                expect = false;
+                break;  // r and s swapped
+            case 7:
+                spki = stranger_spki;
+                expect = false;
+                break;  // another key
+            case 8:     // r + n (DER) / r = n (raw)
                 sig = raw ? raw_of({n, parts.s}) : der_of({parts.r + n, parts.s});
                 expect = false;
                 break;
-            case 9: sig = encode({Botan::BigInt(0), parts.s}); expect = false; break;  // r = 0
-            case 10:                                               // non-DER long-form length / s = n
+            case 9:
+                sig = encode({Botan::BigInt(0), parts.s});
+                expect = false;
+                break;  // r = 0
+            case 10:    // non-DER long-form length / s = n
                 if (!raw) {
                     bytes longform{0x30, 0x81, sig[1]};
                     longform.insert(longform.end(), sig.begin() + 2, sig.end());
@@ -488,7 +520,8 @@ TEST_CASE("differential: 200 random (message, tampered signature) cases verify o
         const bool vb = raw ? botan.ecdsa_p384_verify_raw(pb, msg, sig) : botan.ecdsa_p384_verify_der(pb, msg, sig);
         const bool vo = raw ? ossl.ecdsa_p384_verify_raw(po, msg, sig) : ossl.ecdsa_p384_verify_der(po, msg, sig);
         // a key's second verification takes botan_crypto's comb path, not PK_Verifier
-        const bool vb_comb = raw ? botan.ecdsa_p384_verify_raw(pb, msg, sig) : botan.ecdsa_p384_verify_der(pb, msg, sig);
+        const bool vb_comb =
+            raw ? botan.ecdsa_p384_verify_raw(pb, msg, sig) : botan.ecdsa_p384_verify_der(pb, msg, sig);
         CAPTURE(i);
         CAPTURE(mutation);
         CAPTURE(raw);
@@ -587,8 +620,7 @@ TEST_CASE("end to end: client<httplib_transport, openssl_crypto, mock_attestatio
                     const std::string msg = "thread " + std::to_string(t) + " chat " + std::to_string(i);
                     try {
                         if (client.chat(msg).message == msg) ++ok;
-                    } catch (const std::exception&) {
-                    }
+                    } catch (const std::exception&) {}
                 }
             });
         for (auto& th : threads) th.join();
@@ -663,7 +695,7 @@ TEST_CASE("openssl_crypto: threads share keys without interference") {
         threads.emplace_back([&] {
             for (int i = 0; i < 25; ++i) {
                 const bool ok = ossl.ecdh(a, pub_c) == want && ossl.ecdsa_p384_verify_der(pub, msg, sig) &&
-                                !ossl.ecdsa_p384_verify_der(pub, bytes{1}, sig) && ossl.random_bytes(16).size() == 16;
+                    !ossl.ecdsa_p384_verify_der(pub, bytes{1}, sig) && ossl.random_bytes(16).size() == 16;
                 good += ok;
             }
         });
@@ -691,7 +723,7 @@ TEST_CASE_TEMPLATE("a key verifies correctly after every kind of rejection, inte
     for (int round = 0; round < 3; ++round)
         for (const auto& r : rejected_der) {
             CHECK_FALSE(crypto.ecdsa_p384_verify_der(pub, msg, r));
-            CHECK(crypto.ecdsa_p384_verify_der(copy, msg, sig));  // right after the rejection
+            CHECK(crypto.ecdsa_p384_verify_der(copy, msg, sig));                   // right after the rejection
             CHECK_FALSE(crypto.ecdsa_p384_verify_der(copy, bytes{1, 2, 3}, sig));  // right signature, other message
             CHECK(crypto.ecdsa_p384_verify_der(pub, msg, sig));
             CHECK_FALSE(crypto.ecdsa_p384_verify_raw(copy, msg, bytes(95, 1)));
@@ -705,8 +737,8 @@ TEST_CASE_TEMPLATE("a key verifies correctly after every kind of rejection, inte
             for (int i = 0; i < 10; ++i) {
                 const auto& k = (i + t) % 2 ? pub : copy;
                 const bool ok = crypto.ecdsa_p384_verify_der(k, msg, sig) &&
-                                !crypto.ecdsa_p384_verify_der(k, msg, rejected_der[static_cast<std::size_t>(i) % 5]) &&
-                                crypto.ecdsa_p384_verify_raw(k, msg, raw) && !crypto.ecdsa_p384_verify_der(k, bytes{7}, sig);
+                    !crypto.ecdsa_p384_verify_der(k, msg, rejected_der[static_cast<std::size_t>(i) % 5]) &&
+                    crypto.ecdsa_p384_verify_raw(k, msg, raw) && !crypto.ecdsa_p384_verify_der(k, bytes{7}, sig);
                 good += ok;
             }
         });

@@ -39,14 +39,22 @@ TEST_CASE("hex: encode lowercase, decode strictly") {
     CHECK_FALSE(tee::from_hex("00 11"));
     CHECK_FALSE(tee::from_hex("0011\n"));
     CHECK_FALSE(tee::from_hex("0x00"));
-    CHECK_FALSE(tee::from_hex(std::string_view("00\0" "0", 4)));
+    CHECK_FALSE(
+        tee::from_hex(std::string_view("00\0"
+                                       "0",
+                                       4)));
     CHECK_FALSE(tee::from_hex("\xc3\xa9"));
 }
 
 TEST_CASE("base64: RFC 4648 test vectors") {
     const std::pair<const char*, const char*> vectors[] = {
-        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
     };
     for (const auto& v : vectors) {
         CAPTURE(v.first);
@@ -85,11 +93,11 @@ TEST_CASE("base64: non-zero trailing bits accepted, like Python") {
 }
 
 TEST_CASE("base64: malformed input rejected") {
-    CHECK_FALSE(tee::from_base64("Zg"));       // missing padding
+    CHECK_FALSE(tee::from_base64("Zg"));  // missing padding
     CHECK_FALSE(tee::from_base64("Zg="));
     CHECK_FALSE(tee::from_base64("Zm8"));
     CHECK_FALSE(tee::from_base64("Z"));
-    CHECK_FALSE(tee::from_base64("Z==="));     // too much padding
+    CHECK_FALSE(tee::from_base64("Z==="));  // too much padding
     CHECK_FALSE(tee::from_base64("===="));
     CHECK_FALSE(tee::from_base64("="));
     CHECK_FALSE(tee::from_base64("Zm9v="));
@@ -97,9 +105,9 @@ TEST_CASE("base64: malformed input rejected") {
     CHECK_FALSE(tee::from_base64("Zg===="));
     CHECK_FALSE(tee::from_base64("Zg==Zg=="));  // data after padding
     CHECK_FALSE(tee::from_base64("Zg=a"));
-    CHECK_FALSE(tee::from_base64("Zm9v!!"));   // Python's default decoder would drop "!!"
-    CHECK_FALSE(tee::from_base64("Zm-_"));     // URL-safe alphabet
-    CHECK_FALSE(tee::from_base64("Zm9v\v"));   // only space, \t, \r, \n are skipped
+    CHECK_FALSE(tee::from_base64("Zm9v!!"));  // Python's default decoder would drop "!!"
+    CHECK_FALSE(tee::from_base64("Zm-_"));    // URL-safe alphabet
+    CHECK_FALSE(tee::from_base64("Zm9v\v"));  // only space, \t, \r, \n are skipped
     CHECK_FALSE(tee::from_base64(std::string_view("Zm9v\0", 5)));
     CHECK_FALSE(tee::from_base64("Zm9\xc3\xa9"));
 }

@@ -10,8 +10,8 @@ TEST_CASE("encrypted answers: the simulated enclave's encrypted answers are open
     simulated_enclave enclave(options(false, true));
     proxy_server proxy(enclave);
     test_mock_client client(make_config(proxy.url()));
-    for (const std::string& message : {std::string(prompt), std::string("h\xc3\xa9llo \"w\xc3\xb6rld\" \\ \n \xf0\x9f\x98\x80"),
-                                      std::string()}) {
+    for (const std::string& message :
+         {std::string(prompt), std::string("h\xc3\xa9llo \"w\xc3\xb6rld\" \\ \n \xf0\x9f\x98\x80"), std::string()}) {
         const auto r = client.chat(message);
         CHECK(r.message == message);
         CHECK(r.response == std::string(echo) + message);
@@ -51,11 +51,12 @@ TEST_CASE("encrypted answers: nitro mode, legacy and well-known endpoints") {
     }
 }
 
-TEST_CASE("encrypted answers: the named key must be the attested one, and a tampered or malformed field does not open") {
+TEST_CASE(
+    "encrypted answers: the named key must be the attested one, and a tampered or malformed field does not open") {
     simulated_enclave enclave(options(false, true));
     simulated_enclave other;  // another enclave key
     std::mutex mu;
-    std::function<void(json& data)> edit;  // edits the "data" of /talk answers
+    std::function<void(json & data)> edit;  // edits the "data" of /talk answers
     proxy_server proxy(enclave, [&](const httplib::Request& req, tee::http_response& a) {
         std::lock_guard lock(mu);
         if (req.path == "/talk" && a.status == 200 && edit) edit_json(a, [&](json& j) { edit(j["data"]); });

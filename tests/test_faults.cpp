@@ -208,11 +208,12 @@ TEST_CASE("faults: the table names every fault once, and names map back") {
         CHECK(i.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos);
     }
     CHECK_FALSE(tee::testing::fault_from_name("no-such-fault").has_value());
-    CHECK_THROWS_AS(enclave_server(enclave(), [] {
-                        server_options so;
-                        so.fault = fault::connection_refused;
-                        return so;
-                    }()),
+    CHECK_THROWS_AS(enclave_server(enclave(),
+                                   [] {
+                                       server_options so;
+                                       so.fault = fault::connection_refused;
+                                       return so;
+                                   }()),
                     std::invalid_argument);
 }
 
@@ -250,15 +251,16 @@ TEST_CASE("fault: reset-mid-body (HTTP)") {
 TEST_CASE("fault: reset-mid-body (test transport)") {
     fault_in_process<tee::transport_error>(
         fault::reset_mid_body, "reset-mid-body",
-        {"POST enclave.invalid:8000/talk: connection closed before a complete answer", tee::transport_cause::connection});
+        {"POST enclave.invalid:8000/talk: connection closed before a complete answer",
+         tee::transport_cause::connection});
 }
 
 TEST_CASE("fault: endless-body (HTTP)") {
     // the client's total_timeout cuts the drip (a few bytes every 50 ms, each
     // well within the read timeout)
-    fault_over_http<tee::transport_error>(
-        fault::endless_body, "endless-body", {"/talk: answer not complete within 1 s", tee::transport_cause::timeout},
-        [](tee::config& c) { c.transport.total_timeout = 1s; });
+    fault_over_http<tee::transport_error>(fault::endless_body, "endless-body",
+                                          {"/talk: answer not complete within 1 s", tee::transport_cause::timeout},
+                                          [](tee::config& c) { c.transport.total_timeout = 1s; });
 }
 
 TEST_CASE("fault: endless-body (HTTP) ends at total_timeout, not before and not much later") {
@@ -419,8 +421,16 @@ TEST_CASE("fault transport: the same causes and messages as httplib_transport, f
     in_process_client simulated(cfg, fault_transport(enclave(), fault::connection_refused, options_of(cfg)),
                                 trusting_test_root());
     std::string a, b;
-    try { real.attest(); } catch (const tee::transport_error& e) { a = e.what(); }
-    try { simulated.attest(); } catch (const tee::transport_error& e) { b = e.what(); }
+    try {
+        real.attest();
+    } catch (const tee::transport_error& e) {
+        a = e.what();
+    }
+    try {
+        simulated.attest();
+    } catch (const tee::transport_error& e) {
+        b = e.what();
+    }
     CHECK_FALSE(a.empty());
     CHECK(a == b);
 }
@@ -428,8 +438,8 @@ TEST_CASE("fault transport: the same causes and messages as httplib_transport, f
 // ============================================================= data faults
 
 // One test case per data fault and path: the name, the exception, the fragment.
-#define DATA_FAULT(NAME, FAULT, ERROR, FRAGMENT)                                                      \
-    TEST_CASE("fault: " NAME " (HTTP)") { fault_over_http<ERROR>(FAULT, NAME, {FRAGMENT}); }           \
+#define DATA_FAULT(NAME, FAULT, ERROR, FRAGMENT)                                             \
+    TEST_CASE("fault: " NAME " (HTTP)") { fault_over_http<ERROR>(FAULT, NAME, {FRAGMENT}); } \
     TEST_CASE("fault: " NAME " (test transport)") { fault_in_process<ERROR>(FAULT, NAME, {FRAGMENT}); }
 
 // the JSON of the answer (parse_json's caps and strictness)
@@ -437,7 +447,8 @@ DATA_FAULT("invalid-utf8", fault::invalid_utf8, tee::protocol_error, "invalid st
 DATA_FAULT("lone-surrogate", fault::lone_surrogate, tee::protocol_error,
            "surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF")
 DATA_FAULT("deep-nesting", fault::deep_nesting, tee::protocol_error, "answer is nested deeper than 32 levels")
-DATA_FAULT("duplicate-keys", fault::duplicate_keys, tee::protocol_error, "answer has a duplicate object key \"response\"")
+DATA_FAULT("duplicate-keys", fault::duplicate_keys, tee::protocol_error,
+           "answer has a duplicate object key \"response\"")
 DATA_FAULT("big-integer", fault::big_integer, tee::protocol_error,
            "answer has an integer out of 64-bit range: 123456789012345678901234567890")
 
@@ -455,7 +466,8 @@ DATA_FAULT("wrong-type-sig", fault::wrong_type_sig, tee::protocol_error, "answer
 DATA_FAULT("wrong-type-data", fault::wrong_type_data, tee::protocol_error, "answer \"data\" is not an object")
 DATA_FAULT("wrong-type-response", fault::wrong_type_response, tee::protocol_error,
            "signed data \"response\" is not a string")
-DATA_FAULT("wrong-type-message", fault::wrong_type_message, tee::protocol_error, "signed data \"message\" is not a string")
+DATA_FAULT("wrong-type-message", fault::wrong_type_message, tee::protocol_error,
+           "signed data \"message\" is not a string")
 DATA_FAULT("wrong-type-timestamp", fault::wrong_type_timestamp, tee::protocol_error,
            "signed data \"timestamp\" is not an integer")
 DATA_FAULT("wrong-type-platform", fault::wrong_type_platform, tee::protocol_error,
@@ -501,7 +513,8 @@ TEST_CASE("fault: large-answer (test transport): 2 MiB passes with max_answer_by
     covered().insert({fault::large_answer, "test transport"});
     auto cfg = make_config("http://enclave.invalid:8000");
     cfg.transport.max_answer_bytes = 8u << 20;
-    in_process_client roomy(cfg, fault_transport(enclave(), fault::large_answer, options_of(cfg)), trusting_test_root());
+    in_process_client roomy(cfg, fault_transport(enclave(), fault::large_answer, options_of(cfg)),
+                            trusting_test_root());
     const auto r = roomy.chat(prompt);
     check_verified_chat(r);
     CHECK(r.response.size() > (2u << 20) - 1024);

@@ -47,7 +47,8 @@ struct enclave_doc {
         o.trusted_root = pki.root_pem();
         return o;
     }
-    tee::enclave_identity verify(const bytes& d, tee::nitro_options o, std::string_view url = "https://enclave.test") const {
+    tee::enclave_identity verify(const bytes& d, tee::nitro_options o,
+                                 std::string_view url = "https://enclave.test") const {
         return tee::nitro_attestation(std::move(o)).verify_document(d, crypto, tee::attestation_context{url});
     }
 };
@@ -207,9 +208,10 @@ TEST_CASE("allowlist: the signed bytes are Python's canonical JSON of the allowl
     release_key k;
     const auto parsed = tee::signed_allowlist::parse(tee::sign_allowlist(list.dump(), k.private_pem()));
     // json.dumps(allowlist, separators=(",", ":"), sort_keys=True)
-    CHECK(parsed.signed_bytes == "{\"expires_at\":1800000000,\"images\":[{\"name\":\"r\\u00e9lease\",\"pcrs\":{\"0\":\"" +
-                                     hex48(0xa0) + "\",\"1\":\"" + hex48(0xa1) + "\",\"2\":\"" + hex48(0xa2) +
-                                     "\"}}],\"issued_at\":1700000000,\"version\":7}");
+    CHECK(parsed.signed_bytes ==
+          "{\"expires_at\":1800000000,\"images\":[{\"name\":\"r\\u00e9lease\",\"pcrs\":{\"0\":\"" + hex48(0xa0) +
+              "\",\"1\":\"" + hex48(0xa1) + "\",\"2\":\"" + hex48(0xa2) +
+              "\"}}],\"issued_at\":1700000000,\"version\":7}");
     CHECK(parsed.version == 7);
     CHECK(parsed.images.at(0).name == "r\u00e9lease");
 }
@@ -245,8 +247,9 @@ TEST_CASE("allowlist: an image not on the list is refused with its PCRs") {
     auto o = e.options();
     o.allowlist = allowlist(k, list_of(3, {simulated_image()}));
     expect_attestation_error([&] { e.verify(e.doc(image(0x10)), o); }, R::image_policy,
-                                         "enclave image is not on the signed allowlist (version 3, 1 images): refused; "
-                                         "its PCR0=" + hex48(0x10));
+                             "enclave image is not on the signed allowlist (version 3, 1 images): refused; "
+                             "its PCR0=" +
+                                 hex48(0x10));
 }
 
 TEST_CASE("allowlist: a bad signature is refused (list changed after signing, or another key)") {
@@ -259,7 +262,7 @@ TEST_CASE("allowlist: a bad signature is refused (list changed after signing, or
     file["allowlist"]["images"].push_back({{"name", "evil"}, {"pcrs", {{"0", hex48(0x10)}}}});
     o.allowlist->signed_allowlist = file.dump();
     expect_attestation_error([&] { e.verify(e.doc(image(0x10)), o); }, R::allowlist,
-                                         "allowlist signature does not verify with the pinned release key");
+                             "allowlist signature does not verify with the pinned release key");
     // A list signed by another key.
     o.allowlist = allowlist(other, list_of(3, {simulated_image()}));
     o.allowlist->release_key_pem = k.public_pem();
@@ -287,7 +290,7 @@ TEST_CASE("allowlist: a version lower than one accepted before for the release k
     CHECK(e.verify(e.doc(), o).verified);  // the same version again
     o.allowlist = allowlist(k, list_of(4, {simulated_image()}), state);
     expect_attestation_error([&] { e.verify(e.doc(), o); }, R::rollback,
-                                         "allowlist rollback: version 4 is lower than version 5");
+                             "allowlist rollback: version 4 is lower than version 5");
     o.allowlist = allowlist(k, list_of(6, {simulated_image()}), state);
     CHECK(e.verify(e.doc(), o).verified);
     o.allowlist = allowlist(k, list_of(5, {simulated_image()}), state);
@@ -368,7 +371,8 @@ TEST_CASE("known enclaves: first contact records the image (0600), a later conta
     CHECK(tee::known_enclaves(o.known_enclaves_file).list().size() == 2);
 }
 
-TEST_CASE("known enclaves: a changed image is refused naming old and new PCR0 and how to forget; the file is unchanged") {
+TEST_CASE(
+    "known enclaves: a changed image is refused naming old and new PCR0 and how to forget; the file is unchanged") {
     enclave_doc e;
     temp_dir dir;
     auto o = e.options();
@@ -376,9 +380,9 @@ TEST_CASE("known enclaves: a changed image is refused naming old and new PCR0 an
     CHECK(e.verify(e.doc(), o).first_contact);
     const std::string recorded = slurp(o.known_enclaves_file);
     expect_attestation_error([&] { e.verify(e.doc(image(0x10)), o); }, R::image_changed,
-                                         "PCR0 was " + hex48(0xa0) + ", now " + hex48(0x10));
+                             "PCR0 was " + hex48(0xa0) + ", now " + hex48(0x10));
     expect_attestation_error([&] { e.verify(e.doc(image(0x10)), o); }, R::image_changed,
-                                         "tee-chat trust forget https://enclave.test");
+                             "tee-chat trust forget https://enclave.test");
     CHECK(slurp(o.known_enclaves_file) == recorded);
     // Only PCR2 changed: refused too.
     auto pcrs = tee::testing::test_pki::default_pcrs();
@@ -407,8 +411,8 @@ TEST_CASE("known enclaves: without the service URL the store refuses (it cannot 
     temp_dir dir;
     auto o = e.options();
     o.known_enclaves_file = dir / "known_enclaves";
-    expect_attestation_error(
-        [&] { tee::nitro_attestation(o).verify_document(e.doc(), e.crypto); }, R::image_policy, "needs the service URL");
+    expect_attestation_error([&] { tee::nitro_attestation(o).verify_document(e.doc(), e.crypto); }, R::image_policy,
+                             "needs the service URL");
     CHECK_FALSE(fs::exists(o.known_enclaves_file));
 }
 
@@ -471,8 +475,7 @@ TEST_CASE("known enclaves: two processes meeting one URL with different images: 
                 rc = tee::known_enclaves(file).check_or_record(url, image(0x10)) ? 0 : 2;
             } catch (const tee::attestation_error&) {
                 rc = 1;
-            } catch (...) {
-            }
+            } catch (...) {}
             ::_exit(rc);
         }
         int parent_rc = 2;
@@ -523,6 +526,6 @@ TEST_CASE("allowlist: a list signed by Python's cryptography verifies (interop o
     auto j = nlohmann::json::parse(file);
     j["allowlist"]["version"] = 3;
     expect_attestation_error(
-        [&] { tee::verify_allowlist(tee::signed_allowlist::parse(j.dump()), key, tee::botan_crypto{}, now_s()); }, R::allowlist,
-        "signature does not verify");
+        [&] { tee::verify_allowlist(tee::signed_allowlist::parse(j.dump()), key, tee::botan_crypto{}, now_s()); },
+        R::allowlist, "signature does not verify");
 }

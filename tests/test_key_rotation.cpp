@@ -144,7 +144,7 @@ TEST_CASE("key rotation: a new key is verified (nitro) before any chat uses it")
         enclave.rotate_key();
         expect.attestation_error([&] { client.chat(prompt); }, R::chain, "certificate chain does not verify");
         CHECK(proxy.sequence() == std::vector<std::string>{attest_get, talk, talk, attest_get});
-        CHECK(proxy.log(talk)[1].status == 500);  // the one chat that failed was to the old key
+        CHECK(proxy.log(talk)[1].status == 500);           // the one chat that failed was to the old key
         CHECK(client.attest().key_fingerprint == old_fp);  // the session is unchanged
         // and again: still nothing sent to the unverified key
         expect.attestation_error([&] { client.chat(prompt); }, R::chain, "certificate chain does not verify");

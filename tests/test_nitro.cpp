@@ -56,7 +56,7 @@ bytes unhex(std::string_view h) {
 // A UTC wall-clock time, for the injected clock.
 system_clock::time_point utc(int y, unsigned mo, unsigned d, int h, int mi = 0) {
     return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{mo} / std::chrono::day{d}} +
-           std::chrono::hours{h} + std::chrono::minutes{mi};
+        std::chrono::hours{h} + std::chrono::minutes{mi};
 }
 
 std::function<system_clock::time_point()> fixed_clock(system_clock::time_point t) {
@@ -258,7 +258,8 @@ TEST_CASE("real vector: verifies with the embedded AWS root at 2025-04-24 04:00 
     CHECK_FALSE(id.debug_mode);
     CHECK_FALSE(id.verified_at_document_time);
     CHECK(id.verified_at == utc(2025, 4, 24, 4));
-    CHECK(id.document_age == utc(2025, 4, 24, 4) - system_clock::time_point(std::chrono::milliseconds(vector_timestamp_ms)));
+    CHECK(id.document_age ==
+          utc(2025, 4, 24, 4) - system_clock::time_point(std::chrono::milliseconds(vector_timestamp_ms)));
 
     // The enclave key, and its binding by user_data.
     REQUIRE(parsed.public_key.has_value());
@@ -281,7 +282,8 @@ TEST_CASE("real vector: verifies with the embedded AWS root at 2025-04-24 04:00 
 }
 
 TEST_CASE("real vector: refused at the real current time, far beyond max_document_age") {
-    expect_attestation_error([] { verify_vector({}); }, "and its certificate expired at 2025-04-24T05:58:27Z", R::expired);
+    expect_attestation_error([] { verify_vector({}); }, "and its certificate expired at 2025-04-24T05:58:27Z",
+                             R::expired);
     expect_attestation_error([] { verify_vector({}); }, "documents up to 30 days 0 h old are accepted", R::expired);
 }
 
@@ -309,7 +311,8 @@ TEST_CASE("real vector: at 2025-04-24 04:00 + 31 days it is refused, with the ag
                              "document is 31 days 1 h old (signed 2025-04-24T02:58:27Z) and its certificate expired at "
                              "2025-04-24T05:58:27Z; services that make one attestation document at start-up serve it "
                              "for as long as they run, and documents up to 30 days 0 h old are accepted; change the "
-                             "bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION", R::expired);
+                             "bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION",
+                             R::expired);
 }
 
 TEST_CASE("real vector: max_document_age 0 refuses it as soon as its leaf has expired") {
@@ -318,7 +321,8 @@ TEST_CASE("real vector: max_document_age 0 refuses it as soon as its leaf has ex
     o.max_document_age = std::chrono::milliseconds(0);
     CHECK(verify_vector(o).verified);  // at 04:00 the chain is valid: the bound does not apply
     o.clock = fixed_clock(utc(2025, 4, 24, 6));
-    expect_attestation_error([&] { verify_vector(o); }, "but documents with expired certificates are refused (max_document_age 0)", R::expired);
+    expect_attestation_error([&] { verify_vector(o); },
+                             "but documents with expired certificates are refused (max_document_age 0)", R::expired);
 }
 
 TEST_CASE("real vector: a longer max_document_age accepts it at + 31 days; no bound audits it at any time") {
@@ -361,7 +365,8 @@ TEST_CASE("real vector: a wrong PCR0 pin fails") {
     std::string wrong(vector_pcr0);
     wrong.back() = wrong.back() == '0' ? '1' : '0';
     o.expected_pcrs[0] = wrong;
-    expect_attestation_error([&] { verify_vector(o); }, "PCR0 is " + std::string(vector_pcr0) + ", pinned to " + wrong, R::pcr_mismatch);
+    expect_attestation_error([&] { verify_vector(o); }, "PCR0 is " + std::string(vector_pcr0) + ", pinned to " + wrong,
+                             R::pcr_mismatch);
 }
 
 TEST_CASE("real vector: the correct PCR0 pin passes (upper-case hex too)") {
@@ -384,7 +389,8 @@ TEST_CASE("real vector: fails against another trusted root") {
     tee::testing::test_pki other;
     auto o = at_4am();
     o.trusted_root = other.root_pem();
-    expect_attestation_error([&] { verify_vector(o); }, "certificate chain does not verify at 2025-04-24T04:00:00Z", R::chain);
+    expect_attestation_error([&] { verify_vector(o); }, "certificate chain does not verify at 2025-04-24T04:00:00Z",
+                             R::chain);
     expect_attestation_error([&] { verify_vector(o); }, "Cannot establish trust", R::chain);
     // Not for a time reason: at 04:00 every certificate is valid.
     try {
@@ -398,7 +404,8 @@ TEST_CASE("real vector: fails against another trusted root") {
 TEST_CASE("real vector: fails before the leaf's validity (2025-04-24 02:00 UTC)") {
     tee::nitro_options o;
     o.clock = fixed_clock(utc(2025, 4, 24, 2));
-    expect_attestation_error([&] { verify_vector(o); }, "does not verify at 2025-04-24T02:00:00Z: Certificate is not yet valid", R::chain);
+    expect_attestation_error([&] { verify_vector(o); },
+                             "does not verify at 2025-04-24T02:00:00Z: Certificate is not yet valid", R::chain);
 }
 
 TEST_CASE("real vector: max_age of 1 minute at 04:00 fails") {
@@ -453,16 +460,20 @@ TEST_CASE("answer: a mock answer (object document, \"mock\": true) is refused as
     tee::botan_crypto crypto;
     tee::nitro_attestation policy(at_4am());
     const nlohmann::json answer = {
-        {"attestation_doc", {{"nonce", "00112233"}, {"public_key", tee::to_hex(crypto.spki_der(crypto.generate_p384()))}}},
+        {"attestation_doc",
+         {{"nonce", "00112233"}, {"public_key", tee::to_hex(crypto.spki_der(crypto.generate_p384()))}}},
         {"mock", true}};
-    expect_attestation_error([&] { policy.verify(answer, crypto); }, "mock attestation (\"mock\": true); refused", R::mock_refused);
+    expect_attestation_error([&] { policy.verify(answer, crypto); }, "mock attestation (\"mock\": true); refused",
+                             R::mock_refused);
 }
 
 TEST_CASE("answer: a real document marked \"mock\": true is refused") {
     tee::botan_crypto crypto;
     tee::nitro_attestation policy(at_4am());
     expect_attestation_error(
-        [&] { policy.verify(nlohmann::json{{"attestation_doc", vector_b64()}, {"mock", true}}, crypto); },
+        [&] {
+            policy.verify(nlohmann::json{{"attestation_doc", vector_b64()}, {"mock", true}}, crypto);
+        },
         "a mock answer is a downgrade", R::mock_refused);
 }
 
@@ -470,22 +481,28 @@ TEST_CASE("answer: an object document without the mock flag is refused") {
     tee::botan_crypto crypto;
     tee::nitro_attestation policy(at_4am());
     const nlohmann::json answer = {{"attestation_doc", {{"nonce", "00"}, {"public_key", "00"}}}};
-    expect_attestation_error([&] { policy.verify(answer, crypto); }, "a JSON object instead of base64", R::mock_refused);
+    expect_attestation_error([&] { policy.verify(answer, crypto); }, "a JSON object instead of base64",
+                             R::mock_refused);
 }
 
 TEST_CASE("answer: non-base64 attestation_doc is refused") {
     tee::botan_crypto crypto;
     tee::nitro_attestation policy(at_4am());
     expect_attestation_error(
-        [&] { policy.verify(nlohmann::json{{"attestation_doc", "hKRhAQ!!not*base64"}}, crypto); },
+        [&] {
+            policy.verify(nlohmann::json{{"attestation_doc", "hKRhAQ!!not*base64"}}, crypto);
+        },
         "attestation_doc is not valid base64", R::malformed);
 }
 
 TEST_CASE("answer: missing attestation_doc is refused") {
     tee::botan_crypto crypto;
     tee::nitro_attestation policy(at_4am());
-    expect_attestation_error([&] { policy.verify(nlohmann::json{{"doc", vector_b64()}}, crypto); },
-                             "has no attestation_doc", R::malformed);
+    expect_attestation_error(
+        [&] {
+            policy.verify(nlohmann::json{{"doc", vector_b64()}}, crypto);
+        },
+        "has no attestation_doc", R::malformed);
     expect_attestation_error([&] { policy.verify(nlohmann::json::array({vector_b64()}), crypto); },
                              "has no attestation_doc", R::malformed);
 }
@@ -510,8 +527,8 @@ TEST_CASE("generated: a valid document verifies") {
     CHECK(id.chain.back().subject.find("tee-client test root") != std::string::npos);
     // With every option that should hold.
     auto o = g.options();
-    o.expected_pcrs = {{0, tee::to_hex(default_pcrs()[0])}, {1, tee::to_hex(default_pcrs()[1])},
-                       {2, tee::to_hex(default_pcrs()[2])}};
+    o.expected_pcrs = {
+        {0, tee::to_hex(default_pcrs()[0])}, {1, tee::to_hex(default_pcrs()[1])}, {2, tee::to_hex(default_pcrs()[2])}};
     o.expected_nonce = g.nonce;
     o.max_age = std::chrono::minutes(1);
     CHECK(g.verify(g.doc(), o).verified);
@@ -614,7 +631,8 @@ TEST_CASE("generated: truncated document bytes are an attestation_error") {
     const auto d = g.doc();
     for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{10}, d.size() / 2, d.size() - 1}) {
         CAPTURE(n);
-        g.expect_fail(bytes(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n)), "CBOR: truncated input", R::malformed);
+        g.expect_fail(bytes(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n)), "CBOR: truncated input",
+                      R::malformed);
     }
 }
 
@@ -681,7 +699,8 @@ TEST_CASE("generated: a protected header with nested or many entries is refused"
 }
 TEST_CASE("generated: a signed payload nested deeper than pcrs and cabundle, or too wide, is refused") {
     generated g;
-    g.expect_field_fail("extra", cbor::value::array({cbor::value::array({})}), "payload: CBOR: nesting too deep", R::malformed);
+    g.expect_field_fail("extra", cbor::value::array({cbor::value::array({})}), "payload: CBOR: nesting too deep",
+                        R::malformed);
     auto p = g.payload();
     for (int i = 0; i < 60; ++i) p = with(p, "extra" + std::to_string(i), cbor::value::uint(1));
     g.expect_fail(g.pki.sign(p), "payload: CBOR: string, array or map too large", R::malformed);
@@ -691,8 +710,11 @@ TEST_CASE("generated: a document over 32 KiB is refused before it is parsed") {
     const auto d = g.pki.sign(with(g.payload(), "extra", cbor::value::bytes(bytes(40 * 1024, 1))));
     g.expect_fail(d, "bytes, more than the 32768 a document needs", R::malformed);
     tee::nitro_attestation policy(g.options());
-    expect_attestation_error([&] { policy.verify(nlohmann::json{{"attestation_doc", tee::to_base64(d)}}, g.crypto); },
-                             "characters of base64, more than a document needs", R::malformed);
+    expect_attestation_error(
+        [&] {
+            policy.verify(nlohmann::json{{"attestation_doc", tee::to_base64(d)}}, g.crypto);
+        },
+        "characters of base64, more than a document needs", R::malformed);
 }
 TEST_CASE("generated: a payload that is not a map is refused") {
     generated g;
@@ -762,7 +784,8 @@ TEST_CASE("generated: each payload field and the key binding are checked, with t
         {"certificate missing", drop("certificate"), R::malformed, "payload has no certificate"},
         {"cabundle missing", drop("cabundle"), R::malformed, "payload has no cabundle"},
         // required fields mistyped
-        {"module_id as bytes", set("module_id", V::bytes({'i', '-', '0'})), R::malformed, "module_id is not a text string"},
+        {"module_id as bytes", set("module_id", V::bytes({'i', '-', '0'})), R::malformed,
+         "module_id is not a text string"},
         {"digest as bytes", set("digest", V::bytes({'S', 'H', 'A', '3', '8', '4'})), R::malformed,
          "digest is not a text string"},
         {"timestamp as text", set("timestamp", V::text("1745463507690")), R::malformed,
@@ -813,8 +836,7 @@ TEST_CASE("generated: each payload field and the key binding are checked, with t
          "leaf certificate key is not an uncompressed P-384 key"},
         {"cabundle entry that is not DER X.509",
          [](const generated& g) {
-             return with(g.payload(), "cabundle",
-                         V::array({V::bytes(g.pki.root_der()), V::bytes(bytes(64, 0x30))}));
+             return with(g.payload(), "cabundle", V::array({V::bytes(g.pki.root_der()), V::bytes(bytes(64, 0x30))}));
          },
          R::malformed, "cabundle certificate is not a DER X.509 certificate"},
         {"nonce over 1024 bytes", set("nonce", V::bytes(bytes(1025, 7))), R::malformed,
@@ -851,33 +873,40 @@ TEST_CASE("generated: a valid chain whose cabundle root is not the trusted one")
     // cabundle [other root, our intermediate]: our intermediate was not issued by other root.
     generated g;
     generated other;
-    auto p = with(g.payload(), "cabundle",
-                  cbor::value::array({cbor::value::bytes(other.pki.root_der()), cbor::value::bytes(g.pki.intermediate_der())}));
+    auto p = with(
+        g.payload(), "cabundle",
+        cbor::value::array({cbor::value::bytes(other.pki.root_der()), cbor::value::bytes(g.pki.intermediate_der())}));
     // Same names as our root; a path builder would take our root from its trust
     // store and skip cabundle[0]. The cabundle's root must be the trusted one.
     g.expect_fail(g.pki.sign(p), "Cannot establish trust", R::chain);
 }
 TEST_CASE("generated: an intermediate out of order (cabundle [intermediate, root])") {
     generated g;
-    auto p = with(g.payload(), "cabundle",
-                  cbor::value::array({cbor::value::bytes(g.pki.intermediate_der()), cbor::value::bytes(g.pki.root_der())}));
+    auto p =
+        with(g.payload(), "cabundle",
+             cbor::value::array({cbor::value::bytes(g.pki.intermediate_der()), cbor::value::bytes(g.pki.root_der())}));
     // cabundle[1], the root, does not issue the leaf.
-    g.expect_fail(g.pki.sign(p), "cabundle is not ordered root first down to the leaf's issuer (entry 1 does not issue", R::chain);
+    g.expect_fail(g.pki.sign(p), "cabundle is not ordered root first down to the leaf's issuer (entry 1 does not issue",
+                  R::chain);
 }
 TEST_CASE("generated: an unrelated certificate in the cabundle") {
     generated g;
-    auto p = with(g.payload(), "cabundle",
-                  cbor::value::array({cbor::value::bytes(g.pki.root_der()), cbor::value::bytes(g.pki.intermediate_der()),
-                                      cbor::value::bytes(g.pki.leaf_der())}));
+    auto p =
+        with(g.payload(), "cabundle",
+             cbor::value::array({cbor::value::bytes(g.pki.root_der()), cbor::value::bytes(g.pki.intermediate_der()),
+                                 cbor::value::bytes(g.pki.leaf_der())}));
     // cabundle[2], the leaf itself, does not issue the leaf.
-    g.expect_fail(g.pki.sign(p), "cabundle is not ordered root first down to the leaf's issuer (entry 2 does not issue", R::chain);
+    g.expect_fail(g.pki.sign(p), "cabundle is not ordered root first down to the leaf's issuer (entry 2 does not issue",
+                  R::chain);
 }
 TEST_CASE("generated: an expired leaf") {
     const auto now = system_clock::now();
     generated g(tee::testing::pki_validity{now - 5h, now - 2h});
     g.expect_fail(g.doc(), "Certificate has expired", R::chain);
 }
-TEST_CASE("generated: a 5-hour-old document with a 3-hour leaf verifies at its own time; not with max_document_age 0 or 4 h") {
+TEST_CASE(
+    "generated: a 5-hour-old document with a 3-hour leaf verifies at its own time; not with max_document_age 0 or 4 "
+    "h") {
     const auto now = system_clock::now();
     generated g(tee::testing::pki_validity{now - 5h - 3s, now - 2h});
     const auto d = g.pki.sign(g.payload(to_ms(now - 5h)));
@@ -906,7 +935,8 @@ TEST_CASE("generated: a document that claims a time after its leaf's expiry is r
 TEST_CASE("generated: a chain valid now but not at the document's time is refused") {
     const auto now = system_clock::now();
     generated g(tee::testing::pki_validity{now - 1h, now + 2h});
-    g.expect_fail(g.pki.sign(g.payload(to_ms(now - 2h))), ", the document's own signed time: Certificate is not yet valid", R::chain);
+    g.expect_fail(g.pki.sign(g.payload(to_ms(now - 2h))),
+                  ", the document's own signed time: Certificate is not yet valid", R::chain);
 }
 TEST_CASE("generated: a leaf not yet valid") {
     const auto now = system_clock::now();
@@ -1003,7 +1033,8 @@ TEST_CASE("generated: a mock answer is refused by verify()") {
     tee::nitro_attestation policy(g.options());
     const nlohmann::json answer = {
         {"attestation_doc", {{"nonce", tee::to_hex(g.nonce)}, {"public_key", tee::to_hex(g.spki)}}}, {"mock", true}};
-    expect_attestation_error([&] { policy.verify(answer, g.crypto); }, "(a mock answer is a downgrade)", R::mock_refused);
+    expect_attestation_error([&] { policy.verify(answer, g.crypto); }, "(a mock answer is a downgrade)",
+                             R::mock_refused);
     // The same generated document through verify() as base64 passes.
     CHECK(policy.verify(nlohmann::json{{"attestation_doc", tee::to_base64(g.doc())}}, g.crypto).verified);
 }

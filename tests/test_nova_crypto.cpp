@@ -108,7 +108,9 @@ tee::botan_crypto::private_key p384_key(const bytes& d) {
 // here, apart from eip191_digest).
 bytes sign_eip191(const Botan::ECDSA_PrivateKey& key, std::string_view message) {
     const std::string signed_bytes =
-        "\x19" "Ethereum Signed Message:\n" + std::to_string(message.size()) + std::string(message);
+        "\x19"
+        "Ethereum Signed Message:\n" +
+        std::to_string(message.size()) + std::string(message);
 #if BOTAN_VERSION_MAJOR >= 3
     Botan::PK_Signer signer(key, Botan::system_rng(), "Keccak-1600(256)", tee::detail::botan::sig_raw);
 #else
@@ -191,10 +193,10 @@ TEST_CASE("parse_eth_address accepts 0x and 40 hex digits of either case, nothin
     CHECK(nova::parse_eth_address(upper) == nova::parse_eth_address(lower));
     CHECK(nova::parse_eth_address(mixed) == nova::parse_eth_address(lower));
     CHECK(nova::to_string(*nova::parse_eth_address(upper)) == lower);
-    for (const std::string& bad : {std::string(), std::string("0x"), lower.substr(2), "0X" + lower.substr(2),
-                                  lower.substr(0, 41), lower + "0", lower + " ", " " + lower,
-                                  "0x" + lower.substr(2, 39) + "g", "00" + lower.substr(2), "x0" + lower.substr(2),
-                                  "0x" + lower.substr(3) + "\n", "0x+" + lower.substr(3)}) {
+    for (const std::string& bad :
+         {std::string(), std::string("0x"), lower.substr(2), "0X" + lower.substr(2), lower.substr(0, 41), lower + "0",
+          lower + " ", " " + lower, "0x" + lower.substr(2, 39) + "g", "00" + lower.substr(2), "x0" + lower.substr(2),
+          "0x" + lower.substr(3) + "\n", "0x+" + lower.substr(3)}) {
         CAPTURE(bad);
         CHECK_FALSE(nova::parse_eth_address(bad).has_value());
     }
@@ -221,7 +223,8 @@ TEST_CASE("the worked example's signature recovers the attested address") {
 
 TEST_CASE("v = 27/28 is accepted as 0/1 (viem's hello world signature)") {
     const bytes sig = unhex(
-        "a461f509887bd19e312c0c58467ce8ff8e300d3c1a90b608a760c5b80318eaf15fe57c96f9175d6cd4daad4663763baa7e78836e067d0163"
+        "a461f509887bd19e312c0c58467ce8ff8e300d3c1a90b608a760c5b80318eaf15fe57c96f9175d6cd4daad4663763baa7e78836e067d01"
+        "63"
         "e9a2ccf2ff753f5b1b");
     const auto viem = nova::parse_eth_address("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266");
     REQUIRE(viem.has_value());
@@ -238,7 +241,8 @@ TEST_CASE("v = 27/28 is accepted as 0/1 (viem's hello world signature)") {
 
 TEST_CASE("a signature by another key recovers another address: wrong signer") {
     const bytes sig = unhex(
-        "a461f509887bd19e312c0c58467ce8ff8e300d3c1a90b608a760c5b80318eaf15fe57c96f9175d6cd4daad4663763baa7e78836e067d0163"
+        "a461f509887bd19e312c0c58467ce8ff8e300d3c1a90b608a760c5b80318eaf15fe57c96f9175d6cd4daad4663763baa7e78836e067d01"
+        "63"
         "e9a2ccf2ff753f5b1b");
     CHECK(nova::check_eip191_signature(text_bytes("hello world"), sig, kat_address()) ==
           signature_status::wrong_signer);
@@ -316,8 +320,9 @@ TEST_CASE("signatures that are not 65 bytes are refused, the empty one first") {
     longer.push_back(0);
     CHECK(nova::recover_signer(digest, longer).status == signature_status::wrong_length);
     CHECK(nova::recover_signer(digest, bytes(130, 0)).status == signature_status::wrong_length);
-    CHECK_THROWS_WITH_AS(nova::require_eip191_signature(text_bytes(kat_str("signed_message")), bytes{}, kat_str("eth_addr")),
-                         "Nova answer: signature is not 65 bytes r||s||v", tee::signature_error);
+    CHECK_THROWS_WITH_AS(
+        nova::require_eip191_signature(text_bytes(kat_str("signed_message")), bytes{}, kat_str("eth_addr")),
+        "Nova answer: signature is not 65 bytes r||s||v", tee::signature_error);
 }
 
 TEST_CASE("a signature whose recovered key is the point at infinity is refused") {
@@ -496,7 +501,7 @@ TEST_CASE("agree refuses a peer key that is not a P-384 SPKI or uncompressed poi
     const auto client = c.generate_p384();
     CHECK_THROWS_AS(nova::agree(c, client, bytes{}), tee::protocol_error);
     CHECK_THROWS_AS(nova::agree(c, client, kat_bytes("client_browser_der")), tee::protocol_error);  // 06 08 OID length
-    CHECK_THROWS_AS(nova::agree(c, client, kat_bytes("eth_pub")), tee::protocol_error);  // a secp256k1 point
+    CHECK_THROWS_AS(nova::agree(c, client, kat_bytes("eth_pub")), tee::protocol_error);             // a secp256k1 point
     bytes off = kat_bytes("enclave_sec1");
     off[96] ^= 1;  // off the curve
     CHECK_THROWS_AS(nova::agree(c, client, off), tee::protocol_error);

@@ -144,7 +144,11 @@ TEST_CASE("DER signatures: the parser accepts what Botan's PK_Verifier accepts, 
     bytes r_long_len{0x02, 0x81, ri[1]};
     r_long_len.insert(r_long_len.end(), ri.begin() + 2, ri.end());
 
-    struct form { const char* what; bytes der; bool valid; };
+    struct form {
+        const char* what;
+        bytes der;
+        bool valid;
+    };
     const std::vector<form> forms{
         {"Botan's own encoding", good, true},
         {"the same, rebuilt", seq(cat(ri, si)), true},
@@ -154,7 +158,8 @@ TEST_CASE("DER signatures: the parser accepts what Botan's PK_Verifier accepts, 
         {"empty SEQUENCE", bytes{0x30, 0x00}, false},
         {"one INTEGER", seq(ri), false},
         {"a NULL after s, inside the SEQUENCE", seq(cat(cat(ri, si), bytes{0x05, 0x00})), false},
-        {"r without its sign byte (a negative INTEGER)", seq(cat(cat(bytes{0x02, 48}, bytes(ri.begin() + 3, ri.end())), si)), false},
+        {"r without its sign byte (a negative INTEGER)",
+         seq(cat(cat(bytes{0x02, 48}, bytes(ri.begin() + 3, ri.end())), si)), false},
         {"SET instead of SEQUENCE", with(bytes(good.begin() + 1, good.end()), {0x31}), false},
         {"long-form SEQUENCE length for a short body", longform, false},
         {"long-form INTEGER length", seq(cat(r_long_len, si)), false},
@@ -208,8 +213,15 @@ TEST_CASE("the comb's u1*G + u2*Q is Botan's point_multiply, for random and edge
         {"Q = -G", minus_g},
         {"Q = 2G", g * BigInt(2)},
     };
-    std::vector<BigInt> edge{BigInt(0), BigInt(1), BigInt(2), n - 1, n - 2, (n - 1) / 2,
-                             BigInt::power_of_2(48), BigInt::power_of_2(383), BigInt::power_of_2(336) - 1,
+    std::vector<BigInt> edge{BigInt(0),
+                             BigInt(1),
+                             BigInt(2),
+                             n - 1,
+                             n - 2,
+                             (n - 1) / 2,
+                             BigInt::power_of_2(48),
+                             BigInt::power_of_2(383),
+                             BigInt::power_of_2(336) - 1,
                              BigInt::power_of_2(48) + 1};
     for (const auto& key : keys) {  // (no structured binding: clang 14 cannot capture one in a lambda)
         const std::string name = key.first;
@@ -229,8 +241,8 @@ TEST_CASE("the comb's u1*G + u2*Q is Botan's point_multiply, for random and edge
         for (int i = 0; i < 40; ++i) {
             const BigInt u = random_scalar(rng);
             check(u, random_scalar(rng));
-            check(u, u);          // with Q = G: every addition of the G and Q columns is a doubling
-            check(u, n - u);      // with Q = G: u*G + (n-u)*G is the point at infinity
+            check(u, u);      // with Q = G: every addition of the G and Q columns is a doubling
+            check(u, n - u);  // with Q = G: u*G + (n-u)*G is the point at infinity
         }
     }
 }
@@ -292,8 +304,8 @@ TEST_CASE("x(R) mod n == r in Jacobian coordinates, including x >= n, where r = 
         CHECK_FALSE(botan_says(key, msg, raw_of(r + n, s), Botan::IEEE_1363));
         const tee::botan_crypto botan;
         const auto pub = botan.load_public_key(tee::p384::spki_of_point(q.encode(PointGFp::UNCOMPRESSED)));
-        CHECK(botan.ecdsa_p384_verify_raw(pub, msg, raw_of(r, s)));       // Botan's PK_Verifier
-        CHECK(botan.ecdsa_p384_verify_raw(pub, msg, raw_of(r, s)));       // the comb
+        CHECK(botan.ecdsa_p384_verify_raw(pub, msg, raw_of(r, s)));  // Botan's PK_Verifier
+        CHECK(botan.ecdsa_p384_verify_raw(pub, msg, raw_of(r, s)));  // the comb
         CHECK_FALSE(botan.ecdsa_p384_verify_raw(pub, msg, raw_of(r + n, s)));
     }
 
@@ -334,8 +346,10 @@ TEST_CASE("1,200 verifications through botan_crypto's comb agree with Botan's PK
                              : *tee::detail::parse_der_p384_signature(sig);
             auto encode = [&](const BigInt& a, const BigInt& b) { return raw ? raw_of(a, b) : der_of(a, b); };
             switch (i % 10) {
-                case 0: case 1: case 2: break;                                          // valid
-                case 3: sig = encode(parts.first, n - parts.second); break;             // valid twin
+                case 0:
+                case 1:
+                case 2: break;                                               // valid
+                case 3: sig = encode(parts.first, n - parts.second); break;  // valid twin
                 case 4: sig[rng() % sig.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8)); break;
                 case 5: msg.push_back(0); break;
                 case 6: sig = encode(parts.first + 1, parts.second); break;
@@ -344,9 +358,10 @@ TEST_CASE("1,200 verifications through botan_crypto's comb agree with Botan's PK
                 case 9: sig = encode(parts.first, (parts.second * 2) % n); break;
             }
             const bool want = botan_says(botan_key, msg, sig, fmt);
-            const bool got = raw ? botan.ecdsa_p384_verify_raw(pub, msg, sig) : botan.ecdsa_p384_verify_der(pub, msg, sig);
-            const bool other = raw ? ossl.ecdsa_p384_verify_raw(pub_ossl, msg, sig)
-                                   : ossl.ecdsa_p384_verify_der(pub_ossl, msg, sig);
+            const bool got =
+                raw ? botan.ecdsa_p384_verify_raw(pub, msg, sig) : botan.ecdsa_p384_verify_der(pub, msg, sig);
+            const bool other =
+                raw ? ossl.ecdsa_p384_verify_raw(pub_ossl, msg, sig) : ossl.ecdsa_p384_verify_der(pub_ossl, msg, sig);
             CAPTURE(i);
             REQUIRE(got == want);
             REQUIRE(other == want);

@@ -62,8 +62,9 @@ TEST_CASE("verify_answer: the real signed answer verifies; one changed byte of d
                                                {.prompt = "What's the date today", .now = now, .check_time = false}));
 
     auto changed = answer;
-    changed["data"]["response"] = "As an AI, I don't have real-time capabilities! Therefore, I can't provide the "
-                                  "current date. Please check the date on your device.";
+    changed["data"]["response"] =
+        "As an AI, I don't have real-time capabilities! Therefore, I can't provide the "
+        "current date. Please check the date on your device.";
     CHECK_THROWS_AS(tee::protocol::verify_answer(crypto, pub, {200, changed.dump()},
                                                  {.prompt = "What's the date today", .now = now, .check_time = false}),
                     tee::signature_error);

@@ -40,7 +40,9 @@ class in_memory_transport {
 public:
     explicit in_memory_transport(simulated_enclave& e) : e_(&e) {}
     tee::http_response get(std::string_view path) { return e_->handle("GET", path, ""); }
-    tee::http_response post_json(std::string_view path, std::string_view body) { return e_->handle("POST", path, body); }
+    tee::http_response post_json(std::string_view path, std::string_view body) {
+        return e_->handle("POST", path, body);
+    }
 
 private:
     simulated_enclave* e_;
@@ -77,7 +79,8 @@ struct fixture {
 };
 
 std::string temp_path(const char* name) {
-    auto p = std::filesystem::temp_directory_path() / (std::string("tee_receipts_") + std::to_string(::getpid()) + "_" + name);
+    auto p = std::filesystem::temp_directory_path() /
+        (std::string("tee_receipts_") + std::to_string(::getpid()) + "_" + name);
     std::filesystem::remove(p);
     return p.string();
 }
@@ -156,14 +159,16 @@ TEST_CASE("a receipt holds exactly the fields of its format, the answer as serve
     }
 }
 
-TEST_CASE("a year-old receipt's document is beyond a live client's max_document_age: the receipt verifier sets no such bound") {
+TEST_CASE(
+    "a year-old receipt's document is beyond a live client's max_document_age: the receipt verifier sets no such "
+    "bound") {
     fixture f;
     const json r = f.receipt();
     const auto later = std::chrono::system_clock::now() + std::chrono::hours(24 * 365);
     tee::nitro_options n = f.opt.nitro;
     n.clock = [later] { return later; };
-    expect.attestation_error(
-        [&] { tee::nitro_attestation(n).verify(r["attestation"], tee::botan_crypto{}); }, R::expired, "days 0 h old (signed");
+    expect.attestation_error([&] { tee::nitro_attestation(n).verify(r["attestation"], tee::botan_crypto{}); },
+                             R::expired, "days 0 h old (signed");
     CHECK(tee::verify_receipt(r, at(f.opt, later)).verified);
 }
 
@@ -224,75 +229,93 @@ TEST_CASE("each edited field of a receipt is refused with its own message") {
                                           "receipt is not JSON");
     }
     SUBCASE("attestation") {
-        expect.attestation_error(refused(good, o, [](json& r) {
-            auto doc = *tee::from_base64(r["attestation"]["attestation_doc"].get<std::string>());
-            doc.back() ^= 1;  // the COSE signature's last byte
-            r["attestation"]["attestation_doc"] = tee::to_base64(doc);
-        }), R::signature, "COSE signature does not verify");
-        expect.attestation_error(refused(good, o, [&](json& r) {
-            r["attestation"]["public_key"] = tee::to_hex(enc.enclave.public_key());
-        }), R::key_binding, "advertised public_key differs from the attested one");
-        expect.attestation_error(refused(good, o, [](json& r) { r["attestation"].erase("attestation_doc"); }), R::malformed,
-                                             "attestation answer has no attestation_doc");
+        expect.attestation_error(
+            refused(good, o,
+                    [](json& r) {
+                        auto doc = *tee::from_base64(r["attestation"]["attestation_doc"].get<std::string>());
+                        doc.back() ^= 1;  // the COSE signature's last byte
+                        r["attestation"]["attestation_doc"] = tee::to_base64(doc);
+                    }),
+            R::signature, "COSE signature does not verify");
+        expect.attestation_error(
+            refused(good, o, [&](json& r) { r["attestation"]["public_key"] = tee::to_hex(enc.enclave.public_key()); }),
+            R::key_binding, "advertised public_key differs from the attested one");
+        expect.attestation_error(refused(good, o, [](json& r) { r["attestation"].erase("attestation_doc"); }),
+                                 R::malformed, "attestation answer has no attestation_doc");
         auto pinned = o;
         pinned.nitro.expected_pcrs[2] = std::string(96, 'b');
         expect.attestation_error(refused(good, pinned, [](json&) {}), R::pcr_mismatch, "PCR2 is ");
         auto other_root = o;
         other_root.nitro.trusted_root = enc.trust.trusted_root;
-        expect.attestation_error(refused(good, other_root, [](json&) {}), R::chain, "certificate chain does not verify");
+        expect.attestation_error(refused(good, other_root, [](json&) {}), R::chain,
+                                 "certificate chain does not verify");
         expect.attestation_error(
             refused(good, at(o, std::chrono::system_clock::now() - std::chrono::hours(1)), [](json&) {}), R::future,
             ", in the future of ");
         // the document of another enclave: its key did not sign this answer
-        expect.error<tee::signature_error>(refused(good, o, [&](json& r) {
-            plain.enclave.rotate_key();
-            r["attestation"] = json::parse(plain.enclave.attestation().body);
-        }), "answer signature does not verify with the attested enclave key");
+        expect.error<tee::signature_error>(refused(good, o,
+                                                   [&](json& r) {
+                                                       plain.enclave.rotate_key();
+                                                       r["attestation"] = json::parse(plain.enclave.attestation().body);
+                                                   }),
+                                           "answer signature does not verify with the attested enclave key");
     }
     SUBCASE("answer and signed_data") {
-        expect.error<tee::signature_error>(refused(good, o, [](json& r) {
-            std::string sig = r["answer"]["sig"];
-            sig[sig.size() - 4] = sig[sig.size() - 4] == '0' ? '1' : '0';
-            r["answer"]["sig"] = sig;
-        }), "answer signature does not verify with the attested enclave key");
+        expect.error<tee::signature_error>(refused(good, o,
+                                                   [](json& r) {
+                                                       std::string sig = r["answer"]["sig"];
+                                                       sig[sig.size() - 4] = sig[sig.size() - 4] == '0' ? '1' : '0';
+                                                       r["answer"]["sig"] = sig;
+                                                   }),
+                                           "answer signature does not verify with the attested enclave key");
         expect.error<tee::protocol_error>(refused(good, o, [](json& r) { r["answer"]["sig"] = "xyz"; }),
                                           "answer \"sig\" is not hex");
         expect.error<tee::signature_error>(refused(good, o, [](json& r) { r["answer"]["data"]["response"] = "SELL"; }),
                                            "receipt signed_data differs from the answer's data");
         expect.error<tee::signature_error>(refused(good, o, [](json& r) { r["signed_data"]["response"] = "SELL"; }),
                                            "receipt signed_data differs from the answer's data");
-        expect.error<tee::signature_error>(refused(good, o, [](json& r) {
-            r["signed_data"]["response"] = "SELL";
-            r["answer"]["data"]["response"] = "SELL";
-        }), "answer signature does not verify with the attested enclave key");
-        expect.error<tee::protocol_error>(refused(good, o, [](json& r) {
-            r["signed_data"].erase("message");
-            r["answer"]["data"].erase("message");
-        }), "receipt signed_data has no \"message\" string");
+        expect.error<tee::signature_error>(refused(good, o,
+                                                   [](json& r) {
+                                                       r["signed_data"]["response"] = "SELL";
+                                                       r["answer"]["data"]["response"] = "SELL";
+                                                   }),
+                                           "answer signature does not verify with the attested enclave key");
+        expect.error<tee::protocol_error>(refused(good, o,
+                                                  [](json& r) {
+                                                      r["signed_data"].erase("message");
+                                                      r["answer"]["data"].erase("message");
+                                                  }),
+                                          "receipt signed_data has no \"message\" string");
         // the signature holds, but a field the answer must carry is missing
-        expect.error<tee::protocol_error>(refused(good, o, [&](json& r) {
-            json d = r["signed_data"];
-            d.erase("platform");
-            r["signed_data"] = d;
-            r["answer"] = {{"sig", plain.enclave.sign_hex(d)}, {"data", d}};
-        }), "signed data has no \"platform\"");
-        expect.error<tee::signature_error>(refused(good, o, [&](json& r) {
-            json d = r["signed_data"];
-            d["timestamp"] = d["timestamp"].get<std::int64_t>() + 86400;
-            r["signed_data"] = d;
-            r["answer"] = {{"sig", plain.enclave.sign_hex(d)}, {"data", d}};
-        }), "answer is signed after the verification clock");
+        expect.error<tee::protocol_error>(refused(good, o,
+                                                  [&](json& r) {
+                                                      json d = r["signed_data"];
+                                                      d.erase("platform");
+                                                      r["signed_data"] = d;
+                                                      r["answer"] = {{"sig", plain.enclave.sign_hex(d)}, {"data", d}};
+                                                  }),
+                                          "signed data has no \"platform\"");
+        expect.error<tee::signature_error>(refused(good, o,
+                                                   [&](json& r) {
+                                                       json d = r["signed_data"];
+                                                       d["timestamp"] = d["timestamp"].get<std::int64_t>() + 86400;
+                                                       r["signed_data"] = d;
+                                                       r["answer"] = {{"sig", plain.enclave.sign_hex(d)}, {"data", d}};
+                                                   }),
+                                           "answer is signed after the verification clock");
     }
     SUBCASE("encrypted envelope") {
         const auto& eo = enc.opt;
         CHECK(tee::verify_receipt(good_enc, eo).verified);
-        expect.error<tee::signature_error>(refused(good_enc, eo, [&](json& r) {
-            r["answer"]["data"]["public_key"] = tee::to_hex(plain.enclave.public_key());
-        }), "encrypted answer names an enclave key other than the attested one");
+        expect.error<tee::signature_error>(
+            refused(good_enc, eo,
+                    [&](json& r) { r["answer"]["data"]["public_key"] = tee::to_hex(plain.enclave.public_key()); }),
+            "encrypted answer names an enclave key other than the attested one");
         expect.error<tee::protocol_error>(refused(good_enc, eo, [](json& r) { r["answer"]["data"]["nonce"] = "q"; }),
                                           "receipt encrypted answer \"nonce\" is not a hex string");
-        expect.error<tee::signature_error>(refused(good_enc, eo, [](json& r) { r["signed_data"]["response"] = "SELL"; }),
-                                           "answer signature does not verify with the attested enclave key");
+        expect.error<tee::signature_error>(
+            refused(good_enc, eo, [](json& r) { r["signed_data"]["response"] = "SELL"; }),
+            "answer signature does not verify with the attested enclave key");
     }
 }
 
@@ -304,7 +327,7 @@ TEST_CASE("a mock receipt is refused unless mock is allowed, and then reported a
                                                                                  tee::mock_attestation{});
     const json r = *c.chat("hello").receipt;
     expect.attestation_error([&] { (void)tee::verify_receipt(r); }, R::mock_refused,
-                                         "receipt holds a mock attestation, which proves nothing");
+                             "receipt holds a mock attestation, which proves nothing");
     tee::receipt_options o;
     o.allow_mock = true;
     const auto v = tee::verify_receipt(r, o);
@@ -316,7 +339,8 @@ TEST_CASE("a mock receipt is refused unless mock is allowed, and then reported a
     fixture f;
     json n = f.receipt();
     n["attestation"]["mock"] = true;
-    expect.attestation_error([&] { (void)tee::verify_receipt(n, f.opt); }, R::mock_refused, "receipt holds a mock attestation");
+    expect.attestation_error([&] { (void)tee::verify_receipt(n, f.opt); }, R::mock_refused,
+                             "receipt holds a mock attestation");
 }
 
 TEST_CASE("a receipt log chains its lines; a removed, swapped or edited line is refused at that line") {
@@ -328,8 +352,7 @@ TEST_CASE("a receipt log chains its lines; a removed, swapped or edited line is 
     const auto lines = lines_of(text);
     REQUIRE(lines.size() == 4);
     CHECK(json::parse(lines[0])["prev"] == tee::to_hex(tee::botan_crypto{}.sha256({})));
-    CHECK(json::parse(lines[1])["prev"] ==
-          tee::to_hex(tee::botan_crypto{}.sha256(tee_test::bytes_of(lines[0]))));
+    CHECK(json::parse(lines[1])["prev"] == tee::to_hex(tee::botan_crypto{}.sha256(tee_test::bytes_of(lines[0]))));
 
     const tee::receipt_verifier<> verifier(f.opt);
     const auto ok = tee::verify_receipt_log(path, f.opt);

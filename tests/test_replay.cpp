@@ -35,7 +35,8 @@ TEST_CASE("replay: a service that always sends its first answer") {
         test_mock_client client(cfg);
         const auto first = client.chat(prompt);
         std::this_thread::sleep_for(3100ms);  // the signed timestamp is now > 3 s old
-        auto e = expect.error<tee::replay_error>([&] { client.chat(prompt); }, "s away from the local clock (window 2 s)");
+        auto e =
+            expect.error<tee::replay_error>([&] { client.chat(prompt); }, "s away from the local clock (window 2 s)");
         CHECK(contains(e.what(), "replayed answer"));
         // the very same answer bytes came back
         const auto talks = proxy.log(talk);

@@ -166,8 +166,9 @@ public:
     tee::transport_error transport_error(std::function<void()> f, tee::transport_cause cause,
                                          std::string_view fragment) {
         auto e = error<tee::transport_error>(std::move(f), fragment);
-        CHECK_MESSAGE(e.cause() == cause, "cause is '" << std::string(tee::to_string(e.cause())) << "', expected '"
-                                                       << std::string(tee::to_string(cause)) << "'");
+        CHECK_MESSAGE(e.cause() == cause,
+                      "cause is '" << std::string(tee::to_string(e.cause())) << "', expected '"
+                                   << std::string(tee::to_string(cause)) << "'");
         return e;
     }
 
@@ -175,8 +176,9 @@ public:
     tee::attestation_error attestation_error(std::function<void()> f, tee::attestation_reason reason,
                                              std::string_view fragment) {
         auto e = error<tee::attestation_error>(std::move(f), fragment);
-        CHECK_MESSAGE(e.reason() == reason, "reason is '" << std::string(tee::to_string(e.reason())) << "', expected '"
-                                                          << std::string(tee::to_string(reason)) << "'");
+        CHECK_MESSAGE(e.reason() == reason,
+                      "reason is '" << std::string(tee::to_string(e.reason())) << "', expected '"
+                                    << std::string(tee::to_string(reason)) << "'");
         return e;
     }
 

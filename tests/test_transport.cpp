@@ -68,12 +68,14 @@ tee::httplib_options options_for(const std::string& url, std::size_t max_connect
 class holding_server {
 public:
     using responder = std::function<void(const httplib::Request&, httplib::Response&)>;
-    static void echo(const httplib::Request& req, httplib::Response& res) { res.set_content(req.body, "application/json"); }
+    static void echo(const httplib::Request& req, httplib::Response& res) {
+        res.set_content(req.body, "application/json");
+    }
 
     explicit holding_server(std::size_t hold_until_in_flight, std::chrono::milliseconds give_up = 5s,
                             std::chrono::milliseconds after = 0ms, responder respond = echo)
         : server_([this, hold_until_in_flight, give_up, after, respond](const httplib::Request& req,
-                                                                      httplib::Response& res) {
+                                                                        httplib::Response& res) {
               if (req.method != "POST") return respond(req, res);  // GET /attestation passes at once
               std::unique_lock lock(m_);
               ports_.insert(req.remote_port);
@@ -220,7 +222,8 @@ TEST_CASE("pool: waiting for a connection counts against total_timeout; every fa
     CHECK(errors.size() >= 2);  // at most 600 ms / 400 ms of server time per request: one, maybe a second
     for (const auto& e : errors) {
         CAPTURE(e);
-        CHECK((contains(e, "no connection free within 0.6 s (all 1 busy)") || contains(e, "not complete within 0.6 s")));
+        CHECK(
+            (contains(e, "no connection free within 0.6 s (all 1 busy)") || contains(e, "not complete within 0.6 s")));
         CHECK_FALSE(expect.leaks_key(e));
     }
     for (const auto d : took) CHECK(d < 1200ms);  // 600 ms and the watchdog's, scheduling's slack
@@ -314,7 +317,7 @@ private:
     std::atomic<int> dripped_{0};
     tee_test::raw_server server_{[this](int c, const std::atomic<bool>& stopping) {
         char buf[4096];
-        if (::recv(c, buf, sizeof buf, 0) <= 0) return;           // the ClientHello
+        if (::recv(c, buf, sizeof buf, 0) <= 0) return;        // the ClientHello
         const char header[] = {0x16, 0x03, 0x03, 0x40, 0x00};  // handshake record, 16384 bytes
         if (::send(c, header, sizeof header, MSG_NOSIGNAL) != sizeof header) return;
         for (int i = 0; i < 160 && !stopping; ++i) {
@@ -405,7 +408,7 @@ TEST_CASE("total_timeout: a socket opened after the deadline fired cannot connec
         CHECK(error == ENOTSOCK);
         CHECK(seconds_since(before) < 0.5);
         CHECK(watchdog.disarm() == tee::detail::request_watchdog::verdict::timed_out);  // it did fire
-        CHECK(::close(fd) == 0);   // the descriptor is still the caller's to close
+        CHECK(::close(fd) == 0);  // the descriptor is still the caller's to close
         SUBCASE("and the next request starts clean") {
             watchdog.arm(std::chrono::steady_clock::now() + 10s);
             const int next = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -466,7 +469,9 @@ private:
 
 }  // namespace
 
-TEST_CASE("answer cap: headers without end are cut (at 256 KiB, or at httplib's own limits), on a new or a kept-alive connection") {
+TEST_CASE(
+    "answer cap: headers without end are cut (at 256 KiB, or at httplib's own limits), on a new or a kept-alive "
+    "connection") {
     if (!tee::httplib_transport::bounds_headers) {  // the portable path with a cpp-httplib before 0.22
         MESSAGE("not bounded here: cpp-httplib " CPPHTTPLIB_VERSION " has no header limits and the "
                 << std::string(tee::detail::platform::name) << " path counts no bytes (docs/reliability.md)");
@@ -482,7 +487,7 @@ TEST_CASE("answer cap: headers without end are cut (at 256 KiB, or at httplib's 
             CAPTURE(kept_alive);
             endless_head_server server(flood.first);
             auto o = options_for(server.url(), 1);
-            o.total_timeout = 4s;          // without the watchdog's cap: all 64 MiB read, then a timeout
+            o.total_timeout = 4s;            // without the watchdog's cap: all 64 MiB read, then a timeout
             o.max_answer_bytes = 32u << 20;  // the cap on headers is their own, not the body's
             tee::httplib_transport t(o);
             if (kept_alive) REQUIRE(t.get("/ok").status == 200);
@@ -501,7 +506,7 @@ namespace {
 int open_sockets() {
     int n = 0;
     for (int fd = 0; fd < 1024; ++fd) {
-        struct stat st{};
+        struct stat st {};
         if (::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) ++n;
     }
     return n;
@@ -541,20 +546,22 @@ TEST_CASE("answer cap: 200 KiB of headers and a body of max_answer_bytes, sent s
     constexpr std::size_t header_length = 90;
 #endif
     fake_server server([&](const httplib::Request& req, httplib::Response& res) {
-        for (int i = 0; i < header_lines; ++i) res.set_header("X-" + std::to_string(i), std::string(header_length, 'h'));
+        for (int i = 0; i < header_lines; ++i)
+            res.set_header("X-" + std::to_string(i), std::string(header_length, 'h'));
         const auto piece = std::size_t{64} << 10;  // 16 pieces, 20 ms apart: the watchdog looks many times
         auto send_piece = [&body, piece](std::size_t offset, std::size_t, httplib::DataSink& sink) {
             std::this_thread::sleep_for(20ms);
             return sink.write(body.data() + offset, std::min(piece, body.size() - offset));
         };
         if (req.path == "/chunked")
-            res.set_chunked_content_provider("application/json", [send_piece](std::size_t offset, httplib::DataSink& sink) {
-                if (offset >= (std::size_t{1} << 20)) {
-                    sink.done();
-                    return true;
-                }
-                return send_piece(offset, 0, sink);
-            });
+            res.set_chunked_content_provider("application/json",
+                                             [send_piece](std::size_t offset, httplib::DataSink& sink) {
+                                                 if (offset >= (std::size_t{1} << 20)) {
+                                                     sink.done();
+                                                     return true;
+                                                 }
+                                                 return send_piece(offset, 0, sink);
+                                             });
         else
             res.set_content_provider(body.size(), "application/json", send_piece);
     });
@@ -625,9 +632,10 @@ public:
 private:
     static void serve(int c, const std::atomic<bool>& stopping) {
         const std::string body = R"({"answer":"from a server that writes its headers and body apart"})";
-        const std::string head = "HTTP/1.1 200 OK\r\nServer: BaseHTTP/0.6 Python/3.11\r\n"
-                                 "Content-Type: application/json\r\nContent-Length: " +
-                                 std::to_string(body.size()) + "\r\n\r\n";
+        const std::string head =
+            "HTTP/1.1 200 OK\r\nServer: BaseHTTP/0.6 Python/3.11\r\n"
+            "Content-Type: application/json\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n";
         std::string in;
         char buf[4096];
         while (!stopping) {
@@ -681,8 +689,8 @@ TEST_CASE("keep-alive: requests to a server that writes headers and body apart d
     const double median = median_ms(20, [&] { CHECK(t.post_json("/talk", chat).status == 200); });
     CHECK(t.open_connections() == 1);
     CHECK(server.connections() == 1);  // all on one kept-alive connection
-    MESSAGE("median per request on one kept-alive connection: " << median << " ms (" << std::string(tee::detail::platform::name)
-                                                                << " path)");
+    MESSAGE("median per request on one kept-alive connection: "
+            << median << " ms (" << std::string(tee::detail::platform::name) << " path)");
     if constexpr (tee::detail::platform::acknowledges_now) {
         CHECK(median < 20.0);
     } else {

@@ -77,7 +77,7 @@ TEST_CASE("https: test CA, pinning, and what is refused") {
     }
     SUBCASE("a pin that is not 64 hex digits: config_error at construction") {
         for (const std::string& bad : {std::string(64, 'z'), pki.server_spki_sha256().substr(0, 62),
-                                pki.server_spki_sha256() + "00", std::string("sha256/abc=")}) {
+                                       pki.server_spki_sha256() + "00", std::string("sha256/abc=")}) {
             CAPTURE(bad);
             expect.error<tee::config_error>([&] { tls_transport(cfg, "", bad); }, "64 hex digits");
         }

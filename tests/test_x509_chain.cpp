@@ -102,7 +102,9 @@ private:
     std::vector<std::uint8_t> encode_inner() const override { return {0x05, 0x00}; }
     void decode_inner(const std::vector<std::uint8_t>&) override {}
 };
-std::unique_ptr<Botan::Certificate_Extension> unknown_extension(bool) { return std::make_unique<unknown_extension_v2>(); }
+std::unique_ptr<Botan::Certificate_Extension> unknown_extension(bool) {
+    return std::make_unique<unknown_extension_v2>();
+}
 #endif
 
 void add(Botan::Extensions& e, std::unique_ptr<Botan::Certificate_Extension> ext, bool critical = false) {
@@ -141,18 +143,18 @@ std::vector<std::uint8_t> key_id(const Botan::Public_Key& key) {  // SHA-1 of th
 // One certificate of a chain, and how its issuer signs it.
 struct spec {
     std::string cn;
-    bool ca = true;                                              // basicConstraints cA
+    bool ca = true;  // basicConstraints cA
     std::size_t pathlen = Botan::Cert_Extension::NO_CERT_PATH_LIMIT;
-    std::optional<Botan::Key_Constraints> usage;                 // default: keyCertSign|cRLSign, leaf digitalSignature
-    std::string curve = "secp384r1";                             // of its own key
-    std::string hash = "SHA-384";                                // its issuer signs with ECDSA and this hash
+    std::optional<Botan::Key_Constraints> usage;  // default: keyCertSign|cRLSign, leaf digitalSignature
+    std::string curve = "secp384r1";              // of its own key
+    std::string hash = "SHA-384";                 // its issuer signs with ECDSA and this hash
     sys_clock::time_point not_before = t0 - 24h, not_after = t0 + 24h;
-    std::optional<bool> unknown_ext;                             // an unknown extension, critical or not
-    bool stranger_signs = false;                                 // another key signs, under the issuer's name
-    std::string issuer_cn;                                       // non-empty: this issuer name instead
-    bool bad_akid = false;                                       // authorityKeyIdentifier of another key
-    bool issuer_key = false;                                     // its issuer's key (with its name: a self-signed twin)
-    bool tamper = false;                                         // last DER byte (in the signature's s) flipped
+    std::optional<bool> unknown_ext;  // an unknown extension, critical or not
+    bool stranger_signs = false;      // another key signs, under the issuer's name
+    std::string issuer_cn;            // non-empty: this issuer name instead
+    bool bad_akid = false;            // authorityKeyIdentifier of another key
+    bool issuer_key = false;          // its issuer's key (with its name: a self-signed twin)
+    bool tamper = false;              // last DER byte (in the signature's s) flipped
 };
 using specs = std::vector<spec>;  // root first
 
@@ -192,7 +194,9 @@ xc::certificate_path build(const specs& s) {
                                   : Botan::Key_Constraints(ku::key_cert_sign | ku::crl_sign));
         if (usage != Botan::Key_Constraints(ku::none)) add(e, std::make_unique<ext::Key_Usage>(usage), true);
         add(e, std::make_unique<ext::Subject_Key_ID>(key_id(*keys.back())));
-        if (!root) add(e, std::make_unique<ext::Authority_Key_ID>(c.bad_akid ? bytes(20, 0xab) : made.back()->subject_key_id()));
+        if (!root)
+            add(e,
+                std::make_unique<ext::Authority_Key_ID>(c.bad_akid ? bytes(20, 0xab) : made.back()->subject_key_id()));
         if (c.unknown_ext) add(e, unknown_extension(*c.unknown_ext), *c.unknown_ext);
 
         const Botan::Private_Key& signer_key = root ? *keys.back() : c.stranger_signs ? stranger : *keys[i - 1];
@@ -233,9 +237,9 @@ bool botan_accepts(const xc::certificate_path& path, sys_clock::time_point at = 
 struct variant {
     std::string name;
     std::function<void(specs&)> edit;
-    status links = status::OK;   // check_links, both backends
-    status times = status::OK;   // check_times at t0
-    bool stricter = false;       // a documented difference: we reject, Botan accepts
+    status links = status::OK;  // check_links, both backends
+    status times = status::OK;  // check_times at t0
+    bool stricter = false;      // a documented difference: we reject, Botan accepts
 };
 
 const std::vector<variant>& variants() {
@@ -260,8 +264,8 @@ const std::vector<variant>& variants() {
         {"unknown critical extension on the intermediate", [](specs& s) { s[1].unknown_ext = true; },
          status::UNKNOWN_CRITICAL_EXTENSION},
         {"unknown non-critical extension on the intermediate", [](specs& s) { s[1].unknown_ext = false; }},
-        {"leaf keyCertSign without cA",
-         [](specs& s) { s[2].usage = K(ku::digital_signature | ku::key_cert_sign); }, status::INVALID_USAGE},
+        {"leaf keyCertSign without cA", [](specs& s) { s[2].usage = K(ku::digital_signature | ku::key_cert_sign); },
+         status::INVALID_USAGE},
         {"leaf key usage without digitalSignature", [](specs& s) { s[2].usage = ku::key_agreement; },
          status::INVALID_USAGE, status::OK, true},
         {"leaf expired", [](specs& s) { s[2].not_after = t0 - 1s; }, status::OK, status::CERT_HAS_EXPIRED},
@@ -326,16 +330,28 @@ specs random_specs(std::mt19937& g) {
         spec& c = s[pick(static_cast<unsigned>(n))];
         const bool root = &c == &s.front(), leaf = &c == &s.back();
         switch (pick(11)) {
-            case 0: if (!root) c.stranger_signs = true; break;
-            case 1: if (!root) c.issuer_cn = "intermediate 7"; break;
-            case 2: if (!root) c.hash = pick(2) ? "SHA-256" : "SHA-512"; break;
-            case 3: if (!leaf) c.curve = "secp256r1"; break;
+            case 0:
+                if (!root) c.stranger_signs = true;
+                break;
+            case 1:
+                if (!root) c.issuer_cn = "intermediate 7";
+                break;
+            case 2:
+                if (!root) c.hash = pick(2) ? "SHA-256" : "SHA-512";
+                break;
+            case 3:
+                if (!leaf) c.curve = "secp256r1";
+                break;
             case 4: c.ca = !c.ca; break;
             case 5: c.usage = leaf ? ku::key_agreement : ku::digital_signature; break;
             case 6: c.usage = Botan::Key_Constraints(ku::key_cert_sign | ku::digital_signature); break;
-            case 7: if (!leaf) c.pathlen = pick(3); break;
+            case 7:
+                if (!leaf) c.pathlen = pick(3);
+                break;
             case 8: c.unknown_ext = pick(2) == 0; break;
-            case 9: if (!root) c.tamper = true; break;
+            case 9:
+                if (!root) c.tamper = true;
+                break;
             default: c.cn = s[pick(static_cast<unsigned>(n))].cn; break;  // names may collide
         }
     }
@@ -391,7 +407,8 @@ TEST_CASE_TEMPLATE("the real AWS chain passes at 2025-04-24T04:00Z and has expir
 
 // ============================================================ one rule each
 
-#define RULE(rule) TEST_CASE_TEMPLATE(rule, C, TEE_BACKENDS) { check_variant<C>(rule); }
+#define RULE(rule) \
+    TEST_CASE_TEMPLATE(rule, C, TEE_BACKENDS) { check_variant<C>(rule); }
 RULE("intermediate without cA")
 RULE("intermediate key usage without keyCertSign")
 RULE("leaf signed by another key under the intermediate's name")

@@ -9,6 +9,7 @@ packages=(
   libbotan-2-dev nlohmann-json3-dev libcpp-httplib-dev   # the library's dependencies
   doctest-dev python3 python3-cryptography python3-cbor2 # tests and the Python interop peer
   cmake                                        # the test of the installed CMake package
+  clang-format-14                              # the test of the source layout (.clang-format)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -82,7 +82,7 @@ public:
 
     struct public_key {
         std::shared_ptr<const Botan::ECDSA_PublicKey> key;
-        std::vector<std::uint8_t> point;  // 04||x||y, what ECDH consumes
+        std::vector<std::uint8_t> point;         // 04||x||y, what ECDH consumes
         std::shared_ptr<key_verifier> verifier;  // shared by copies of the key
     };
 
@@ -107,7 +107,7 @@ private:
     static std::vector<std::uint8_t> gcm_seal(byte_span key, byte_span iv, byte_span plaintext);
     static std::optional<secure_bytes> gcm_open(byte_span key, byte_span iv, byte_span ciphertext);
     static bool verify_rs(const public_key& pub, byte_span msg, byte_span sig);  // r||s, 96 bytes
-    template <std::size_t N>  // SHA-256 (32) or SHA-384 (48)
+    template <std::size_t N>                                                     // SHA-256 (32) or SHA-384 (48)
     static std::array<std::uint8_t, N> digest(byte_span data) {
         static_assert(N == 32 || N == 48);
         auto h = Botan::HashFunction::create_or_throw(N == 32 ? "SHA-256" : "SHA-384");
@@ -249,8 +249,7 @@ TEE_INLINE std::unique_ptr<Botan::AEAD_Mode> botan_crypto::gcm(byte_span key, by
     return mode;
 }
 
-TEE_INLINE bool botan_crypto::verify(const public_key& pub, byte_span msg, byte_span sig,
-                                     Botan::Signature_Format fmt) {
+TEE_INLINE bool botan_crypto::verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
     if (!pub.verifier) return false;  // a default-constructed key verifies nothing
     return pub.verifier->verify(msg, sig, fmt);
 }

@@ -54,7 +54,7 @@
 namespace tee {
 
 template <transport Transport, crypto_backend Crypto = botan_crypto, class Attestation = nitro_attestation>
-    requires attestation_policy<Attestation, Crypto>
+requires attestation_policy<Attestation, Crypto>
 class client {
 public:
     using transport_type = Transport;
@@ -62,8 +62,8 @@ public:
     using attestation_type = Attestation;
 
     // Builds the transport from cfg (transport_options_for(cfg)).
-    explicit client(config cfg, Attestation attestation = Attestation{})
-        requires std::constructible_from<Transport, const transport_options&>;
+    explicit client(config cfg, Attestation attestation = Attestation{}) requires
+        std::constructible_from<Transport, const transport_options&>;
 
     // With a transport built by the caller (e.g. httplib_transport from httplib_options).
     client(config cfg, Transport transport, Attestation attestation = Attestation{});
@@ -98,7 +98,7 @@ private:
     struct session_state {
         enclave_identity identity;
         typename Crypto::public_key enclave_key;
-        secure_bytes aes_key;  // from the static ECDH with the attested key: once per session
+        secure_bytes aes_key;               // from the static ECDH with the attested key: once per session
         nlohmann::json attestation_answer;  // as served; kept only with config::receipts
     };
 
@@ -122,13 +122,13 @@ private:
 // instantiation declaration (TEE_CLIENT_COMPILED_LIB, below) keeps them out of
 // the including file: member functions defined in the class are inline, and
 // compilers instantiate inline members of an extern template anyway.
-#define TEE_CLIENT_MEMBER                                                          \
-    template <transport Transport, crypto_backend Crypto, class Attestation>     \
-        requires attestation_policy<Attestation, Crypto>
+#define TEE_CLIENT_MEMBER                                                    \
+    template <transport Transport, crypto_backend Crypto, class Attestation> \
+    requires attestation_policy<Attestation, Crypto>
 
 TEE_CLIENT_MEMBER
-client<Transport, Crypto, Attestation>::client(config cfg, Attestation attestation)
-    requires std::constructible_from<Transport, const transport_options&>
+client<Transport, Crypto, Attestation>::client(
+    config cfg, Attestation attestation) requires std::constructible_from<Transport, const transport_options&>
     : client(cfg, Transport(transport_options_for(cfg)), std::move(attestation)) {}
 
 TEE_CLIENT_MEMBER
@@ -136,10 +136,12 @@ client<Transport, Crypto, Attestation>::~client() = default;
 
 TEE_CLIENT_MEMBER
 client<Transport, Crypto, Attestation>::client(config cfg, Transport transport, Attestation attestation)
-    : cfg_(std::move(cfg)), attestation_(std::move(attestation)), transport_(std::move(transport)),
-      key_(crypto_.generate_p384()), spki_hex_(to_hex(crypto_.spki_der(key_))) {
-    if (cfg_.api_key.empty())
-        throw config_error("no API key configured (PLATFORM_API_KEY): the enclave needs one");
+    : cfg_(std::move(cfg)),
+      attestation_(std::move(attestation)),
+      transport_(std::move(transport)),
+      key_(crypto_.generate_p384()),
+      spki_hex_(to_hex(crypto_.spki_der(key_))) {
+    if (cfg_.api_key.empty()) throw config_error("no API key configured (PLATFORM_API_KEY): the enclave needs one");
 }
 
 // Errors leave attest() and chat() redacted: a service that echoes the request
@@ -216,9 +218,10 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
     if (cfg_.receipts) {
-        r.receipt = make_receipt(cfg_.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
-                                 std::chrono::duration_cast<std::chrono::seconds>(
-                                     std::chrono::system_clock::now().time_since_epoch()).count());
+        r.receipt = make_receipt(
+            cfg_.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
         // The service holds the key and could echo it: a receipt is for sharing, so none is made then.
         if (r.receipt->dump().find(cfg_.api_key.reveal()) != std::string::npos)
             throw protocol_error("the answer contains the API key: no receipt made (a receipt is meant to be shared)");
@@ -244,9 +247,9 @@ auto client<Transport, Crypto, Attestation>::reattest(const std::shared_ptr<cons
 
 TEE_CLIENT_MEMBER
 auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<const session_state> {
-    protocol::attested a = protocol::attest(
-        transport_, crypto_, attestation_,
-        {.endpoint = cfg_.endpoint, .service_url = cfg_.url, .secret = cfg_.api_key.reveal()});
+    protocol::attested a =
+        protocol::attest(transport_, crypto_, attestation_,
+                         {.endpoint = cfg_.endpoint, .service_url = cfg_.url, .secret = cfg_.api_key.reveal()});
     auto key = crypto_.load_public_key(a.identity.public_key);
     secure_bytes aes = protocol::derive_key(crypto_, key_, key);
     if (!cfg_.receipts) a.answer = nullptr;

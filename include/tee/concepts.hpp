@@ -37,10 +37,10 @@ using byte_span = std::span<const std::uint8_t>;
 // transport live with it (the default's pool and TLS trust: tee::httplib_options).
 struct transport_limits {
     std::chrono::milliseconds connect_timeout{10'000};
-    std::chrono::milliseconds read_timeout{60'000};   // per read; an LLM can take a while
+    std::chrono::milliseconds read_timeout{60'000};  // per read; an LLM can take a while
     std::chrono::milliseconds write_timeout{10'000};
-    std::chrono::milliseconds total_timeout{120'000}; // whole request: connect, TLS, answer (a drip too)
-    std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused (headers: see docs/reliability.md)
+    std::chrono::milliseconds total_timeout{120'000};  // whole request: connect, TLS, answer (a drip too)
+    std::size_t max_answer_bytes = 4u << 20;           // larger answers are refused (headers: see docs/reliability.md)
 };
 
 // What the client hands a transport when it builds one: the limits and the
@@ -62,6 +62,7 @@ struct http_response {
 // (A client can build one itself only if it is constructible from transport_options;
 // otherwise hand the client a built instance.)
 //
+// clang-format off
 // Named requirements. `t` is a T, `path` and `body` are std::string_view, `opt`
 // is a const transport_options&.
 //
@@ -106,11 +107,13 @@ concept transport = std::move_constructible<T> &&
         { t.get(path) } -> std::same_as<http_response>;
         { t.post_json(path, body) } -> std::same_as<http_response>;
     };
+// clang-format on
 
 // ------------------------------------------------------------- crypto backend
 // All the primitives of the protocol. Failures of *verification* are reported
 // by return value (false / nullopt); malformed keys throw tee::protocol_error.
 //
+// clang-format off
 // Named requirements. `c` is a const C, `priv` a const C::private_key&, `pub`
 // a const C::public_key&, `bytes` (and `key`, `iv`, ...) byte_span, `n` std::size_t.
 //
@@ -176,15 +179,19 @@ concept crypto_backend = std::default_initializable<C> &&
         { c.sha256(bytes) } -> std::same_as<std::array<std::uint8_t, 32>>;
         { c.sha384(bytes) } -> std::same_as<std::array<std::uint8_t, 48>>;
     };
+// clang-format on
 
 // ---------------------------------------------------------- attestation policy
 // What the client tells a policy about the exchange: the optional third
 // argument of verify(). A policy that takes it is called with it; one that
 // does not is called with (answer, crypto) only.
+// clang-format off
 struct attestation_context {
     std::string_view service_url;  // the base URL the client talks to (config::url)
 };
+// clang-format on
 
+// clang-format off
 // Turns the enclave's answer to GET /attestation (parsed JSON) into a verified
 // enclave_identity, or throws tee::attestation_error. `kind` names the policy
 // ("mock", "nitro"); `verifies` says whether it proves anything about the
@@ -236,5 +243,6 @@ concept attestation_policy = crypto_backend<C> &&
         { A::verifies } -> std::convertible_to<bool>;
         { a.verify(answer, crypto) } -> std::same_as<enclave_identity>;
     };
+// clang-format on
 
 }  // namespace tee

@@ -33,8 +33,8 @@ struct config {
     std::string platform;                       // PLATFORM: openai, anthropic, gemini (sent as given)
     std::string model;                          // MODEL, e.g. gpt-4 (sent as given)
 
-    transport_limits transport;                 // timeouts, answer cap (the base URL is `url`); the default
-                                                // transport's CA file, pin, pool: tee::httplib_options
+    transport_limits transport;  // timeouts, answer cap (the base URL is `url`); the default
+                                 // transport's CA file, pin, pool: tee::httplib_options
 
     attestation_endpoint endpoint = attestation_endpoint::legacy;
     client_key_mode client_keys = client_key_mode::per_client;
@@ -46,7 +46,7 @@ struct config {
     // Replay protection: the signed timestamp of an answer must lie within this
     // window of the local clock. The signed message must always equal the prompt.
     std::chrono::seconds answer_time_window{300};
-    bool accept_any_answer_time = false;        // relax the window check, by name
+    bool accept_any_answer_time = false;  // relax the window check, by name
 
     // Receipts (tee/receipt.hpp): each chat_result carries `receipt`, the
     // evidence anyone can verify offline later. Off: nothing is kept.
@@ -63,8 +63,9 @@ TEE_INLINE config config::from_env() {
     config c;
     const char* key = std::getenv("PLATFORM_API_KEY");
     if (key == nullptr || *key == '\0')
-        throw config_error("PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
-                           "(it is sent only inside the encrypted request)");
+        throw config_error(
+            "PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
+            "(it is sent only inside the encrypted request)");
     c.api_key = secret_string(key);
     if (const char* v = std::getenv("PLATFORM")) c.platform = v;
     if (const char* v = std::getenv("MODEL")) c.model = v;

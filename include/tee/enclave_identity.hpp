@@ -26,24 +26,24 @@ struct certificate_info {
 };
 
 struct enclave_identity {
-    std::string kind;                       // "mock" or "nitro": the policy that accepted it
-    bool verified = false;                  // true only for a policy that verifies (not mock)
-    std::vector<std::uint8_t> public_key;   // the enclave key, DER SPKI (120 bytes)
-    std::string key_fingerprint;            // hex SHA-256 of public_key
+    std::string kind;                      // "mock" or "nitro": the policy that accepted it
+    bool verified = false;                 // true only for a policy that verifies (not mock)
+    std::vector<std::uint8_t> public_key;  // the enclave key, DER SPKI (120 bytes)
+    std::string key_fingerprint;           // hex SHA-256 of public_key
 
     // Nitro only (empty for mock):
     std::string module_id;
-    std::uint64_t timestamp_ms = 0;         // signed document time
+    std::uint64_t timestamp_ms = 0;  // signed document time
     std::map<unsigned, std::vector<std::uint8_t>> pcrs;
     std::vector<std::uint8_t> nonce;
     std::vector<std::uint8_t> user_data;
-    std::vector<certificate_info> chain;    // leaf first, root last
+    std::vector<certificate_info> chain;                  // leaf first, root last
     std::chrono::system_clock::time_point verified_at{};  // the verification time used: now, or the signed time
-    std::chrono::milliseconds document_age{};     // the clock's time minus the signed time
+    std::chrono::milliseconds document_age{};             // the clock's time minus the signed time
     // The chain had expired since the document was signed (a service's start-up
     // document): verified at its signed time instead, within max_document_age.
     bool verified_at_document_time = false;
-    bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
+    bool debug_mode = false;  // PCR0 all zeros (allowed only by option)
     // What accepted the image (docs/security.md, "Image policies"): "pinned PCRs",
     // "allowlist: <name> (version N)", "known enclave", "first contact (recorded)",
     // "any image"; several joined by ", ".

@@ -46,8 +46,7 @@ constexpr int hex_value(char c) noexcept {
     return -1;
 }
 
-inline constexpr char base64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+inline constexpr char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // Value of a base64 digit, or -1 ('=' is not a digit).
 constexpr int base64_value(char c) noexcept {
@@ -59,9 +58,7 @@ constexpr int base64_value(char c) noexcept {
     return -1;
 }
 
-constexpr bool is_ascii_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+constexpr bool is_ascii_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 }  // namespace detail
 
@@ -151,7 +148,7 @@ TEE_INLINE std::optional<std::vector<std::uint8_t>> from_base64(std::string_view
             n = 0;
         }
     }
-    if (n + padding == 0) return out;         // a whole number of groups
+    if (n + padding == 0) return out;           // a whole number of groups
     if (n + padding != 4) return std::nullopt;  // missing digits or padding
     // n is 2 ("xx==") or 3 ("xxx="); leftover low bits are ignored (see top).
     if (n == 2) {

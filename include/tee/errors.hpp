@@ -181,7 +181,8 @@ class service_error : public error {
 public:
     service_error(int http_status, std::string service_message)
         : error(error_kind::service, describe(http_status, service_message)),
-          status_(http_status), message_(std::move(service_message)) {}
+          status_(http_status),
+          message_(std::move(service_message)) {}
     int http_status() const noexcept { return status_; }
     const std::string& service_message() const noexcept { return message_; }
     void redact(std::string_view secret) override;  // the message and service_message()

@@ -52,7 +52,8 @@
 #include "tee/detail/platform.hpp"
 
 #if !defined(TEE_PLATFORM_POSIX_SOCKETS)
-#error "tee/httplib_transport.hpp needs POSIX sockets; elsewhere include <tee/core.hpp> and bring a transport (docs/policies.md)"
+#error \
+    "tee/httplib_transport.hpp needs POSIX sockets; elsewhere include <tee/core.hpp> and bring a transport (docs/policies.md)"
 #endif
 
 #include <httplib.h>
@@ -85,9 +86,12 @@ namespace detail {
 constexpr long httplib_version_number(const char* v) {
     long parts[3] = {0, 0, 0};
     for (int i = 0; *v != '\0' && i < 3; ++v) {
-        if (*v == '.') ++i;
-        else if (*v >= '0' && *v <= '9') parts[i] = parts[i] * 10 + (*v - '0');
-        else break;
+        if (*v == '.')
+            ++i;
+        else if (*v >= '0' && *v <= '9')
+            parts[i] = parts[i] * 10 + (*v - '0');
+        else
+            break;
     }
     return parts[0] * 1'000'000 + parts[1] * 1'000 + parts[2];
 }
@@ -95,7 +99,7 @@ constexpr long httplib_version_number(const char* v) {
 
 // The cpp-httplib this program was compiled against, and what it bounds itself.
 inline constexpr long httplib_version = detail::httplib_version_number(CPPHTTPLIB_VERSION);
-inline constexpr bool httplib_has_max_timeout = httplib_version >= 19'000;    // Client::set_max_timeout
+inline constexpr bool httplib_has_max_timeout = httplib_version >= 19'000;  // Client::set_max_timeout
 #if defined(CPPHTTPLIB_HEADER_MAX_COUNT)
 inline constexpr bool httplib_limits_headers = true;  // 0.22 on: CPPHTTPLIB_HEADER_MAX_COUNT lines of _LENGTH
 #else
@@ -193,11 +197,11 @@ public:
 
 private:
     void run();
-    bool over_limit();                 // needs mutex_
-    void cut(verdict why);             // needs mutex_
+    bool over_limit();      // needs mutex_
+    void cut(verdict why);  // needs mutex_
 
     httplib::Client& client_;
-    const std::uint64_t max_read_;     // after the first body byte
+    const std::uint64_t max_read_;  // after the first body byte
     std::mutex mutex_;
     std::condition_variable cv_;
     bool quit_ = false, armed_ = false;
@@ -205,11 +209,11 @@ private:
     clock::time_point deadline_{};
     clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
     std::atomic<bool> body_{false};
-    std::mutex sockets_mutex_;         // guards the four below; taken after mutex_, never before it
-    std::vector<socket_handle> opened_;  // dup()s of the sockets the request in flight opened
+    std::mutex sockets_mutex_;                  // guards the four below; taken after mutex_, never before it
+    std::vector<socket_handle> opened_;         // dup()s of the sockets the request in flight opened
     socket_handle kept_ = platform::no_socket;  // dup() of the connection's socket, from an earlier request
     std::uint64_t kept_read_at_arm_ = 0;
-    bool cut_ = false;                 // a socket opened from now on fails at once
+    bool cut_ = false;  // a socket opened from now on fails at once
     std::thread thread_;
 };
 
@@ -226,8 +230,10 @@ void start_total_timeout(Request& req) {  // Client::send(Request&) leaves it to
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
 template <class Client>
 SSL_CTX* openssl_context(Client& client) {  // ssl_context() in older versions, tls_context() (a void*) in current ones
-    if constexpr (requires { client.ssl_context(); }) return client.ssl_context();
-    else return static_cast<SSL_CTX*>(client.tls_context());
+    if constexpr (requires { client.ssl_context(); })
+        return client.ssl_context();
+    else
+        return static_cast<SSL_CTX*>(client.tls_context());
 }
 #endif
 
@@ -323,8 +329,9 @@ TEE_INLINE parsed_url parse_base_url(std::string_view url) {
 
 TEE_INLINE detail::request_watchdog::request_watchdog(httplib::Client& client, std::size_t max_answer_bytes)
     : client_(client),
-      max_read_(max_answer_bytes > (UINT64_MAX - header_allowance) / 2 ? UINT64_MAX
-                                                                          : 2 * std::uint64_t{max_answer_bytes} + header_allowance),
+      max_read_(max_answer_bytes > (UINT64_MAX - header_allowance) / 2
+                    ? UINT64_MAX
+                    : 2 * std::uint64_t{max_answer_bytes} + header_allowance),
       thread_([this] { run(); }) {}
 
 TEE_INLINE detail::request_watchdog::~request_watchdog() {
@@ -404,8 +411,10 @@ TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexce
 
 TEE_INLINE void detail::request_watchdog::headers_received() noexcept {
     std::lock_guard sockets(sockets_mutex_);
-    if (!opened_.empty()) platform::acknowledge_now(opened_.back());  // the socket httplib connected
-    else if (kept_ != platform::no_socket) platform::acknowledge_now(kept_);
+    if (!opened_.empty())
+        platform::acknowledge_now(opened_.back());  // the socket httplib connected
+    else if (kept_ != platform::no_socket)
+        platform::acknowledge_now(kept_);
 }
 
 TEE_INLINE bool detail::request_watchdog::over_limit() {
@@ -503,7 +512,7 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_co
 }
 
 TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire(clock::time_point deadline,
-                                                                               const std::string& where) {
+                                                                                 const std::string& where) {
     std::unique_lock lock(pool_->mutex);
     for (;;) {
         if (!pool_->idle.empty()) {
@@ -525,17 +534,16 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire
                 throw;
             }
         }
-        const bool any = pool_->returned.wait_until(lock, deadline, [this] {
-            return !pool_->idle.empty() || pool_->open < opt_.max_connections;
-        });
+        const bool any = pool_->returned.wait_until(
+            lock, deadline, [this] { return !pool_->idle.empty() || pool_->open < opt_.max_connections; });
         if (!any) throw no_connection_free(where);
     }
 }
 
 TEE_INLINE transport_error httplib_transport::no_connection_free(const std::string& where) const {
-    return {transport_cause::timeout, where + ": no connection free within " +
-                                          transport_failure::seconds(opt_.total_timeout) + " s (all " +
-                                          std::to_string(opt_.max_connections) + " busy)"};
+    return {transport_cause::timeout,
+            where + ": no connection free within " + transport_failure::seconds(opt_.total_timeout) + " s (all " +
+                std::to_string(opt_.max_connections) + " busy)"};
 }
 
 TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
@@ -605,12 +613,11 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
     // httplib's own total timeout (0.19 on) fails the read at the deadline, as
     // the watchdog would have cut it: the same error either way.
     if (!ok && elapsed >= opt_.total_timeout) too_slow = true;
-    // Headers beyond httplib's own limits (0.22 on) fail the read after the
-    // status line (res.status is -1 until then) and before the body, and before
-    // read_timeout (a read that timed out is a timeout, below).
+        // Headers beyond httplib's own limits (0.22 on) fail the read after the
+        // status line (res.status is -1 until then) and before the body, and before
+        // read_timeout (a read that timed out is a timeout, below).
 #if defined(CPPHTTPLIB_HEADER_MAX_COUNT)
-    if (!ok && !too_slow && err == httplib::Error::Read && res.status > 0 && !body_seen &&
-        elapsed < opt_.read_timeout)
+    if (!ok && !too_slow && err == httplib::Error::Read && res.status > 0 && !body_seen && elapsed < opt_.read_timeout)
         throw transport_error(transport_cause::too_large,
                               where + ": answer exceeds cpp-httplib's header limits (" +
                                   std::to_string(CPPHTTPLIB_HEADER_MAX_COUNT) + " lines of " +
@@ -639,20 +646,16 @@ TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, cons
             return {transport_cause::timeout,
                     where + ": no connection within " + transport_failure::seconds(opt_.connect_timeout) + " s"};
         case Error::Read:
-            if (elapsed >= opt_.read_timeout)
-                return transport_failure::no_answer(where, opt_.read_timeout);
+            if (elapsed >= opt_.read_timeout) return transport_failure::no_answer(where, opt_.read_timeout);
             return transport_failure::closed(where);
-        case Error::Write:
-            return {transport_cause::connection, where + ": could not send the request"};
-        case Error::SSLConnection:
-            return {transport_cause::tls, where + ": TLS handshake failed"};
-        case Error::SSLLoadingCerts:
-            return {transport_cause::tls, where + ": could not load the CA certificates"};
+        case Error::Write: return {transport_cause::connection, where + ": could not send the request"};
+        case Error::SSLConnection: return {transport_cause::tls, where + ": TLS handshake failed"};
+        case Error::SSLLoadingCerts: return {transport_cause::tls, where + ": could not load the CA certificates"};
         case Error::SSLServerVerification:
-            return {transport_cause::tls, where + ": server certificate did not verify" +
-                                              (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
-        default:
-            return {transport_cause::other, where + ": " + httplib::to_string(err)};
+            return {transport_cause::tls,
+                    where + ": server certificate did not verify" +
+                        (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
+        default: return {transport_cause::other, where + ": " + httplib::to_string(err)};
     }
 }
 
@@ -669,7 +672,7 @@ TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* a
     int len = key ? i2d_PUBKEY(key, &der) : -1;
     unsigned char digest[32];
     bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
-                 CRYPTO_memcmp(digest, pin.data(), 32) == 0;
+        CRYPTO_memcmp(digest, pin.data(), 32) == 0;
     OPENSSL_free(der);
     if (match) return 1;
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
@@ -688,7 +691,8 @@ TEE_INLINE transport_error transport_failure::refused(const std::string& where) 
     return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
 }
 
-TEE_INLINE transport_error transport_failure::no_answer(const std::string& where, std::chrono::milliseconds read_timeout) {
+TEE_INLINE transport_error transport_failure::no_answer(const std::string& where,
+                                                        std::chrono::milliseconds read_timeout) {
     return {transport_cause::timeout, where + ": no answer within " + seconds(read_timeout) + " s"};
 }
 

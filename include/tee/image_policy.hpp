@@ -63,8 +63,8 @@ using pcr_map = std::map<unsigned, std::vector<std::uint8_t>>;
 
 // ------------------------------------------------------------ signed allowlist
 struct allowlist_options {
-    std::string signed_allowlist;    // the signed allowlist file's text (format above)
-    std::string release_key_pem;     // the release key that must have signed it: PEM SubjectPublicKeyInfo, P-384
+    std::string signed_allowlist;  // the signed allowlist file's text (format above)
+    std::string release_key_pem;   // the release key that must have signed it: PEM SubjectPublicKeyInfo, P-384
     // Where the highest version accepted per release key is kept (a file).
     // Empty: no memory across runs, so a rollback to an older signed list goes
     // unnoticed. tee-chat keeps it next to its known-enclaves file.
@@ -122,14 +122,17 @@ void verify_allowlist(const signed_allowlist& list, byte_span release_spki, cons
     }
     const auto* msg = reinterpret_cast<const std::uint8_t*>(list.signed_bytes.data());
     if (!crypto.ecdsa_p384_verify_der(key, byte_span(msg, list.signed_bytes.size()), list.signature))
-        throw attestation_error(attestation_reason::allowlist, "allowlist signature does not verify with the pinned release key: refused");
+        throw attestation_error(attestation_reason::allowlist,
+                                "allowlist signature does not verify with the pinned release key: refused");
     if (now < list.issued_at)
-        throw attestation_error(attestation_reason::allowlist, "allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
-                                std::to_string(list.issued_at) + ", now " + std::to_string(now) + "): refused");
+        throw attestation_error(attestation_reason::allowlist,
+                                "allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
+                                    std::to_string(list.issued_at) + ", now " + std::to_string(now) + "): refused");
     if (now >= list.expires_at)
-        throw attestation_error(attestation_reason::allowlist, "allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
-                                std::to_string(list.expires_at) + ", now " + std::to_string(now) +
-                                "): refused; get the current list from the service's publisher");
+        throw attestation_error(attestation_reason::allowlist,
+                                "allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
+                                    std::to_string(list.expires_at) + ", now " + std::to_string(now) +
+                                    "): refused; get the current list from the service's publisher");
 }
 
 // The highest allowlist version accepted per release key (hex SHA-256 of its
@@ -190,7 +193,9 @@ inline std::vector<std::uint8_t> pcr_value(const nlohmann::json& v, const std::s
 inline std::int64_t unix_seconds_field(const nlohmann::json& o, const char* name) {
     auto it = o.find(name);
     if (it == o.end()) throw config_error(std::string("allowlist has no ") + name);
-    if (it->is_number_unsigned() && it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return it->get<std::int64_t>();
+    if (it->is_number_unsigned() &&
+        it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return it->get<std::int64_t>();
     if (it->is_number_integer() && !it->is_number_unsigned()) return it->get<std::int64_t>();
     throw config_error(std::string("allowlist ") + name + " is not an integer (unix seconds)");
 }
@@ -233,7 +238,8 @@ TEE_INLINE signed_allowlist signed_allowlist::parse_unsigned(const nlohmann::jso
             throw config_error(at + " has no pcrs object with at least one PCR");
         for (const auto& [k, v] : pcrs->items()) {
             unsigned index = 32;
-            if (!k.empty() && k.size() <= 2 && std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+            if (!k.empty() && k.size() <= 2 &&
+                std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
                 (k.size() == 1 || k[0] != '0'))
                 index = static_cast<unsigned>(std::stoul(k));
             if (index > 31) throw config_error(at + " has a PCR index that is not 0..31");
@@ -283,7 +289,8 @@ TEE_INLINE std::string sign_allowlist(std::string_view allowlist_json, std::stri
     signed_allowlist list = signed_allowlist::parse_unsigned(j);
     std::unique_ptr<Botan::Private_Key> key;
     try {
-        Botan::DataSource_Memory src(reinterpret_cast<const std::uint8_t*>(private_key_pem.data()), private_key_pem.size());
+        Botan::DataSource_Memory src(reinterpret_cast<const std::uint8_t*>(private_key_pem.data()),
+                                     private_key_pem.size());
         key = Botan::PKCS8::load_key(src);
     } catch (const std::exception&) {
         throw config_error("the signing key is not an unencrypted PKCS#8 PEM private key");
@@ -366,10 +373,11 @@ TEE_INLINE void allowlist_versions::accept(const std::string& state_file, const 
     auto versions = parse(text.value_or(""));
     auto it = versions.find(key_id);
     if (it != versions.end() && version < it->second)
-        throw attestation_error(attestation_reason::rollback, "allowlist rollback: version " + std::to_string(version) +
-                                " is lower than version " + std::to_string(it->second) +
-                                " accepted before for this release key; refused (an older list may still "
-                                "allow a withdrawn image)");
+        throw attestation_error(attestation_reason::rollback,
+                                "allowlist rollback: version " + std::to_string(version) + " is lower than version " +
+                                    std::to_string(it->second) +
+                                    " accepted before for this release key; refused (an older list may still "
+                                    "allow a withdrawn image)");
     if (it != versions.end() && version == it->second) return;
     versions[key_id] = version;
     std::string out = "# highest signed allowlist version accepted per release key (SHA-256 of its SPKI)\n";
@@ -436,7 +444,8 @@ TEE_INLINE std::string known_enclaves::format(const std::vector<known_enclave>& 
     std::string out =
         "# tee-client known enclaves: <service URL> <PCR0> <PCR1> <PCR2>, recorded at first contact.\n"
         "# A different image at a listed URL is refused; delete its line (tee-chat trust forget URL) to accept it.\n";
-    for (const auto& e : entries) out += e.url + " " + to_hex(e.pcr0) + " " + to_hex(e.pcr1) + " " + to_hex(e.pcr2) + "\n";
+    for (const auto& e : entries)
+        out += e.url + " " + to_hex(e.pcr0) + " " + to_hex(e.pcr1) + " " + to_hex(e.pcr2) + "\n";
     return out;
 }
 
@@ -450,21 +459,25 @@ TEE_INLINE bool known_enclaves::check_or_record(std::string_view url_in, const p
     for (unsigned i = 0; i < 3; ++i) {
         auto it = pcrs.find(i);
         if (it == pcrs.end())
-            throw attestation_error(attestation_reason::image_policy, "the document has no PCR" + std::to_string(i) +
-                                    ": the known-enclaves store records PCR0, PCR1 and PCR2");
+            throw attestation_error(attestation_reason::image_policy,
+                                    "the document has no PCR" + std::to_string(i) +
+                                        ": the known-enclaves store records PCR0, PCR1 and PCR2");
         now[i] = &it->second;
     }
     auto compare = [&](const std::vector<known_enclave>& entries) -> int {  // 1 same, 0 unknown; throws if changed
         for (const auto& e : entries) {
             if (e.url != url) continue;
             if (e.pcr0 == *now[0] && e.pcr1 == *now[1] && e.pcr2 == *now[2]) return 1;
-            std::string which = e.pcr0 != *now[0] ? "" : (e.pcr1 != *now[1] ? " (PCR0 is the same, PCR1 differs)"
-                                                                              : " (PCR0 is the same, PCR2 differs)");
-            throw attestation_error(attestation_reason::image_changed, "the enclave image at " + url + " has changed since it was first seen" + which +
-                                    ": PCR0 was " + to_hex(e.pcr0) + ", now " + to_hex(*now[0]) +
-                                    ". Refused; " + path_ + " is unchanged. If the service deployed a new "
-                                    "release, check it and forget the old entry (tee-chat trust forget " + url +
-                                    ", or delete its line from the file)");
+            std::string which = e.pcr0 != *now[0]
+                ? ""
+                : (e.pcr1 != *now[1] ? " (PCR0 is the same, PCR1 differs)" : " (PCR0 is the same, PCR2 differs)");
+            throw attestation_error(attestation_reason::image_changed,
+                                    "the enclave image at " + url + " has changed since it was first seen" + which +
+                                        ": PCR0 was " + to_hex(e.pcr0) + ", now " + to_hex(*now[0]) + ". Refused; " +
+                                        path_ +
+                                        " is unchanged. If the service deployed a new "
+                                        "release, check it and forget the old entry (tee-chat trust forget " +
+                                        url + ", or delete its line from the file)");
         }
         return 0;
     };

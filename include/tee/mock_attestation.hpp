@@ -36,7 +36,8 @@ struct mock_attestation {
             crypto.load_public_key(bytes);  // throws unless a P-384 SPKI or point on the curve
             set_enclave_key(id, crypto, p384::point_of(bytes));
         } catch (const protocol_error& e) {
-            throw attestation_error(attestation_reason::key_binding, std::string("mock attestation key unusable: ") + e.what());
+            throw attestation_error(attestation_reason::key_binding,
+                                    std::string("mock attestation key unusable: ") + e.what());
         }
         return id;
     }
@@ -54,9 +55,11 @@ TEE_INLINE std::vector<std::uint8_t> mock_attestation::key_of(const nlohmann::js
         throw attestation_error(attestation_reason::malformed, "attestation answer has no attestation_doc");
     const auto& doc = answer["attestation_doc"];
     if (doc.is_string())
-        throw attestation_error(attestation_reason::malformed, "the enclave sent a real Nitro attestation document; the mock policy "
+        throw attestation_error(attestation_reason::malformed,
+                                "the enclave sent a real Nitro attestation document; the mock policy "
                                 "does not verify those (use nitro_attestation)");
-    if (!doc.is_object()) throw attestation_error(attestation_reason::malformed, "mock attestation_doc is not an object");
+    if (!doc.is_object())
+        throw attestation_error(attestation_reason::malformed, "mock attestation_doc is not an object");
     auto pk = doc.find("public_key");
     if (pk == doc.end() || !pk->is_string())
         throw attestation_error(attestation_reason::malformed, "mock attestation_doc has no public_key string");

@@ -136,7 +136,8 @@ public:
             throw attestation_error(attestation_reason::chain, "leaf certificate key is not an uncompressed P-384 key");
         }
         if (!crypto.ecdsa_p384_verify_raw(leaf_key, signed_bytes(p), p.signature))
-            throw attestation_error(attestation_reason::signature, "COSE signature does not verify with the leaf certificate key");
+            throw attestation_error(attestation_reason::signature,
+                                    "COSE signature does not verify with the leaf certificate key");
 
         // 3. Certificate chain: leaf, cabundle from the leaf's issuer up, the
         // trusted root (which is cabundle[0] in AWS's documents); its link
@@ -150,20 +151,26 @@ public:
         } catch (const error&) {
             throw;
         } catch (const std::exception&) {
-            throw attestation_error(attestation_reason::chain, "certificate chain could not be checked (a malformed extension or name)");
+            throw attestation_error(attestation_reason::chain,
+                                    "certificate chain could not be checked (a malformed extension or name)");
         }
         check_chain(chain, links, p, id);
 
         // 4. The enclave key, bound by user_data.
-        if (!p.public_key) throw attestation_error(attestation_reason::key_binding, "document carries no enclave public_key");
-        if (!p.user_data) throw attestation_error(attestation_reason::key_binding, "document carries no user_data binding the public_key");
+        if (!p.public_key)
+            throw attestation_error(attestation_reason::key_binding, "document carries no enclave public_key");
+        if (!p.user_data)
+            throw attestation_error(attestation_reason::key_binding,
+                                    "document carries no user_data binding the public_key");
         auto digest = crypto.sha256(*p.public_key);
         if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
-            throw attestation_error(attestation_reason::key_binding, "user_data is not SHA-256(public_key): the key is not bound to this document");
+            throw attestation_error(attestation_reason::key_binding,
+                                    "user_data is not SHA-256(public_key): the key is not bound to this document");
         try {
             crypto.load_public_key(*p.public_key);  // throws unless P-384
         } catch (const protocol_error&) {
-            throw attestation_error(attestation_reason::key_binding, "document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
+            throw attestation_error(attestation_reason::key_binding,
+                                    "document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
         }
         set_enclave_key(id, crypto, p384::point_of(*p.public_key));
 
@@ -213,8 +220,8 @@ private:
     // times, now and at the document's time; the document's age and the
     // max_document_age bound. Sets id.chain, id.document_age and, for a chain
     // expired since signing, id.verified_at (the signed time).
-    void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
-                     const parsed& p, enclave_identity& id) const;
+    void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links, const parsed& p,
+                     enclave_identity& id) const;
     // Step 5, then the identity's document fields.
     void check_pins(parsed p, enclave_identity& id) const;
     // Step 6 (the allowlist's signature and time are checked before, by the backend).
@@ -222,12 +229,13 @@ private:
     void check_image(enclave_identity& id, const attestation_context& context) const;
     std::int64_t unix_now() const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
-    static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
+    static attestation_error chain_failure(Botan::Certificate_Status_Code why,
+                                           std::chrono::system_clock::time_point at);
     attestation_error too_old(const parsed& p, std::int64_t age_ms, const x509_chain::certificate_path& chain,
                               std::chrono::system_clock::time_point now) const;
     static std::int64_t millis(std::chrono::system_clock::time_point t);  // since the epoch, never overflows
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
-                                                                       const char* what);
+                                                                      const char* what);
     static Botan::X509_Certificate load_root(const std::string& configured);
     static std::string fingerprint_colons(std::string_view hex);  // Botan's "64:1A:03:..." form
     // cabundle must run root-first down to the leaf's issuer, with no gaps: by
@@ -239,7 +247,7 @@ private:
     std::map<unsigned, std::vector<std::uint8_t>> pins_;
     std::shared_ptr<const Botan::X509_Certificate> root_;  // parsed once; shared by copies of the policy
     std::vector<std::uint8_t> root_der_;                   // a cabundle entry with these bytes is root_
-    std::shared_ptr<const signed_allowlist> allowlist_;     // parsed once; its signature is checked per document
+    std::shared_ptr<const signed_allowlist> allowlist_;    // parsed once; its signature is checked per document
     std::vector<std::uint8_t> release_spki_;
 };
 
@@ -258,7 +266,8 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
     if (opt_.allowlist) {
-        allowlist_ = std::make_shared<const signed_allowlist>(signed_allowlist::parse(opt_.allowlist->signed_allowlist));
+        allowlist_ =
+            std::make_shared<const signed_allowlist>(signed_allowlist::parse(opt_.allowlist->signed_allowlist));
         release_spki_ = spki_of_pem(opt_.allowlist->release_key_pem);
     }
     if (!opt_.known_enclaves_file.empty()) known_enclaves check(opt_.known_enclaves_file);  // path checks
@@ -272,10 +281,12 @@ TEE_INLINE std::int64_t nitro_attestation::unix_now() const {
 TEE_INLINE void nitro_attestation::accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const {
     const allowlist_image* image = allowlist_->match(id.pcrs);
     if (image == nullptr) {
-        std::string msg = "enclave image is not on the signed allowlist (version " + std::to_string(allowlist_->version) +
-                          ", " + std::to_string(allowlist_->images.size()) + " images): refused; its";
+        std::string msg = "enclave image is not on the signed allowlist (version " +
+            std::to_string(allowlist_->version) + ", " + std::to_string(allowlist_->images.size()) +
+            " images): refused; its";
         for (unsigned i = 0; i < 3; ++i)
-            if (auto it = id.pcrs.find(i); it != id.pcrs.end()) msg += " PCR" + std::to_string(i) + "=" + to_hex(it->second);
+            if (auto it = id.pcrs.find(i); it != id.pcrs.end())
+                msg += " PCR" + std::to_string(i) + "=" + to_hex(it->second);
         throw attestation_error(attestation_reason::image_policy, msg);
     }
     if (!opt_.allowlist->version_state_file.empty())
@@ -288,7 +299,8 @@ TEE_INLINE void nitro_attestation::check_image(enclave_identity& id, const attes
     if (!pins_.empty()) also("pinned PCRs");  // checked by check_pins
     if (!opt_.known_enclaves_file.empty()) {
         if (context.service_url.empty())
-            throw attestation_error(attestation_reason::image_policy, "the known-enclaves store needs the service URL: verify through tee::client, or "
+            throw attestation_error(attestation_reason::image_policy,
+                                    "the known-enclaves store needs the service URL: verify through tee::client, or "
                                     "pass an attestation_context with service_url");
         id.first_contact = known_enclaves(opt_.known_enclaves_file).check_or_record(context.service_url, id.pcrs);
         also(id.first_contact ? "first contact (recorded)" : "known enclave");
@@ -308,16 +320,19 @@ TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohma
     if (!answer.is_object() || !answer.contains("attestation_doc"))
         throw attestation_error(attestation_reason::malformed, "attestation answer has no attestation_doc");
     if (auto m = answer.find("mock"); m != answer.end() && *m != false)
-        throw attestation_error(attestation_reason::mock_refused, "the enclave offered a mock attestation (\"mock\": true); refused: this "
+        throw attestation_error(attestation_reason::mock_refused,
+                                "the enclave offered a mock attestation (\"mock\": true); refused: this "
                                 "client verifies Nitro documents (a mock answer is a downgrade)");
     const auto& doc = answer["attestation_doc"];
     if (!doc.is_string())
-        throw attestation_error(attestation_reason::mock_refused, "attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
-                                " instead of base64); refused: mock answers are a downgrade");
+        throw attestation_error(attestation_reason::mock_refused,
+                                "attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
+                                    " instead of base64); refused: mock answers are a downgrade");
     const auto& text = doc.get_ref<const std::string&>();
     if (text.size() > (max_document_bytes + 2) / 3 * 4)
-        throw attestation_error(attestation_reason::malformed, "attestation_doc is " + std::to_string(text.size()) +
-                                " characters of base64, more than a document needs");
+        throw attestation_error(
+            attestation_reason::malformed,
+            "attestation_doc is " + std::to_string(text.size()) + " characters of base64, more than a document needs");
     auto bytes = from_base64(text);
     if (!bytes) throw attestation_error(attestation_reason::malformed, "attestation_doc is not valid base64");
     return std::move(*bytes);
@@ -328,12 +343,14 @@ TEE_INLINE std::chrono::system_clock::time_point nitro_attestation::signed_at(co
 }
 
 TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate_Status_Code why,
-                                                             std::chrono::system_clock::time_point at) {
-    return attestation_error(attestation_reason::chain, "certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
+                                                              std::chrono::system_clock::time_point at) {
+    return attestation_error(attestation_reason::chain,
+                             "certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
 }
 
-TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
-    const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
+TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(const parsed& p,
+                                                                    std::shared_ptr<const Botan::X509_Certificate> leaf,
+                                                                    enclave_identity& id) const {
     id.verified_at = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
     x509_chain::certificate_path chain{std::move(leaf)};
     for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
@@ -363,20 +380,22 @@ TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_pat
     const bool expired_since = status == code::CERT_HAS_EXPIRED;
     if (!x509_chain::ok(status) && !expired_since) throw chain_failure(status, now);
     if (age_ms < 0 && -age_ms > opt_.max_clock_skew.count())
-        throw attestation_error(attestation_reason::future, "document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
-                                iso_time(now));
+        throw attestation_error(
+            attestation_reason::future,
+            "document is signed at " + iso_time(signed_at(p)) + ", in the future of " + iso_time(now));
     // The document must have been signed while its chain was valid, whatever now is.
     if (const auto then = std::max(links, x509_chain::check_times(chain, signed_at(p))); !x509_chain::ok(then))
-        throw attestation_error(attestation_reason::chain, "certificate chain does not verify at " + iso_time(signed_at(p)) +
-                                ", the document's own signed time: " + Botan::to_string(then));
+        throw attestation_error(attestation_reason::chain,
+                                "certificate chain does not verify at " + iso_time(signed_at(p)) +
+                                    ", the document's own signed time: " + Botan::to_string(then));
     if (expired_since) {
         if (age_ms > opt_.max_document_age.count()) throw too_old(p, age_ms, chain, now);
         id.verified_at = signed_at(p);
         id.verified_at_document_time = true;
     }
     for (const auto& c : chain)  // what was verified: leaf ... trusted root
-        id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
-                            c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
+        id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(), c->not_before().to_std_timepoint(),
+                            c->not_after().to_std_timepoint()});
 }
 
 TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::int64_t age_ms,
@@ -387,13 +406,15 @@ TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::in
         if (auto t = c->not_after().to_std_timepoint(); t < now && t < expired) expired = t;
     const auto bound = opt_.max_document_age;
     return attestation_error(
-        attestation_reason::expired, "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
-        ") and its certificate expired at " + iso_time(expired) +
-        "; services that make one attestation document at start-up serve it for as long as they run, " +
-        (bound.count() == 0 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
-                            : "and documents up to " + age_text(bound) + " old are accepted") +
-        "; change the bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION, "
-        "e.g. 12h, 7d, 0)");
+        attestation_reason::expired,
+        "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
+            ") and its certificate expired at " + iso_time(expired) +
+            "; services that make one attestation document at start-up serve it for as long as they run, " +
+            (bound.count() == 0
+                 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
+                 : "and documents up to " + age_text(bound) + " old are accepted") +
+            "; change the bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION, "
+            "e.g. 12h, 7d, 0)");
 }
 
 TEE_INLINE std::int64_t nitro_attestation::millis(std::chrono::system_clock::time_point t) {
@@ -415,18 +436,23 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
     const auto& pcr0 = p.pcrs.at(0);
     id.debug_mode = std::all_of(pcr0.begin(), pcr0.end(), [](std::uint8_t b) { return b == 0; });
     if (id.debug_mode && !opt_.allow_debug_mode)
-        throw attestation_error(attestation_reason::debug_mode, "PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
+        throw attestation_error(attestation_reason::debug_mode,
+                                "PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
                                 "refused (allow_debug_mode to accept)");
     for (const auto& [index, want] : pins_) {
         auto it = p.pcrs.find(index);
-        if (it == p.pcrs.end()) throw attestation_error(attestation_reason::pcr_mismatch, "PCR" + std::to_string(index) + " is pinned but absent");
+        if (it == p.pcrs.end())
+            throw attestation_error(attestation_reason::pcr_mismatch,
+                                    "PCR" + std::to_string(index) + " is pinned but absent");
         if (it->second != want)
-            throw attestation_error(attestation_reason::pcr_mismatch, "PCR" + std::to_string(index) + " is " + to_hex(it->second) +
-                                    ", pinned to " + to_hex(want));
+            throw attestation_error(
+                attestation_reason::pcr_mismatch,
+                "PCR" + std::to_string(index) + " is " + to_hex(it->second) + ", pinned to " + to_hex(want));
     }
     // The age from the clock's time (check_chain), also for a document verified at its own time.
     if (opt_.max_age && id.document_age.count() > opt_.max_age->count())
-        throw attestation_error(attestation_reason::too_old, "document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
+        throw attestation_error(attestation_reason::too_old,
+                                "document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
         throw attestation_error(attestation_reason::nonce, "document nonce differs from the expected nonce");
 
@@ -542,8 +568,8 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
 
 TEE_INLINE cbor::value nitro_attestation::sig_structure(const parsed& p) {
     using cbor::value;
-    return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
-                         value::bytes(p.payload)});
+    return value::array(
+        {value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}), value::bytes(p.payload)});
 }
 
 TEE_INLINE std::vector<std::uint8_t> nitro_attestation::signed_bytes(const parsed& p) {
@@ -555,7 +581,8 @@ TEE_INLINE std::shared_ptr<const Botan::X509_Certificate> nitro_attestation::cer
     try {
         return std::make_shared<const Botan::X509_Certificate>(der);
     } catch (const std::exception&) {
-        throw attestation_error(attestation_reason::malformed, std::string("attestation document: ") + what + " is not a DER X.509 certificate");
+        throw attestation_error(attestation_reason::malformed,
+                                std::string("attestation document: ") + what + " is not a DER X.509 certificate");
     }
 }
 
@@ -587,8 +614,9 @@ TEE_INLINE std::string nitro_attestation::fingerprint_colons(std::string_view he
 TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_path& chain) {
     for (std::size_t i = 0; i + 1 < chain.size(); ++i)
         if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
-            throw attestation_error(attestation_reason::chain, "cabundle is not ordered root first down to the leaf's issuer (entry " +
-                                    std::to_string(chain.size() - 2 - i) + " does not issue the next)");
+            throw attestation_error(attestation_reason::chain,
+                                    "cabundle is not ordered root first down to the leaf's issuer (entry " +
+                                        std::to_string(chain.size() - 2 - i) + " does not issue the next)");
 }
 
 TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::time_point t) {

@@ -86,7 +86,9 @@ private:
     template <auto Free>
     struct deleter {
         template <class T>
-        void operator()(T* p) const noexcept { Free(p); }
+        void operator()(T* p) const noexcept {
+            Free(p);
+        }
     };
     template <class T, auto Free>
     using owned = std::unique_ptr<T, deleter<Free>>;
@@ -121,7 +123,7 @@ private:
     static std::vector<std::uint8_t> gcm_seal(byte_span key, byte_span iv, byte_span plaintext);
     static std::optional<secure_bytes> gcm_open(byte_span key, byte_span iv, byte_span ciphertext);
     bool verify_rs(const public_key& pub, byte_span msg, byte_span sig) const;  // r||s, 96 bytes
-    template <std::size_t N>  // SHA-256 (32) or SHA-384 (48)
+    template <std::size_t N>                                                    // SHA-256 (32) or SHA-384 (48)
     static std::array<std::uint8_t, N> digest(byte_span data) {
         static_assert(N == 32 || N == 48);
         error_mark mark;
@@ -174,10 +176,9 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::spki_der(const private_key&
 TEE_INLINE openssl_crypto::public_key openssl_crypto::import_point(byte_span point) {
     error_mark mark;
     char group[] = "secp384r1";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, mut(point), point.size()),
-        OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+                           OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, mut(point), point.size()),
+                           OSSL_PARAM_construct_end()};
     pkey_ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
     if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0) fail("EC key import setup");
     EVP_PKEY* raw = nullptr;
@@ -187,7 +188,8 @@ TEE_INLINE openssl_crypto::public_key openssl_crypto::import_point(byte_span poi
     pkey_ctx check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
     if (!check) fail("EC key check setup");
     // on the curve (the quick check suffices: P-384 has cofactor 1)
-    if (EVP_PKEY_public_check_quick(check.get()) != 1) throw protocol_error("enclave public key is not a point on P-384");
+    if (EVP_PKEY_public_check_quick(check.get()) != 1)
+        throw protocol_error("enclave public key is not a point on P-384");
     return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end())};
 }
 
@@ -256,7 +258,7 @@ TEE_INLINE bool openssl_crypto::ecdsa_p384_verify_der(const public_key& pub, byt
     error_mark mark;
     owned<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
     return ctx && pub.key && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr, pub.key.get()) > 0 &&
-           EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
+        EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
 }
 
 TEE_INLINE bool openssl_crypto::verify_rs(const public_key& pub, byte_span msg, byte_span sig) const {

@@ -49,13 +49,13 @@ namespace tee {
 
 // What a verified chat returns: the answer and the signed fields it came with.
 struct chat_result {
-    std::string response;      // the LLM's answer
-    std::string message;       // the prompt, as signed by the enclave
+    std::string response;  // the LLM's answer
+    std::string message;   // the prompt, as signed by the enclave
     std::string platform;
     std::string ai_model;
-    std::int64_t timestamp = 0;  // signed, seconds since the epoch
-    nlohmann::json data;       // the whole signed object
-    std::string signature;     // hex DER signature over canonical_json(data)
+    std::int64_t timestamp = 0;           // signed, seconds since the epoch
+    nlohmann::json data;                  // the whole signed object
+    std::string signature;                // hex DER signature over canonical_json(data)
     std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
     std::string attestation_kind;         // "nitro" or "mock"
     // With config::receipts: the chat's receipt (tee/receipt.hpp). Empty otherwise.
@@ -82,7 +82,7 @@ inline constexpr std::string_view hkdf_info = "encryption data";
 inline constexpr std::size_t nonce_size = 32;
 
 // The paths, relative to config::url.
-inline constexpr std::string_view attestation_path = "/attestation";                        // GET
+inline constexpr std::string_view attestation_path = "/attestation";                         // GET
 inline constexpr std::string_view well_known_attestation_path = "/.well-known/attestation";  // POST "{}"
 inline constexpr std::string_view talk_path = "/talk";                                       // POST, one chat
 
@@ -138,8 +138,9 @@ void check_well_known_answer(const nlohmann::json& answer, const enclave_identit
 // well-known endpoint states. Throws service_error, transport_error or
 // attestation_error; never returns an unverified identity the policy refused.
 template <transport Transport, crypto_backend Crypto, class Attestation>
-    requires attestation_policy<Attestation, Crypto>
-attested attest(Transport& t, const Crypto& crypto, const Attestation& policy, const attestation_request& req) {
+requires attestation_policy<Attestation, Crypto> attested attest(Transport& t, const Crypto& crypto,
+                                                                 const Attestation& policy,
+                                                                 const attestation_request& req) {
     const fetched_attestation fetched = fetch_attestation(t, req.endpoint, req.secret);
     attested a{{}, parse_attestation_answer(fetched.response)};
     if constexpr (requires { policy.verify(a.answer, crypto, attestation_context{}); })
@@ -286,8 +287,8 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
         const std::int64_t now_s =
             std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
         const std::uint64_t skew = r.timestamp >= now_s
-                                       ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
-                                       : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
+            ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
+            : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
         if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(check.window.count(), 0)))
             throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
                                std::to_string(check.window.count()) + " s): a replayed answer, or a wrong clock");
@@ -330,8 +331,8 @@ TEE_GCC_NOINLINE TEE_INLINE void detail::append_text(secure_bytes& out, std::str
 
 TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key, std::string_view message,
                                                     std::string_view platform, std::string_view model) {
-    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
-                              {"API key", api_key.reveal()}})
+    for (auto [name, text] :
+         {std::pair{"message", message}, {"platform", platform}, {"model", model}, {"API key", api_key.reveal()}})
         if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
     secure_bytes out;
     out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
@@ -348,8 +349,7 @@ TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key
     return out;
 }
 
-TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view client_spki_hex,
-                                              byte_span ciphertext) {
+TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {
     std::string body;
     body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
     body += "{\"nonce\":\"";
@@ -376,13 +376,15 @@ TEE_INLINE nlohmann::json protocol::parse_attestation_answer(const http_response
     try {
         return parse_json(res.body, attestation_answer_limits);
     } catch (const protocol_error& e) {
-        throw attestation_error(attestation_reason::malformed, std::string("attestation answer unreadable: ") + e.what());
+        throw attestation_error(attestation_reason::malformed,
+                                std::string("attestation answer unreadable: ") + e.what());
     }
 }
 
 TEE_INLINE void protocol::check_well_known_answer(const nlohmann::json& answer, const enclave_identity& id) {
     if (!answer.is_object() || !answer.contains("public_key"))
-        throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
+        throw attestation_error(attestation_reason::malformed,
+                                "well-known attestation answer has no public_key string");
     check_advertised_key(answer, id);
 }
 
@@ -396,10 +398,14 @@ TEE_INLINE bool protocol::means_key_change(const error& e) noexcept {
 TEE_INLINE void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
     auto it = answer.find("public_key");
     if (it == answer.end()) return;  // the legacy endpoint states no key
-    if (!it->is_string()) throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
+    if (!it->is_string())
+        throw attestation_error(attestation_reason::malformed,
+                                "well-known attestation answer has no public_key string");
     auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
     auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
-    if (a.empty()) throw attestation_error(attestation_reason::malformed, "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
+    if (a.empty())
+        throw attestation_error(attestation_reason::malformed,
+                                "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
     if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
         throw attestation_error(attestation_reason::key_binding, "advertised public_key differs from the attested one");
 }
@@ -410,7 +416,10 @@ TEE_INLINE void protocol::throw_if_refused(const http_response& res, std::string
     try {
         auto j = parse_json(res.body);
         for (const char* k : {"error", "detail", "message"})
-            if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
+            if (j.is_object() && j.contains(k)) {
+                text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
+                break;
+            }
     } catch (const protocol_error&) {
         throw service_error(res.status, refusal_text(res.body, secret));
     }

@@ -72,9 +72,9 @@ struct receipt_options {
 
 // What a receipt proves, once verified.
 struct receipt_verification {
-    bool verified = false;        // a Nitro receipt, verified; false: a mock one (allow_mock only)
-    enclave_identity identity;    // the attested enclave, verified at the document's own time
-    chat_result answer;           // the signed fields (response, message, ..., timestamp, data, signature)
+    bool verified = false;          // a Nitro receipt, verified; false: a mock one (allow_mock only)
+    enclave_identity identity;      // the attested enclave, verified at the document's own time
+    chat_result answer;             // the signed fields (response, message, ..., timestamp, data, signature)
     bool encrypted_answer = false;  // the answer travelled encrypted; signed_data is its decrypted form
     // The client's own record (not signed by the enclave):
     std::string url;
@@ -84,13 +84,13 @@ struct receipt_verification {
 
 // The result of checking a log: where it first fails, and why.
 struct receipt_log_report {
-    std::size_t lines = 0;      // lines read
-    std::size_t verified = 0;   // receipts verified before the first failure (all of them when ok())
-    std::size_t mock = 0;       // of which mock receipts (allow_mock only)
-    std::string head;           // SHA-256 hex of the last good line: keep it elsewhere to pin the log's end
-    std::size_t failed_line = 0;                 // 1-based; 0 when the whole log verified
+    std::size_t lines = 0;        // lines read
+    std::size_t verified = 0;     // receipts verified before the first failure (all of them when ok())
+    std::size_t mock = 0;         // of which mock receipts (allow_mock only)
+    std::string head;             // SHA-256 hex of the last good line: keep it elsewhere to pin the log's end
+    std::size_t failed_line = 0;  // 1-based; 0 when the whole log verified
     error_kind failure_kind = error_kind::protocol;
-    std::string failure;                         // why line failed_line fails
+    std::string failure;  // why line failed_line fails
     bool ok() const noexcept { return failed_line == 0; }
 };
 
@@ -187,7 +187,8 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
     receipt_verification v;
     if (f.mock_attestation) {
         if (!opt_.allow_mock)
-            throw attestation_error(attestation_reason::mock_refused, "receipt holds a mock attestation, which proves nothing about who held the "
+            throw attestation_error(attestation_reason::mock_refused,
+                                    "receipt holds a mock attestation, which proves nothing about who held the "
                                     "key; refused (allow mock receipts to read it)");
         v.identity = mock_attestation{}.verify(*f.attestation, crypto_);
     } else {
@@ -198,7 +199,8 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
     // The answer: the plain one must carry signed_data itself; an envelope must
     // name the attested key. The signature over canonical(signed_data) and the
     // signed fields are protocol::verify_answer's checks.
-    if (f.encrypted) detail::check_envelope(f.answer->at("data"), v.identity);
+    if (f.encrypted)
+        detail::check_envelope(f.answer->at("data"), v.identity);
     else if (f.answer->at("data") != *f.signed_data)
         throw signature_error("receipt signed_data differs from the answer's data");
     const auto msg = f.signed_data->find("message");
@@ -257,9 +259,8 @@ receipt_log_report receipt_verifier<Crypto>::verify_log(std::string_view content
         if (prev->template get_ref<const std::string&>() != r.head)
             return fail(error_kind::signature,
                         r.lines == 1 ? std::string("prev is not the SHA-256 of nothing: lines before it were removed")
-                                     : "prev is not the SHA-256 of line " + std::to_string(r.lines - 1) +
-                                           ": line " + std::to_string(r.lines - 1) +
-                                           " was edited, or lines were removed or reordered here");
+                                     : "prev is not the SHA-256 of line " + std::to_string(r.lines - 1) + ": line " +
+                                std::to_string(r.lines - 1) + " was edited, or lines were removed or reordered here");
         try {
             const receipt_verification v = verify(*rec);
             if (!v.verified) ++r.mock;
@@ -300,8 +301,8 @@ TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
     nitro_options n = opt.nitro;
     // A chain expired since is verified at the document's own time, whatever its age.
     n.max_document_age = std::chrono::milliseconds::max();
-    n.max_age.reset();          // a receipt is old by nature
-    n.expected_nonce.reset();   // the document's nonce was the fetcher's, long ago
+    n.max_age.reset();              // a receipt is old by nature
+    n.expected_nonce.reset();       // the document's nonce was the fetcher's, long ago
     n.known_enclaves_file.clear();  // checking a record never records an image (pin it, or use an allowlist)
     n.clock = opt.clock;
     return n;
@@ -323,13 +324,13 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
     need("library", &nlohmann::json::is_string, "string");
     const auto* request = need("request", &nlohmann::json::is_object, "object");
     const auto nonce = request->find("nonce");
-    const auto nonce_bytes = nonce != request->end() && nonce->is_string()
-                                 ? from_hex(nonce->get_ref<const std::string&>()) : std::nullopt;
+    const auto nonce_bytes =
+        nonce != request->end() && nonce->is_string() ? from_hex(nonce->get_ref<const std::string&>()) : std::nullopt;
     if (!nonce_bytes || nonce_bytes->size() != protocol::nonce_size)
         throw protocol_error("receipt request nonce is not 32 bytes of hex");
     const auto pk = request->find("public_key");
-    const auto pk_bytes = pk != request->end() && pk->is_string() ? from_hex(pk->get_ref<const std::string&>())
-                                                                 : std::nullopt;
+    const auto pk_bytes =
+        pk != request->end() && pk->is_string() ? from_hex(pk->get_ref<const std::string&>()) : std::nullopt;
     if (!pk_bytes || pk_bytes->size() != p384::spki_size || p384::point_of(*pk_bytes).empty())
         throw protocol_error("receipt request public_key is not a hex P-384 SubjectPublicKeyInfo");
 
@@ -339,8 +340,8 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
     f.signed_data = need("signed_data", &nlohmann::json::is_object, "object");
     const auto doc = f.attestation->find("attestation_doc");
     const auto mock = f.attestation->find("mock");
-    f.mock_attestation = (doc != f.attestation->end() && doc->is_object()) ||
-                         (mock != f.attestation->end() && *mock != false);
+    f.mock_attestation =
+        (doc != f.attestation->end() && doc->is_object()) || (mock != f.attestation->end() && *mock != false);
     const auto sig = f.answer->find("sig");
     if (sig == f.answer->end() || !sig->is_string()) throw protocol_error("receipt answer has no \"sig\" string");
     const auto data = f.answer->find("data");
@@ -437,7 +438,8 @@ TEE_INLINE void detail::locked_append(const std::string& path,
         char end_byte = 0;
         if (::pread(fd, &end_byte, 1, start) != 1) throw failure("cannot read");
         if (end_byte != '\n')
-            throw config_error("receipt log " + path + " ends in a partial line: not appending (check it with verify-log)");
+            throw config_error("receipt log " + path +
+                               " ends in a partial line: not appending (check it with verify-log)");
         char buf[4096];
         while (start > 0) {
             const off_t from = start >= off_t(sizeof buf) ? start - off_t(sizeof buf) : 0;

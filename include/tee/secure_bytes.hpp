@@ -30,7 +30,9 @@ struct zeroing_allocator {
         std::allocator<T>{}.deallocate(p, n);
     }
     template <class U>
-    bool operator==(const zeroing_allocator<U>&) const noexcept { return true; }
+    bool operator==(const zeroing_allocator<U>&) const noexcept {
+        return true;
+    }
 };
 
 using secure_bytes = std::vector<std::uint8_t, zeroing_allocator<std::uint8_t>>;
@@ -44,9 +46,7 @@ public:
     bool empty() const noexcept { return bytes_.empty(); }
     std::size_t size() const noexcept { return bytes_.size(); }
     // The one place the secret is read: serialising it into the request plaintext.
-    std::string_view reveal() const noexcept {
-        return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
-    }
+    std::string_view reveal() const noexcept { return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()}; }
 
 private:
     secure_bytes bytes_;

@@ -18,7 +18,7 @@ namespace tee {
 // The default transport: tee::client<> is client<httplib_transport, botan_crypto, nitro_attestation>
 // (the other two defaults are in tee/client.hpp).
 template <transport Transport = httplib_transport, crypto_backend Crypto, class Attestation>
-    requires attestation_policy<Attestation, Crypto>
+requires attestation_policy<Attestation, Crypto>
 class client;
 
 // Short names for the common choices (like spdlog's _mt / _st):

@@ -21,7 +21,8 @@
 
 #if defined(__GLIBC__) || __has_include(<features.h>)
 #if defined(_FCNTL_H) && !defined(TEE_FCNTL_RENAMED)
-#error "tee-client: include <tee/...> before <fcntl.h> / <httplib.h>: glibc's tee(2) declared there collides with namespace tee"
+#error \
+    "tee-client: include <tee/...> before <fcntl.h> / <httplib.h>: glibc's tee(2) declared there collides with namespace tee"
 #endif
 #define TEE_FCNTL_RENAMED 1
 #define tee tee_glibc_splice_function
@@ -103,11 +104,24 @@ TEE_INLINE std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& 
     const auto b0 = static_cast<unsigned char>(s[i]);
     std::size_t len;
     char32_t min;
-    if (b0 < 0x80) { cp = b0; return 1; }
-    if ((b0 & 0xe0) == 0xc0) { len = 2; cp = b0 & 0x1fu; min = 0x80; }
-    else if ((b0 & 0xf0) == 0xe0) { len = 3; cp = b0 & 0x0fu; min = 0x800; }
-    else if ((b0 & 0xf8) == 0xf0) { len = 4; cp = b0 & 0x07u; min = 0x10000; }
-    else return 0;
+    if (b0 < 0x80) {
+        cp = b0;
+        return 1;
+    }
+    if ((b0 & 0xe0) == 0xc0) {
+        len = 2;
+        cp = b0 & 0x1fu;
+        min = 0x80;
+    } else if ((b0 & 0xf0) == 0xe0) {
+        len = 3;
+        cp = b0 & 0x0fu;
+        min = 0x800;
+    } else if ((b0 & 0xf8) == 0xf0) {
+        len = 4;
+        cp = b0 & 0x07u;
+        min = 0x10000;
+    } else
+        return 0;
     if (s.size() - i < len) return 0;
     for (std::size_t k = 1; k < len; ++k) {
         const auto b = static_cast<unsigned char>(s[i + k]);
@@ -194,8 +208,10 @@ TEE_INLINE std::size_t secret_end(std::string_view text, std::size_t at, std::st
                 std::uint32_t unit = 0;
                 for (std::size_t k = j + n + 1; k < j + n + 5; ++k) {
                     const char c = text[k];
-                    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                    const int d = c >= '0' && c <= '9' ? c - '0'
+                        : c >= 'a' && c <= 'f'         ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F'         ? c - 'A' + 10
+                                                       : -1;
                     if (d < 0) return false;
                     unit = unit << 4 | static_cast<std::uint32_t>(d);
                 }
@@ -213,7 +229,10 @@ TEE_INLINE std::size_t secret_end(std::string_view text, std::size_t at, std::st
     for (std::size_t k = 0; k < secret.size();) {
         char32_t cp = 0;
         std::size_t len = utf8_decode(secret, k, cp);
-        if (len == 0) { len = 1; cp = 0xFFFFFFFF; }  // an invalid byte matches only as is
+        if (len == 0) {
+            len = 1;
+            cp = 0xFFFFFFFF;
+        }  // an invalid byte matches only as is
         if (text.substr(i).substr(0, len) == secret.substr(k, len)) {
             i += len;
             k += len;
@@ -437,7 +456,8 @@ class service_error : public error {
 public:
     service_error(int http_status, std::string service_message)
         : error(error_kind::service, describe(http_status, service_message)),
-          status_(http_status), message_(std::move(service_message)) {}
+          status_(http_status),
+          message_(std::move(service_message)) {}
     int http_status() const noexcept { return status_; }
     const std::string& service_message() const noexcept { return message_; }
     void redact(std::string_view secret) override;  // the message and service_message()
@@ -525,8 +545,7 @@ constexpr int hex_value(char c) noexcept {
     return -1;
 }
 
-inline constexpr char base64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+inline constexpr char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // Value of a base64 digit, or -1 ('=' is not a digit).
 constexpr int base64_value(char c) noexcept {
@@ -538,9 +557,7 @@ constexpr int base64_value(char c) noexcept {
     return -1;
 }
 
-constexpr bool is_ascii_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+constexpr bool is_ascii_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 }  // namespace detail
 
@@ -630,7 +647,7 @@ TEE_INLINE std::optional<std::vector<std::uint8_t>> from_base64(std::string_view
             n = 0;
         }
     }
-    if (n + padding == 0) return out;         // a whole number of groups
+    if (n + padding == 0) return out;           // a whole number of groups
     if (n + padding != 4) return std::nullopt;  // missing digits or padding
     // n is 2 ("xx==") or 3 ("xxx="); leftover low bits are ignored (see top).
     if (n == 2) {
@@ -670,10 +687,10 @@ namespace tee {
 namespace p384 {
 // DER prefix of an uncompressed P-384 SubjectPublicKeyInfo (id-ecPublicKey,
 // secp384r1, BIT STRING with 0 unused bits); the 97-byte point 04||x||y follows.
-inline constexpr std::array<std::uint8_t, 23> spki_prefix = {
-    0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
-    0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00};
-inline constexpr std::size_t point_size = 97;   // 04 || x(48) || y(48)
+inline constexpr std::array<std::uint8_t, 23> spki_prefix = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                                             0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+                                                             0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00};
+inline constexpr std::size_t point_size = 97;                              // 04 || x(48) || y(48)
 inline constexpr std::size_t spki_size = spki_prefix.size() + point_size;  // 120
 
 // The uncompressed point inside `key`: the SPKI above or the raw point itself.
@@ -750,24 +767,24 @@ struct certificate_info {
 };
 
 struct enclave_identity {
-    std::string kind;                       // "mock" or "nitro": the policy that accepted it
-    bool verified = false;                  // true only for a policy that verifies (not mock)
-    std::vector<std::uint8_t> public_key;   // the enclave key, DER SPKI (120 bytes)
-    std::string key_fingerprint;            // hex SHA-256 of public_key
+    std::string kind;                      // "mock" or "nitro": the policy that accepted it
+    bool verified = false;                 // true only for a policy that verifies (not mock)
+    std::vector<std::uint8_t> public_key;  // the enclave key, DER SPKI (120 bytes)
+    std::string key_fingerprint;           // hex SHA-256 of public_key
 
     // Nitro only (empty for mock):
     std::string module_id;
-    std::uint64_t timestamp_ms = 0;         // signed document time
+    std::uint64_t timestamp_ms = 0;  // signed document time
     std::map<unsigned, std::vector<std::uint8_t>> pcrs;
     std::vector<std::uint8_t> nonce;
     std::vector<std::uint8_t> user_data;
-    std::vector<certificate_info> chain;    // leaf first, root last
+    std::vector<certificate_info> chain;                  // leaf first, root last
     std::chrono::system_clock::time_point verified_at{};  // the verification time used: now, or the signed time
-    std::chrono::milliseconds document_age{};     // the clock's time minus the signed time
+    std::chrono::milliseconds document_age{};             // the clock's time minus the signed time
     // The chain had expired since the document was signed (a service's start-up
     // document): verified at its signed time instead, within max_document_age.
     bool verified_at_document_time = false;
-    bool debug_mode = false;                      // PCR0 all zeros (allowed only by option)
+    bool debug_mode = false;  // PCR0 all zeros (allowed only by option)
     // What accepted the image (docs/security.md, "Image policies"): "pinned PCRs",
     // "allowlist: <name> (version N)", "known enclave", "first contact (recorded)",
     // "any image"; several joined by ", ".
@@ -817,7 +834,9 @@ struct zeroing_allocator {
         std::allocator<T>{}.deallocate(p, n);
     }
     template <class U>
-    bool operator==(const zeroing_allocator<U>&) const noexcept { return true; }
+    bool operator==(const zeroing_allocator<U>&) const noexcept {
+        return true;
+    }
 };
 
 using secure_bytes = std::vector<std::uint8_t, zeroing_allocator<std::uint8_t>>;
@@ -831,9 +850,7 @@ public:
     bool empty() const noexcept { return bytes_.empty(); }
     std::size_t size() const noexcept { return bytes_.size(); }
     // The one place the secret is read: serialising it into the request plaintext.
-    std::string_view reveal() const noexcept {
-        return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
-    }
+    std::string_view reveal() const noexcept { return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()}; }
 
 private:
     secure_bytes bytes_;
@@ -878,10 +895,10 @@ using byte_span = std::span<const std::uint8_t>;
 // transport live with it (the default's pool and TLS trust: tee::httplib_options).
 struct transport_limits {
     std::chrono::milliseconds connect_timeout{10'000};
-    std::chrono::milliseconds read_timeout{60'000};   // per read; an LLM can take a while
+    std::chrono::milliseconds read_timeout{60'000};  // per read; an LLM can take a while
     std::chrono::milliseconds write_timeout{10'000};
-    std::chrono::milliseconds total_timeout{120'000}; // whole request: connect, TLS, answer (a drip too)
-    std::size_t max_answer_bytes = 4u << 20;          // larger answers are refused (headers: see docs/reliability.md)
+    std::chrono::milliseconds total_timeout{120'000};  // whole request: connect, TLS, answer (a drip too)
+    std::size_t max_answer_bytes = 4u << 20;           // larger answers are refused (headers: see docs/reliability.md)
 };
 
 // What the client hands a transport when it builds one: the limits and the
@@ -903,6 +920,7 @@ struct http_response {
 // (A client can build one itself only if it is constructible from transport_options;
 // otherwise hand the client a built instance.)
 //
+// clang-format off
 // Named requirements. `t` is a T, `path` and `body` are std::string_view, `opt`
 // is a const transport_options&.
 //
@@ -947,11 +965,13 @@ concept transport = std::move_constructible<T> &&
         { t.get(path) } -> std::same_as<http_response>;
         { t.post_json(path, body) } -> std::same_as<http_response>;
     };
+// clang-format on
 
 // ------------------------------------------------------------- crypto backend
 // All the primitives of the protocol. Failures of *verification* are reported
 // by return value (false / nullopt); malformed keys throw tee::protocol_error.
 //
+// clang-format off
 // Named requirements. `c` is a const C, `priv` a const C::private_key&, `pub`
 // a const C::public_key&, `bytes` (and `key`, `iv`, ...) byte_span, `n` std::size_t.
 //
@@ -1017,15 +1037,19 @@ concept crypto_backend = std::default_initializable<C> &&
         { c.sha256(bytes) } -> std::same_as<std::array<std::uint8_t, 32>>;
         { c.sha384(bytes) } -> std::same_as<std::array<std::uint8_t, 48>>;
     };
+// clang-format on
 
 // ---------------------------------------------------------- attestation policy
 // What the client tells a policy about the exchange: the optional third
 // argument of verify(). A policy that takes it is called with it; one that
 // does not is called with (answer, crypto) only.
+// clang-format off
 struct attestation_context {
     std::string_view service_url;  // the base URL the client talks to (config::url)
 };
+// clang-format on
 
+// clang-format off
 // Turns the enclave's answer to GET /attestation (parsed JSON) into a verified
 // enclave_identity, or throws tee::attestation_error. `kind` names the policy
 // ("mock", "nitro"); `verifies` says whether it proves anything about the
@@ -1077,6 +1101,7 @@ concept attestation_policy = crypto_backend<C> &&
         { A::verifies } -> std::convertible_to<bool>;
         { a.verify(answer, crypto) } -> std::same_as<enclave_identity>;
     };
+// clang-format on
 
 }  // namespace tee
 // ---- end tee/concepts.hpp
@@ -1112,8 +1137,8 @@ struct config {
     std::string platform;                       // PLATFORM: openai, anthropic, gemini (sent as given)
     std::string model;                          // MODEL, e.g. gpt-4 (sent as given)
 
-    transport_limits transport;                 // timeouts, answer cap (the base URL is `url`); the default
-                                                // transport's CA file, pin, pool: tee::httplib_options
+    transport_limits transport;  // timeouts, answer cap (the base URL is `url`); the default
+                                 // transport's CA file, pin, pool: tee::httplib_options
 
     attestation_endpoint endpoint = attestation_endpoint::legacy;
     client_key_mode client_keys = client_key_mode::per_client;
@@ -1125,7 +1150,7 @@ struct config {
     // Replay protection: the signed timestamp of an answer must lie within this
     // window of the local clock. The signed message must always equal the prompt.
     std::chrono::seconds answer_time_window{300};
-    bool accept_any_answer_time = false;        // relax the window check, by name
+    bool accept_any_answer_time = false;  // relax the window check, by name
 
     // Receipts (tee/receipt.hpp): each chat_result carries `receipt`, the
     // evidence anyone can verify offline later. Off: nothing is kept.
@@ -1142,8 +1167,9 @@ TEE_INLINE config config::from_env() {
     config c;
     const char* key = std::getenv("PLATFORM_API_KEY");
     if (key == nullptr || *key == '\0')
-        throw config_error("PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
-                           "(it is sent only inside the encrypted request)");
+        throw config_error(
+            "PLATFORM_API_KEY is not set: the enclave needs your LLM provider key "
+            "(it is sent only inside the encrypted request)");
     c.api_key = secret_string(key);
     if (const char* v = std::getenv("PLATFORM")) c.platform = v;
     if (const char* v = std::getenv("MODEL")) c.model = v;
@@ -1252,8 +1278,10 @@ void append_python_string(Out& out, std::string_view s) {
             case '\r': put("\\r"); break;
             case '\t': put("\\t"); break;
             default:
-                if (cp >= 0x20 && cp < 0x7f) out.push_back(static_cast<char>(cp));
-                else if (cp < 0x10000) append_u_escape(out, static_cast<std::uint32_t>(cp));
+                if (cp >= 0x20 && cp < 0x7f)
+                    out.push_back(static_cast<char>(cp));
+                else if (cp < 0x10000)
+                    append_u_escape(out, static_cast<std::uint32_t>(cp));
                 else {
                     cp -= 0x10000;
                     append_u_escape(out, static_cast<std::uint32_t>(0xd800 + (cp >> 10)));
@@ -1444,10 +1472,22 @@ TEE_INLINE void append_canonical(std::string& out, const nlohmann::json& j, std:
 TEE_INLINE strict_json_builder::strict_json_builder(json& root, std::string_view body, const json_limits& limits)
     : root_(root), body_(body), limits_(limits) {}
 
-TEE_INLINE bool strict_json_builder::null() { add(nullptr); return true; }
-TEE_INLINE bool strict_json_builder::boolean(bool v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::null() {
+    add(nullptr);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::boolean(bool v) {
+    add(v);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) {
+    add(v);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) {
+    add(v);
+    return true;
+}
 TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const json::string_t& lexeme) {
     // nlohmann falls back to double for integers that overflow 64 bits;
     // such a lexeme has no fraction or exponent (only '-' and digits; the
@@ -1457,18 +1497,34 @@ TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const 
     add(v);
     return true;
 }
-TEE_INLINE bool strict_json_builder::string(json::string_t& v) { add(std::move(v)); return true; }
+TEE_INLINE bool strict_json_builder::string(json::string_t& v) {
+    add(std::move(v));
+    return true;
+}
 TEE_INLINE bool strict_json_builder::binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
 
-TEE_INLINE bool strict_json_builder::start_object(std::size_t) { open(json::value_t::object); return true; }
-TEE_INLINE bool strict_json_builder::start_array(std::size_t) { open(json::value_t::array); return true; }
-TEE_INLINE bool strict_json_builder::end_object() { stack_.pop_back(); return true; }
-TEE_INLINE bool strict_json_builder::end_array() { stack_.pop_back(); return true; }
+TEE_INLINE bool strict_json_builder::start_object(std::size_t) {
+    open(json::value_t::object);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::start_array(std::size_t) {
+    open(json::value_t::array);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::end_object() {
+    stack_.pop_back();
+    return true;
+}
+TEE_INLINE bool strict_json_builder::end_array() {
+    stack_.pop_back();
+    return true;
+}
 
 TEE_INLINE bool strict_json_builder::key(json::string_t& k) {
     auto& obj = stack_.back()->get_ref<json::object_t&>();
     auto [it, inserted] = obj.try_emplace(std::move(k));
-    if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
+    if (!inserted)
+        throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
     slot_ = &it->second;
     return true;
 }
@@ -1557,13 +1613,13 @@ namespace tee {
 
 // What a verified chat returns: the answer and the signed fields it came with.
 struct chat_result {
-    std::string response;      // the LLM's answer
-    std::string message;       // the prompt, as signed by the enclave
+    std::string response;  // the LLM's answer
+    std::string message;   // the prompt, as signed by the enclave
     std::string platform;
     std::string ai_model;
-    std::int64_t timestamp = 0;  // signed, seconds since the epoch
-    nlohmann::json data;       // the whole signed object
-    std::string signature;     // hex DER signature over canonical_json(data)
+    std::int64_t timestamp = 0;           // signed, seconds since the epoch
+    nlohmann::json data;                  // the whole signed object
+    std::string signature;                // hex DER signature over canonical_json(data)
     std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
     std::string attestation_kind;         // "nitro" or "mock"
     // With config::receipts: the chat's receipt (tee/receipt.hpp). Empty otherwise.
@@ -1590,7 +1646,7 @@ inline constexpr std::string_view hkdf_info = "encryption data";
 inline constexpr std::size_t nonce_size = 32;
 
 // The paths, relative to config::url.
-inline constexpr std::string_view attestation_path = "/attestation";                        // GET
+inline constexpr std::string_view attestation_path = "/attestation";                         // GET
 inline constexpr std::string_view well_known_attestation_path = "/.well-known/attestation";  // POST "{}"
 inline constexpr std::string_view talk_path = "/talk";                                       // POST, one chat
 
@@ -1646,8 +1702,9 @@ void check_well_known_answer(const nlohmann::json& answer, const enclave_identit
 // well-known endpoint states. Throws service_error, transport_error or
 // attestation_error; never returns an unverified identity the policy refused.
 template <transport Transport, crypto_backend Crypto, class Attestation>
-    requires attestation_policy<Attestation, Crypto>
-attested attest(Transport& t, const Crypto& crypto, const Attestation& policy, const attestation_request& req) {
+requires attestation_policy<Attestation, Crypto> attested attest(Transport& t, const Crypto& crypto,
+                                                                 const Attestation& policy,
+                                                                 const attestation_request& req) {
     const fetched_attestation fetched = fetch_attestation(t, req.endpoint, req.secret);
     attested a{{}, parse_attestation_answer(fetched.response)};
     if constexpr (requires { policy.verify(a.answer, crypto, attestation_context{}); })
@@ -1794,8 +1851,8 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
         const std::int64_t now_s =
             std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
         const std::uint64_t skew = r.timestamp >= now_s
-                                       ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
-                                       : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
+            ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
+            : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
         if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(check.window.count(), 0)))
             throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
                                std::to_string(check.window.count()) + " s): a replayed answer, or a wrong clock");
@@ -1838,8 +1895,8 @@ TEE_GCC_NOINLINE TEE_INLINE void detail::append_text(secure_bytes& out, std::str
 
 TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key, std::string_view message,
                                                     std::string_view platform, std::string_view model) {
-    for (auto [name, text] : {std::pair{"message", message}, {"platform", platform}, {"model", model},
-                              {"API key", api_key.reveal()}})
+    for (auto [name, text] :
+         {std::pair{"message", message}, {"platform", platform}, {"model", model}, {"API key", api_key.reveal()}})
         if (!is_valid_utf8(text)) throw config_error(std::string(name) + " is not valid UTF-8");
     secure_bytes out;
     out.reserve(64 + api_key.size() + message.size() * 2 + platform.size() + model.size());
@@ -1856,8 +1913,7 @@ TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key
     return out;
 }
 
-TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view client_spki_hex,
-                                              byte_span ciphertext) {
+TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {
     std::string body;
     body.reserve(64 + nonce.size() * 2 + client_spki_hex.size() + ciphertext.size() * 2);
     body += "{\"nonce\":\"";
@@ -1884,13 +1940,15 @@ TEE_INLINE nlohmann::json protocol::parse_attestation_answer(const http_response
     try {
         return parse_json(res.body, attestation_answer_limits);
     } catch (const protocol_error& e) {
-        throw attestation_error(attestation_reason::malformed, std::string("attestation answer unreadable: ") + e.what());
+        throw attestation_error(attestation_reason::malformed,
+                                std::string("attestation answer unreadable: ") + e.what());
     }
 }
 
 TEE_INLINE void protocol::check_well_known_answer(const nlohmann::json& answer, const enclave_identity& id) {
     if (!answer.is_object() || !answer.contains("public_key"))
-        throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
+        throw attestation_error(attestation_reason::malformed,
+                                "well-known attestation answer has no public_key string");
     check_advertised_key(answer, id);
 }
 
@@ -1904,10 +1962,14 @@ TEE_INLINE bool protocol::means_key_change(const error& e) noexcept {
 TEE_INLINE void check_advertised_key(const nlohmann::json& answer, const enclave_identity& id) {
     auto it = answer.find("public_key");
     if (it == answer.end()) return;  // the legacy endpoint states no key
-    if (!it->is_string()) throw attestation_error(attestation_reason::malformed, "well-known attestation answer has no public_key string");
+    if (!it->is_string())
+        throw attestation_error(attestation_reason::malformed,
+                                "well-known attestation answer has no public_key string");
     auto advertised = parse_public_key_text(it->get_ref<const std::string&>());
     auto a = p384::point_of(advertised), b = p384::point_of(id.public_key);
-    if (a.empty()) throw attestation_error(attestation_reason::malformed, "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
+    if (a.empty())
+        throw attestation_error(attestation_reason::malformed,
+                                "advertised public_key is not a P-384 key (hex DER, raw point or PEM)");
     if (!std::equal(a.begin(), a.end(), b.begin(), b.end()))
         throw attestation_error(attestation_reason::key_binding, "advertised public_key differs from the attested one");
 }
@@ -1918,7 +1980,10 @@ TEE_INLINE void protocol::throw_if_refused(const http_response& res, std::string
     try {
         auto j = parse_json(res.body);
         for (const char* k : {"error", "detail", "message"})
-            if (j.is_object() && j.contains(k)) { text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump(); break; }
+            if (j.is_object() && j.contains(k)) {
+                text = j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
+                break;
+            }
     } catch (const protocol_error&) {
         throw service_error(res.status, refusal_text(res.body, secret));
     }
@@ -2063,8 +2128,9 @@ public:
     auto load_public_key(byte_span bytes) const {
         const byte_span point = p384::point_of(bytes);
         if (point.empty())
-            throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
-                                 "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
+            throw protocol_error(
+                "enclave public key is neither a P-384 SubjectPublicKeyInfo "
+                "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
         return Backend::import_point(point);
     }
 
@@ -2192,7 +2258,10 @@ TEE_INLINE std::optional<std::pair<Botan::BigInt, Botan::BigInt>> parse_der_p384
     auto length = [&](std::size_t& out) -> bool {  // DER definite length, minimal
         if (at >= der.size()) return false;
         std::uint8_t b = der[at++];
-        if (b < 0x80) { out = b; return true; }
+        if (b < 0x80) {
+            out = b;
+            return true;
+        }
         if (b != 0x81 || at >= der.size() || der[at] < 0x80) return false;  // <= 255 needs one byte
         out = der[at++];
         return true;
@@ -2201,9 +2270,12 @@ TEE_INLINE std::optional<std::pair<Botan::BigInt, Botan::BigInt>> parse_der_p384
         std::size_t n = 0;
         if (at >= der.size() || der[at++] != 0x02 || !length(n) || n == 0 || n > der.size() - at) return false;
         const std::uint8_t* v = der.data() + at;
-        if (v[0] & 0x80) return false;                                  // negative
-        if (n > 1 && v[0] == 0x00 && !(v[1] & 0x80)) return false;       // not minimal
-        if (v[0] == 0x00 && n > 1) { ++v; --n; }                         // sign byte
+        if (v[0] & 0x80) return false;                              // negative
+        if (n > 1 && v[0] == 0x00 && !(v[1] & 0x80)) return false;  // not minimal
+        if (v[0] == 0x00 && n > 1) {
+            ++v;
+            --n;
+        }  // sign byte
         if (n > 48) return false;
         out = Botan::BigInt(v, n);
         at += (v - (der.data() + at)) + n;
@@ -2387,7 +2459,7 @@ public:
 
     struct public_key {
         std::shared_ptr<const Botan::ECDSA_PublicKey> key;
-        std::vector<std::uint8_t> point;  // 04||x||y, what ECDH consumes
+        std::vector<std::uint8_t> point;         // 04||x||y, what ECDH consumes
         std::shared_ptr<key_verifier> verifier;  // shared by copies of the key
     };
 
@@ -2412,7 +2484,7 @@ private:
     static std::vector<std::uint8_t> gcm_seal(byte_span key, byte_span iv, byte_span plaintext);
     static std::optional<secure_bytes> gcm_open(byte_span key, byte_span iv, byte_span ciphertext);
     static bool verify_rs(const public_key& pub, byte_span msg, byte_span sig);  // r||s, 96 bytes
-    template <std::size_t N>  // SHA-256 (32) or SHA-384 (48)
+    template <std::size_t N>                                                     // SHA-256 (32) or SHA-384 (48)
     static std::array<std::uint8_t, N> digest(byte_span data) {
         static_assert(N == 32 || N == 48);
         auto h = Botan::HashFunction::create_or_throw(N == 32 ? "SHA-256" : "SHA-384");
@@ -2554,8 +2626,7 @@ TEE_INLINE std::unique_ptr<Botan::AEAD_Mode> botan_crypto::gcm(byte_span key, by
     return mode;
 }
 
-TEE_INLINE bool botan_crypto::verify(const public_key& pub, byte_span msg, byte_span sig,
-                                     Botan::Signature_Format fmt) {
+TEE_INLINE bool botan_crypto::verify(const public_key& pub, byte_span msg, byte_span sig, Botan::Signature_Format fmt) {
     if (!pub.verifier) return false;  // a default-constructed key verifies nothing
     return pub.verifier->verify(msg, sig, fmt);
 }
@@ -2598,7 +2669,8 @@ struct mock_attestation {
             crypto.load_public_key(bytes);  // throws unless a P-384 SPKI or point on the curve
             set_enclave_key(id, crypto, p384::point_of(bytes));
         } catch (const protocol_error& e) {
-            throw attestation_error(attestation_reason::key_binding, std::string("mock attestation key unusable: ") + e.what());
+            throw attestation_error(attestation_reason::key_binding,
+                                    std::string("mock attestation key unusable: ") + e.what());
         }
         return id;
     }
@@ -2616,9 +2688,11 @@ TEE_INLINE std::vector<std::uint8_t> mock_attestation::key_of(const nlohmann::js
         throw attestation_error(attestation_reason::malformed, "attestation answer has no attestation_doc");
     const auto& doc = answer["attestation_doc"];
     if (doc.is_string())
-        throw attestation_error(attestation_reason::malformed, "the enclave sent a real Nitro attestation document; the mock policy "
+        throw attestation_error(attestation_reason::malformed,
+                                "the enclave sent a real Nitro attestation document; the mock policy "
                                 "does not verify those (use nitro_attestation)");
-    if (!doc.is_object()) throw attestation_error(attestation_reason::malformed, "mock attestation_doc is not an object");
+    if (!doc.is_object())
+        throw attestation_error(attestation_reason::malformed, "mock attestation_doc is not an object");
     auto pk = doc.find("public_key");
     if (pk == doc.end() || !pk->is_string())
         throw attestation_error(attestation_reason::malformed, "mock attestation_doc has no public_key string");
@@ -2711,15 +2785,25 @@ inline constexpr std::string_view aws_nitro_root_sha256 =
 namespace tee::cbor {
 
 struct limits {
-    std::size_t max_depth = 16;       // nested arrays/maps/tags
-    std::size_t max_string = 1 << 20; // bytes in one byte or text string
-    std::size_t max_items = 65536;    // elements of one array, entries of one map
+    std::size_t max_depth = 16;        // nested arrays/maps/tags
+    std::size_t max_string = 1 << 20;  // bytes in one byte or text string
+    std::size_t max_items = 65536;     // elements of one array, entries of one map
 };
 
 enum class errc {
-    truncated, trailing_bytes, indefinite_length, unsupported_major_type,
-    unsupported_simple_value, unsupported_tag, too_deep, too_large, invalid_utf8,
-    bad_map_key, duplicate_key, integer_overflow, reserved_additional_info
+    truncated,
+    trailing_bytes,
+    indefinite_length,
+    unsupported_major_type,
+    unsupported_simple_value,
+    unsupported_tag,
+    too_deep,
+    too_large,
+    invalid_utf8,
+    bad_map_key,
+    duplicate_key,
+    integer_overflow,
+    reserved_additional_info
 };
 
 constexpr std::string_view to_string(errc c) noexcept {
@@ -2754,9 +2838,9 @@ class value {
 public:
     enum class kind { unsigned_int, negative_int, bytes, text, array, map, tag, boolean, null };
     using array_type = std::vector<value>;
-    using map_type = std::vector<std::pair<value, value>>; // insertion (= wire) order
+    using map_type = std::vector<std::pair<value, value>>;  // insertion (= wire) order
 
-    value() noexcept; // null
+    value() noexcept;  // null
 
     // Factories. They do not check the reader's subset rules (tag numbers,
     // key types, duplicates): encode() writes whatever it is given.
@@ -2802,12 +2886,12 @@ public:
 private:
     struct tagged {
         std::uint64_t number;
-        std::vector<value> content; // exactly one element (value is incomplete here)
+        std::vector<value> content;  // exactly one element (value is incomplete here)
         friend bool operator==(const tagged&, const tagged&) = default;
     };
     // Alternatives in the order of `kind`, so type() is just index().
-    using storage = std::variant<std::uint64_t, std::int64_t, std::vector<std::uint8_t>, std::string,
-                                 array_type, map_type, tagged, bool, std::nullptr_t>;
+    using storage = std::variant<std::uint64_t, std::int64_t, std::vector<std::uint8_t>, std::string, array_type,
+                                 map_type, tagged, bool, std::nullptr_t>;
 
     explicit value(storage v);
 
@@ -2841,7 +2925,7 @@ public:
 
     // Precondition ok(); otherwise throws std::logic_error.
     const cbor::value& value() const&;
-    cbor::value value() &&; // by value: no dangling decode(b).value()
+    cbor::value value() &&;  // by value: no dangling decode(b).value()
     cbor::value&& take();
     // Precondition !ok(); otherwise throws std::logic_error.
     const cbor::error& error() const;
@@ -2881,7 +2965,7 @@ private:
     bool tag(value& out, std::uint64_t number, std::size_t depth, std::size_t start);
 };
 
-} // namespace detail
+}  // namespace detail
 
 // Decodes exactly one CBOR item that must span all of `bytes`.
 result decode(std::span<const std::uint8_t> bytes, const limits& lim = {}) noexcept;
@@ -2913,7 +2997,7 @@ TEE_INLINE value value::boolean(bool b) { return value(b); }
 
 TEE_INLINE bool value::is_int() const noexcept {
     return type() == kind::negative_int ||
-           (is_uint() && std::get<std::uint64_t>(v_) <= std::uint64_t{std::numeric_limits<std::int64_t>::max()});
+        (is_uint() && std::get<std::uint64_t>(v_) <= std::uint64_t{std::numeric_limits<std::int64_t>::max()});
 }
 
 TEE_INLINE std::uint64_t value::as_uint() const { return get<std::uint64_t>("an unsigned integer"); }
@@ -2921,7 +3005,9 @@ TEE_INLINE std::int64_t value::as_int() const {
     if (!is_int()) throw std::logic_error("tee::cbor::value is not an integer in the int64 range");
     return is_uint() ? static_cast<std::int64_t>(std::get<std::uint64_t>(v_)) : std::get<std::int64_t>(v_);
 }
-TEE_INLINE const std::vector<std::uint8_t>& value::as_bytes() const { return get<std::vector<std::uint8_t>>("a byte string"); }
+TEE_INLINE const std::vector<std::uint8_t>& value::as_bytes() const {
+    return get<std::vector<std::uint8_t>>("a byte string");
+}
 TEE_INLINE const std::string& value::as_text() const { return get<std::string>("a text string"); }
 TEE_INLINE const value::array_type& value::as_array() const { return get<array_type>("an array"); }
 TEE_INLINE const value::map_type& value::as_map() const { return get<map_type>("a map"); }
@@ -2939,13 +3025,23 @@ TEE_INLINE const value* value::find(std::int64_t int_key) const {
 TEE_INLINE result::result(cbor::value v) : v_(std::move(v)) {}
 TEE_INLINE result::result(cbor::error e) : v_(e) {}
 
-TEE_INLINE const cbor::value& result::value() const& { require(true); return std::get<0>(v_); }
+TEE_INLINE const cbor::value& result::value() const& {
+    require(true);
+    return std::get<0>(v_);
+}
 TEE_INLINE cbor::value result::value() && { return take(); }
-TEE_INLINE cbor::value&& result::take() { require(true); return std::move(std::get<0>(v_)); }
-TEE_INLINE const cbor::error& result::error() const { require(false); return std::get<1>(v_); }
+TEE_INLINE cbor::value&& result::take() {
+    require(true);
+    return std::move(std::get<0>(v_));
+}
+TEE_INLINE const cbor::error& result::error() const {
+    require(false);
+    return std::get<1>(v_);
+}
 
 TEE_INLINE void result::require(bool want_ok) const {
-    if (ok() != want_ok) throw std::logic_error(want_ok ? "tee::cbor::result holds an error" : "tee::cbor::result holds a value");
+    if (ok() != want_ok)
+        throw std::logic_error(want_ok ? "tee::cbor::result holds an error" : "tee::cbor::result holds a value");
 }
 
 namespace detail {
@@ -2968,11 +3064,12 @@ TEE_INLINE bool reader::item(value& out, std::size_t depth) {
     const std::uint8_t major = in_[pos_] >> 5, info = in_[pos_] & 0x1f;
     ++pos_;
     if (major == 7) return simple(out, info, start);
-    if (info == 31) return fail(major >= 2 && major <= 5 ? errc::indefinite_length : errc::reserved_additional_info, start);
+    if (info == 31)
+        return fail(major >= 2 && major <= 5 ? errc::indefinite_length : errc::reserved_additional_info, start);
     if (info >= 28) return fail(errc::reserved_additional_info, start);
     std::uint64_t arg = info;
     if (info >= 24) {
-        const std::size_t n = std::size_t{1} << (info - 24); // 1, 2, 4 or 8 bytes follow
+        const std::size_t n = std::size_t{1} << (info - 24);  // 1, 2, 4 or 8 bytes follow
         if (remaining() < n) return fail(errc::truncated, start);
         arg = 0;
         for (std::size_t i = 0; i < n; ++i) arg = (arg << 8) | in_[pos_++];
@@ -2980,18 +3077,23 @@ TEE_INLINE bool reader::item(value& out, std::size_t depth) {
     switch (major) {
         case 0: out = value::uint(arg); return true;
         case 1:
-            if (arg > std::uint64_t{std::numeric_limits<std::int64_t>::max()}) return fail(errc::integer_overflow, start);
+            if (arg > std::uint64_t{std::numeric_limits<std::int64_t>::max()})
+                return fail(errc::integer_overflow, start);
             out = value::integer(-1 - static_cast<std::int64_t>(arg));
             return true;
-        case 2: case 3: return string(out, major == 3, arg, start);
+        case 2:
+        case 3: return string(out, major == 3, arg, start);
         case 4: return array(out, arg, depth, start);
         case 5: return map(out, arg, depth, start);
         case 6: return tag(out, arg, depth, start);
     }
-    return fail(errc::unsupported_major_type, start); // unreachable: major is 3 bits
+    return fail(errc::unsupported_major_type, start);  // unreachable: major is 3 bits
 }
 
-TEE_INLINE bool reader::fail(errc c, std::size_t offset) { err = error{c, offset}; return false; }
+TEE_INLINE bool reader::fail(errc c, std::size_t offset) {
+    err = error{c, offset};
+    return false;
+}
 
 TEE_INLINE bool reader::check_count(std::uint64_t n, std::size_t max, std::size_t min_bytes, std::size_t start) {
     if (n > max) return fail(errc::too_large, start);
@@ -3004,9 +3106,11 @@ TEE_INLINE bool reader::simple(value& out, std::uint8_t info, std::size_t start)
         case 20: out = value::boolean(false); return true;
         case 21: out = value::boolean(true); return true;
         case 22: out = value::null(); return true;
-        case 28: case 29: case 30: return fail(errc::reserved_additional_info, start);
-        case 31: return fail(errc::indefinite_length, start); // break code
-        default: return fail(errc::unsupported_simple_value, start); // incl. floats 25-27
+        case 28:
+        case 29:
+        case 30: return fail(errc::reserved_additional_info, start);
+        case 31: return fail(errc::indefinite_length, start);         // break code
+        default: return fail(errc::unsupported_simple_value, start);  // incl. floats 25-27
     }
 }
 
@@ -3014,7 +3118,9 @@ TEE_INLINE bool reader::string(value& out, bool is_text, std::uint64_t n, std::s
     if (!check_count(n, lim_.max_string, 1, start)) return false;
     const auto s = in_.subspan(pos_, static_cast<std::size_t>(n));
     if (is_text) {
-        if (const std::size_t bad = utf8_error_offset({reinterpret_cast<const char*>(s.data()), s.size()}); bad != s.size()) return fail(errc::invalid_utf8, pos_ + bad);
+        if (const std::size_t bad = utf8_error_offset({reinterpret_cast<const char*>(s.data()), s.size()});
+            bad != s.size())
+            return fail(errc::invalid_utf8, pos_ + bad);
         out = value::text(std::string(s.begin(), s.end()));
     } else {
         out = value::bytes(std::vector<std::uint8_t>(s.begin(), s.end()));
@@ -3070,7 +3176,10 @@ TEE_INLINE bool reader::tag(value& out, std::uint64_t number, std::size_t depth,
 
 TEE_INLINE void put_head(std::vector<std::uint8_t>& out, std::uint8_t major, std::uint64_t arg) {
     const auto m = static_cast<std::uint8_t>(major << 5);
-    if (arg < 24) { out.push_back(static_cast<std::uint8_t>(m | arg)); return; }
+    if (arg < 24) {
+        out.push_back(static_cast<std::uint8_t>(m | arg));
+        return;
+    }
     const int n = arg <= 0xff ? 1 : arg <= 0xffff ? 2 : arg <= 0xffffffff ? 4 : 8;
     out.push_back(static_cast<std::uint8_t>(m | (n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27)));
     for (int i = n - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(arg >> (8 * i)));
@@ -3095,15 +3204,21 @@ TEE_INLINE void put(std::vector<std::uint8_t>& out, const value& v) {
             break;
         case k::map:
             put_head(out, 5, v.as_map().size());
-            for (const auto& [key, val] : v.as_map()) { put(out, key); put(out, val); }
+            for (const auto& [key, val] : v.as_map()) {
+                put(out, key);
+                put(out, val);
+            }
             break;
-        case k::tag: put_head(out, 6, v.tag_number()); put(out, v.tag_content()); break;
+        case k::tag:
+            put_head(out, 6, v.tag_number());
+            put(out, v.tag_content());
+            break;
         case k::boolean: out.push_back(v.as_bool() ? 0xf5 : 0xf4); break;
         case k::null: out.push_back(0xf6); break;
     }
 }
 
-} // namespace detail
+}  // namespace detail
 
 TEE_INLINE result decode(std::span<const std::uint8_t> bytes, const limits& lim) noexcept {
     try {
@@ -3112,7 +3227,7 @@ TEE_INLINE result decode(std::span<const std::uint8_t> bytes, const limits& lim)
         if (!r.item(v, 0)) return r.err;
         if (r.pos() != bytes.size()) return error{errc::trailing_bytes, r.pos()};
         return v;
-    } catch (const std::bad_alloc&) { // only if memory runs out within the limits
+    } catch (const std::bad_alloc&) {  // only if memory runs out within the limits
         return error{errc::too_large, 0};
     }
 }
@@ -3124,7 +3239,7 @@ TEE_INLINE std::vector<std::uint8_t> encode(const value& v) {
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 
-} // namespace tee::cbor
+}  // namespace tee::cbor
 // ---- end tee/detail/cbor.hpp
 
 // ---- begin tee/detail/state_file.hpp -----------------------------------
@@ -3363,8 +3478,8 @@ using pcr_map = std::map<unsigned, std::vector<std::uint8_t>>;
 
 // ------------------------------------------------------------ signed allowlist
 struct allowlist_options {
-    std::string signed_allowlist;    // the signed allowlist file's text (format above)
-    std::string release_key_pem;     // the release key that must have signed it: PEM SubjectPublicKeyInfo, P-384
+    std::string signed_allowlist;  // the signed allowlist file's text (format above)
+    std::string release_key_pem;   // the release key that must have signed it: PEM SubjectPublicKeyInfo, P-384
     // Where the highest version accepted per release key is kept (a file).
     // Empty: no memory across runs, so a rollback to an older signed list goes
     // unnoticed. tee-chat keeps it next to its known-enclaves file.
@@ -3422,14 +3537,17 @@ void verify_allowlist(const signed_allowlist& list, byte_span release_spki, cons
     }
     const auto* msg = reinterpret_cast<const std::uint8_t*>(list.signed_bytes.data());
     if (!crypto.ecdsa_p384_verify_der(key, byte_span(msg, list.signed_bytes.size()), list.signature))
-        throw attestation_error(attestation_reason::allowlist, "allowlist signature does not verify with the pinned release key: refused");
+        throw attestation_error(attestation_reason::allowlist,
+                                "allowlist signature does not verify with the pinned release key: refused");
     if (now < list.issued_at)
-        throw attestation_error(attestation_reason::allowlist, "allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
-                                std::to_string(list.issued_at) + ", now " + std::to_string(now) + "): refused");
+        throw attestation_error(attestation_reason::allowlist,
+                                "allowlist version " + std::to_string(list.version) + " is not valid yet (issued_at " +
+                                    std::to_string(list.issued_at) + ", now " + std::to_string(now) + "): refused");
     if (now >= list.expires_at)
-        throw attestation_error(attestation_reason::allowlist, "allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
-                                std::to_string(list.expires_at) + ", now " + std::to_string(now) +
-                                "): refused; get the current list from the service's publisher");
+        throw attestation_error(attestation_reason::allowlist,
+                                "allowlist version " + std::to_string(list.version) + " has expired (expires_at " +
+                                    std::to_string(list.expires_at) + ", now " + std::to_string(now) +
+                                    "): refused; get the current list from the service's publisher");
 }
 
 // The highest allowlist version accepted per release key (hex SHA-256 of its
@@ -3490,7 +3608,9 @@ inline std::vector<std::uint8_t> pcr_value(const nlohmann::json& v, const std::s
 inline std::int64_t unix_seconds_field(const nlohmann::json& o, const char* name) {
     auto it = o.find(name);
     if (it == o.end()) throw config_error(std::string("allowlist has no ") + name);
-    if (it->is_number_unsigned() && it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return it->get<std::int64_t>();
+    if (it->is_number_unsigned() &&
+        it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return it->get<std::int64_t>();
     if (it->is_number_integer() && !it->is_number_unsigned()) return it->get<std::int64_t>();
     throw config_error(std::string("allowlist ") + name + " is not an integer (unix seconds)");
 }
@@ -3533,7 +3653,8 @@ TEE_INLINE signed_allowlist signed_allowlist::parse_unsigned(const nlohmann::jso
             throw config_error(at + " has no pcrs object with at least one PCR");
         for (const auto& [k, v] : pcrs->items()) {
             unsigned index = 32;
-            if (!k.empty() && k.size() <= 2 && std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+            if (!k.empty() && k.size() <= 2 &&
+                std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
                 (k.size() == 1 || k[0] != '0'))
                 index = static_cast<unsigned>(std::stoul(k));
             if (index > 31) throw config_error(at + " has a PCR index that is not 0..31");
@@ -3583,7 +3704,8 @@ TEE_INLINE std::string sign_allowlist(std::string_view allowlist_json, std::stri
     signed_allowlist list = signed_allowlist::parse_unsigned(j);
     std::unique_ptr<Botan::Private_Key> key;
     try {
-        Botan::DataSource_Memory src(reinterpret_cast<const std::uint8_t*>(private_key_pem.data()), private_key_pem.size());
+        Botan::DataSource_Memory src(reinterpret_cast<const std::uint8_t*>(private_key_pem.data()),
+                                     private_key_pem.size());
         key = Botan::PKCS8::load_key(src);
     } catch (const std::exception&) {
         throw config_error("the signing key is not an unencrypted PKCS#8 PEM private key");
@@ -3666,10 +3788,11 @@ TEE_INLINE void allowlist_versions::accept(const std::string& state_file, const 
     auto versions = parse(text.value_or(""));
     auto it = versions.find(key_id);
     if (it != versions.end() && version < it->second)
-        throw attestation_error(attestation_reason::rollback, "allowlist rollback: version " + std::to_string(version) +
-                                " is lower than version " + std::to_string(it->second) +
-                                " accepted before for this release key; refused (an older list may still "
-                                "allow a withdrawn image)");
+        throw attestation_error(attestation_reason::rollback,
+                                "allowlist rollback: version " + std::to_string(version) + " is lower than version " +
+                                    std::to_string(it->second) +
+                                    " accepted before for this release key; refused (an older list may still "
+                                    "allow a withdrawn image)");
     if (it != versions.end() && version == it->second) return;
     versions[key_id] = version;
     std::string out = "# highest signed allowlist version accepted per release key (SHA-256 of its SPKI)\n";
@@ -3736,7 +3859,8 @@ TEE_INLINE std::string known_enclaves::format(const std::vector<known_enclave>& 
     std::string out =
         "# tee-client known enclaves: <service URL> <PCR0> <PCR1> <PCR2>, recorded at first contact.\n"
         "# A different image at a listed URL is refused; delete its line (tee-chat trust forget URL) to accept it.\n";
-    for (const auto& e : entries) out += e.url + " " + to_hex(e.pcr0) + " " + to_hex(e.pcr1) + " " + to_hex(e.pcr2) + "\n";
+    for (const auto& e : entries)
+        out += e.url + " " + to_hex(e.pcr0) + " " + to_hex(e.pcr1) + " " + to_hex(e.pcr2) + "\n";
     return out;
 }
 
@@ -3750,21 +3874,25 @@ TEE_INLINE bool known_enclaves::check_or_record(std::string_view url_in, const p
     for (unsigned i = 0; i < 3; ++i) {
         auto it = pcrs.find(i);
         if (it == pcrs.end())
-            throw attestation_error(attestation_reason::image_policy, "the document has no PCR" + std::to_string(i) +
-                                    ": the known-enclaves store records PCR0, PCR1 and PCR2");
+            throw attestation_error(attestation_reason::image_policy,
+                                    "the document has no PCR" + std::to_string(i) +
+                                        ": the known-enclaves store records PCR0, PCR1 and PCR2");
         now[i] = &it->second;
     }
     auto compare = [&](const std::vector<known_enclave>& entries) -> int {  // 1 same, 0 unknown; throws if changed
         for (const auto& e : entries) {
             if (e.url != url) continue;
             if (e.pcr0 == *now[0] && e.pcr1 == *now[1] && e.pcr2 == *now[2]) return 1;
-            std::string which = e.pcr0 != *now[0] ? "" : (e.pcr1 != *now[1] ? " (PCR0 is the same, PCR1 differs)"
-                                                                              : " (PCR0 is the same, PCR2 differs)");
-            throw attestation_error(attestation_reason::image_changed, "the enclave image at " + url + " has changed since it was first seen" + which +
-                                    ": PCR0 was " + to_hex(e.pcr0) + ", now " + to_hex(*now[0]) +
-                                    ". Refused; " + path_ + " is unchanged. If the service deployed a new "
-                                    "release, check it and forget the old entry (tee-chat trust forget " + url +
-                                    ", or delete its line from the file)");
+            std::string which = e.pcr0 != *now[0]
+                ? ""
+                : (e.pcr1 != *now[1] ? " (PCR0 is the same, PCR1 differs)" : " (PCR0 is the same, PCR2 differs)");
+            throw attestation_error(attestation_reason::image_changed,
+                                    "the enclave image at " + url + " has changed since it was first seen" + which +
+                                        ": PCR0 was " + to_hex(e.pcr0) + ", now " + to_hex(*now[0]) + ". Refused; " +
+                                        path_ +
+                                        " is unchanged. If the service deployed a new "
+                                        "release, check it and forget the old entry (tee-chat trust forget " +
+                                        url + ", or delete its line from the file)");
         }
         return 0;
     };
@@ -3869,8 +3997,10 @@ inline constexpr auto digital_signature = Botan::Key_Constraints::DIGITAL_SIGNAT
 
 template <class Algorithm>
 const Botan::OID& oid_of(const Algorithm& alg) {
-    if constexpr (requires { alg.oid(); }) return alg.oid();  // Botan 3
-    else return alg.get_oid();
+    if constexpr (requires { alg.oid(); })
+        return alg.oid();  // Botan 3
+    else
+        return alg.get_oid();
 }
 
 // The pathLenConstraint of a certificate's basicConstraints; nullopt if none.
@@ -3899,8 +4029,7 @@ status check_links(const certificate_path& path, const Crypto& crypto) {
 
     const Botan::X509_Certificate& leaf = *path.front();
     if (leaf.is_self_signed()) note(worst, status::CANNOT_ESTABLISH_TRUST);  // a root posing as the leaf
-    if (leaf.has_constraints(detail::key_cert_sign) && !leaf.is_CA_cert())
-        note(worst, status::INVALID_USAGE);
+    if (leaf.has_constraints(detail::key_cert_sign) && !leaf.is_CA_cert()) note(worst, status::INVALID_USAGE);
     if (!leaf.allowed_usage(detail::digital_signature)) note(worst, status::INVALID_USAGE);
 
     std::vector<std::set<status>> per_certificate(path.size());  // what Botan's extension rules write
@@ -4129,7 +4258,8 @@ public:
             throw attestation_error(attestation_reason::chain, "leaf certificate key is not an uncompressed P-384 key");
         }
         if (!crypto.ecdsa_p384_verify_raw(leaf_key, signed_bytes(p), p.signature))
-            throw attestation_error(attestation_reason::signature, "COSE signature does not verify with the leaf certificate key");
+            throw attestation_error(attestation_reason::signature,
+                                    "COSE signature does not verify with the leaf certificate key");
 
         // 3. Certificate chain: leaf, cabundle from the leaf's issuer up, the
         // trusted root (which is cabundle[0] in AWS's documents); its link
@@ -4143,20 +4273,26 @@ public:
         } catch (const error&) {
             throw;
         } catch (const std::exception&) {
-            throw attestation_error(attestation_reason::chain, "certificate chain could not be checked (a malformed extension or name)");
+            throw attestation_error(attestation_reason::chain,
+                                    "certificate chain could not be checked (a malformed extension or name)");
         }
         check_chain(chain, links, p, id);
 
         // 4. The enclave key, bound by user_data.
-        if (!p.public_key) throw attestation_error(attestation_reason::key_binding, "document carries no enclave public_key");
-        if (!p.user_data) throw attestation_error(attestation_reason::key_binding, "document carries no user_data binding the public_key");
+        if (!p.public_key)
+            throw attestation_error(attestation_reason::key_binding, "document carries no enclave public_key");
+        if (!p.user_data)
+            throw attestation_error(attestation_reason::key_binding,
+                                    "document carries no user_data binding the public_key");
         auto digest = crypto.sha256(*p.public_key);
         if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
-            throw attestation_error(attestation_reason::key_binding, "user_data is not SHA-256(public_key): the key is not bound to this document");
+            throw attestation_error(attestation_reason::key_binding,
+                                    "user_data is not SHA-256(public_key): the key is not bound to this document");
         try {
             crypto.load_public_key(*p.public_key);  // throws unless P-384
         } catch (const protocol_error&) {
-            throw attestation_error(attestation_reason::key_binding, "document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
+            throw attestation_error(attestation_reason::key_binding,
+                                    "document public_key is not a P-384 key (SubjectPublicKeyInfo or raw point)");
         }
         set_enclave_key(id, crypto, p384::point_of(*p.public_key));
 
@@ -4206,8 +4342,8 @@ private:
     // times, now and at the document's time; the document's age and the
     // max_document_age bound. Sets id.chain, id.document_age and, for a chain
     // expired since signing, id.verified_at (the signed time).
-    void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links,
-                     const parsed& p, enclave_identity& id) const;
+    void check_chain(const x509_chain::certificate_path& chain, Botan::Certificate_Status_Code links, const parsed& p,
+                     enclave_identity& id) const;
     // Step 5, then the identity's document fields.
     void check_pins(parsed p, enclave_identity& id) const;
     // Step 6 (the allowlist's signature and time are checked before, by the backend).
@@ -4215,12 +4351,13 @@ private:
     void check_image(enclave_identity& id, const attestation_context& context) const;
     std::int64_t unix_now() const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
-    static attestation_error chain_failure(Botan::Certificate_Status_Code why, std::chrono::system_clock::time_point at);
+    static attestation_error chain_failure(Botan::Certificate_Status_Code why,
+                                           std::chrono::system_clock::time_point at);
     attestation_error too_old(const parsed& p, std::int64_t age_ms, const x509_chain::certificate_path& chain,
                               std::chrono::system_clock::time_point now) const;
     static std::int64_t millis(std::chrono::system_clock::time_point t);  // since the epoch, never overflows
     static std::shared_ptr<const Botan::X509_Certificate> certificate(const std::vector<std::uint8_t>& der,
-                                                                       const char* what);
+                                                                      const char* what);
     static Botan::X509_Certificate load_root(const std::string& configured);
     static std::string fingerprint_colons(std::string_view hex);  // Botan's "64:1A:03:..." form
     // cabundle must run root-first down to the leaf's issuer, with no gaps: by
@@ -4232,7 +4369,7 @@ private:
     std::map<unsigned, std::vector<std::uint8_t>> pins_;
     std::shared_ptr<const Botan::X509_Certificate> root_;  // parsed once; shared by copies of the policy
     std::vector<std::uint8_t> root_der_;                   // a cabundle entry with these bytes is root_
-    std::shared_ptr<const signed_allowlist> allowlist_;     // parsed once; its signature is checked per document
+    std::shared_ptr<const signed_allowlist> allowlist_;    // parsed once; its signature is checked per document
     std::vector<std::uint8_t> release_spki_;
 };
 
@@ -4251,7 +4388,8 @@ TEE_INLINE nitro_attestation::nitro_attestation(nitro_options opt) : opt_(std::m
     root_ = std::make_shared<const Botan::X509_Certificate>(load_root(opt_.trusted_root));
     root_der_ = root_->BER_encode();
     if (opt_.allowlist) {
-        allowlist_ = std::make_shared<const signed_allowlist>(signed_allowlist::parse(opt_.allowlist->signed_allowlist));
+        allowlist_ =
+            std::make_shared<const signed_allowlist>(signed_allowlist::parse(opt_.allowlist->signed_allowlist));
         release_spki_ = spki_of_pem(opt_.allowlist->release_key_pem);
     }
     if (!opt_.known_enclaves_file.empty()) known_enclaves check(opt_.known_enclaves_file);  // path checks
@@ -4265,10 +4403,12 @@ TEE_INLINE std::int64_t nitro_attestation::unix_now() const {
 TEE_INLINE void nitro_attestation::accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const {
     const allowlist_image* image = allowlist_->match(id.pcrs);
     if (image == nullptr) {
-        std::string msg = "enclave image is not on the signed allowlist (version " + std::to_string(allowlist_->version) +
-                          ", " + std::to_string(allowlist_->images.size()) + " images): refused; its";
+        std::string msg = "enclave image is not on the signed allowlist (version " +
+            std::to_string(allowlist_->version) + ", " + std::to_string(allowlist_->images.size()) +
+            " images): refused; its";
         for (unsigned i = 0; i < 3; ++i)
-            if (auto it = id.pcrs.find(i); it != id.pcrs.end()) msg += " PCR" + std::to_string(i) + "=" + to_hex(it->second);
+            if (auto it = id.pcrs.find(i); it != id.pcrs.end())
+                msg += " PCR" + std::to_string(i) + "=" + to_hex(it->second);
         throw attestation_error(attestation_reason::image_policy, msg);
     }
     if (!opt_.allowlist->version_state_file.empty())
@@ -4281,7 +4421,8 @@ TEE_INLINE void nitro_attestation::check_image(enclave_identity& id, const attes
     if (!pins_.empty()) also("pinned PCRs");  // checked by check_pins
     if (!opt_.known_enclaves_file.empty()) {
         if (context.service_url.empty())
-            throw attestation_error(attestation_reason::image_policy, "the known-enclaves store needs the service URL: verify through tee::client, or "
+            throw attestation_error(attestation_reason::image_policy,
+                                    "the known-enclaves store needs the service URL: verify through tee::client, or "
                                     "pass an attestation_context with service_url");
         id.first_contact = known_enclaves(opt_.known_enclaves_file).check_or_record(context.service_url, id.pcrs);
         also(id.first_contact ? "first contact (recorded)" : "known enclave");
@@ -4301,16 +4442,19 @@ TEE_INLINE std::vector<std::uint8_t> nitro_attestation::document_of(const nlohma
     if (!answer.is_object() || !answer.contains("attestation_doc"))
         throw attestation_error(attestation_reason::malformed, "attestation answer has no attestation_doc");
     if (auto m = answer.find("mock"); m != answer.end() && *m != false)
-        throw attestation_error(attestation_reason::mock_refused, "the enclave offered a mock attestation (\"mock\": true); refused: this "
+        throw attestation_error(attestation_reason::mock_refused,
+                                "the enclave offered a mock attestation (\"mock\": true); refused: this "
                                 "client verifies Nitro documents (a mock answer is a downgrade)");
     const auto& doc = answer["attestation_doc"];
     if (!doc.is_string())
-        throw attestation_error(attestation_reason::mock_refused, "attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
-                                " instead of base64); refused: mock answers are a downgrade");
+        throw attestation_error(attestation_reason::mock_refused,
+                                "attestation_doc is not a Nitro document (a JSON " + std::string(doc.type_name()) +
+                                    " instead of base64); refused: mock answers are a downgrade");
     const auto& text = doc.get_ref<const std::string&>();
     if (text.size() > (max_document_bytes + 2) / 3 * 4)
-        throw attestation_error(attestation_reason::malformed, "attestation_doc is " + std::to_string(text.size()) +
-                                " characters of base64, more than a document needs");
+        throw attestation_error(
+            attestation_reason::malformed,
+            "attestation_doc is " + std::to_string(text.size()) + " characters of base64, more than a document needs");
     auto bytes = from_base64(text);
     if (!bytes) throw attestation_error(attestation_reason::malformed, "attestation_doc is not valid base64");
     return std::move(*bytes);
@@ -4321,12 +4465,14 @@ TEE_INLINE std::chrono::system_clock::time_point nitro_attestation::signed_at(co
 }
 
 TEE_INLINE attestation_error nitro_attestation::chain_failure(Botan::Certificate_Status_Code why,
-                                                             std::chrono::system_clock::time_point at) {
-    return attestation_error(attestation_reason::chain, "certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
+                                                              std::chrono::system_clock::time_point at) {
+    return attestation_error(attestation_reason::chain,
+                             "certificate chain does not verify at " + iso_time(at) + ": " + Botan::to_string(why));
 }
 
-TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(
-    const parsed& p, std::shared_ptr<const Botan::X509_Certificate> leaf, enclave_identity& id) const {
+TEE_INLINE x509_chain::certificate_path nitro_attestation::chain_of(const parsed& p,
+                                                                    std::shared_ptr<const Botan::X509_Certificate> leaf,
+                                                                    enclave_identity& id) const {
     id.verified_at = opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
     x509_chain::certificate_path chain{std::move(leaf)};
     for (auto it = p.cabundle.rbegin(); it != p.cabundle.rend(); ++it)
@@ -4356,20 +4502,22 @@ TEE_INLINE void nitro_attestation::check_chain(const x509_chain::certificate_pat
     const bool expired_since = status == code::CERT_HAS_EXPIRED;
     if (!x509_chain::ok(status) && !expired_since) throw chain_failure(status, now);
     if (age_ms < 0 && -age_ms > opt_.max_clock_skew.count())
-        throw attestation_error(attestation_reason::future, "document is signed at " + iso_time(signed_at(p)) + ", in the future of " +
-                                iso_time(now));
+        throw attestation_error(
+            attestation_reason::future,
+            "document is signed at " + iso_time(signed_at(p)) + ", in the future of " + iso_time(now));
     // The document must have been signed while its chain was valid, whatever now is.
     if (const auto then = std::max(links, x509_chain::check_times(chain, signed_at(p))); !x509_chain::ok(then))
-        throw attestation_error(attestation_reason::chain, "certificate chain does not verify at " + iso_time(signed_at(p)) +
-                                ", the document's own signed time: " + Botan::to_string(then));
+        throw attestation_error(attestation_reason::chain,
+                                "certificate chain does not verify at " + iso_time(signed_at(p)) +
+                                    ", the document's own signed time: " + Botan::to_string(then));
     if (expired_since) {
         if (age_ms > opt_.max_document_age.count()) throw too_old(p, age_ms, chain, now);
         id.verified_at = signed_at(p);
         id.verified_at_document_time = true;
     }
     for (const auto& c : chain)  // what was verified: leaf ... trusted root
-        id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(),
-                            c->not_before().to_std_timepoint(), c->not_after().to_std_timepoint()});
+        id.chain.push_back({c->subject_dn().to_string(), c->issuer_dn().to_string(), c->not_before().to_std_timepoint(),
+                            c->not_after().to_std_timepoint()});
 }
 
 TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::int64_t age_ms,
@@ -4380,13 +4528,15 @@ TEE_INLINE attestation_error nitro_attestation::too_old(const parsed& p, std::in
         if (auto t = c->not_after().to_std_timepoint(); t < now && t < expired) expired = t;
     const auto bound = opt_.max_document_age;
     return attestation_error(
-        attestation_reason::expired, "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
-        ") and its certificate expired at " + iso_time(expired) +
-        "; services that make one attestation document at start-up serve it for as long as they run, " +
-        (bound.count() == 0 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
-                            : "and documents up to " + age_text(bound) + " old are accepted") +
-        "; change the bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION, "
-        "e.g. 12h, 7d, 0)");
+        attestation_reason::expired,
+        "document is " + age_text(std::chrono::milliseconds(age_ms)) + " old (signed " + iso_time(signed_at(p)) +
+            ") and its certificate expired at " + iso_time(expired) +
+            "; services that make one attestation document at start-up serve it for as long as they run, " +
+            (bound.count() == 0
+                 ? std::string("but documents with expired certificates are refused (max_document_age 0)")
+                 : "and documents up to " + age_text(bound) + " old are accepted") +
+            "; change the bound with nitro_options::max_document_age (tee-chat --max-document-age DURATION, "
+            "e.g. 12h, 7d, 0)");
 }
 
 TEE_INLINE std::int64_t nitro_attestation::millis(std::chrono::system_clock::time_point t) {
@@ -4408,18 +4558,23 @@ TEE_INLINE void nitro_attestation::check_pins(parsed p, enclave_identity& id) co
     const auto& pcr0 = p.pcrs.at(0);
     id.debug_mode = std::all_of(pcr0.begin(), pcr0.end(), [](std::uint8_t b) { return b == 0; });
     if (id.debug_mode && !opt_.allow_debug_mode)
-        throw attestation_error(attestation_reason::debug_mode, "PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
+        throw attestation_error(attestation_reason::debug_mode,
+                                "PCR0 is all zeros: a debug-mode enclave, whose memory the host can read; "
                                 "refused (allow_debug_mode to accept)");
     for (const auto& [index, want] : pins_) {
         auto it = p.pcrs.find(index);
-        if (it == p.pcrs.end()) throw attestation_error(attestation_reason::pcr_mismatch, "PCR" + std::to_string(index) + " is pinned but absent");
+        if (it == p.pcrs.end())
+            throw attestation_error(attestation_reason::pcr_mismatch,
+                                    "PCR" + std::to_string(index) + " is pinned but absent");
         if (it->second != want)
-            throw attestation_error(attestation_reason::pcr_mismatch, "PCR" + std::to_string(index) + " is " + to_hex(it->second) +
-                                    ", pinned to " + to_hex(want));
+            throw attestation_error(
+                attestation_reason::pcr_mismatch,
+                "PCR" + std::to_string(index) + " is " + to_hex(it->second) + ", pinned to " + to_hex(want));
     }
     // The age from the clock's time (check_chain), also for a document verified at its own time.
     if (opt_.max_age && id.document_age.count() > opt_.max_age->count())
-        throw attestation_error(attestation_reason::too_old, "document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
+        throw attestation_error(attestation_reason::too_old,
+                                "document is older than the maximum age (signed " + iso_time(signed_at(p)) + ")");
     if (opt_.expected_nonce && (!p.nonce || *p.nonce != *opt_.expected_nonce))
         throw attestation_error(attestation_reason::nonce, "document nonce differs from the expected nonce");
 
@@ -4535,8 +4690,8 @@ TEE_INLINE nitro_attestation::parsed nitro_attestation::parse(byte_span cose) {
 
 TEE_INLINE cbor::value nitro_attestation::sig_structure(const parsed& p) {
     using cbor::value;
-    return value::array({value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}),
-                         value::bytes(p.payload)});
+    return value::array(
+        {value::text("Signature1"), value::bytes(p.protected_header), value::bytes({}), value::bytes(p.payload)});
 }
 
 TEE_INLINE std::vector<std::uint8_t> nitro_attestation::signed_bytes(const parsed& p) {
@@ -4548,7 +4703,8 @@ TEE_INLINE std::shared_ptr<const Botan::X509_Certificate> nitro_attestation::cer
     try {
         return std::make_shared<const Botan::X509_Certificate>(der);
     } catch (const std::exception&) {
-        throw attestation_error(attestation_reason::malformed, std::string("attestation document: ") + what + " is not a DER X.509 certificate");
+        throw attestation_error(attestation_reason::malformed,
+                                std::string("attestation document: ") + what + " is not a DER X.509 certificate");
     }
 }
 
@@ -4580,8 +4736,9 @@ TEE_INLINE std::string nitro_attestation::fingerprint_colons(std::string_view he
 TEE_INLINE void nitro_attestation::check_order(const x509_chain::certificate_path& chain) {
     for (std::size_t i = 0; i + 1 < chain.size(); ++i)
         if (chain[i]->issuer_dn() != chain[i + 1]->subject_dn())
-            throw attestation_error(attestation_reason::chain, "cabundle is not ordered root first down to the leaf's issuer (entry " +
-                                    std::to_string(chain.size() - 2 - i) + " does not issue the next)");
+            throw attestation_error(attestation_reason::chain,
+                                    "cabundle is not ordered root first down to the leaf's issuer (entry " +
+                                        std::to_string(chain.size() - 2 - i) + " does not issue the next)");
 }
 
 TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::time_point t) {
@@ -4664,9 +4821,9 @@ struct receipt_options {
 
 // What a receipt proves, once verified.
 struct receipt_verification {
-    bool verified = false;        // a Nitro receipt, verified; false: a mock one (allow_mock only)
-    enclave_identity identity;    // the attested enclave, verified at the document's own time
-    chat_result answer;           // the signed fields (response, message, ..., timestamp, data, signature)
+    bool verified = false;          // a Nitro receipt, verified; false: a mock one (allow_mock only)
+    enclave_identity identity;      // the attested enclave, verified at the document's own time
+    chat_result answer;             // the signed fields (response, message, ..., timestamp, data, signature)
     bool encrypted_answer = false;  // the answer travelled encrypted; signed_data is its decrypted form
     // The client's own record (not signed by the enclave):
     std::string url;
@@ -4676,13 +4833,13 @@ struct receipt_verification {
 
 // The result of checking a log: where it first fails, and why.
 struct receipt_log_report {
-    std::size_t lines = 0;      // lines read
-    std::size_t verified = 0;   // receipts verified before the first failure (all of them when ok())
-    std::size_t mock = 0;       // of which mock receipts (allow_mock only)
-    std::string head;           // SHA-256 hex of the last good line: keep it elsewhere to pin the log's end
-    std::size_t failed_line = 0;                 // 1-based; 0 when the whole log verified
+    std::size_t lines = 0;        // lines read
+    std::size_t verified = 0;     // receipts verified before the first failure (all of them when ok())
+    std::size_t mock = 0;         // of which mock receipts (allow_mock only)
+    std::string head;             // SHA-256 hex of the last good line: keep it elsewhere to pin the log's end
+    std::size_t failed_line = 0;  // 1-based; 0 when the whole log verified
     error_kind failure_kind = error_kind::protocol;
-    std::string failure;                         // why line failed_line fails
+    std::string failure;  // why line failed_line fails
     bool ok() const noexcept { return failed_line == 0; }
 };
 
@@ -4779,7 +4936,8 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
     receipt_verification v;
     if (f.mock_attestation) {
         if (!opt_.allow_mock)
-            throw attestation_error(attestation_reason::mock_refused, "receipt holds a mock attestation, which proves nothing about who held the "
+            throw attestation_error(attestation_reason::mock_refused,
+                                    "receipt holds a mock attestation, which proves nothing about who held the "
                                     "key; refused (allow mock receipts to read it)");
         v.identity = mock_attestation{}.verify(*f.attestation, crypto_);
     } else {
@@ -4790,7 +4948,8 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
     // The answer: the plain one must carry signed_data itself; an envelope must
     // name the attested key. The signature over canonical(signed_data) and the
     // signed fields are protocol::verify_answer's checks.
-    if (f.encrypted) detail::check_envelope(f.answer->at("data"), v.identity);
+    if (f.encrypted)
+        detail::check_envelope(f.answer->at("data"), v.identity);
     else if (f.answer->at("data") != *f.signed_data)
         throw signature_error("receipt signed_data differs from the answer's data");
     const auto msg = f.signed_data->find("message");
@@ -4849,9 +5008,8 @@ receipt_log_report receipt_verifier<Crypto>::verify_log(std::string_view content
         if (prev->template get_ref<const std::string&>() != r.head)
             return fail(error_kind::signature,
                         r.lines == 1 ? std::string("prev is not the SHA-256 of nothing: lines before it were removed")
-                                     : "prev is not the SHA-256 of line " + std::to_string(r.lines - 1) +
-                                           ": line " + std::to_string(r.lines - 1) +
-                                           " was edited, or lines were removed or reordered here");
+                                     : "prev is not the SHA-256 of line " + std::to_string(r.lines - 1) + ": line " +
+                                std::to_string(r.lines - 1) + " was edited, or lines were removed or reordered here");
         try {
             const receipt_verification v = verify(*rec);
             if (!v.verified) ++r.mock;
@@ -4892,8 +5050,8 @@ TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
     nitro_options n = opt.nitro;
     // A chain expired since is verified at the document's own time, whatever its age.
     n.max_document_age = std::chrono::milliseconds::max();
-    n.max_age.reset();          // a receipt is old by nature
-    n.expected_nonce.reset();   // the document's nonce was the fetcher's, long ago
+    n.max_age.reset();              // a receipt is old by nature
+    n.expected_nonce.reset();       // the document's nonce was the fetcher's, long ago
     n.known_enclaves_file.clear();  // checking a record never records an image (pin it, or use an allowlist)
     n.clock = opt.clock;
     return n;
@@ -4915,13 +5073,13 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
     need("library", &nlohmann::json::is_string, "string");
     const auto* request = need("request", &nlohmann::json::is_object, "object");
     const auto nonce = request->find("nonce");
-    const auto nonce_bytes = nonce != request->end() && nonce->is_string()
-                                 ? from_hex(nonce->get_ref<const std::string&>()) : std::nullopt;
+    const auto nonce_bytes =
+        nonce != request->end() && nonce->is_string() ? from_hex(nonce->get_ref<const std::string&>()) : std::nullopt;
     if (!nonce_bytes || nonce_bytes->size() != protocol::nonce_size)
         throw protocol_error("receipt request nonce is not 32 bytes of hex");
     const auto pk = request->find("public_key");
-    const auto pk_bytes = pk != request->end() && pk->is_string() ? from_hex(pk->get_ref<const std::string&>())
-                                                                 : std::nullopt;
+    const auto pk_bytes =
+        pk != request->end() && pk->is_string() ? from_hex(pk->get_ref<const std::string&>()) : std::nullopt;
     if (!pk_bytes || pk_bytes->size() != p384::spki_size || p384::point_of(*pk_bytes).empty())
         throw protocol_error("receipt request public_key is not a hex P-384 SubjectPublicKeyInfo");
 
@@ -4931,8 +5089,8 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
     f.signed_data = need("signed_data", &nlohmann::json::is_object, "object");
     const auto doc = f.attestation->find("attestation_doc");
     const auto mock = f.attestation->find("mock");
-    f.mock_attestation = (doc != f.attestation->end() && doc->is_object()) ||
-                         (mock != f.attestation->end() && *mock != false);
+    f.mock_attestation =
+        (doc != f.attestation->end() && doc->is_object()) || (mock != f.attestation->end() && *mock != false);
     const auto sig = f.answer->find("sig");
     if (sig == f.answer->end() || !sig->is_string()) throw protocol_error("receipt answer has no \"sig\" string");
     const auto data = f.answer->find("data");
@@ -5029,7 +5187,8 @@ TEE_INLINE void detail::locked_append(const std::string& path,
         char end_byte = 0;
         if (::pread(fd, &end_byte, 1, start) != 1) throw failure("cannot read");
         if (end_byte != '\n')
-            throw config_error("receipt log " + path + " ends in a partial line: not appending (check it with verify-log)");
+            throw config_error("receipt log " + path +
+                               " ends in a partial line: not appending (check it with verify-log)");
         char buf[4096];
         while (start > 0) {
             const off_t from = start >= off_t(sizeof buf) ? start - off_t(sizeof buf) : 0;
@@ -5115,7 +5274,7 @@ TEE_INLINE void detail::locked_append(const std::string& path, const std::functi
 namespace tee {
 
 template <transport Transport, crypto_backend Crypto = botan_crypto, class Attestation = nitro_attestation>
-    requires attestation_policy<Attestation, Crypto>
+requires attestation_policy<Attestation, Crypto>
 class client {
 public:
     using transport_type = Transport;
@@ -5123,8 +5282,8 @@ public:
     using attestation_type = Attestation;
 
     // Builds the transport from cfg (transport_options_for(cfg)).
-    explicit client(config cfg, Attestation attestation = Attestation{})
-        requires std::constructible_from<Transport, const transport_options&>;
+    explicit client(config cfg, Attestation attestation = Attestation{}) requires
+        std::constructible_from<Transport, const transport_options&>;
 
     // With a transport built by the caller (e.g. httplib_transport from httplib_options).
     client(config cfg, Transport transport, Attestation attestation = Attestation{});
@@ -5159,7 +5318,7 @@ private:
     struct session_state {
         enclave_identity identity;
         typename Crypto::public_key enclave_key;
-        secure_bytes aes_key;  // from the static ECDH with the attested key: once per session
+        secure_bytes aes_key;               // from the static ECDH with the attested key: once per session
         nlohmann::json attestation_answer;  // as served; kept only with config::receipts
     };
 
@@ -5183,13 +5342,13 @@ private:
 // instantiation declaration (TEE_CLIENT_COMPILED_LIB, below) keeps them out of
 // the including file: member functions defined in the class are inline, and
 // compilers instantiate inline members of an extern template anyway.
-#define TEE_CLIENT_MEMBER                                                          \
-    template <transport Transport, crypto_backend Crypto, class Attestation>     \
-        requires attestation_policy<Attestation, Crypto>
+#define TEE_CLIENT_MEMBER                                                    \
+    template <transport Transport, crypto_backend Crypto, class Attestation> \
+    requires attestation_policy<Attestation, Crypto>
 
 TEE_CLIENT_MEMBER
-client<Transport, Crypto, Attestation>::client(config cfg, Attestation attestation)
-    requires std::constructible_from<Transport, const transport_options&>
+client<Transport, Crypto, Attestation>::client(
+    config cfg, Attestation attestation) requires std::constructible_from<Transport, const transport_options&>
     : client(cfg, Transport(transport_options_for(cfg)), std::move(attestation)) {}
 
 TEE_CLIENT_MEMBER
@@ -5197,10 +5356,12 @@ client<Transport, Crypto, Attestation>::~client() = default;
 
 TEE_CLIENT_MEMBER
 client<Transport, Crypto, Attestation>::client(config cfg, Transport transport, Attestation attestation)
-    : cfg_(std::move(cfg)), attestation_(std::move(attestation)), transport_(std::move(transport)),
-      key_(crypto_.generate_p384()), spki_hex_(to_hex(crypto_.spki_der(key_))) {
-    if (cfg_.api_key.empty())
-        throw config_error("no API key configured (PLATFORM_API_KEY): the enclave needs one");
+    : cfg_(std::move(cfg)),
+      attestation_(std::move(attestation)),
+      transport_(std::move(transport)),
+      key_(crypto_.generate_p384()),
+      spki_hex_(to_hex(crypto_.spki_der(key_))) {
+    if (cfg_.api_key.empty()) throw config_error("no API key configured (PLATFORM_API_KEY): the enclave needs one");
 }
 
 // Errors leave attest() and chat() redacted: a service that echoes the request
@@ -5277,9 +5438,10 @@ chat_result client<Transport, Crypto, Attestation>::exchange(const session_state
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
     if (cfg_.receipts) {
-        r.receipt = make_receipt(cfg_.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
-                                 std::chrono::duration_cast<std::chrono::seconds>(
-                                     std::chrono::system_clock::now().time_since_epoch()).count());
+        r.receipt = make_receipt(
+            cfg_.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
         // The service holds the key and could echo it: a receipt is for sharing, so none is made then.
         if (r.receipt->dump().find(cfg_.api_key.reveal()) != std::string::npos)
             throw protocol_error("the answer contains the API key: no receipt made (a receipt is meant to be shared)");
@@ -5305,9 +5467,9 @@ auto client<Transport, Crypto, Attestation>::reattest(const std::shared_ptr<cons
 
 TEE_CLIENT_MEMBER
 auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<const session_state> {
-    protocol::attested a = protocol::attest(
-        transport_, crypto_, attestation_,
-        {.endpoint = cfg_.endpoint, .service_url = cfg_.url, .secret = cfg_.api_key.reveal()});
+    protocol::attested a =
+        protocol::attest(transport_, crypto_, attestation_,
+                         {.endpoint = cfg_.endpoint, .service_url = cfg_.url, .secret = cfg_.api_key.reveal()});
     auto key = crypto_.load_public_key(a.identity.public_key);
     secure_bytes aes = protocol::derive_key(crypto_, key_, key);
     if (!cfg_.receipts) a.answer = nullptr;
@@ -5547,7 +5709,8 @@ TEE_INLINE void acknowledge_now(socket_handle s) noexcept {
 
 
 #if !defined(TEE_PLATFORM_POSIX_SOCKETS)
-#error "tee/httplib_transport.hpp needs POSIX sockets; elsewhere include <tee/core.hpp> and bring a transport (docs/policies.md)"
+#error \
+    "tee/httplib_transport.hpp needs POSIX sockets; elsewhere include <tee/core.hpp> and bring a transport (docs/policies.md)"
 #endif
 
 #include <httplib.h>
@@ -5577,9 +5740,12 @@ namespace detail {
 constexpr long httplib_version_number(const char* v) {
     long parts[3] = {0, 0, 0};
     for (int i = 0; *v != '\0' && i < 3; ++v) {
-        if (*v == '.') ++i;
-        else if (*v >= '0' && *v <= '9') parts[i] = parts[i] * 10 + (*v - '0');
-        else break;
+        if (*v == '.')
+            ++i;
+        else if (*v >= '0' && *v <= '9')
+            parts[i] = parts[i] * 10 + (*v - '0');
+        else
+            break;
     }
     return parts[0] * 1'000'000 + parts[1] * 1'000 + parts[2];
 }
@@ -5587,7 +5753,7 @@ constexpr long httplib_version_number(const char* v) {
 
 // The cpp-httplib this program was compiled against, and what it bounds itself.
 inline constexpr long httplib_version = detail::httplib_version_number(CPPHTTPLIB_VERSION);
-inline constexpr bool httplib_has_max_timeout = httplib_version >= 19'000;    // Client::set_max_timeout
+inline constexpr bool httplib_has_max_timeout = httplib_version >= 19'000;  // Client::set_max_timeout
 #if defined(CPPHTTPLIB_HEADER_MAX_COUNT)
 inline constexpr bool httplib_limits_headers = true;  // 0.22 on: CPPHTTPLIB_HEADER_MAX_COUNT lines of _LENGTH
 #else
@@ -5685,11 +5851,11 @@ public:
 
 private:
     void run();
-    bool over_limit();                 // needs mutex_
-    void cut(verdict why);             // needs mutex_
+    bool over_limit();      // needs mutex_
+    void cut(verdict why);  // needs mutex_
 
     httplib::Client& client_;
-    const std::uint64_t max_read_;     // after the first body byte
+    const std::uint64_t max_read_;  // after the first body byte
     std::mutex mutex_;
     std::condition_variable cv_;
     bool quit_ = false, armed_ = false;
@@ -5697,11 +5863,11 @@ private:
     clock::time_point deadline_{};
     clock::time_point sleeping_until_ = clock::time_point::max();  // what run() waits for
     std::atomic<bool> body_{false};
-    std::mutex sockets_mutex_;         // guards the four below; taken after mutex_, never before it
-    std::vector<socket_handle> opened_;  // dup()s of the sockets the request in flight opened
+    std::mutex sockets_mutex_;                  // guards the four below; taken after mutex_, never before it
+    std::vector<socket_handle> opened_;         // dup()s of the sockets the request in flight opened
     socket_handle kept_ = platform::no_socket;  // dup() of the connection's socket, from an earlier request
     std::uint64_t kept_read_at_arm_ = 0;
-    bool cut_ = false;                 // a socket opened from now on fails at once
+    bool cut_ = false;  // a socket opened from now on fails at once
     std::thread thread_;
 };
 
@@ -5718,8 +5884,10 @@ void start_total_timeout(Request& req) {  // Client::send(Request&) leaves it to
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
 template <class Client>
 SSL_CTX* openssl_context(Client& client) {  // ssl_context() in older versions, tls_context() (a void*) in current ones
-    if constexpr (requires { client.ssl_context(); }) return client.ssl_context();
-    else return static_cast<SSL_CTX*>(client.tls_context());
+    if constexpr (requires { client.ssl_context(); })
+        return client.ssl_context();
+    else
+        return static_cast<SSL_CTX*>(client.tls_context());
 }
 #endif
 
@@ -5815,8 +5983,9 @@ TEE_INLINE parsed_url parse_base_url(std::string_view url) {
 
 TEE_INLINE detail::request_watchdog::request_watchdog(httplib::Client& client, std::size_t max_answer_bytes)
     : client_(client),
-      max_read_(max_answer_bytes > (UINT64_MAX - header_allowance) / 2 ? UINT64_MAX
-                                                                          : 2 * std::uint64_t{max_answer_bytes} + header_allowance),
+      max_read_(max_answer_bytes > (UINT64_MAX - header_allowance) / 2
+                    ? UINT64_MAX
+                    : 2 * std::uint64_t{max_answer_bytes} + header_allowance),
       thread_([this] { run(); }) {}
 
 TEE_INLINE detail::request_watchdog::~request_watchdog() {
@@ -5896,8 +6065,10 @@ TEE_INLINE void detail::request_watchdog::socket_opened(socket_handle fd) noexce
 
 TEE_INLINE void detail::request_watchdog::headers_received() noexcept {
     std::lock_guard sockets(sockets_mutex_);
-    if (!opened_.empty()) platform::acknowledge_now(opened_.back());  // the socket httplib connected
-    else if (kept_ != platform::no_socket) platform::acknowledge_now(kept_);
+    if (!opened_.empty())
+        platform::acknowledge_now(opened_.back());  // the socket httplib connected
+    else if (kept_ != platform::no_socket)
+        platform::acknowledge_now(kept_);
 }
 
 TEE_INLINE bool detail::request_watchdog::over_limit() {
@@ -5995,7 +6166,7 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::open_co
 }
 
 TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire(clock::time_point deadline,
-                                                                               const std::string& where) {
+                                                                                 const std::string& where) {
     std::unique_lock lock(pool_->mutex);
     for (;;) {
         if (!pool_->idle.empty()) {
@@ -6017,17 +6188,16 @@ TEE_INLINE std::unique_ptr<detail::pooled_connection> httplib_transport::acquire
                 throw;
             }
         }
-        const bool any = pool_->returned.wait_until(lock, deadline, [this] {
-            return !pool_->idle.empty() || pool_->open < opt_.max_connections;
-        });
+        const bool any = pool_->returned.wait_until(
+            lock, deadline, [this] { return !pool_->idle.empty() || pool_->open < opt_.max_connections; });
         if (!any) throw no_connection_free(where);
     }
 }
 
 TEE_INLINE transport_error httplib_transport::no_connection_free(const std::string& where) const {
-    return {transport_cause::timeout, where + ": no connection free within " +
-                                          transport_failure::seconds(opt_.total_timeout) + " s (all " +
-                                          std::to_string(opt_.max_connections) + " busy)"};
+    return {transport_cause::timeout,
+            where + ": no connection free within " + transport_failure::seconds(opt_.total_timeout) + " s (all " +
+                std::to_string(opt_.max_connections) + " busy)"};
 }
 
 TEE_INLINE void httplib_transport::give_back(std::unique_ptr<connection> c) noexcept {
@@ -6097,12 +6267,11 @@ TEE_INLINE http_response httplib_transport::send(const char* method, std::string
     // httplib's own total timeout (0.19 on) fails the read at the deadline, as
     // the watchdog would have cut it: the same error either way.
     if (!ok && elapsed >= opt_.total_timeout) too_slow = true;
-    // Headers beyond httplib's own limits (0.22 on) fail the read after the
-    // status line (res.status is -1 until then) and before the body, and before
-    // read_timeout (a read that timed out is a timeout, below).
+        // Headers beyond httplib's own limits (0.22 on) fail the read after the
+        // status line (res.status is -1 until then) and before the body, and before
+        // read_timeout (a read that timed out is a timeout, below).
 #if defined(CPPHTTPLIB_HEADER_MAX_COUNT)
-    if (!ok && !too_slow && err == httplib::Error::Read && res.status > 0 && !body_seen &&
-        elapsed < opt_.read_timeout)
+    if (!ok && !too_slow && err == httplib::Error::Read && res.status > 0 && !body_seen && elapsed < opt_.read_timeout)
         throw transport_error(transport_cause::too_large,
                               where + ": answer exceeds cpp-httplib's header limits (" +
                                   std::to_string(CPPHTTPLIB_HEADER_MAX_COUNT) + " lines of " +
@@ -6131,20 +6300,16 @@ TEE_INLINE transport_error httplib_transport::map_error(httplib::Error err, cons
             return {transport_cause::timeout,
                     where + ": no connection within " + transport_failure::seconds(opt_.connect_timeout) + " s"};
         case Error::Read:
-            if (elapsed >= opt_.read_timeout)
-                return transport_failure::no_answer(where, opt_.read_timeout);
+            if (elapsed >= opt_.read_timeout) return transport_failure::no_answer(where, opt_.read_timeout);
             return transport_failure::closed(where);
-        case Error::Write:
-            return {transport_cause::connection, where + ": could not send the request"};
-        case Error::SSLConnection:
-            return {transport_cause::tls, where + ": TLS handshake failed"};
-        case Error::SSLLoadingCerts:
-            return {transport_cause::tls, where + ": could not load the CA certificates"};
+        case Error::Write: return {transport_cause::connection, where + ": could not send the request"};
+        case Error::SSLConnection: return {transport_cause::tls, where + ": TLS handshake failed"};
+        case Error::SSLLoadingCerts: return {transport_cause::tls, where + ": could not load the CA certificates"};
         case Error::SSLServerVerification:
-            return {transport_cause::tls, where + ": server certificate did not verify" +
-                                              (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
-        default:
-            return {transport_cause::other, where + ": " + httplib::to_string(err)};
+            return {transport_cause::tls,
+                    where + ": server certificate did not verify" +
+                        (opt_.pinned_spki_sha256.empty() ? "" : " (or its key is not the pinned one)")};
+        default: return {transport_cause::other, where + ": " + httplib::to_string(err)};
     }
 }
 
@@ -6161,7 +6326,7 @@ TEE_INLINE int httplib_transport::verify_with_pin(X509_STORE_CTX* store, void* a
     int len = key ? i2d_PUBKEY(key, &der) : -1;
     unsigned char digest[32];
     bool match = len > 0 && SHA256(der, static_cast<std::size_t>(len), digest) != nullptr &&
-                 CRYPTO_memcmp(digest, pin.data(), 32) == 0;
+        CRYPTO_memcmp(digest, pin.data(), 32) == 0;
     OPENSSL_free(der);
     if (match) return 1;
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
@@ -6180,7 +6345,8 @@ TEE_INLINE transport_error transport_failure::refused(const std::string& where) 
     return {transport_cause::refused, where + ": could not connect (refused or unreachable)"};
 }
 
-TEE_INLINE transport_error transport_failure::no_answer(const std::string& where, std::chrono::milliseconds read_timeout) {
+TEE_INLINE transport_error transport_failure::no_answer(const std::string& where,
+                                                        std::chrono::milliseconds read_timeout) {
     return {transport_cause::timeout, where + ": no answer within " + seconds(read_timeout) + " s"};
 }
 
@@ -6284,7 +6450,9 @@ private:
     template <auto Free>
     struct deleter {
         template <class T>
-        void operator()(T* p) const noexcept { Free(p); }
+        void operator()(T* p) const noexcept {
+            Free(p);
+        }
     };
     template <class T, auto Free>
     using owned = std::unique_ptr<T, deleter<Free>>;
@@ -6319,7 +6487,7 @@ private:
     static std::vector<std::uint8_t> gcm_seal(byte_span key, byte_span iv, byte_span plaintext);
     static std::optional<secure_bytes> gcm_open(byte_span key, byte_span iv, byte_span ciphertext);
     bool verify_rs(const public_key& pub, byte_span msg, byte_span sig) const;  // r||s, 96 bytes
-    template <std::size_t N>  // SHA-256 (32) or SHA-384 (48)
+    template <std::size_t N>                                                    // SHA-256 (32) or SHA-384 (48)
     static std::array<std::uint8_t, N> digest(byte_span data) {
         static_assert(N == 32 || N == 48);
         error_mark mark;
@@ -6372,10 +6540,9 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::spki_der(const private_key&
 TEE_INLINE openssl_crypto::public_key openssl_crypto::import_point(byte_span point) {
     error_mark mark;
     char group[] = "secp384r1";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, mut(point), point.size()),
-        OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+                           OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, mut(point), point.size()),
+                           OSSL_PARAM_construct_end()};
     pkey_ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
     if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0) fail("EC key import setup");
     EVP_PKEY* raw = nullptr;
@@ -6385,7 +6552,8 @@ TEE_INLINE openssl_crypto::public_key openssl_crypto::import_point(byte_span poi
     pkey_ctx check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
     if (!check) fail("EC key check setup");
     // on the curve (the quick check suffices: P-384 has cofactor 1)
-    if (EVP_PKEY_public_check_quick(check.get()) != 1) throw protocol_error("enclave public key is not a point on P-384");
+    if (EVP_PKEY_public_check_quick(check.get()) != 1)
+        throw protocol_error("enclave public key is not a point on P-384");
     return {std::move(key), std::vector<std::uint8_t>(point.begin(), point.end())};
 }
 
@@ -6454,7 +6622,7 @@ TEE_INLINE bool openssl_crypto::ecdsa_p384_verify_der(const public_key& pub, byt
     error_mark mark;
     owned<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
     return ctx && pub.key && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha384(), nullptr, pub.key.get()) > 0 &&
-           EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
+        EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
 }
 
 TEE_INLINE bool openssl_crypto::verify_rs(const public_key& pub, byte_span msg, byte_span sig) const {
@@ -6538,7 +6706,7 @@ namespace tee {
 // The default transport: tee::client<> is client<httplib_transport, botan_crypto, nitro_attestation>
 // (the other two defaults are in tee/client.hpp).
 template <transport Transport = httplib_transport, crypto_backend Crypto, class Attestation>
-    requires attestation_policy<Attestation, Crypto>
+requires attestation_policy<Attestation, Crypto>
 class client;
 
 // Short names for the common choices (like spdlog's _mt / _st):
@@ -6614,7 +6782,8 @@ public:
 
         Botan::X509_Cert_Options ro = options("tee-client test root", start, now + hours(24 * 3650));
         ro.CA_key();
-        root_ = std::make_unique<Botan::X509_Certificate>(Botan::X509::create_self_signed_cert(ro, *root_key_, "SHA-384", rng));
+        root_ = std::make_unique<Botan::X509_Certificate>(
+            Botan::X509::create_self_signed_cert(ro, *root_key_, "SHA-384", rng));
 
         Botan::X509_Cert_Options io = options("tee-client test intermediate", now, now);
         io.CA_key(2);
@@ -6686,7 +6855,8 @@ public:
         auto prot = cbor::encode(value::map(std::move(header)));
         auto to_be_signed = cbor::encode(value::array(
             {value::text("Signature1"), value::bytes(prot), value::bytes({}), value::bytes(payload_bytes)}));
-        Botan::PK_Signer signer(*leaf_key_, Botan::system_rng(), tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_raw);
+        Botan::PK_Signer signer(*leaf_key_, Botan::system_rng(), tee::detail::botan::ecdsa_sha384,
+                                tee::detail::botan::sig_raw);
         auto sig = signer.sign_message(to_be_signed, Botan::system_rng());
         value cose = value::array({value::bytes(prot), value::map({}), value::bytes(payload_bytes),
                                    value::bytes(std::vector<std::uint8_t>(sig.begin(), sig.end()))});
@@ -6748,9 +6918,9 @@ public:
         so.dns = "localhost";
         so.add_ex_constraint("PKIX.ServerAuth");
         Botan::X509_CA signer(ca, ca_key, "SHA-384", rng);
-        Botan::X509_Certificate cert = signer.sign_request(Botan::X509::create_cert_req(so, *server_key_, "SHA-384", rng),
-                                                           rng, Botan::X509_Time(now - hours(1)),
-                                                           Botan::X509_Time(now + hours(24)));
+        Botan::X509_Certificate cert =
+            signer.sign_request(Botan::X509::create_cert_req(so, *server_key_, "SHA-384", rng), rng,
+                                Botan::X509_Time(now - hours(1)), Botan::X509_Time(now + hours(24)));
         write(ca_file(), ca.PEM_encode());
         write(cert_file(), cert.PEM_encode());
         write(key_file(), Botan::PKCS8::PEM_encode(*server_key_));
@@ -6815,15 +6985,15 @@ private:
 namespace tee::testing {
 
 struct enclave_options {
-    bool nitro = false;                          // serve Nitro documents instead of the mock answer
+    bool nitro = false;                                    // serve Nitro documents instead of the mock answer
     std::map<unsigned, std::vector<std::uint8_t>> pcrs{};  // nitro: PCR values (default: 0..15, non-zero)
     std::string module_id = "i-00000000simulated-enc0000000000000000";
     std::string response_prefix = "Echo from the simulated enclave: ";
     // Behaviours of newer or misbehaving services, for tests (mock_enclave flags):
-    bool encrypt_response = false;   // answer "data": {"encrypted_data", "nonce", "public_key"}
-    bool well_known = true;          // also serve POST /.well-known/attestation
-    unsigned rotate_key_after = 0;   // restart with a new key after every N chats (0: never)
-    bool replay = false;             // always send the first answer again
+    bool encrypt_response = false;  // answer "data": {"encrypted_data", "nonce", "public_key"}
+    bool well_known = true;         // also serve POST /.well-known/attestation
+    unsigned rotate_key_after = 0;  // restart with a new key after every N chats (0: never)
+    bool replay = false;            // always send the first answer again
     // Nitro: serve one document, made this long ago and unchanged while it runs
     // (one per key), like the services' start-up document; its leaf certificate
     // is valid for 3 hours from then, like AWS's. Unset: a fresh document per request.
@@ -6835,7 +7005,8 @@ public:
     explicit simulated_enclave(enclave_options opt = {}) : opt_(std::move(opt)) {
         if (opt_.nitro && opt_.stale_document) {
             made_ = std::chrono::system_clock::now() - *opt_.stale_document;
-            pki_ = std::make_unique<test_pki>(pki_validity{made_ - std::chrono::seconds(3), made_ + std::chrono::hours(3)});
+            pki_ = std::make_unique<test_pki>(
+                pki_validity{made_ - std::chrono::seconds(3), made_ + std::chrono::hours(3)});
         } else if (opt_.nitro) {
             pki_ = std::make_unique<test_pki>();
         }
@@ -6849,9 +7020,10 @@ public:
         k->ecdh.key = tee::detail::botan::ecdh_key_of(*k->sign);
         k->spki = p384::spki_of_point(tee::detail::botan::point_of(*k->sign));
         if (pki_ && opt_.stale_document)
-            k->document = pki_->sign(pki_->payload(k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
-                                                   static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                       made_.time_since_epoch()).count())));
+            k->document = pki_->sign(pki_->payload(
+                k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
+                static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(made_.time_since_epoch()).count())));
         std::lock_guard lock(mutex_);
         keys_ = std::move(k);
     }
@@ -6879,7 +7051,8 @@ public:
 
     http_response attestation() const {
         const auto keys = current();
-        if (!keys->document.empty()) return {200, nlohmann::json{{"attestation_doc", to_base64(keys->document)}}.dump()};
+        if (!keys->document.empty())
+            return {200, nlohmann::json{{"attestation_doc", to_base64(keys->document)}}.dump()};
         const std::vector<std::uint8_t> spki = keys->spki;
         std::vector<std::uint8_t> nonce{'t', 'e', 'e', '-', 't', 'l', 's'};
         auto rnd = botan_crypto{}.random_bytes(32);
@@ -6949,8 +7122,9 @@ public:
         nlohmann::ordered_json data;  // insertion order, like the Python dict
         data["platform"] = platform;
         data["ai_model"] = model;
-        data["timestamp"] = std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::system_clock::now().time_since_epoch()).count();
+        data["timestamp"] =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         data["message"] = message;
         data["response"] = opt_.response_prefix + message;
         nlohmann::ordered_json out;
@@ -6958,8 +7132,10 @@ public:
         if (opt_.encrypt_response) {
             auto iv = crypto.random_bytes(32);
             std::string plain = data.dump();
-            auto sealed = crypto.aes256gcm_seal(aes, iv, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
-            out["data"] = {{"encrypted_data", to_hex(sealed)}, {"nonce", to_hex(iv)}, {"public_key", to_hex(keys->spki)}};
+            auto sealed = crypto.aes256gcm_seal(
+                aes, iv, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
+            out["data"] = {
+                {"encrypted_data", to_hex(sealed)}, {"nonce", to_hex(iv)}, {"public_key", to_hex(keys->spki)}};
         } else {
             out["data"] = data;
         }
@@ -6974,15 +7150,14 @@ private:
     struct keys;
     static std::string sign_hex(const nlohmann::json& data, const keys& k) {
         std::string canonical = canonical_json(data);
-        Botan::PK_Signer signer(*k.sign, Botan::system_rng(), tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_der);
+        Botan::PK_Signer signer(*k.sign, Botan::system_rng(), tee::detail::botan::ecdsa_sha384,
+                                tee::detail::botan::sig_der);
         return to_hex(signer.sign_message(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size(),
                                           Botan::system_rng()));
     }
 
     static const Botan::EC_Group& group() { return tee::detail::botan::p384(); }
-    static http_response error(std::string_view text) {
-        return {200, nlohmann::json{{"error", text}}.dump()};
-    }
+    static http_response error(std::string_view text) { return {200, nlohmann::json{{"error", text}}.dump()}; }
     static http_response decryption_failed() { return {500, R"({"detail":"decryption failed"})"}; }
 
     struct keys {  // one P-384 scalar, used for ECDH and ECDSA like the Python service
@@ -7114,12 +7289,14 @@ inline constexpr fault_info fault_table[] = {
     {fault::endless_body, "endless-body", fault_layer::transport,
      "a chunked body of a few spaces every 50 ms that never ends"},
     {fault::huge_body, "huge-body", fault_layer::transport, "a body of 100 MB (spaces), streamed"},
-    {fault::invalid_utf8, "invalid-utf8", fault_layer::data, "raw bytes ff fe (invalid UTF-8) inside the signed response"},
+    {fault::invalid_utf8, "invalid-utf8", fault_layer::data,
+     "raw bytes ff fe (invalid UTF-8) inside the signed response"},
     {fault::lone_surrogate, "lone-surrogate", fault_layer::data,
      "a lone \\ud800 escape (no valid code point) inside the signed response"},
     {fault::deep_nesting, "deep-nesting", fault_layer::data, "an array nested 10,000 levels deep inside data"},
     {fault::duplicate_keys, "duplicate-keys", fault_layer::data, "data has the key \"response\" twice"},
-    {fault::big_integer, "big-integer", fault_layer::data, "the signed timestamp is a 30-digit integer (beyond 64 bits)"},
+    {fault::big_integer, "big-integer", fault_layer::data,
+     "the signed timestamp is a 30-digit integer (beyond 64 bits)"},
     {fault::missing_sig, "missing-sig", fault_layer::data, "no \"sig\""},
     {fault::missing_data, "missing-data", fault_layer::data, "no \"data\""},
     {fault::missing_response, "missing-response", fault_layer::data, "signed data without \"response\""},
@@ -7128,7 +7305,8 @@ inline constexpr fault_info fault_table[] = {
     {fault::missing_platform, "missing-platform", fault_layer::data, "signed data without \"platform\""},
     {fault::missing_ai_model, "missing-ai-model", fault_layer::data, "signed data without \"ai_model\""},
     {fault::wrong_type_sig, "wrong-type-sig", fault_layer::data, "\"sig\" is a number"},
-    {fault::wrong_type_data, "wrong-type-data", fault_layer::data, "\"data\" is a string (the JSON text of the object)"},
+    {fault::wrong_type_data, "wrong-type-data", fault_layer::data,
+     "\"data\" is a string (the JSON text of the object)"},
     {fault::wrong_type_response, "wrong-type-response", fault_layer::data, "signed \"response\" is a number"},
     {fault::wrong_type_message, "wrong-type-message", fault_layer::data, "signed \"message\" is a number"},
     {fault::wrong_type_timestamp, "wrong-type-timestamp", fault_layer::data, "signed \"timestamp\" is a string"},
@@ -7136,8 +7314,10 @@ inline constexpr fault_info fault_table[] = {
     {fault::wrong_type_ai_model, "wrong-type-ai-model", fault_layer::data, "signed \"ai_model\" is a number"},
     {fault::bad_signature, "bad-signature", fault_layer::data, "the response was changed after signing"},
     {fault::wrong_message, "wrong-message", fault_layer::data, "a validly signed answer to another prompt (a replay)"},
-    {fault::stale_timestamp, "stale-timestamp", fault_layer::data, "a validly signed answer signed one hour ago (a replay)"},
-    {fault::large_answer, "large-answer", fault_layer::data, "a valid answer of about 2 MiB (for the configurable size cap)"},
+    {fault::stale_timestamp, "stale-timestamp", fault_layer::data,
+     "a validly signed answer signed one hour ago (a replay)"},
+    {fault::large_answer, "large-answer", fault_layer::data,
+     "a valid answer of about 2 MiB (for the configurable size cap)"},
 };
 
 constexpr const fault_info& info_of(fault f) {
@@ -7227,30 +7407,63 @@ inline http_response inject_answer_fault(fault f, const http_response& correct, 
             return out("{\"sig\":" + ojson(answer["sig"]).dump() +
                        ",\"data\":{\"response\":\"a forged first answer\"," + fields.substr(1) + "}");
         }
-        case fault::big_integer:
-            data["timestamp"] = marker;
-            return out(with_raw("123456789012345678901234567890"));
+        case fault::big_integer: data["timestamp"] = marker; return out(with_raw("123456789012345678901234567890"));
         case fault::missing_sig: answer.erase("sig"); break;
         case fault::missing_data: answer.erase("data"); break;
-        case fault::missing_response: data.erase("response"); resign(); break;
-        case fault::missing_message: data.erase("message"); resign(); break;
-        case fault::missing_timestamp: data.erase("timestamp"); resign(); break;
-        case fault::missing_platform: data.erase("platform"); resign(); break;
-        case fault::missing_ai_model: data.erase("ai_model"); resign(); break;
+        case fault::missing_response:
+            data.erase("response");
+            resign();
+            break;
+        case fault::missing_message:
+            data.erase("message");
+            resign();
+            break;
+        case fault::missing_timestamp:
+            data.erase("timestamp");
+            resign();
+            break;
+        case fault::missing_platform:
+            data.erase("platform");
+            resign();
+            break;
+        case fault::missing_ai_model:
+            data.erase("ai_model");
+            resign();
+            break;
         case fault::wrong_type_sig: answer["sig"] = 12345; break;
         case fault::wrong_type_data: answer["data"] = data.dump(); break;
-        case fault::wrong_type_response: data["response"] = 42; resign(); break;
-        case fault::wrong_type_message: data["message"] = 42; resign(); break;
-        case fault::wrong_type_timestamp: data["timestamp"] = std::to_string(data["timestamp"].get<std::int64_t>()); resign(); break;
-        case fault::wrong_type_platform: data["platform"] = 42; resign(); break;
-        case fault::wrong_type_ai_model: data["ai_model"] = 42; resign(); break;
-        case fault::bad_signature: data["response"] = data["response"].get<std::string>() + " (changed after signing)"; break;
+        case fault::wrong_type_response:
+            data["response"] = 42;
+            resign();
+            break;
+        case fault::wrong_type_message:
+            data["message"] = 42;
+            resign();
+            break;
+        case fault::wrong_type_timestamp:
+            data["timestamp"] = std::to_string(data["timestamp"].get<std::int64_t>());
+            resign();
+            break;
+        case fault::wrong_type_platform:
+            data["platform"] = 42;
+            resign();
+            break;
+        case fault::wrong_type_ai_model:
+            data["ai_model"] = 42;
+            resign();
+            break;
+        case fault::bad_signature:
+            data["response"] = data["response"].get<std::string>() + " (changed after signing)";
+            break;
         case fault::wrong_message:
             data["message"] = "a prompt someone else sent";
             data["response"] = "an answer to a prompt someone else sent";
             resign();
             break;
-        case fault::stale_timestamp: data["timestamp"] = data["timestamp"].get<std::int64_t>() - 3600; resign(); break;
+        case fault::stale_timestamp:
+            data["timestamp"] = data["timestamp"].get<std::int64_t>() - 3600;
+            resign();
+            break;
         case fault::large_answer: {
             const std::size_t now = answer.dump().size();
             const std::size_t pad = sizes.large_answer > now ? sizes.large_answer - now : 0;
@@ -7285,10 +7498,10 @@ class fault_transport {
 public:
     struct control_block {
         std::atomic<fault> active{fault::none};
-        std::atomic<unsigned> injected{0};         // answers (or refusals) the fault was applied to
-        std::atomic<std::size_t> largest_body{0};  // most answer bytes the transport ever held
-        std::atomic<std::uint64_t> offered{0};     // body bytes offered by the last faulty answer
-        std::atomic<std::int64_t> simulated_ms{0}; // simulated duration of the last faulty answer
+        std::atomic<unsigned> injected{0};          // answers (or refusals) the fault was applied to
+        std::atomic<std::size_t> largest_body{0};   // most answer bytes the transport ever held
+        std::atomic<std::uint64_t> offered{0};      // body bytes offered by the last faulty answer
+        std::atomic<std::int64_t> simulated_ms{0};  // simulated duration of the last faulty answer
     };
 
     // Satisfies tee::transport's constructibility from the options; a fault
@@ -7297,7 +7510,10 @@ public:
         throw config_error("fault_transport needs a simulated_enclave: pass one to the client's constructor");
     }
     fault_transport(simulated_enclave& enclave, fault f, transport_options opt = {}, fault_sizes sizes = {})
-        : enclave_(&enclave), opt_(std::move(opt)), url_(parse_base_url(opt_.base_url)), sizes_(sizes),
+        : enclave_(&enclave),
+          opt_(std::move(opt)),
+          url_(parse_base_url(opt_.base_url)),
+          sizes_(sizes),
           ctl_(std::make_shared<control_block>()) {
         ctl_->active = f;
     }
@@ -7323,12 +7539,10 @@ private:
             offered_ += piece.size();
             if (body_.size() + piece.size() > t_.opt_.max_answer_bytes)
                 throw transport_failure::too_large(where_, t_.opt_.max_answer_bytes);
-            if (elapsed_ > t_.opt_.total_timeout)
-                throw transport_failure::not_complete(where_, t_.opt_.total_timeout);
+            if (elapsed_ > t_.opt_.total_timeout) throw transport_failure::not_complete(where_, t_.opt_.total_timeout);
             body_.append(piece);
             std::size_t seen = t_.ctl_->largest_body.load();
-            while (seen < body_.size() && !t_.ctl_->largest_body.compare_exchange_weak(seen, body_.size())) {
-            }
+            while (seen < body_.size() && !t_.ctl_->largest_body.compare_exchange_weak(seen, body_.size())) {}
         }
         std::string take() { return std::move(body_); }
         std::uint64_t offered() const noexcept { return offered_; }
@@ -7426,9 +7640,9 @@ static_assert(transport<fault_transport>);
 namespace tee::testing {
 
 struct server_options {
-    int port = 0;                                  // 0: any free port
-    std::chrono::milliseconds delay{0};            // wait this long before every answer
-    std::string tls_cert_file{}, tls_key_file{};   // both set: serve https (PEM files)
+    int port = 0;                                 // 0: any free port
+    std::chrono::milliseconds delay{0};           // wait this long before every answer
+    std::string tls_cert_file{}, tls_key_file{};  // both set: serve https (PEM files)
     // Misbehave on every answer to POST /talk (tee/testing/faults.hpp; mock_enclave
     // --fault NAME). Transport faults are served for real: reset-mid-body,
     // endless-body, huge-body; connection-refused cannot be served (std::invalid_argument).
@@ -7457,7 +7671,8 @@ public:
         server_->set_keep_alive_max_count(100000);
         port_ = opt_.port == 0 ? server_->bind_to_any_port("127.0.0.1")
                                : (server_->bind_to_port("127.0.0.1", opt_.port) ? opt_.port : -1);
-        if (port_ <= 0) throw std::runtime_error("simulated enclave: cannot bind 127.0.0.1:" + std::to_string(opt_.port));
+        if (port_ <= 0)
+            throw std::runtime_error("simulated enclave: cannot bind 127.0.0.1:" + std::to_string(opt_.port));
         // bound and listening now: connections queue until the accept loop runs
         thread_ = std::thread([this] { server_->listen_after_bind(); });
         // httplib's stop() does nothing until the accept loop has started: wait
@@ -7473,9 +7688,13 @@ public:
     enclave_server& operator=(const enclave_server&) = delete;
 
     int port() const noexcept { return port_; }
-    std::string url() const { return (tls() ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
+    std::string url() const {
+        return (tls() ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
+    }
     // Blocks until stop() (from another thread or a signal handler's flag).
-    void wait() { if (thread_.joinable()) thread_.join(); }
+    void wait() {
+        if (thread_.joinable()) thread_.join();
+    }
     void stop() {
         stopping_ = true;
         server_->stop();
@@ -7484,8 +7703,9 @@ public:
     // Switches the fault of the answers to POST /talk (fault::none: correct answers).
     void set_fault(fault f) {
         if (f == fault::connection_refused)
-            throw std::invalid_argument("simulated enclave: connection-refused cannot be served "
-                                        "(a refused connection is a port nobody listens on)");
+            throw std::invalid_argument(
+                "simulated enclave: connection-refused cannot be served "
+                "(a refused connection is a port nobody listens on)");
         fault_ = f;
     }
     // Body bytes the transport faults have written so far (huge-body: far less than 100 MB
@@ -7513,14 +7733,13 @@ private:
                 return;
             }
             case fault::endless_body:
-                res.set_chunked_content_provider(
-                    "application/json", [this, sz](std::size_t, httplib::DataSink& sink) {
-                        if (stopping_) return false;
-                        std::this_thread::sleep_for(sz.drip_interval);
-                        const std::string drip(std::max<std::size_t>(sz.drip_bytes, 1), ' ');
-                        fault_bytes_ += drip.size();
-                        return sink.write(drip.data(), drip.size());  // false once the client is gone
-                    });
+                res.set_chunked_content_provider("application/json", [this, sz](std::size_t, httplib::DataSink& sink) {
+                    if (stopping_) return false;
+                    std::this_thread::sleep_for(sz.drip_interval);
+                    const std::string drip(std::max<std::size_t>(sz.drip_bytes, 1), ' ');
+                    fault_bytes_ += drip.size();
+                    return sink.write(drip.data(), drip.size());  // false once the client is gone
+                });
                 return;
             case fault::huge_body:
                 res.set_content_provider(sz.huge_body, "application/json",

@@ -11,7 +11,9 @@ struct no_verify_policy {
     static constexpr bool verifies = true;
 #ifdef TEE_CONTROL
     template <tee::crypto_backend Crypto>
-    tee::enclave_identity verify(const nlohmann::json&, const Crypto&) const { return {}; }
+    tee::enclave_identity verify(const nlohmann::json&, const Crypto&) const {
+        return {};
+    }
 #endif
 };
 

@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
     const auto r = client.chat("hello from a consumer");
     tee::client<tee::httplib_transport, tee::openssl_crypto> other(cfg, tee::nitro_attestation(trust));
     const auto r2 = other.chat("and through OpenSSL");
-    const bool ok = r.message == "hello from a consumer" && client.attest().verified && client.attest().kind == "nitro" &&
-                    r2.message == "and through OpenSSL" && other.attest().verified;
+    const bool ok = r.message == "hello from a consumer" && client.attest().verified &&
+        client.attest().kind == "nitro" && r2.message == "and through OpenSSL" && other.attest().verified;
     std::cout << (ok ? "consumer: verified chat OK" : "consumer: FAILED") << " (tee-client " << tee::version() << ")\n";
     return ok ? 0 : 1;
 }

@@ -98,8 +98,10 @@ void append_python_string(Out& out, std::string_view s) {
             case '\r': put("\\r"); break;
             case '\t': put("\\t"); break;
             default:
-                if (cp >= 0x20 && cp < 0x7f) out.push_back(static_cast<char>(cp));
-                else if (cp < 0x10000) append_u_escape(out, static_cast<std::uint32_t>(cp));
+                if (cp >= 0x20 && cp < 0x7f)
+                    out.push_back(static_cast<char>(cp));
+                else if (cp < 0x10000)
+                    append_u_escape(out, static_cast<std::uint32_t>(cp));
                 else {
                     cp -= 0x10000;
                     append_u_escape(out, static_cast<std::uint32_t>(0xd800 + (cp >> 10)));
@@ -290,10 +292,22 @@ TEE_INLINE void append_canonical(std::string& out, const nlohmann::json& j, std:
 TEE_INLINE strict_json_builder::strict_json_builder(json& root, std::string_view body, const json_limits& limits)
     : root_(root), body_(body), limits_(limits) {}
 
-TEE_INLINE bool strict_json_builder::null() { add(nullptr); return true; }
-TEE_INLINE bool strict_json_builder::boolean(bool v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) { add(v); return true; }
-TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) { add(v); return true; }
+TEE_INLINE bool strict_json_builder::null() {
+    add(nullptr);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::boolean(bool v) {
+    add(v);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::number_integer(json::number_integer_t v) {
+    add(v);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::number_unsigned(json::number_unsigned_t v) {
+    add(v);
+    return true;
+}
 TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const json::string_t& lexeme) {
     // nlohmann falls back to double for integers that overflow 64 bits;
     // such a lexeme has no fraction or exponent (only '-' and digits; the
@@ -303,18 +317,34 @@ TEE_INLINE bool strict_json_builder::number_float(json::number_float_t v, const 
     add(v);
     return true;
 }
-TEE_INLINE bool strict_json_builder::string(json::string_t& v) { add(std::move(v)); return true; }
+TEE_INLINE bool strict_json_builder::string(json::string_t& v) {
+    add(std::move(v));
+    return true;
+}
 TEE_INLINE bool strict_json_builder::binary(json::binary_t&) { throw protocol_error("answer has a binary value"); }
 
-TEE_INLINE bool strict_json_builder::start_object(std::size_t) { open(json::value_t::object); return true; }
-TEE_INLINE bool strict_json_builder::start_array(std::size_t) { open(json::value_t::array); return true; }
-TEE_INLINE bool strict_json_builder::end_object() { stack_.pop_back(); return true; }
-TEE_INLINE bool strict_json_builder::end_array() { stack_.pop_back(); return true; }
+TEE_INLINE bool strict_json_builder::start_object(std::size_t) {
+    open(json::value_t::object);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::start_array(std::size_t) {
+    open(json::value_t::array);
+    return true;
+}
+TEE_INLINE bool strict_json_builder::end_object() {
+    stack_.pop_back();
+    return true;
+}
+TEE_INLINE bool strict_json_builder::end_array() {
+    stack_.pop_back();
+    return true;
+}
 
 TEE_INLINE bool strict_json_builder::key(json::string_t& k) {
     auto& obj = stack_.back()->get_ref<json::object_t&>();
     auto [it, inserted] = obj.try_emplace(std::move(k));
-    if (!inserted) throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
+    if (!inserted)
+        throw protocol_error("answer has a duplicate object key \"" + printable_prefix(it->first, 60) + "\"");
     slot_ = &it->second;
     return true;
 }

@@ -48,15 +48,25 @@
 namespace tee::cbor {
 
 struct limits {
-    std::size_t max_depth = 16;       // nested arrays/maps/tags
-    std::size_t max_string = 1 << 20; // bytes in one byte or text string
-    std::size_t max_items = 65536;    // elements of one array, entries of one map
+    std::size_t max_depth = 16;        // nested arrays/maps/tags
+    std::size_t max_string = 1 << 20;  // bytes in one byte or text string
+    std::size_t max_items = 65536;     // elements of one array, entries of one map
 };
 
 enum class errc {
-    truncated, trailing_bytes, indefinite_length, unsupported_major_type,
-    unsupported_simple_value, unsupported_tag, too_deep, too_large, invalid_utf8,
-    bad_map_key, duplicate_key, integer_overflow, reserved_additional_info
+    truncated,
+    trailing_bytes,
+    indefinite_length,
+    unsupported_major_type,
+    unsupported_simple_value,
+    unsupported_tag,
+    too_deep,
+    too_large,
+    invalid_utf8,
+    bad_map_key,
+    duplicate_key,
+    integer_overflow,
+    reserved_additional_info
 };
 
 constexpr std::string_view to_string(errc c) noexcept {
@@ -91,9 +101,9 @@ class value {
 public:
     enum class kind { unsigned_int, negative_int, bytes, text, array, map, tag, boolean, null };
     using array_type = std::vector<value>;
-    using map_type = std::vector<std::pair<value, value>>; // insertion (= wire) order
+    using map_type = std::vector<std::pair<value, value>>;  // insertion (= wire) order
 
-    value() noexcept; // null
+    value() noexcept;  // null
 
     // Factories. They do not check the reader's subset rules (tag numbers,
     // key types, duplicates): encode() writes whatever it is given.
@@ -139,12 +149,12 @@ public:
 private:
     struct tagged {
         std::uint64_t number;
-        std::vector<value> content; // exactly one element (value is incomplete here)
+        std::vector<value> content;  // exactly one element (value is incomplete here)
         friend bool operator==(const tagged&, const tagged&) = default;
     };
     // Alternatives in the order of `kind`, so type() is just index().
-    using storage = std::variant<std::uint64_t, std::int64_t, std::vector<std::uint8_t>, std::string,
-                                 array_type, map_type, tagged, bool, std::nullptr_t>;
+    using storage = std::variant<std::uint64_t, std::int64_t, std::vector<std::uint8_t>, std::string, array_type,
+                                 map_type, tagged, bool, std::nullptr_t>;
 
     explicit value(storage v);
 
@@ -178,7 +188,7 @@ public:
 
     // Precondition ok(); otherwise throws std::logic_error.
     const cbor::value& value() const&;
-    cbor::value value() &&; // by value: no dangling decode(b).value()
+    cbor::value value() &&;  // by value: no dangling decode(b).value()
     cbor::value&& take();
     // Precondition !ok(); otherwise throws std::logic_error.
     const cbor::error& error() const;
@@ -218,7 +228,7 @@ private:
     bool tag(value& out, std::uint64_t number, std::size_t depth, std::size_t start);
 };
 
-} // namespace detail
+}  // namespace detail
 
 // Decodes exactly one CBOR item that must span all of `bytes`.
 result decode(std::span<const std::uint8_t> bytes, const limits& lim = {}) noexcept;
@@ -250,7 +260,7 @@ TEE_INLINE value value::boolean(bool b) { return value(b); }
 
 TEE_INLINE bool value::is_int() const noexcept {
     return type() == kind::negative_int ||
-           (is_uint() && std::get<std::uint64_t>(v_) <= std::uint64_t{std::numeric_limits<std::int64_t>::max()});
+        (is_uint() && std::get<std::uint64_t>(v_) <= std::uint64_t{std::numeric_limits<std::int64_t>::max()});
 }
 
 TEE_INLINE std::uint64_t value::as_uint() const { return get<std::uint64_t>("an unsigned integer"); }
@@ -258,7 +268,9 @@ TEE_INLINE std::int64_t value::as_int() const {
     if (!is_int()) throw std::logic_error("tee::cbor::value is not an integer in the int64 range");
     return is_uint() ? static_cast<std::int64_t>(std::get<std::uint64_t>(v_)) : std::get<std::int64_t>(v_);
 }
-TEE_INLINE const std::vector<std::uint8_t>& value::as_bytes() const { return get<std::vector<std::uint8_t>>("a byte string"); }
+TEE_INLINE const std::vector<std::uint8_t>& value::as_bytes() const {
+    return get<std::vector<std::uint8_t>>("a byte string");
+}
 TEE_INLINE const std::string& value::as_text() const { return get<std::string>("a text string"); }
 TEE_INLINE const value::array_type& value::as_array() const { return get<array_type>("an array"); }
 TEE_INLINE const value::map_type& value::as_map() const { return get<map_type>("a map"); }
@@ -276,13 +288,23 @@ TEE_INLINE const value* value::find(std::int64_t int_key) const {
 TEE_INLINE result::result(cbor::value v) : v_(std::move(v)) {}
 TEE_INLINE result::result(cbor::error e) : v_(e) {}
 
-TEE_INLINE const cbor::value& result::value() const& { require(true); return std::get<0>(v_); }
+TEE_INLINE const cbor::value& result::value() const& {
+    require(true);
+    return std::get<0>(v_);
+}
 TEE_INLINE cbor::value result::value() && { return take(); }
-TEE_INLINE cbor::value&& result::take() { require(true); return std::move(std::get<0>(v_)); }
-TEE_INLINE const cbor::error& result::error() const { require(false); return std::get<1>(v_); }
+TEE_INLINE cbor::value&& result::take() {
+    require(true);
+    return std::move(std::get<0>(v_));
+}
+TEE_INLINE const cbor::error& result::error() const {
+    require(false);
+    return std::get<1>(v_);
+}
 
 TEE_INLINE void result::require(bool want_ok) const {
-    if (ok() != want_ok) throw std::logic_error(want_ok ? "tee::cbor::result holds an error" : "tee::cbor::result holds a value");
+    if (ok() != want_ok)
+        throw std::logic_error(want_ok ? "tee::cbor::result holds an error" : "tee::cbor::result holds a value");
 }
 
 namespace detail {
@@ -305,11 +327,12 @@ TEE_INLINE bool reader::item(value& out, std::size_t depth) {
     const std::uint8_t major = in_[pos_] >> 5, info = in_[pos_] & 0x1f;
     ++pos_;
     if (major == 7) return simple(out, info, start);
-    if (info == 31) return fail(major >= 2 && major <= 5 ? errc::indefinite_length : errc::reserved_additional_info, start);
+    if (info == 31)
+        return fail(major >= 2 && major <= 5 ? errc::indefinite_length : errc::reserved_additional_info, start);
     if (info >= 28) return fail(errc::reserved_additional_info, start);
     std::uint64_t arg = info;
     if (info >= 24) {
-        const std::size_t n = std::size_t{1} << (info - 24); // 1, 2, 4 or 8 bytes follow
+        const std::size_t n = std::size_t{1} << (info - 24);  // 1, 2, 4 or 8 bytes follow
         if (remaining() < n) return fail(errc::truncated, start);
         arg = 0;
         for (std::size_t i = 0; i < n; ++i) arg = (arg << 8) | in_[pos_++];
@@ -317,18 +340,23 @@ TEE_INLINE bool reader::item(value& out, std::size_t depth) {
     switch (major) {
         case 0: out = value::uint(arg); return true;
         case 1:
-            if (arg > std::uint64_t{std::numeric_limits<std::int64_t>::max()}) return fail(errc::integer_overflow, start);
+            if (arg > std::uint64_t{std::numeric_limits<std::int64_t>::max()})
+                return fail(errc::integer_overflow, start);
             out = value::integer(-1 - static_cast<std::int64_t>(arg));
             return true;
-        case 2: case 3: return string(out, major == 3, arg, start);
+        case 2:
+        case 3: return string(out, major == 3, arg, start);
         case 4: return array(out, arg, depth, start);
         case 5: return map(out, arg, depth, start);
         case 6: return tag(out, arg, depth, start);
     }
-    return fail(errc::unsupported_major_type, start); // unreachable: major is 3 bits
+    return fail(errc::unsupported_major_type, start);  // unreachable: major is 3 bits
 }
 
-TEE_INLINE bool reader::fail(errc c, std::size_t offset) { err = error{c, offset}; return false; }
+TEE_INLINE bool reader::fail(errc c, std::size_t offset) {
+    err = error{c, offset};
+    return false;
+}
 
 TEE_INLINE bool reader::check_count(std::uint64_t n, std::size_t max, std::size_t min_bytes, std::size_t start) {
     if (n > max) return fail(errc::too_large, start);
@@ -341,9 +369,11 @@ TEE_INLINE bool reader::simple(value& out, std::uint8_t info, std::size_t start)
         case 20: out = value::boolean(false); return true;
         case 21: out = value::boolean(true); return true;
         case 22: out = value::null(); return true;
-        case 28: case 29: case 30: return fail(errc::reserved_additional_info, start);
-        case 31: return fail(errc::indefinite_length, start); // break code
-        default: return fail(errc::unsupported_simple_value, start); // incl. floats 25-27
+        case 28:
+        case 29:
+        case 30: return fail(errc::reserved_additional_info, start);
+        case 31: return fail(errc::indefinite_length, start);         // break code
+        default: return fail(errc::unsupported_simple_value, start);  // incl. floats 25-27
     }
 }
 
@@ -351,7 +381,9 @@ TEE_INLINE bool reader::string(value& out, bool is_text, std::uint64_t n, std::s
     if (!check_count(n, lim_.max_string, 1, start)) return false;
     const auto s = in_.subspan(pos_, static_cast<std::size_t>(n));
     if (is_text) {
-        if (const std::size_t bad = utf8_error_offset({reinterpret_cast<const char*>(s.data()), s.size()}); bad != s.size()) return fail(errc::invalid_utf8, pos_ + bad);
+        if (const std::size_t bad = utf8_error_offset({reinterpret_cast<const char*>(s.data()), s.size()});
+            bad != s.size())
+            return fail(errc::invalid_utf8, pos_ + bad);
         out = value::text(std::string(s.begin(), s.end()));
     } else {
         out = value::bytes(std::vector<std::uint8_t>(s.begin(), s.end()));
@@ -407,7 +439,10 @@ TEE_INLINE bool reader::tag(value& out, std::uint64_t number, std::size_t depth,
 
 TEE_INLINE void put_head(std::vector<std::uint8_t>& out, std::uint8_t major, std::uint64_t arg) {
     const auto m = static_cast<std::uint8_t>(major << 5);
-    if (arg < 24) { out.push_back(static_cast<std::uint8_t>(m | arg)); return; }
+    if (arg < 24) {
+        out.push_back(static_cast<std::uint8_t>(m | arg));
+        return;
+    }
     const int n = arg <= 0xff ? 1 : arg <= 0xffff ? 2 : arg <= 0xffffffff ? 4 : 8;
     out.push_back(static_cast<std::uint8_t>(m | (n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27)));
     for (int i = n - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(arg >> (8 * i)));
@@ -432,15 +467,21 @@ TEE_INLINE void put(std::vector<std::uint8_t>& out, const value& v) {
             break;
         case k::map:
             put_head(out, 5, v.as_map().size());
-            for (const auto& [key, val] : v.as_map()) { put(out, key); put(out, val); }
+            for (const auto& [key, val] : v.as_map()) {
+                put(out, key);
+                put(out, val);
+            }
             break;
-        case k::tag: put_head(out, 6, v.tag_number()); put(out, v.tag_content()); break;
+        case k::tag:
+            put_head(out, 6, v.tag_number());
+            put(out, v.tag_content());
+            break;
         case k::boolean: out.push_back(v.as_bool() ? 0xf5 : 0xf4); break;
         case k::null: out.push_back(0xf6); break;
     }
 }
 
-} // namespace detail
+}  // namespace detail
 
 TEE_INLINE result decode(std::span<const std::uint8_t> bytes, const limits& lim) noexcept {
     try {
@@ -449,7 +490,7 @@ TEE_INLINE result decode(std::span<const std::uint8_t> bytes, const limits& lim)
         if (!r.item(v, 0)) return r.err;
         if (r.pos() != bytes.size()) return error{errc::trailing_bytes, r.pos()};
         return v;
-    } catch (const std::bad_alloc&) { // only if memory runs out within the limits
+    } catch (const std::bad_alloc&) {  // only if memory runs out within the limits
         return error{errc::too_large, 0};
     }
 }
@@ -461,4 +502,4 @@ TEE_INLINE std::vector<std::uint8_t> encode(const value& v) {
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 
-} // namespace tee::cbor
+}  // namespace tee::cbor

@@ -41,8 +41,9 @@ public:
     auto load_public_key(byte_span bytes) const {
         const byte_span point = p384::point_of(bytes);
         if (point.empty())
-            throw protocol_error("enclave public key is neither a P-384 SubjectPublicKeyInfo "
-                                 "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
+            throw protocol_error(
+                "enclave public key is neither a P-384 SubjectPublicKeyInfo "
+                "(id-ecPublicKey, secp384r1, uncompressed) nor a raw 97-byte point");
         return Backend::import_point(point);
     }
 

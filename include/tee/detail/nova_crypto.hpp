@@ -182,7 +182,9 @@ TEE_INLINE hash256 keccak256(byte_span data) {
 }
 
 TEE_INLINE hash256 eip191_digest(byte_span message) {
-    constexpr std::string_view prefix = "\x19" "Ethereum Signed Message:\n";
+    constexpr std::string_view prefix =
+        "\x19"
+        "Ethereum Signed Message:\n";
     const std::string length = std::to_string(message.size());
     auto h = Botan::HashFunction::create_or_throw("Keccak-1600(256)");
     h->update(reinterpret_cast<const std::uint8_t*>(prefix.data()), prefix.size());

@@ -24,10 +24,10 @@ namespace tee {
 namespace p384 {
 // DER prefix of an uncompressed P-384 SubjectPublicKeyInfo (id-ecPublicKey,
 // secp384r1, BIT STRING with 0 unused bits); the 97-byte point 04||x||y follows.
-inline constexpr std::array<std::uint8_t, 23> spki_prefix = {
-    0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
-    0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00};
-inline constexpr std::size_t point_size = 97;   // 04 || x(48) || y(48)
+inline constexpr std::array<std::uint8_t, 23> spki_prefix = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                                             0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+                                                             0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00};
+inline constexpr std::size_t point_size = 97;                              // 04 || x(48) || y(48)
 inline constexpr std::size_t spki_size = spki_prefix.size() + point_size;  // 120
 
 // The uncompressed point inside `key`: the SPKI above or the raw point itself.

@@ -93,7 +93,10 @@ TEE_INLINE std::optional<std::pair<Botan::BigInt, Botan::BigInt>> parse_der_p384
     auto length = [&](std::size_t& out) -> bool {  // DER definite length, minimal
         if (at >= der.size()) return false;
         std::uint8_t b = der[at++];
-        if (b < 0x80) { out = b; return true; }
+        if (b < 0x80) {
+            out = b;
+            return true;
+        }
         if (b != 0x81 || at >= der.size() || der[at] < 0x80) return false;  // <= 255 needs one byte
         out = der[at++];
         return true;
@@ -102,9 +105,12 @@ TEE_INLINE std::optional<std::pair<Botan::BigInt, Botan::BigInt>> parse_der_p384
         std::size_t n = 0;
         if (at >= der.size() || der[at++] != 0x02 || !length(n) || n == 0 || n > der.size() - at) return false;
         const std::uint8_t* v = der.data() + at;
-        if (v[0] & 0x80) return false;                                  // negative
-        if (n > 1 && v[0] == 0x00 && !(v[1] & 0x80)) return false;       // not minimal
-        if (v[0] == 0x00 && n > 1) { ++v; --n; }                         // sign byte
+        if (v[0] & 0x80) return false;                              // negative
+        if (n > 1 && v[0] == 0x00 && !(v[1] & 0x80)) return false;  // not minimal
+        if (v[0] == 0x00 && n > 1) {
+            ++v;
+            --n;
+        }  // sign byte
         if (n > 48) return false;
         out = Botan::BigInt(v, n);
         at += (v - (der.data() + at)) + n;

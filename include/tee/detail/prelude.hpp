@@ -11,7 +11,8 @@
 
 #if defined(__GLIBC__) || __has_include(<features.h>)
 #if defined(_FCNTL_H) && !defined(TEE_FCNTL_RENAMED)
-#error "tee-client: include <tee/...> before <fcntl.h> / <httplib.h>: glibc's tee(2) declared there collides with namespace tee"
+#error \
+    "tee-client: include <tee/...> before <fcntl.h> / <httplib.h>: glibc's tee(2) declared there collides with namespace tee"
 #endif
 #define TEE_FCNTL_RENAMED 1
 #define tee tee_glibc_splice_function

@@ -59,8 +59,10 @@ TEE_INLINE std::size_t secret_end(std::string_view text, std::size_t at, std::st
                 std::uint32_t unit = 0;
                 for (std::size_t k = j + n + 1; k < j + n + 5; ++k) {
                     const char c = text[k];
-                    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                    const int d = c >= '0' && c <= '9' ? c - '0'
+                        : c >= 'a' && c <= 'f'         ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F'         ? c - 'A' + 10
+                                                       : -1;
                     if (d < 0) return false;
                     unit = unit << 4 | static_cast<std::uint32_t>(d);
                 }
@@ -78,7 +80,10 @@ TEE_INLINE std::size_t secret_end(std::string_view text, std::size_t at, std::st
     for (std::size_t k = 0; k < secret.size();) {
         char32_t cp = 0;
         std::size_t len = utf8_decode(secret, k, cp);
-        if (len == 0) { len = 1; cp = 0xFFFFFFFF; }  // an invalid byte matches only as is
+        if (len == 0) {
+            len = 1;
+            cp = 0xFFFFFFFF;
+        }  // an invalid byte matches only as is
         if (text.substr(i).substr(0, len) == secret.substr(k, len)) {
             i += len;
             k += len;

@@ -62,8 +62,10 @@ inline constexpr auto digital_signature = Botan::Key_Constraints::DIGITAL_SIGNAT
 
 template <class Algorithm>
 const Botan::OID& oid_of(const Algorithm& alg) {
-    if constexpr (requires { alg.oid(); }) return alg.oid();  // Botan 3
-    else return alg.get_oid();
+    if constexpr (requires { alg.oid(); })
+        return alg.oid();  // Botan 3
+    else
+        return alg.get_oid();
 }
 
 // The pathLenConstraint of a certificate's basicConstraints; nullopt if none.
@@ -92,8 +94,7 @@ status check_links(const certificate_path& path, const Crypto& crypto) {
 
     const Botan::X509_Certificate& leaf = *path.front();
     if (leaf.is_self_signed()) note(worst, status::CANNOT_ESTABLISH_TRUST);  // a root posing as the leaf
-    if (leaf.has_constraints(detail::key_cert_sign) && !leaf.is_CA_cert())
-        note(worst, status::INVALID_USAGE);
+    if (leaf.has_constraints(detail::key_cert_sign) && !leaf.is_CA_cert()) note(worst, status::INVALID_USAGE);
     if (!leaf.allowed_usage(detail::digital_signature)) note(worst, status::INVALID_USAGE);
 
     std::vector<std::set<status>> per_certificate(path.size());  // what Botan's extension rules write

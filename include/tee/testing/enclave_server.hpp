@@ -22,9 +22,9 @@
 namespace tee::testing {
 
 struct server_options {
-    int port = 0;                                  // 0: any free port
-    std::chrono::milliseconds delay{0};            // wait this long before every answer
-    std::string tls_cert_file{}, tls_key_file{};   // both set: serve https (PEM files)
+    int port = 0;                                 // 0: any free port
+    std::chrono::milliseconds delay{0};           // wait this long before every answer
+    std::string tls_cert_file{}, tls_key_file{};  // both set: serve https (PEM files)
     // Misbehave on every answer to POST /talk (tee/testing/faults.hpp; mock_enclave
     // --fault NAME). Transport faults are served for real: reset-mid-body,
     // endless-body, huge-body; connection-refused cannot be served (std::invalid_argument).
@@ -53,7 +53,8 @@ public:
         server_->set_keep_alive_max_count(100000);
         port_ = opt_.port == 0 ? server_->bind_to_any_port("127.0.0.1")
                                : (server_->bind_to_port("127.0.0.1", opt_.port) ? opt_.port : -1);
-        if (port_ <= 0) throw std::runtime_error("simulated enclave: cannot bind 127.0.0.1:" + std::to_string(opt_.port));
+        if (port_ <= 0)
+            throw std::runtime_error("simulated enclave: cannot bind 127.0.0.1:" + std::to_string(opt_.port));
         // bound and listening now: connections queue until the accept loop runs
         thread_ = std::thread([this] { server_->listen_after_bind(); });
         // httplib's stop() does nothing until the accept loop has started: wait
@@ -69,9 +70,13 @@ public:
     enclave_server& operator=(const enclave_server&) = delete;
 
     int port() const noexcept { return port_; }
-    std::string url() const { return (tls() ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
+    std::string url() const {
+        return (tls() ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
+    }
     // Blocks until stop() (from another thread or a signal handler's flag).
-    void wait() { if (thread_.joinable()) thread_.join(); }
+    void wait() {
+        if (thread_.joinable()) thread_.join();
+    }
     void stop() {
         stopping_ = true;
         server_->stop();
@@ -80,8 +85,9 @@ public:
     // Switches the fault of the answers to POST /talk (fault::none: correct answers).
     void set_fault(fault f) {
         if (f == fault::connection_refused)
-            throw std::invalid_argument("simulated enclave: connection-refused cannot be served "
-                                        "(a refused connection is a port nobody listens on)");
+            throw std::invalid_argument(
+                "simulated enclave: connection-refused cannot be served "
+                "(a refused connection is a port nobody listens on)");
         fault_ = f;
     }
     // Body bytes the transport faults have written so far (huge-body: far less than 100 MB
@@ -109,14 +115,13 @@ private:
                 return;
             }
             case fault::endless_body:
-                res.set_chunked_content_provider(
-                    "application/json", [this, sz](std::size_t, httplib::DataSink& sink) {
-                        if (stopping_) return false;
-                        std::this_thread::sleep_for(sz.drip_interval);
-                        const std::string drip(std::max<std::size_t>(sz.drip_bytes, 1), ' ');
-                        fault_bytes_ += drip.size();
-                        return sink.write(drip.data(), drip.size());  // false once the client is gone
-                    });
+                res.set_chunked_content_provider("application/json", [this, sz](std::size_t, httplib::DataSink& sink) {
+                    if (stopping_) return false;
+                    std::this_thread::sleep_for(sz.drip_interval);
+                    const std::string drip(std::max<std::size_t>(sz.drip_bytes, 1), ' ');
+                    fault_bytes_ += drip.size();
+                    return sink.write(drip.data(), drip.size());  // false once the client is gone
+                });
                 return;
             case fault::huge_body:
                 res.set_content_provider(sz.huge_body, "application/json",

@@ -108,12 +108,14 @@ inline constexpr fault_info fault_table[] = {
     {fault::endless_body, "endless-body", fault_layer::transport,
      "a chunked body of a few spaces every 50 ms that never ends"},
     {fault::huge_body, "huge-body", fault_layer::transport, "a body of 100 MB (spaces), streamed"},
-    {fault::invalid_utf8, "invalid-utf8", fault_layer::data, "raw bytes ff fe (invalid UTF-8) inside the signed response"},
+    {fault::invalid_utf8, "invalid-utf8", fault_layer::data,
+     "raw bytes ff fe (invalid UTF-8) inside the signed response"},
     {fault::lone_surrogate, "lone-surrogate", fault_layer::data,
      "a lone \\ud800 escape (no valid code point) inside the signed response"},
     {fault::deep_nesting, "deep-nesting", fault_layer::data, "an array nested 10,000 levels deep inside data"},
     {fault::duplicate_keys, "duplicate-keys", fault_layer::data, "data has the key \"response\" twice"},
-    {fault::big_integer, "big-integer", fault_layer::data, "the signed timestamp is a 30-digit integer (beyond 64 bits)"},
+    {fault::big_integer, "big-integer", fault_layer::data,
+     "the signed timestamp is a 30-digit integer (beyond 64 bits)"},
     {fault::missing_sig, "missing-sig", fault_layer::data, "no \"sig\""},
     {fault::missing_data, "missing-data", fault_layer::data, "no \"data\""},
     {fault::missing_response, "missing-response", fault_layer::data, "signed data without \"response\""},
@@ -122,7 +124,8 @@ inline constexpr fault_info fault_table[] = {
     {fault::missing_platform, "missing-platform", fault_layer::data, "signed data without \"platform\""},
     {fault::missing_ai_model, "missing-ai-model", fault_layer::data, "signed data without \"ai_model\""},
     {fault::wrong_type_sig, "wrong-type-sig", fault_layer::data, "\"sig\" is a number"},
-    {fault::wrong_type_data, "wrong-type-data", fault_layer::data, "\"data\" is a string (the JSON text of the object)"},
+    {fault::wrong_type_data, "wrong-type-data", fault_layer::data,
+     "\"data\" is a string (the JSON text of the object)"},
     {fault::wrong_type_response, "wrong-type-response", fault_layer::data, "signed \"response\" is a number"},
     {fault::wrong_type_message, "wrong-type-message", fault_layer::data, "signed \"message\" is a number"},
     {fault::wrong_type_timestamp, "wrong-type-timestamp", fault_layer::data, "signed \"timestamp\" is a string"},
@@ -130,8 +133,10 @@ inline constexpr fault_info fault_table[] = {
     {fault::wrong_type_ai_model, "wrong-type-ai-model", fault_layer::data, "signed \"ai_model\" is a number"},
     {fault::bad_signature, "bad-signature", fault_layer::data, "the response was changed after signing"},
     {fault::wrong_message, "wrong-message", fault_layer::data, "a validly signed answer to another prompt (a replay)"},
-    {fault::stale_timestamp, "stale-timestamp", fault_layer::data, "a validly signed answer signed one hour ago (a replay)"},
-    {fault::large_answer, "large-answer", fault_layer::data, "a valid answer of about 2 MiB (for the configurable size cap)"},
+    {fault::stale_timestamp, "stale-timestamp", fault_layer::data,
+     "a validly signed answer signed one hour ago (a replay)"},
+    {fault::large_answer, "large-answer", fault_layer::data,
+     "a valid answer of about 2 MiB (for the configurable size cap)"},
 };
 
 constexpr const fault_info& info_of(fault f) {
@@ -221,30 +226,63 @@ inline http_response inject_answer_fault(fault f, const http_response& correct, 
             return out("{\"sig\":" + ojson(answer["sig"]).dump() +
                        ",\"data\":{\"response\":\"a forged first answer\"," + fields.substr(1) + "}");
         }
-        case fault::big_integer:
-            data["timestamp"] = marker;
-            return out(with_raw("123456789012345678901234567890"));
+        case fault::big_integer: data["timestamp"] = marker; return out(with_raw("123456789012345678901234567890"));
         case fault::missing_sig: answer.erase("sig"); break;
         case fault::missing_data: answer.erase("data"); break;
-        case fault::missing_response: data.erase("response"); resign(); break;
-        case fault::missing_message: data.erase("message"); resign(); break;
-        case fault::missing_timestamp: data.erase("timestamp"); resign(); break;
-        case fault::missing_platform: data.erase("platform"); resign(); break;
-        case fault::missing_ai_model: data.erase("ai_model"); resign(); break;
+        case fault::missing_response:
+            data.erase("response");
+            resign();
+            break;
+        case fault::missing_message:
+            data.erase("message");
+            resign();
+            break;
+        case fault::missing_timestamp:
+            data.erase("timestamp");
+            resign();
+            break;
+        case fault::missing_platform:
+            data.erase("platform");
+            resign();
+            break;
+        case fault::missing_ai_model:
+            data.erase("ai_model");
+            resign();
+            break;
         case fault::wrong_type_sig: answer["sig"] = 12345; break;
         case fault::wrong_type_data: answer["data"] = data.dump(); break;
-        case fault::wrong_type_response: data["response"] = 42; resign(); break;
-        case fault::wrong_type_message: data["message"] = 42; resign(); break;
-        case fault::wrong_type_timestamp: data["timestamp"] = std::to_string(data["timestamp"].get<std::int64_t>()); resign(); break;
-        case fault::wrong_type_platform: data["platform"] = 42; resign(); break;
-        case fault::wrong_type_ai_model: data["ai_model"] = 42; resign(); break;
-        case fault::bad_signature: data["response"] = data["response"].get<std::string>() + " (changed after signing)"; break;
+        case fault::wrong_type_response:
+            data["response"] = 42;
+            resign();
+            break;
+        case fault::wrong_type_message:
+            data["message"] = 42;
+            resign();
+            break;
+        case fault::wrong_type_timestamp:
+            data["timestamp"] = std::to_string(data["timestamp"].get<std::int64_t>());
+            resign();
+            break;
+        case fault::wrong_type_platform:
+            data["platform"] = 42;
+            resign();
+            break;
+        case fault::wrong_type_ai_model:
+            data["ai_model"] = 42;
+            resign();
+            break;
+        case fault::bad_signature:
+            data["response"] = data["response"].get<std::string>() + " (changed after signing)";
+            break;
         case fault::wrong_message:
             data["message"] = "a prompt someone else sent";
             data["response"] = "an answer to a prompt someone else sent";
             resign();
             break;
-        case fault::stale_timestamp: data["timestamp"] = data["timestamp"].get<std::int64_t>() - 3600; resign(); break;
+        case fault::stale_timestamp:
+            data["timestamp"] = data["timestamp"].get<std::int64_t>() - 3600;
+            resign();
+            break;
         case fault::large_answer: {
             const std::size_t now = answer.dump().size();
             const std::size_t pad = sizes.large_answer > now ? sizes.large_answer - now : 0;
@@ -279,10 +317,10 @@ class fault_transport {
 public:
     struct control_block {
         std::atomic<fault> active{fault::none};
-        std::atomic<unsigned> injected{0};         // answers (or refusals) the fault was applied to
-        std::atomic<std::size_t> largest_body{0};  // most answer bytes the transport ever held
-        std::atomic<std::uint64_t> offered{0};     // body bytes offered by the last faulty answer
-        std::atomic<std::int64_t> simulated_ms{0}; // simulated duration of the last faulty answer
+        std::atomic<unsigned> injected{0};          // answers (or refusals) the fault was applied to
+        std::atomic<std::size_t> largest_body{0};   // most answer bytes the transport ever held
+        std::atomic<std::uint64_t> offered{0};      // body bytes offered by the last faulty answer
+        std::atomic<std::int64_t> simulated_ms{0};  // simulated duration of the last faulty answer
     };
 
     // Satisfies tee::transport's constructibility from the options; a fault
@@ -291,7 +329,10 @@ public:
         throw config_error("fault_transport needs a simulated_enclave: pass one to the client's constructor");
     }
     fault_transport(simulated_enclave& enclave, fault f, transport_options opt = {}, fault_sizes sizes = {})
-        : enclave_(&enclave), opt_(std::move(opt)), url_(parse_base_url(opt_.base_url)), sizes_(sizes),
+        : enclave_(&enclave),
+          opt_(std::move(opt)),
+          url_(parse_base_url(opt_.base_url)),
+          sizes_(sizes),
           ctl_(std::make_shared<control_block>()) {
         ctl_->active = f;
     }
@@ -317,12 +358,10 @@ private:
             offered_ += piece.size();
             if (body_.size() + piece.size() > t_.opt_.max_answer_bytes)
                 throw transport_failure::too_large(where_, t_.opt_.max_answer_bytes);
-            if (elapsed_ > t_.opt_.total_timeout)
-                throw transport_failure::not_complete(where_, t_.opt_.total_timeout);
+            if (elapsed_ > t_.opt_.total_timeout) throw transport_failure::not_complete(where_, t_.opt_.total_timeout);
             body_.append(piece);
             std::size_t seen = t_.ctl_->largest_body.load();
-            while (seen < body_.size() && !t_.ctl_->largest_body.compare_exchange_weak(seen, body_.size())) {
-            }
+            while (seen < body_.size() && !t_.ctl_->largest_body.compare_exchange_weak(seen, body_.size())) {}
         }
         std::string take() { return std::move(body_); }
         std::uint64_t offered() const noexcept { return offered_; }

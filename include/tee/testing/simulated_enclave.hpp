@@ -40,15 +40,15 @@
 namespace tee::testing {
 
 struct enclave_options {
-    bool nitro = false;                          // serve Nitro documents instead of the mock answer
+    bool nitro = false;                                    // serve Nitro documents instead of the mock answer
     std::map<unsigned, std::vector<std::uint8_t>> pcrs{};  // nitro: PCR values (default: 0..15, non-zero)
     std::string module_id = "i-00000000simulated-enc0000000000000000";
     std::string response_prefix = "Echo from the simulated enclave: ";
     // Behaviours of newer or misbehaving services, for tests (mock_enclave flags):
-    bool encrypt_response = false;   // answer "data": {"encrypted_data", "nonce", "public_key"}
-    bool well_known = true;          // also serve POST /.well-known/attestation
-    unsigned rotate_key_after = 0;   // restart with a new key after every N chats (0: never)
-    bool replay = false;             // always send the first answer again
+    bool encrypt_response = false;  // answer "data": {"encrypted_data", "nonce", "public_key"}
+    bool well_known = true;         // also serve POST /.well-known/attestation
+    unsigned rotate_key_after = 0;  // restart with a new key after every N chats (0: never)
+    bool replay = false;            // always send the first answer again
     // Nitro: serve one document, made this long ago and unchanged while it runs
     // (one per key), like the services' start-up document; its leaf certificate
     // is valid for 3 hours from then, like AWS's. Unset: a fresh document per request.
@@ -60,7 +60,8 @@ public:
     explicit simulated_enclave(enclave_options opt = {}) : opt_(std::move(opt)) {
         if (opt_.nitro && opt_.stale_document) {
             made_ = std::chrono::system_clock::now() - *opt_.stale_document;
-            pki_ = std::make_unique<test_pki>(pki_validity{made_ - std::chrono::seconds(3), made_ + std::chrono::hours(3)});
+            pki_ = std::make_unique<test_pki>(
+                pki_validity{made_ - std::chrono::seconds(3), made_ + std::chrono::hours(3)});
         } else if (opt_.nitro) {
             pki_ = std::make_unique<test_pki>();
         }
@@ -74,9 +75,10 @@ public:
         k->ecdh.key = tee::detail::botan::ecdh_key_of(*k->sign);
         k->spki = p384::spki_of_point(tee::detail::botan::point_of(*k->sign));
         if (pki_ && opt_.stale_document)
-            k->document = pki_->sign(pki_->payload(k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
-                                                   static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                       made_.time_since_epoch()).count())));
+            k->document = pki_->sign(pki_->payload(
+                k->spki, {'t', 'e', 'e', '-', 't', 'l', 's'}, opt_.pcrs, opt_.module_id,
+                static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(made_.time_since_epoch()).count())));
         std::lock_guard lock(mutex_);
         keys_ = std::move(k);
     }
@@ -104,7 +106,8 @@ public:
 
     http_response attestation() const {
         const auto keys = current();
-        if (!keys->document.empty()) return {200, nlohmann::json{{"attestation_doc", to_base64(keys->document)}}.dump()};
+        if (!keys->document.empty())
+            return {200, nlohmann::json{{"attestation_doc", to_base64(keys->document)}}.dump()};
         const std::vector<std::uint8_t> spki = keys->spki;
         std::vector<std::uint8_t> nonce{'t', 'e', 'e', '-', 't', 'l', 's'};
         auto rnd = botan_crypto{}.random_bytes(32);
@@ -174,8 +177,9 @@ public:
         nlohmann::ordered_json data;  // insertion order, like the Python dict
         data["platform"] = platform;
         data["ai_model"] = model;
-        data["timestamp"] = std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::system_clock::now().time_since_epoch()).count();
+        data["timestamp"] =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         data["message"] = message;
         data["response"] = opt_.response_prefix + message;
         nlohmann::ordered_json out;
@@ -183,8 +187,10 @@ public:
         if (opt_.encrypt_response) {
             auto iv = crypto.random_bytes(32);
             std::string plain = data.dump();
-            auto sealed = crypto.aes256gcm_seal(aes, iv, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
-            out["data"] = {{"encrypted_data", to_hex(sealed)}, {"nonce", to_hex(iv)}, {"public_key", to_hex(keys->spki)}};
+            auto sealed = crypto.aes256gcm_seal(
+                aes, iv, std::span(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()));
+            out["data"] = {
+                {"encrypted_data", to_hex(sealed)}, {"nonce", to_hex(iv)}, {"public_key", to_hex(keys->spki)}};
         } else {
             out["data"] = data;
         }
@@ -199,15 +205,14 @@ private:
     struct keys;
     static std::string sign_hex(const nlohmann::json& data, const keys& k) {
         std::string canonical = canonical_json(data);
-        Botan::PK_Signer signer(*k.sign, Botan::system_rng(), tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_der);
+        Botan::PK_Signer signer(*k.sign, Botan::system_rng(), tee::detail::botan::ecdsa_sha384,
+                                tee::detail::botan::sig_der);
         return to_hex(signer.sign_message(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size(),
                                           Botan::system_rng()));
     }
 
     static const Botan::EC_Group& group() { return tee::detail::botan::p384(); }
-    static http_response error(std::string_view text) {
-        return {200, nlohmann::json{{"error", text}}.dump()};
-    }
+    static http_response error(std::string_view text) { return {200, nlohmann::json{{"error", text}}.dump()}; }
     static http_response decryption_failed() { return {500, R"({"detail":"decryption failed"})"}; }
 
     struct keys {  // one P-384 scalar, used for ECDH and ECDSA like the Python service

@@ -54,7 +54,8 @@ public:
 
         Botan::X509_Cert_Options ro = options("tee-client test root", start, now + hours(24 * 3650));
         ro.CA_key();
-        root_ = std::make_unique<Botan::X509_Certificate>(Botan::X509::create_self_signed_cert(ro, *root_key_, "SHA-384", rng));
+        root_ = std::make_unique<Botan::X509_Certificate>(
+            Botan::X509::create_self_signed_cert(ro, *root_key_, "SHA-384", rng));
 
         Botan::X509_Cert_Options io = options("tee-client test intermediate", now, now);
         io.CA_key(2);
@@ -126,7 +127,8 @@ public:
         auto prot = cbor::encode(value::map(std::move(header)));
         auto to_be_signed = cbor::encode(value::array(
             {value::text("Signature1"), value::bytes(prot), value::bytes({}), value::bytes(payload_bytes)}));
-        Botan::PK_Signer signer(*leaf_key_, Botan::system_rng(), tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_raw);
+        Botan::PK_Signer signer(*leaf_key_, Botan::system_rng(), tee::detail::botan::ecdsa_sha384,
+                                tee::detail::botan::sig_raw);
         auto sig = signer.sign_message(to_be_signed, Botan::system_rng());
         value cose = value::array({value::bytes(prot), value::map({}), value::bytes(payload_bytes),
                                    value::bytes(std::vector<std::uint8_t>(sig.begin(), sig.end()))});
@@ -188,9 +190,9 @@ public:
         so.dns = "localhost";
         so.add_ex_constraint("PKIX.ServerAuth");
         Botan::X509_CA signer(ca, ca_key, "SHA-384", rng);
-        Botan::X509_Certificate cert = signer.sign_request(Botan::X509::create_cert_req(so, *server_key_, "SHA-384", rng),
-                                                           rng, Botan::X509_Time(now - hours(1)),
-                                                           Botan::X509_Time(now + hours(24)));
+        Botan::X509_Certificate cert =
+            signer.sign_request(Botan::X509::create_cert_req(so, *server_key_, "SHA-384", rng), rng,
+                                Botan::X509_Time(now - hours(1)), Botan::X509_Time(now + hours(24)));
         write(ca_file(), ca.PEM_encode());
         write(cert_file(), cert.PEM_encode());
         write(key_file(), Botan::PKCS8::PEM_encode(*server_key_));

@@ -14,8 +14,8 @@ int main(int argc, char** argv) try {
 #else
     const char* mode = "header-only";
 #endif
-    std::cout << r.response << "\ncmake consumer (" << mode << "): chat verified, attestation "
-              << r.attestation_kind << "\n";
+    std::cout << r.response << "\ncmake consumer (" << mode << "): chat verified, attestation " << r.attestation_kind
+              << "\n";
 } catch (const tee::error& e) {
     std::cerr << tee::to_string(e.kind()) << " error: " << e.what() << "\n";
     return 1;

@@ -11,12 +11,12 @@ int main(int argc, char** argv) try {
     tee::testing::simulated_enclave enclave({.nitro = true});
     tee::testing::enclave_server server(enclave);
 
-    tee::config cfg;                                 // production: tee::config::from_env()
+    tee::config cfg;  // production: tee::config::from_env()
     cfg.url = server.url();
     cfg.api_key = tee::secret_string("demo-key");
     cfg.platform = "openai";
     cfg.model = "gpt-4";
-    tee::nitro_options trust;                        // production: keep the AWS root, pin PCR0..2
+    tee::nitro_options trust;  // production: keep the AWS root, pin PCR0..2
     trust.trusted_root = enclave.pki()->root_pem();
     trust.expected_pcrs = tee::testing::test_pki::default_pins();  // the simulated enclave's image
 
