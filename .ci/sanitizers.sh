@@ -78,12 +78,7 @@ setup_clang() {
 }
 
 step "toolchain: clang 14 with its sanitizer and libFuzzer runtimes"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-if ! command -v clang++-14 >/dev/null || ! compgen -G "/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null; then
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang-14 libclang-rt-14-dev llvm-14
-fi
+.ci/toolchain.sh
 if ! command -v meson >/dev/null || ! pkg-config --exists botan-2 || ! dpkg-query -W doctest-dev >/dev/null 2>&1; then
     tools/setup.sh
 fi
