@@ -3,8 +3,10 @@
 //
 // Implements tee::crypto_backend with Botan: P-384 keys, ECDH, HKDF-SHA256,
 // AES-256-GCM (any IV length; the protocol uses 32 bytes) and ECDSA P-384 /
-// SHA-384 verification. Secrets come back as tee::secure_bytes; Botan keeps
-// private scalars in its own wiping containers. Randomness is Botan's
+// SHA-384 verification; and for the Nova protocol Keccak-256 and EIP-191
+// secp256k1 signer recovery (Botan's keccak module). Secrets come back as
+// tee::secure_bytes; Botan keeps private scalars in its own wiping
+// containers. Randomness is Botan's
 // system_rng (getrandom), which is thread-safe.
 //
 // Interop trap handled here: Botan's X509::BER_encode of an ECDH key writes
@@ -42,6 +44,9 @@
 #endif
 #include "tee/errors.hpp"
 #include "tee/detail/p384.hpp"
+#if defined(BOTAN_HAS_KECCAK)
+#include "tee/detail/nova_crypto.hpp"
+#endif
 
 namespace tee {
 
@@ -94,6 +99,16 @@ public:
     secure_bytes ecdh(const private_key& priv, const public_key& peer) const;
     secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const;
     bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const;
+
+#if defined(BOTAN_HAS_KECCAK)
+    // What the Nova protocol adds (tee/nova_protocol.hpp; tee/detail/nova_crypto.hpp):
+    // Ethereum's Keccak-256, and EIP-191 verification by secp256k1 signer recovery.
+    std::array<std::uint8_t, 32> keccak256(byte_span data) const { return detail::nova::keccak256(data); }
+    detail::nova::signature_status check_eip191_signature(byte_span message, byte_span signature,
+                                                          const detail::nova::eth_address& signer) const {
+        return detail::nova::check_eip191_signature(message, signature, signer);
+    }
+#endif
 
 private:
     friend class detail::crypto_backend_base<botan_crypto>;

@@ -1,27 +1,30 @@
-// tee/client.hpp - tee::client<Transport, Crypto, Attestation>: the secure chat.
+// tee/client.hpp - tee::client<Transport, Crypto, Attestation, Protocol>: the secure chat.
 //
 //   tee::client<> c(tee::config::from_env());   // Nitro attestation, Botan, httplib
 //   tee::chat_result r = c.chat("BTC price right now");
 //
 // This header has no transport of its own (it is part of <tee/core.hpp>, which
-// includes no HTTP library and no OS header): Crypto and Attestation default to
-// botan_crypto and nitro_attestation here; Transport defaults to
-// httplib_transport in <tee/tee.hpp>, which also names client<> and its aliases.
+// includes no HTTP library and no OS header): Crypto, Attestation and Protocol
+// default to botan_crypto, nitro_attestation and tee_tls_protocol here;
+// Transport defaults to httplib_transport in <tee/tee.hpp>, which also names
+// client<> and its aliases (nova_client: Protocol = nova_protocol).
 //
 // Life of a client:
 //  * construction: checks the configuration, builds the transport, generates
 //    the client's P-384 key pair (kept for the client's lifetime, as the
 //    services expect, unless config::client_keys is per_request). No I/O.
-//  * attest(): the attestation exchange (protocol::attest: config::endpoint,
-//    verified by the Attestation policy); loads the enclave key and derives
-//    the AES key (ECDH + HKDF) once. chat() calls it on first use; call it
-//    yourself to fail early.
-//  * chat(): encrypt the request to the attested key, post it, verify the
-//    answer (protocol::verify_answer), return it. If the failure is one a
-//    restarted enclave causes (protocol::means_key_change), the client attests
-//    again (fully verified) and retries once.
-// What travels and what an answer means is tee/protocol.hpp's; this header
-// keeps the session, the threads, the receipts and the retry.
+//  * attest(): Protocol::establish - the attestation exchange, verified by
+//    the Attestation policy, and what the session needs from it (tee-tls: the
+//    AES key, derived once; Nova: the key agreement, the signing address and
+//    the API key sent once). chat() calls it on first use; call it yourself
+//    to fail early.
+//  * chat(): Protocol::exchange - encrypt the request to the attested key,
+//    post it, verify the answer, return it. If the failure is one a restarted
+//    enclave causes (Protocol::means_key_change), the client attests again
+//    (fully verified) and retries once.
+// What travels and what an answer means is the protocol policy's
+// (tee/tee_tls_protocol.hpp over tee/protocol.hpp; tee/nova_protocol.hpp);
+// this header keeps the session, the threads, the redaction and the retry.
 //
 // Threads: one client may be used from several threads at once (chat(),
 // chat_async(), attest()). The session (identity, keys) is immutable and
@@ -49,17 +52,24 @@
 #include "tee/mock_attestation.hpp"
 #include "tee/nitro_attestation.hpp"
 #include "tee/protocol.hpp"
-#include "tee/receipt.hpp"
+#include "tee/tee_tls_protocol.hpp"
 
 namespace tee {
 
-template <transport Transport, crypto_backend Crypto = botan_crypto, class Attestation = nitro_attestation>
+template <transport Transport, crypto_backend Crypto = botan_crypto, class Attestation = nitro_attestation,
+          class Protocol = tee_tls_protocol>
 requires attestation_policy<Attestation, Crypto>
 class client {
+    static_assert(protocol_policy<Protocol, Transport, Crypto, Attestation>,
+                  "Protocol is not a protocol policy for this transport, crypto backend and attestation policy "
+                  "(tee/concepts.hpp); tee::nova_protocol needs a crypto backend with Keccak-256 and secp256k1 "
+                  "recovery (botan_crypto: openssl_crypto has none, OpenSSL 3.0 has no Keccak-256)");
+
 public:
     using transport_type = Transport;
     using crypto_type = Crypto;
     using attestation_type = Attestation;
+    using protocol_type = Protocol;
 
     // Builds the transport from cfg (transport_options_for(cfg)).
     explicit client(config cfg, Attestation attestation = Attestation{}) requires
@@ -95,12 +105,7 @@ public:
     const std::string& client_public_key_hex() const noexcept { return spki_hex_; }
 
 private:
-    struct session_state {
-        enclave_identity identity;
-        typename Crypto::public_key enclave_key;
-        secure_bytes aes_key;               // from the static ECDH with the attested key: once per session
-        nlohmann::json attestation_answer;  // as served; kept only with config::receipts
-    };
+    using session_state = typename Protocol::template session<Crypto>;
 
     chat_result chat_once_or_twice(std::string_view message);
     chat_result exchange(const session_state& s, std::string_view message);
@@ -122,20 +127,20 @@ private:
 // instantiation declaration (TEE_CLIENT_COMPILED_LIB, below) keeps them out of
 // the including file: member functions defined in the class are inline, and
 // compilers instantiate inline members of an extern template anyway.
-#define TEE_CLIENT_MEMBER                                                    \
-    template <transport Transport, crypto_backend Crypto, class Attestation> \
+#define TEE_CLIENT_MEMBER                                                                    \
+    template <transport Transport, crypto_backend Crypto, class Attestation, class Protocol> \
     requires attestation_policy<Attestation, Crypto>
 
 TEE_CLIENT_MEMBER
-client<Transport, Crypto, Attestation>::client(
+client<Transport, Crypto, Attestation, Protocol>::client(
     config cfg, Attestation attestation) requires std::constructible_from<Transport, const transport_options&>
     : client(cfg, Transport(transport_options_for(cfg)), std::move(attestation)) {}
 
 TEE_CLIENT_MEMBER
-client<Transport, Crypto, Attestation>::~client() = default;
+client<Transport, Crypto, Attestation, Protocol>::~client() = default;
 
 TEE_CLIENT_MEMBER
-client<Transport, Crypto, Attestation>::client(config cfg, Transport transport, Attestation attestation)
+client<Transport, Crypto, Attestation, Protocol>::client(config cfg, Transport transport, Attestation attestation)
     : cfg_(std::move(cfg)),
       attestation_(std::move(attestation)),
       transport_(std::move(transport)),
@@ -150,7 +155,7 @@ client<Transport, Crypto, Attestation>::client(config cfg, Transport transport, 
 // Service texts are redacted before they are cut to size
 // (protocol::refusal_text); this catches whatever else could carry it.
 TEE_CLIENT_MEMBER
-enclave_identity client<Transport, Crypto, Attestation>::attest() {
+enclave_identity client<Transport, Crypto, Attestation, Protocol>::attest() {
     try {
         return session()->identity;
     } catch (error& e) {
@@ -160,7 +165,7 @@ enclave_identity client<Transport, Crypto, Attestation>::attest() {
 }
 
 TEE_CLIENT_MEMBER
-chat_result client<Transport, Crypto, Attestation>::chat(std::string_view message) {
+chat_result client<Transport, Crypto, Attestation, Protocol>::chat(std::string_view message) {
     try {
         return chat_once_or_twice(message);
     } catch (error& e) {
@@ -170,17 +175,17 @@ chat_result client<Transport, Crypto, Attestation>::chat(std::string_view messag
 }
 
 TEE_CLIENT_MEMBER
-std::future<chat_result> client<Transport, Crypto, Attestation>::chat_async(std::string message) {
+std::future<chat_result> client<Transport, Crypto, Attestation, Protocol>::chat_async(std::string message) {
     return std::async(std::launch::async, [this, m = std::move(message)] { return chat(m); });
 }
 
 TEE_CLIENT_MEMBER
-chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::string_view message) {
+chat_result client<Transport, Crypto, Attestation, Protocol>::chat_once_or_twice(std::string_view message) {
     auto s = session();
     try {
         return exchange(*s, message);
     } catch (const error& e) {
-        if (!cfg_.reattest_on_key_change || !protocol::means_key_change(e)) throw;
+        if (!cfg_.reattest_on_key_change || !Protocol::means_key_change(e)) throw;
         auto fresh = reattest(s);
         if (fresh->identity.public_key == s->identity.public_key) throw;  // the same key: the first failure stands
         return exchange(*fresh, message);
@@ -188,49 +193,20 @@ chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::stri
 }
 
 TEE_CLIENT_MEMBER
-chat_result client<Transport, Crypto, Attestation>::exchange(const session_state& s, std::string_view message) {
-    // per_request: a fresh key pair, and so a fresh AES key, for this chat only
-    std::optional<typename Crypto::private_key> once;
-    std::string once_hex;
-    secure_bytes once_aes;
-    if (cfg_.client_keys == client_key_mode::per_request) {
-        once = crypto_.generate_p384();
-        once_hex = to_hex(crypto_.spki_der(*once));
-        once_aes = protocol::derive_key(crypto_, *once, s.enclave_key);
-    }
-    const secure_bytes& aes = once ? once_aes : s.aes_key;
-    const std::string& spki_hex = once ? once_hex : spki_hex_;
-
-    std::vector<std::uint8_t> nonce = crypto_.random_bytes(protocol::nonce_size);
-    std::vector<std::uint8_t> ciphertext;
-    {
-        secure_bytes plaintext = protocol::request_plaintext(cfg_.api_key, message, cfg_.platform, cfg_.model);
-        ciphertext = crypto_.aes256gcm_seal(aes, nonce, plaintext);
-    }  // the plaintext (with the API key) is wiped here
-    http_response res = protocol::post_talk(transport_, protocol::talk_request(nonce, spki_hex, ciphertext));
-    chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res,
-                                            {.prompt = message,
-                                             .now = std::chrono::system_clock::now(),
-                                             .window = cfg_.answer_time_window,
-                                             .check_time = !cfg_.accept_any_answer_time,
-                                             .keys = protocol::answer_keys{aes, s.identity.public_key},
-                                             .secret = cfg_.api_key.reveal()});
+chat_result client<Transport, Crypto, Attestation, Protocol>::exchange(const session_state& s,
+                                                                       std::string_view message) {
+    chat_result r = Protocol::exchange(transport_, crypto_, s, client_key<Crypto>{key_, spki_hex_}, cfg_, message);
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
-    if (cfg_.receipts) {
-        r.receipt = make_receipt(
-            cfg_.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                .count());
-        // The service holds the key and could echo it: a receipt is for sharing, so none is made then.
-        if (r.receipt->dump().find(cfg_.api_key.reveal()) != std::string::npos)
-            throw protocol_error("the answer contains the API key: no receipt made (a receipt is meant to be shared)");
-    }
+    r.protocol = std::string(Protocol::name);
+    // The service holds the key and could echo it: a receipt is for sharing, so none is made then.
+    if (r.receipt && r.receipt->dump().find(cfg_.api_key.reveal()) != std::string::npos)
+        throw protocol_error("the answer contains the API key: no receipt made (a receipt is meant to be shared)");
     return r;
 }
 
 TEE_CLIENT_MEMBER
-auto client<Transport, Crypto, Attestation>::session() -> std::shared_ptr<const session_state> {
+auto client<Transport, Crypto, Attestation, Protocol>::session() -> std::shared_ptr<const session_state> {
     std::lock_guard lock(mutex_);
     if (!session_) session_ = establish();
     return session_;
@@ -238,7 +214,7 @@ auto client<Transport, Crypto, Attestation>::session() -> std::shared_ptr<const 
 
 // Attests again unless another thread already did since `seen`.
 TEE_CLIENT_MEMBER
-auto client<Transport, Crypto, Attestation>::reattest(const std::shared_ptr<const session_state>& seen)
+auto client<Transport, Crypto, Attestation, Protocol>::reattest(const std::shared_ptr<const session_state>& seen)
     -> std::shared_ptr<const session_state> {
     std::lock_guard lock(mutex_);
     if (session_ == seen) session_ = establish();
@@ -246,15 +222,8 @@ auto client<Transport, Crypto, Attestation>::reattest(const std::shared_ptr<cons
 }
 
 TEE_CLIENT_MEMBER
-auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<const session_state> {
-    protocol::attested a =
-        protocol::attest(transport_, crypto_, attestation_,
-                         {.endpoint = cfg_.endpoint, .service_url = cfg_.url, .secret = cfg_.api_key.reveal()});
-    auto key = crypto_.load_public_key(a.identity.public_key);
-    secure_bytes aes = protocol::derive_key(crypto_, key_, key);
-    if (!cfg_.receipts) a.answer = nullptr;
-    return std::make_shared<const session_state>(
-        session_state{std::move(a.identity), std::move(key), std::move(aes), std::move(a.answer)});
+auto client<Transport, Crypto, Attestation, Protocol>::establish() -> std::shared_ptr<const session_state> {
+    return Protocol::establish(transport_, crypto_, attestation_, client_key<Crypto>{key_, spki_hex_}, cfg_);
 }
 
 #undef TEE_CLIENT_MEMBER

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -185,9 +186,17 @@ concept crypto_backend = std::default_initializable<C> &&
 // What the client tells a policy about the exchange: the optional third
 // argument of verify(). A policy that takes it is called with it; one that
 // does not is called with (answer, crypto) only.
+// How the document binds the enclave key (the protocols differ).
+enum class key_binding {
+    user_data_digest,  // tee-tls: user_data == SHA-256(public_key)
+    nova_eth_addr,     // Nova: public_key is the 120-byte P-384 SPKI itself; user_data is the
+                       // JSON object {"eth_addr": "0x<40 hex>", ...} naming the enclave's signing address
+};
+
 // clang-format off
 struct attestation_context {
     std::string_view service_url;  // the base URL the client talks to (config::url)
+    key_binding binding = key_binding::user_data_digest;  // set by the protocol, never by the server
 };
 // clang-format on
 
@@ -242,6 +251,63 @@ concept attestation_policy = crypto_backend<C> &&
         { A::kind } -> std::convertible_to<std::string_view>;
         { A::verifies } -> std::convertible_to<bool>;
         { a.verify(answer, crypto) } -> std::same_as<enclave_identity>;
+    };
+// clang-format on
+
+// ----------------------------------------------------------- protocol policy
+// The wire protocol a client speaks: what it sends and how each answer is
+// verified. Two exist: tee_tls_protocol (tee/tee_tls_protocol.hpp, the default)
+// and nova_protocol (tee/nova_protocol.hpp). Protocols are the library's: the
+// client's guarantees (every answer verified against the attested key, the
+// key never in an error text) rest on them, so write one only to speak
+// another service's wire format, with the tests of tests/test_nova_protocol.cpp
+// as the model.
+struct config;
+struct chat_result;
+class error;
+
+// The client's own key pair, as a protocol sees it.
+template <class Crypto>
+struct client_key {
+    const typename Crypto::private_key& key;
+    std::string_view spki_hex;  // its DER SubjectPublicKeyInfo, hex, as every request carries it
+};
+
+// clang-format off
+// Named requirements. `t` is a Transport&, `c` a const Crypto&, `a` a const
+// Attestation&, `own` a const client_key<Crypto>&, `cfg` a const config&, `s` a
+// const P::session<Crypto>&, `m` a std::string_view, `e` a const error&.
+//
+//   expression                       type                           semantics
+//   P::name                          convertible to string_view     "tee-tls", "nova": chat_result::protocol.
+//   P::session<Crypto>                                              What one attestation established;
+//                                                                   shared read-only by the chats of
+//                                                                   the session (a member that
+//                                                                   changes, such as a replay
+//                                                                   record, guards itself).
+//   P::establish(t, c, a, own, cfg)  shared_ptr<const session>      Fetches the attestation, has the
+//                                                                   policy verify it, and does what a
+//                                                                   session needs before its first chat.
+//   P::exchange(t, c, s, own, cfg,   chat_result                    One chat, its answer verified
+//       m)                                                          against the session's attested keys.
+//   P::means_key_change(e)           bool                           Whether a failed chat is what an
+//                                                                   enclave restarted with new keys
+//                                                                   causes: the client then
+//                                                                   establishes a new session (fully
+//                                                                   verified) and retries once.
+//
+// Errors. As the other policies: tee::error subclasses with their reasons; the
+// client cuts the API key out of every message.
+// Threads. exchange() runs on every thread that chats, concurrently, with one
+// session; establish() one call at a time per client.
+template <class P, class T, class C, class A>
+concept protocol_policy = transport<T> && attestation_policy<A, C> &&
+    requires(T& t, const C& c, const A& a, const client_key<C>& own, const config& cfg,
+             const typename P::template session<C>& s, std::string_view m, const error& e) {
+        { P::name } -> std::convertible_to<std::string_view>;
+        { P::establish(t, c, a, own, cfg) } -> std::same_as<std::shared_ptr<const typename P::template session<C>>>;
+        { P::exchange(t, c, s, own, cfg, m) } -> std::same_as<chat_result>;
+        { P::means_key_change(e) } -> std::same_as<bool>;
     };
 // clang-format on
 

@@ -27,6 +27,13 @@ enum class client_key_mode {
     per_request,  // a fresh key pair per chat: a later leak of a client key reveals no earlier request
 };
 
+// The HKDF info label of the Nova protocol (PROTOCOL-NOVA sections 4 and 13):
+// an enclave image speaks the label of the runtime it was built with.
+enum class nova_label {
+    capsule,   // "capsule-ecdh-aes256gcm-v1": the current runtime
+    enclaver,  // "enclaver-ecdh-aes256gcm-v1": images built before 2026-03-18
+};
+
 struct config {
     std::string url = "http://127.0.0.1:8000";  // TEE_TLS_URL; trailing '/' allowed
     secret_string api_key;                      // PLATFORM_API_KEY; travels only encrypted
@@ -47,6 +54,9 @@ struct config {
     // window of the local clock. The signed message must always equal the prompt.
     std::chrono::seconds answer_time_window{300};
     bool accept_any_answer_time = false;  // relax the window check, by name
+
+    // tee::nova_client only: the HKDF label of the enclave's runtime.
+    nova_label nova_hkdf_label = nova_label::capsule;
 
     // Receipts (tee/receipt.hpp): each chat_result carries `receipt`, the
     // evidence anyone can verify offline later. Off: nothing is kept.

@@ -7,7 +7,8 @@
 // examples/custom_transport.cpp) and name it:
 //
 //   #include <tee/core.hpp>
-//   tee::client<my_transport> c(cfg);   // Botan, Nitro attestation
+//   tee::client<my_transport> c(cfg);   // Botan, Nitro attestation, tee-tls
+//   tee::client<my_transport, tee::botan_crypto, tee::nitro_attestation, tee::nova_protocol> n(cfg);
 //
 // <tee/tee.hpp> adds the default transport (cpp-httplib) and tee::client<>.
 #pragma once
@@ -20,4 +21,8 @@
 #include "tee/botan_crypto.hpp"
 #include "tee/mock_attestation.hpp"
 #include "tee/nitro_attestation.hpp"
+#include "tee/tee_tls_protocol.hpp"
+#if defined(BOTAN_HAS_KECCAK)
+#include "tee/nova_protocol.hpp"  // needs Botan's keccak module
+#endif
 #include "tee/client.hpp"

@@ -10,12 +10,13 @@
 //   protocol_error     the peer's answer is malformed (bad JSON, missing field, ...)
 //   service_error      the service refused: {"error": ...} or an HTTP 4xx/5xx
 //   signature_error    the answer's signature does not verify, or the signed
-//                      fields do not match what was sent
+//                      fields do not match what was sent; reason() says which check
 //   replay_error       (a signature_error) correctly signed, but not the answer
 //                      to this prompt now: a replayed or misrouted answer
 //
 // What to test and branch on: the type, kind(), attestation_error::reason(),
-// transport_error::cause() and service_error::http_status(). These are stable:
+// signature_error::reason(), transport_error::cause() and
+// service_error::http_status(). These are stable:
 // a release may reword a message, not change a reason. what() is for people.
 //
 // Messages never contain the API key or key material: they are built only
@@ -196,13 +197,52 @@ private:
     std::string message_;
 };
 
-struct signature_error : error {
-    explicit signature_error(std::string what) : error(error_kind::signature, std::move(what)) {}
+// Which answer check failed. Stable: test and branch on it, not on the text.
+enum class signature_reason {
+    invalid,        // the signature does not verify with the attested key, or cannot be read
+    missing,        // Nova: the answer's "sig" is empty (the service failed to sign)
+    malleable,      // Nova: s above n/2, the twin of a canonical low-s signature
+    wrong_signer,   // Nova: a valid signature by another address than the attested eth_addr
+    key_mismatch,   // the answer names or uses an enclave key other than the attested one
+    undecryptable,  // the encrypted answer does not open with this exchange's key
+    replayed,       // (replay_error) Nova: an answer nonce already seen in this session
+    echo_mismatch,  // (replay_error) the signed message, model or platform is not what was sent
+    time_window,    // (replay_error) the signed timestamp is outside the answer time window
+    other,          // a signature_error built without a reason (a policy of your own)
+};
+
+constexpr std::string_view to_string(signature_reason r) noexcept {
+    switch (r) {
+        case signature_reason::invalid: return "invalid";
+        case signature_reason::missing: return "missing";
+        case signature_reason::malleable: return "malleable";
+        case signature_reason::wrong_signer: return "wrong_signer";
+        case signature_reason::key_mismatch: return "key_mismatch";
+        case signature_reason::undecryptable: return "undecryptable";
+        case signature_reason::replayed: return "replayed";
+        case signature_reason::echo_mismatch: return "echo_mismatch";
+        case signature_reason::time_window: return "time_window";
+        case signature_reason::other: return "other";
+    }
+    return "other";
+}
+
+class signature_error : public error {
+public:
+    signature_error(signature_reason reason, std::string what)
+        : error(error_kind::signature, std::move(what)), reason_(reason) {}
+    // reason() == other: for policies of your own (the library's checks always name one).
+    explicit signature_error(std::string what) : signature_error(signature_reason::other, std::move(what)) {}
+    signature_reason reason() const noexcept { return reason_; }
+
+private:
+    signature_reason reason_;
 };
 
 // A replayed or misrouted answer: correctly signed, but not the answer to this
-// prompt now (another prompt, or a timestamp outside the answer time window).
-// The client does not attest again for it, as it does for other signature_errors.
+// prompt now (another prompt, model or platform; an answer nonce seen before;
+// a timestamp outside the answer time window). The client does not attest
+// again for it, as it does for other signature_errors.
 struct replay_error : signature_error {
     using signature_error::signature_error;
 };

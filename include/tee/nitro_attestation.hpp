@@ -13,7 +13,9 @@
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
 //     the verification time (now, or injected): tee/detail/x509_chain.hpp, with the
 //     signatures verified by the crypto backend;
-//  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
+//  4. the key requests will be encrypted to: user_data == SHA-256(public_key)
+//     (tee-tls), or, when the context says key_binding::nova_eth_addr, a
+//     120-byte P-384 SPKI with user_data {"eth_addr": "0x..."} (Nova);
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
 //     (PCR0 all zeros) refused;
 //  6. the image policy (tee/image_policy.hpp): PCR pins, a signed allowlist,
@@ -49,6 +51,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tee/detail/aws_nitro_root.hpp"
+#include "tee/detail/canonical_json.hpp"
 #include "tee/detail/cbor.hpp"
 #include "tee/concepts.hpp"
 #include "tee/encoding.hpp"
@@ -156,16 +159,21 @@ public:
         }
         check_chain(chain, links, p, id);
 
-        // 4. The enclave key, bound by user_data.
+        // 4. The enclave key, bound by user_data (tee-tls) or stated whole
+        // with the signing address beside it (Nova).
         if (!p.public_key)
             throw attestation_error(attestation_reason::key_binding, "document carries no enclave public_key");
         if (!p.user_data)
             throw attestation_error(attestation_reason::key_binding,
                                     "document carries no user_data binding the public_key");
-        auto digest = crypto.sha256(*p.public_key);
-        if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
-            throw attestation_error(attestation_reason::key_binding,
-                                    "user_data is not SHA-256(public_key): the key is not bound to this document");
+        if (context.binding == key_binding::nova_eth_addr) {
+            check_nova_binding(*p.public_key, *p.user_data);
+        } else {
+            auto digest = crypto.sha256(*p.public_key);
+            if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
+                throw attestation_error(attestation_reason::key_binding,
+                                        "user_data is not SHA-256(public_key): the key is not bound to this document");
+        }
         try {
             crypto.load_public_key(*p.public_key);  // throws unless P-384
         } catch (const protocol_error&) {
@@ -227,6 +235,10 @@ private:
     // Step 6 (the allowlist's signature and time are checked before, by the backend).
     void accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const;
     void check_image(enclave_identity& id, const attestation_context& context) const;
+    // Nova (PROTOCOL-NOVA section 8, step 2): public_key is exactly the
+    // 120-byte P-384 SPKI; user_data a JSON object whose "eth_addr" is "0x" and
+    // 40 hex digits (other members, such as app_wallet, are ignored).
+    static void check_nova_binding(byte_span public_key, byte_span user_data);
     std::int64_t unix_now() const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
     static attestation_error chain_failure(Botan::Certificate_Status_Code why,
@@ -292,6 +304,28 @@ TEE_INLINE void nitro_attestation::accept_allowlisted(enclave_identity& id, cons
     if (!opt_.allowlist->version_state_file.empty())
         allowlist_versions::accept(opt_.allowlist->version_state_file, release_key_id, allowlist_->version);
     id.image_policy = "allowlist: " + image->name + " (version " + std::to_string(allowlist_->version) + ")";
+}
+
+TEE_INLINE void nitro_attestation::check_nova_binding(byte_span public_key, byte_span user_data) {
+    if (public_key.size() != p384::spki_size || p384::point_of(public_key).empty())
+        throw attestation_error(attestation_reason::key_binding,
+                                "document public_key is not the 120-byte P-384 SubjectPublicKeyInfo Nova states");
+    nlohmann::json j;
+    try {
+        j = parse_json(std::string_view(reinterpret_cast<const char*>(user_data.data()), user_data.size()),
+                       json_limits{4, 4096});
+    } catch (const protocol_error&) {
+        throw attestation_error(attestation_reason::key_binding,
+                                "document user_data is not JSON (Nova's {\"eth_addr\"})");
+    }
+    auto it = j.is_object() ? j.find("eth_addr") : j.end();
+    if (it == j.end() || !it->is_string())
+        throw attestation_error(attestation_reason::key_binding, "document user_data has no \"eth_addr\" string");
+    const std::string& a = it->get_ref<const std::string&>();
+    if (a.size() != 42 || a[0] != '0' || a[1] != 'x' ||
+        !std::all_of(a.begin() + 2, a.end(), [](char c) { return detail::hex_value(c) >= 0; }))
+        throw attestation_error(attestation_reason::key_binding,
+                                "document user_data eth_addr is not \"0x\" followed by 40 hex digits");
 }
 
 TEE_INLINE void nitro_attestation::check_image(enclave_identity& id, const attestation_context& context) const {

@@ -54,10 +54,13 @@ struct chat_result {
     std::string platform;
     std::string ai_model;
     std::int64_t timestamp = 0;           // signed, seconds since the epoch
-    nlohmann::json data;                  // the whole signed object
-    std::string signature;                // hex DER signature over canonical_json(data)
-    std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
+    nlohmann::json data;                  // the whole signed object (Nova: the decrypted answer)
+    std::string signature;                // hex: DER ECDSA P-384 over canonical_json(data) (tee-tls), or
+                                          // Nova's 65-byte EIP-191 r||s||v over the encrypted envelope
+    std::string enclave_key_fingerprint;  // hex SHA-256 of the attested enclave key
     std::string attestation_kind;         // "nitro" or "mock"
+    std::string protocol;                 // "tee-tls" or "nova": the protocol policy's name
+    std::string signer_address;           // Nova: the attested eth_addr that signed ("0x" + 40 hex)
     // With config::receipts: the chat's receipt (tee/receipt.hpp). Empty otherwise.
     std::optional<nlohmann::json> receipt;
 
@@ -212,9 +215,12 @@ nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, cons
     auto named_point = p384::point_of(named), attested_point = p384::point_of(keys->enclave_key);
     if (named_point.empty() ||
         !std::equal(named_point.begin(), named_point.end(), attested_point.begin(), attested_point.end()))
-        throw signature_error("encrypted answer names an enclave key other than the attested one");
+        throw signature_error(signature_reason::key_mismatch,
+                              "encrypted answer names an enclave key other than the attested one");
     auto plain = crypto.aes256gcm_open(keys->aes_key, nonce, ciphertext);
-    if (!plain) throw signature_error("encrypted answer does not decrypt with this exchange's key");
+    if (!plain)
+        throw signature_error(signature_reason::undecryptable,
+                              "encrypted answer does not decrypt with this exchange's key");
     nlohmann::json data = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
     if (!data.is_object()) throw protocol_error("decrypted answer data is not an object");
     return data;
@@ -229,6 +235,17 @@ struct answer_check {
     std::optional<answer_keys> keys{};  // to open an encrypted answer; none: one is refused
     std::string_view secret{};          // the API key: redacted from a refusal's text
 };
+
+// The fields of a signed answer object (both protocols'): response, message,
+// platform, ai_model (strings) and timestamp (an integer in the int64 range);
+// protocol_error when one is missing or of another type. Sets r.data to nothing.
+chat_result read_signed_fields(const nlohmann::json& data);
+
+// replay_error(time_window) unless the signed timestamp (seconds) lies within
+// `window` of `now`, compared in integer seconds: a chrono time_point counts
+// nanoseconds in an int64, so a timestamp of now + 2^64 ns would overflow
+// there and wrap to "now".
+void check_answer_time(std::int64_t timestamp, std::chrono::system_clock::time_point now, std::chrono::seconds window);
 
 // Parses and verifies the answer to POST /talk with the enclave key, and
 // checks that it answers check.prompt (signed message equal, timestamp in
@@ -256,43 +273,14 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     std::string canonical = canonical_json(*data_it);
     auto msg = std::span(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size());
     if (!crypto.ecdsa_p384_verify_der(enclave_key, msg, *sig))
-        throw signature_error("answer signature does not verify with the attested enclave key");
+        throw signature_error(signature_reason::invalid,
+                              "answer signature does not verify with the attested enclave key");
 
-    const nlohmann::json& data = *data_it;
-    auto text = [&](const char* k) -> std::string {
-        auto it = data.find(k);
-        if (it == data.end()) throw protocol_error(std::string("signed data has no \"") + k + "\"");
-        if (!it->is_string()) throw protocol_error(std::string("signed data \"") + k + "\" is not a string");
-        return it->get<std::string>();
-    };
-    chat_result r;
-    r.response = text("response");
-    r.message = text("message");
-    r.platform = text("platform");
-    r.ai_model = text("ai_model");
-    auto ts = data.find("timestamp");
-    if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
-    if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
-    if (ts->is_number_unsigned() &&
-        ts->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
-    r.timestamp = ts->get<std::int64_t>();
-
+    chat_result r = read_signed_fields(*data_it);
     if (r.message != check.prompt)
-        throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
-    if (check.check_time) {
-        // In integer seconds: a chrono time_point counts nanoseconds in an int64,
-        // so a timestamp of now + 2^64 ns would overflow there and wrap to "now".
-        // The difference of two int64 values, taken as uint64, is exact.
-        const std::int64_t now_s =
-            std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
-        const std::uint64_t skew = r.timestamp >= now_s
-            ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
-            : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
-        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(check.window.count(), 0)))
-            throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
-                               std::to_string(check.window.count()) + " s): a replayed answer, or a wrong clock");
-    }
+        throw replay_error(signature_reason::echo_mismatch,
+                           "signed message differs from the prompt sent: a replayed or misrouted answer");
+    if (check.check_time) check_answer_time(r.timestamp, check.now, check.window);
     r.data = std::move(*data_it);
     r.signature = std::move(sig_it->get_ref<std::string&>());
     return r;
@@ -347,6 +335,41 @@ TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key
     tee::detail::append_python_string(out, model);
     put("}");
     return out;
+}
+
+TEE_INLINE chat_result protocol::read_signed_fields(const nlohmann::json& data) {
+    auto text = [&](const char* k) -> std::string {
+        auto it = data.find(k);
+        if (it == data.end()) throw protocol_error(std::string("signed data has no \"") + k + "\"");
+        if (!it->is_string()) throw protocol_error(std::string("signed data \"") + k + "\" is not a string");
+        return it->get<std::string>();
+    };
+    chat_result r;
+    r.response = text("response");
+    r.message = text("message");
+    r.platform = text("platform");
+    r.ai_model = text("ai_model");
+    auto ts = data.find("timestamp");
+    if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
+    if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
+    if (ts->is_number_unsigned() &&
+        ts->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
+    r.timestamp = ts->get<std::int64_t>();
+    return r;
+}
+
+TEE_INLINE void protocol::check_answer_time(std::int64_t timestamp, std::chrono::system_clock::time_point now,
+                                            std::chrono::seconds window) {
+    // The difference of two int64 values, taken as uint64, is exact.
+    const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    const std::uint64_t skew = timestamp >= now_s
+        ? static_cast<std::uint64_t>(timestamp) - static_cast<std::uint64_t>(now_s)
+        : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(timestamp);
+    if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(window.count(), 0)))
+        throw replay_error(signature_reason::time_window,
+                           "signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
+                               std::to_string(window.count()) + " s): a replayed answer, or a wrong clock");
 }
 
 TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {

@@ -202,7 +202,7 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
     if (f.encrypted)
         detail::check_envelope(f.answer->at("data"), v.identity);
     else if (f.answer->at("data") != *f.signed_data)
-        throw signature_error("receipt signed_data differs from the answer's data");
+        throw signature_error(signature_reason::invalid, "receipt signed_data differs from the answer's data");
     const auto msg = f.signed_data->find("message");
     if (msg == f.signed_data->end() || !msg->is_string())
         throw protocol_error("receipt signed_data has no \"message\" string");
@@ -360,7 +360,8 @@ TEE_INLINE void detail::check_envelope(const nlohmann::json& env, const enclave_
     }
     const auto a = p384::point_of(named), b = p384::point_of(id.public_key);
     if (a.empty() || !std::equal(a.begin(), a.end(), b.begin(), b.end()))
-        throw signature_error("encrypted answer names an enclave key other than the attested one");
+        throw signature_error(signature_reason::key_mismatch,
+                              "encrypted answer names an enclave key other than the attested one");
 }
 
 TEE_INLINE void detail::check_times(const receipt_verification& v, std::chrono::system_clock::time_point now,
@@ -368,8 +369,9 @@ TEE_INLINE void detail::check_times(const receipt_verification& v, std::chrono::
     using namespace std::chrono;
     // (A document signed after the clock is refused by nitro_attestation itself.)
     if (v.answer.timestamp > duration_cast<seconds>((now + skew).time_since_epoch()).count())
-        throw signature_error("receipt's answer is signed after the verification clock (" +
-                              std::to_string(v.answer.timestamp) + " s since the epoch)");
+        throw signature_error(signature_reason::time_window,
+                              "receipt's answer is signed after the verification clock (" +
+                                  std::to_string(v.answer.timestamp) + " s since the epoch)");
 }
 
 TEE_INLINE std::string detail::read_whole_file(const std::string& path) {

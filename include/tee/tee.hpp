@@ -15,15 +15,20 @@
 
 namespace tee {
 
-// The default transport: tee::client<> is client<httplib_transport, botan_crypto, nitro_attestation>
-// (the other two defaults are in tee/client.hpp).
-template <transport Transport = httplib_transport, crypto_backend Crypto, class Attestation>
+// The default transport: tee::client<> is client<httplib_transport, botan_crypto, nitro_attestation,
+// tee_tls_protocol> (the other three defaults are in tee/client.hpp).
+template <transport Transport = httplib_transport, crypto_backend Crypto, class Attestation, class Protocol>
 requires attestation_policy<Attestation, Crypto>
 class client;
 
 // Short names for the common choices (like spdlog's _mt / _st):
 using nitro_client = client<>;                                                  // the default, spelled out
 using mock_client = client<httplib_transport, botan_crypto, mock_attestation>;  // development enclaves only
+#if defined(BOTAN_HAS_KECCAK)
+// Sparsity's Nova protocol (tee/nova_protocol.hpp), verified the same way:
+using nova_client = client<httplib_transport, botan_crypto, nitro_attestation, nova_protocol>;
+using nova_mock_client = client<httplib_transport, botan_crypto, mock_attestation, nova_protocol>;  // development only
+#endif
 
 // Opt-in separate compilation (like spdlog's SPDLOG_COMPILED_LIB): with
 // TEE_CLIENT_COMPILED_LIB defined, files that include this header do not

@@ -34,6 +34,7 @@
 #include <botan/hash.h>
 
 #include "tee/concepts.hpp"
+#include "tee/config.hpp"
 #include "tee/detail/botan_compat.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
@@ -108,9 +109,13 @@ signature_status check_eip191_signature(byte_span message, byte_span signature, 
 // naming the failed check otherwise.
 void require_eip191_signature(byte_span message, byte_span signature, std::string_view expected_address);
 
+// The signature_error a refusal is, with its reason (an empty signature:
+// missing; high s: malleable; another signer: wrong_signer; else invalid).
+[[noreturn]] void throw_signature_failure(signature_status status, bool empty_signature);
+
 // ----------------------------------------------- per-message key (section 4)
 // The HKDF info label: the current runtime's, or the older enclaver runtime's.
-enum class hkdf_label { capsule, enclaver };
+using hkdf_label = tee::nova_label;
 
 std::string_view label_text(hkdf_label label) noexcept;  // "capsule-ecdh-aes256gcm-v1" / "enclaver-..."
 
@@ -265,9 +270,19 @@ TEE_INLINE signature_status check_eip191_signature(byte_span message, byte_span 
 
 TEE_INLINE void require_eip191_signature(byte_span message, byte_span signature, std::string_view expected_address) {
     const std::optional<eth_address> expected = parse_eth_address(expected_address);
-    if (!expected) throw attestation_error("attested eth_addr is not \"0x\" followed by 40 hex digits");
+    if (!expected)
+        throw attestation_error(attestation_reason::key_binding,
+                                "attested eth_addr is not \"0x\" followed by 40 hex digits");
     const signature_status status = check_eip191_signature(message, signature, *expected);
-    if (status != signature_status::ok) throw signature_error("Nova answer: " + std::string(to_string(status)));
+    if (status != signature_status::ok) throw_signature_failure(status, signature.empty());
+}
+
+TEE_INLINE void throw_signature_failure(signature_status status, bool empty_signature) {
+    const signature_reason reason = status == signature_status::wrong_signer ? signature_reason::wrong_signer
+        : status == signature_status::high_s                                 ? signature_reason::malleable
+        : empty_signature                                                    ? signature_reason::missing
+                                                                             : signature_reason::invalid;
+    throw signature_error(reason, "Nova answer: " + std::string(to_string(status)));
 }
 
 TEE_INLINE std::string_view label_text(hkdf_label label) noexcept {
