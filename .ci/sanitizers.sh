@@ -138,8 +138,8 @@ if wants fuzz; then
         corpus=${t#fuzz_}
         dict=()
         case $corpus in
-            cbor | nitro*) dict=(-dict=fuzz/dict/cbor.dict) ;;
-            answer | canonical_json | receipt | allowlist) dict=(-dict=fuzz/dict/json.dict) ;;
+            cbor | nitro* | nova_attestation) dict=(-dict=fuzz/dict/cbor.dict) ;;
+            answer | nova_answer | canonical_json | receipt | allowlist) dict=(-dict=fuzz/dict/json.dict) ;;
             known_enclaves) dict=(-dict=fuzz/dict/known_enclaves.dict) ;;
         esac
         work=$(mktemp -d)

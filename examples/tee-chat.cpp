@@ -80,6 +80,13 @@ options:
                    public_key must match the document) or auto (well-known,
                    falling back to legacy on 404/405)
   --per-request-keys  a fresh client key pair for every chat
+  --protocol P     the enclave's protocol: tee-tls (the default: GET /attestation,
+                   P-384 signed answers) or nova (Sparsity Nova: POST
+                   /.well-known/attestation with a fresh nonce, the API key sent
+                   once to /set-api-key, encrypted answers signed with EIP-191 by
+                   the attested eth_addr); with attest, --demo and --repeat too
+  --nova-label L   nova: the HKDF label of the enclave's runtime, capsule (the
+                   default) or enclaver (images built before 2026-03-18)
   --ca FILE        https: trust this CA bundle (PEM) instead of the system store
   --pin-spki HEX   https: require the server key's SHA-256 (of its DER SPKI)
   --json           print one JSON object instead of text
@@ -116,6 +123,10 @@ struct options {
     std::string command;                 // "" (chat), "attest", "trust", "allowlist"
     std::vector<std::string> arguments;  // of trust / allowlist: the action and its operands
     tee::attestation_endpoint endpoint = tee::attestation_endpoint::legacy;
+    bool endpoint_given = false;
+    bool nova = false;  // --protocol nova
+    tee::nova_label nova_label = tee::nova_label::capsule;
+    bool nova_label_given = false;
     std::map<unsigned, std::string> pcrs;
     std::optional<long> timeout_s;
     std::optional<std::chrono::milliseconds> max_document_age;
@@ -197,6 +208,12 @@ nlohmann::ordered_json identity_json(const tee::enclave_identity& id) {
 void print_identity(const tee::enclave_identity& id) {
     std::cout << "attestation: " << id.kind << (id.verified ? " (verified)" : " (NOT verified: mock)") << "\n"
               << "enclave key: sha256:" << id.key_fingerprint << "\n";
+    if (!id.user_data.empty() && id.user_data.front() == '{') {  // Nova: the attested signing address
+        try {
+            std::cout << "signer:      " << tee::detail::nova::to_string(tee::nova_protocol::signer_of(id))
+                      << " (eth_addr of the attested user_data)\n";
+        } catch (const tee::error&) {}
+    }
     if (id.kind != "nitro") return;
     std::cout << "module:      " << id.module_id << "\n"
               << "signed at:   " << iso_ms(id.timestamp_ms) << "\n"
@@ -294,12 +311,15 @@ int run(Client& client, const options& o) {
         j["timestamp"] = r.timestamp;
         j["signature_verified"] = true;
         j["signature"] = r.signature;
+        j["protocol"] = r.protocol;
+        if (!r.signer_address.empty()) j["signer_address"] = r.signer_address;
         j["attestation"] = identity_json(id);
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << r.response << "\n\n"
-                  << "-- signature verified; attestation " << id.kind
-                  << (id.verified ? " (verified)" : " (mock: NOT verified)")
+                  << "-- signature verified"
+                  << (r.signer_address.empty() ? "" : " (Nova, EIP-191 by the attested " + r.signer_address + ")")
+                  << "; attestation " << id.kind << (id.verified ? " (verified)" : " (mock: NOT verified)")
                   << "; enclave key sha256:" << id.key_fingerprint.substr(0, 16) << "..."
                   << (id.verified_at_document_time ? "; a start-up document " +
                               tee::nitro_attestation::age_text(id.document_age) + " old, verified at its own time"
@@ -364,7 +384,7 @@ int parse(int argc, char** argv, options& o) {
         else if (a == "--root" || a == "--url" || a == "--pcr" || a == "--timeout" || a == "--repeat" || a == "--ca" ||
                  a == "--pin-spki" || a == "--endpoint" || a == "--max-document-age" || a == "--receipt" ||
                  a == "--receipt-log" || a == "--allowlist" || a == "--allowlist-key" || a == "--known-enclaves" ||
-                 a == "--key") {
+                 a == "--key" || a == "--protocol" || a == "--nova-label") {
             if (!(v = next())) {
                 std::cerr << "tee-chat: " << a << " needs a value\n";
                 return usage_error;
@@ -387,7 +407,25 @@ int parse(int argc, char** argv, options& o) {
                 o.ca_file = *v;
             else if (a == "--pin-spki")
                 o.pin = *v;
-            else if (a == "--endpoint") {
+            else if (a == "--protocol") {
+                if (*v == "nova" || *v == "tee-tls")
+                    o.nova = *v == "nova";
+                else {
+                    std::cerr << "tee-chat: --protocol wants tee-tls or nova\n";
+                    return usage_error;
+                }
+            } else if (a == "--nova-label") {
+                o.nova_label_given = true;
+                if (*v == "capsule")
+                    o.nova_label = tee::nova_label::capsule;
+                else if (*v == "enclaver")
+                    o.nova_label = tee::nova_label::enclaver;
+                else {
+                    std::cerr << "tee-chat: --nova-label wants capsule or enclaver\n";
+                    return usage_error;
+                }
+            } else if (a == "--endpoint") {
+                o.endpoint_given = true;
                 if (*v == "legacy")
                     o.endpoint = tee::attestation_endpoint::legacy;
                 else if (*v == "well-known")
@@ -487,6 +525,15 @@ int parse(int argc, char** argv, options& o) {
     }
     if (o.attest_only && o.repeat > 0) {
         std::cerr << "tee-chat: --repeat applies to chats, not to attest\n";
+        return usage_error;
+    }
+    if (o.nova && o.endpoint_given) {
+        std::cerr << "tee-chat: --endpoint is tee-tls's; Nova has one attestation endpoint (POST "
+                     "/.well-known/attestation)\n";
+        return usage_error;
+    }
+    if (!o.nova && o.nova_label_given) {
+        std::cerr << "tee-chat: --nova-label needs --protocol nova\n";
         return usage_error;
     }
     return -1;  // go on
@@ -670,6 +717,11 @@ int main(int argc, char** argv) {
         cfg.receipts = !o.receipt_file.empty() || !o.receipt_log.empty();
         if (o.per_request_keys) cfg.client_keys = tee::client_key_mode::per_request;
 
+        cfg.nova_hkdf_label = o.nova_label;
+        if (o.allow_mock && o.nova) {
+            tee::nova_mock_client client(cfg, tee::httplib_transport(transport));
+            return run(client, o);
+        }
         if (o.allow_mock) {
             tee::mock_client client(cfg, tee::httplib_transport(transport));
             return run(client, o);
@@ -698,15 +750,22 @@ int main(int argc, char** argv) {
         const bool tofu =
             !o.known_enclaves.empty() || (no.expected_pcrs.empty() && !no.allowlist && !no.accept_any_enclave_image);
         if (tofu) no.known_enclaves_file = known_enclaves_path(o);
-        tee::client<> client(cfg, tee::httplib_transport(transport), tee::nitro_attestation(no));
-        if (tofu) {  // first contact says so, before the chat's answer
-            const auto& id = client.attest();
-            if (id.first_contact)
-                std::cerr << "tee-chat: first contact with " << tee::known_enclaves::normalize_url(cfg.url)
-                          << ": recorded its enclave image (PCR0 " << tee::to_hex(id.pcrs.at(0)) << ") in "
-                          << no.known_enclaves_file << "; a different image there will be refused\n";
+        auto chat_verified = [&](auto& client) {
+            if (tofu) {  // first contact says so, before the chat's answer
+                const auto& id = client.attest();
+                if (id.first_contact)
+                    std::cerr << "tee-chat: first contact with " << tee::known_enclaves::normalize_url(cfg.url)
+                              << ": recorded its enclave image (PCR0 " << tee::to_hex(id.pcrs.at(0)) << ") in "
+                              << no.known_enclaves_file << "; a different image there will be refused\n";
+            }
+            return run(client, o);
+        };
+        if (o.nova) {
+            tee::nova_client client(cfg, tee::httplib_transport(transport), tee::nitro_attestation(no));
+            return chat_verified(client);
         }
-        return run(client, o);
+        tee::client<> client(cfg, tee::httplib_transport(transport), tee::nitro_attestation(no));
+        return chat_verified(client);
     } catch (const tee::error& e) {
         std::cerr << "tee-chat: " << tee::to_string(e.kind()) << " error: " << e.what() << "\n";
         return exit_for(e);

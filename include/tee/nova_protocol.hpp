@@ -56,7 +56,10 @@
 #include "tee/detail/nova_crypto.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
+#include "tee/mock_attestation.hpp"
+#include "tee/nitro_attestation.hpp"
 #include "tee/protocol.hpp"
+#include "tee/receipt.hpp"
 
 namespace tee {
 
@@ -106,7 +109,7 @@ struct nova_protocol {
         detail::nova::key_agreement keys;  // with the client's own key pair
         detail::nova::eth_address signer{};
         std::string signer_text;            // "0x" + 40 lowercase hex
-        nlohmann::json attestation_answer;  // as served (normalised); kept only with config::receipts
+        nlohmann::json attestation_answer;  // as the policy read it; kept only with config::receipts
         mutable answer_nonces seen;
     };
 
@@ -156,12 +159,27 @@ struct nova_protocol {
         std::string_view secret{};      // the API key: redacted from a refusal's text
     };
 
+    // An answer's envelope whose signature and named key are verified.
+    struct envelope {
+        std::vector<std::uint8_t> ciphertext, nonce;  // nonce: 12 bytes
+        std::string signature;                        // hex r||s||v as sent
+    };
+
     // An answer, verified and opened.
     struct opened_answer {
         nlohmann::json data;    // the decrypted object
         std::string signature;  // hex r||s||v as sent
         std::vector<std::uint8_t> nonce;
+        nlohmann::json envelope;  // {"encrypted_data", "nonce", "public_key"} as received
     };
+
+    // The checks of an answer {"data": envelope, "sig"} that need no key of
+    // the session: exactly three hex members, the EIP-191 signature over the
+    // envelope recovering to `signer`, the named key exactly `attested_key`, a
+    // 12-byte nonce. (Receipts check a kept answer with it.)
+    template <nova_crypto_backend Crypto>
+    static envelope verify_envelope(const Crypto& crypto, const nlohmann::json& answer, byte_span attested_key,
+                                    const detail::nova::eth_address& signer);
 
     // Section 8 step 4 for one answer: refusals (non-200, "error") are
     // service_errors; then the envelope's three hex members, the signature
@@ -240,6 +258,13 @@ struct nova_protocol {
         opened_answer answer =
             open_answer(crypto, res, {keys, s.identity.public_key, s.signer, &s.seen, cfg.api_key.reveal()});
         chat_result r = read_talk_answer(answer.data, message, cfg, std::chrono::system_clock::now());
+        if (cfg.receipts)  // the answer's own key opens it again: it reveals no other message
+            r.receipt = make_nova_receipt(
+                cfg.url, s.attestation_answer,
+                nlohmann::json{{"data", std::move(answer.envelope)}, {"sig", answer.signature}}, answer.data,
+                to_hex(detail::nova::message_key(crypto, keys, answer.nonce)), to_hex(nonce), spki_hex,
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                    .count());
         r.data = std::move(answer.data);
         r.signature = std::move(answer.signature);
         r.signer_address = s.signer_text;
@@ -253,58 +278,110 @@ struct nova_protocol {
 };
 
 template <nova_crypto_backend Crypto>
-nova_protocol::opened_answer nova_protocol::open_answer(const Crypto& crypto, const http_response& res,
-                                                        const answer_keys& k) {
-    protocol::throw_if_refused(res, k.secret);
-    nlohmann::json answer = parse_json(res.body);
+nova_protocol::envelope nova_protocol::verify_envelope(const Crypto& crypto, const nlohmann::json& answer,
+                                                       byte_span attested_key,
+                                                       const detail::nova::eth_address& signer) {
     if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
-    if (auto e = answer.find("error"); e != answer.end())
-        throw service_error(200, protocol::refusal_text(e->is_string() ? e->get<std::string>() : e->dump(), k.secret));
     auto data_it = answer.find("data");
     if (data_it == answer.end() || !data_it->is_object()) throw protocol_error("answer has no \"data\" object");
     auto sig_it = answer.find("sig");
     if (sig_it == answer.end() || !sig_it->is_string()) throw protocol_error("answer has no \"sig\" string");
-    const nlohmann::json& envelope = *data_it;
-    if (envelope.size() != 3)
+    const nlohmann::json& data = *data_it;
+    if (data.size() != 3)
         throw protocol_error("answer envelope must have exactly encrypted_data, nonce and public_key");
     auto field = [&](const char* key) {
-        auto it = envelope.find(key);
-        if (it == envelope.end() || !it->is_string())
+        auto it = data.find(key);
+        if (it == data.end() || !it->is_string())
             throw protocol_error(std::string("answer envelope has no \"") + key + "\" string");
         auto bytes = from_hex(it->template get_ref<const std::string&>());
         if (!bytes) throw protocol_error(std::string("answer envelope \"") + key + "\" is not hex");
         return std::move(*bytes);
     };
-    const std::vector<std::uint8_t> ciphertext = field("encrypted_data"), nonce = field("nonce"),
-                                    named_key = field("public_key");
+    envelope e{field("encrypted_data"), field("nonce"), sig_it->template get<std::string>()};
+    const std::vector<std::uint8_t> named_key = field("public_key");
 
     // The signature over the envelope, by the attested address.
-    const std::string& sig_hex = sig_it->get_ref<const std::string&>();
-    auto sig = from_hex(sig_hex);
-    const std::string signed_text = canonical_json(envelope);
+    auto sig = from_hex(e.signature);
+    if (!sig) throw signature_error(signature_reason::invalid, "Nova answer: \"sig\" is not hex");
+    const std::string signed_text = canonical_json(data);
     const auto status = crypto.check_eip191_signature(
-        byte_span(reinterpret_cast<const std::uint8_t*>(signed_text.data()), signed_text.size()),
-        sig ? byte_span(*sig) : byte_span{}, k.signer);
-    if (status != detail::nova::signature_status::ok) {
-        if (!sig) throw signature_error(signature_reason::invalid, "Nova answer: \"sig\" is not hex");
-        detail::nova::throw_signature_failure(status, sig->empty());
-    }
+        byte_span(reinterpret_cast<const std::uint8_t*>(signed_text.data()), signed_text.size()), *sig, signer);
+    if (status != detail::nova::signature_status::ok) detail::nova::throw_signature_failure(status, sig->empty());
 
     // The key it names and was sealed with: exactly the attested one.
-    if (!std::equal(named_key.begin(), named_key.end(), k.attested_key.begin(), k.attested_key.end()))
+    if (!std::equal(named_key.begin(), named_key.end(), attested_key.begin(), attested_key.end()))
         throw signature_error(signature_reason::key_mismatch,
                               "Nova answer names an enclave key other than the attested one");
-    if (nonce.size() != detail::nova::nonce_size) throw protocol_error("Nova answer nonce is not 12 bytes");
-    if (k.seen != nullptr && !k.seen->insert(nonce))
+    if (e.nonce.size() != detail::nova::nonce_size) throw protocol_error("Nova answer nonce is not 12 bytes");
+    return e;
+}
+
+template <nova_crypto_backend Crypto>
+nova_protocol::opened_answer nova_protocol::open_answer(const Crypto& crypto, const http_response& res,
+                                                        const answer_keys& k) {
+    protocol::throw_if_refused(res, k.secret);
+    nlohmann::json answer = parse_json(res.body);
+    if (auto e = answer.is_object() ? answer.find("error") : answer.end(); e != answer.end())
+        throw service_error(200, protocol::refusal_text(e->is_string() ? e->get<std::string>() : e->dump(), k.secret));
+    envelope e = verify_envelope(crypto, answer, k.attested_key, k.signer);
+    if (k.seen != nullptr && !k.seen->insert(e.nonce))
         throw replay_error(signature_reason::replayed,
                            "Nova answer nonce seen before in this session: a replayed answer");
-    auto plain = detail::nova::open(crypto, k.keys, nonce, ciphertext);
+    auto plain = detail::nova::open(crypto, k.keys, e.nonce, e.ciphertext);
     if (!plain)
         throw signature_error(signature_reason::undecryptable, "Nova answer does not decrypt with this session's key");
     nlohmann::json data = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
     if (!data.is_object()) throw protocol_error("decrypted Nova answer is not a JSON object");
-    return {std::move(data), sig_hex, nonce};
+    return {std::move(data), std::move(e.signature), std::move(e.nonce), std::move(answer["data"])};
 }
+
+// A Nova receipt (make_nova_receipt): the document under the Nova binding
+// (no nonce: it was the fetcher's), the envelope's signature by the attested
+// eth_addr and its named key (verify_envelope), the disclosed answer key
+// opening the envelope to exactly signed_data, and the signed fields.
+template <class Crypto>
+struct detail::nova_receipt_check {
+    static receipt_verification verify(const nlohmann::json& receipt, const receipt_fields& f, const Crypto& crypto,
+                                       const nitro_attestation& nitro) {
+        if constexpr (!nova_crypto_backend<Crypto>) {
+            throw config_error(
+                "a Nova receipt needs a crypto backend with Keccak-256 and secp256k1 recovery "
+                "(botan_crypto)");
+        } else {
+            receipt_verification v;
+            v.protocol = "nova";
+            v.identity = f.mock_attestation
+                ? mock_attestation{}.verify(*f.attestation, crypto)
+                : nitro.verify(*f.attestation, crypto, attestation_context{{}, key_binding::nova_eth_addr});
+            const auto signer = nova_protocol::signer_of(v.identity);
+            const nova_protocol::envelope e =
+                nova_protocol::verify_envelope(crypto, *f.answer, v.identity.public_key, signer);
+            const auto key = from_hex(receipt.at("answer_key").template get_ref<const std::string&>());
+            const auto plain = crypto.aes256gcm_open(*key, e.nonce, e.ciphertext);
+            if (!plain)
+                throw signature_error(signature_reason::undecryptable,
+                                      "receipt answer_key does not open the signed envelope");
+            nlohmann::json opened;
+            try {
+                opened = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
+            } catch (const protocol_error&) {
+                throw protocol_error("receipt's opened answer is not JSON");
+            }
+            if (opened != *f.signed_data)
+                throw signature_error(signature_reason::invalid,
+                                      "receipt signed_data differs from what its envelope opens to");
+            v.answer = protocol::read_signed_fields(opened);
+            v.answer.data = std::move(opened);
+            v.answer.signature = e.signature;
+            v.answer.signer_address = detail::nova::to_string(signer);
+            v.answer.enclave_key_fingerprint = v.identity.key_fingerprint;
+            v.answer.attestation_kind = v.identity.kind;
+            v.answer.protocol = "nova";
+            v.encrypted_answer = true;
+            return v;
+        }
+    }
+};
 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----

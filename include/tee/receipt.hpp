@@ -72,10 +72,11 @@ struct receipt_options {
 
 // What a receipt proves, once verified.
 struct receipt_verification {
-    bool verified = false;          // a Nitro receipt, verified; false: a mock one (allow_mock only)
-    enclave_identity identity;      // the attested enclave, verified at the document's own time
-    chat_result answer;             // the signed fields (response, message, ..., timestamp, data, signature)
-    bool encrypted_answer = false;  // the answer travelled encrypted; signed_data is its decrypted form
+    std::string protocol = "tee-tls";  // or "nova"
+    bool verified = false;             // a Nitro receipt, verified; false: a mock one (allow_mock only)
+    enclave_identity identity;         // the attested enclave, verified at the document's own time
+    chat_result answer;                // the signed fields (response, message, ..., timestamp, data, signature)
+    bool encrypted_answer = false;     // the answer travelled encrypted; signed_data is its decrypted form
     // The client's own record (not signed by the enclave):
     std::string url;
     std::int64_t verified_at = 0;
@@ -101,6 +102,17 @@ nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestat
                             const nlohmann::json& signed_data, std::string_view request_nonce_hex,
                             std::string_view request_public_key_hex, std::int64_t verified_at);
 
+// The same for a Nova chat (tee/nova_protocol.hpp): "protocol": "nova", the
+// attestation as the policy read it ({"attestation_doc": base64 of the CBOR}),
+// the answer {"data": envelope, "sig"}, the decrypted object, and "answer_key",
+// the answer's own AES key (hex): Nova's signature covers only the encrypted
+// envelope, so the key is what lets anyone open it again. Every message has
+// its own key: it opens this answer and nothing else.
+nlohmann::json make_nova_receipt(std::string_view url, const nlohmann::json& attestation, const nlohmann::json& answer,
+                                 const nlohmann::json& signed_data, std::string_view answer_key_hex,
+                                 std::string_view request_nonce_hex, std::string_view request_public_key_hex,
+                                 std::int64_t verified_at);
+
 // The caller's Nitro options as a receipt is verified with them: at the
 // document's own signed time, with no age limit and no nonce (the document
 // was fetched by someone else, long ago). The one place that adapts them.
@@ -114,6 +126,10 @@ std::string append_receipt(const std::string& path, const nlohmann::json& receip
 
 // The JSON limits of a receipt: an answer (depth 32, 8 MiB) and a document inside.
 inline constexpr json_limits receipt_json_limits{40, 32u << 20};
+
+namespace detail {
+struct receipt_fields;
+}  // namespace detail
 
 // Verifies receipts with one set of options (the trust root parsed once).
 template <crypto_backend Crypto = botan_crypto>
@@ -140,6 +156,7 @@ public:
     receipt_log_report verify_log_file(const std::string& path) const;
 
 private:
+    receipt_verification verify_tee_tls(const detail::receipt_fields& f) const;
     std::chrono::system_clock::time_point now() const {
         return opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
     }
@@ -168,7 +185,11 @@ struct receipt_fields {
     const nlohmann::json* signed_data;
     bool mock_attestation;
     bool encrypted;
+    bool nova;  // "protocol": "nova"
 };
+// The Nova part of receipt_verifier::verify (tee/nova_protocol.hpp).
+template <class Crypto>
+struct nova_receipt_check;
 receipt_fields receipt_structure(const nlohmann::json& receipt);
 // The envelope of an encrypted answer names the attested key.
 void check_envelope(const nlohmann::json& envelope, const enclave_identity& id);
@@ -185,15 +206,29 @@ template <crypto_backend Crypto>
 receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& receipt) const {
     const detail::receipt_fields f = detail::receipt_structure(receipt);
     receipt_verification v;
-    if (f.mock_attestation) {
-        if (!opt_.allow_mock)
-            throw attestation_error(attestation_reason::mock_refused,
-                                    "receipt holds a mock attestation, which proves nothing about who held the "
-                                    "key; refused (allow mock receipts to read it)");
-        v.identity = mock_attestation{}.verify(*f.attestation, crypto_);
+    if (f.mock_attestation && !opt_.allow_mock)
+        throw attestation_error(attestation_reason::mock_refused,
+                                "receipt holds a mock attestation, which proves nothing about who held the "
+                                "key; refused (allow mock receipts to read it)");
+    if (f.nova) {
+        v = detail::nova_receipt_check<Crypto>::verify(receipt, f, crypto_, nitro_);
     } else {
-        v.identity = nitro_.verify(*f.attestation, crypto_);
+        v = verify_tee_tls(f);
     }
+    detail::check_times(v, now(), opt_.nitro.max_clock_skew);
+
+    v.url = receipt.at("url").template get<std::string>();
+    v.verified_at = receipt.at("verified_at").template get<std::int64_t>();
+    v.library = receipt.at("library").template get<std::string>();
+    v.verified = v.identity.verified;
+    return v;
+}
+
+template <crypto_backend Crypto>
+receipt_verification receipt_verifier<Crypto>::verify_tee_tls(const detail::receipt_fields& f) const {
+    receipt_verification v;
+    v.identity = f.mock_attestation ? mock_attestation{}.verify(*f.attestation, crypto_)
+                                    : nitro_.verify(*f.attestation, crypto_);
     check_advertised_key(*f.attestation, v.identity);
 
     // The answer: the plain one must carry signed_data itself; an envelope must
@@ -215,13 +250,8 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
                                         .check_time = false});
     v.answer.enclave_key_fingerprint = v.identity.key_fingerprint;
     v.answer.attestation_kind = v.identity.kind;
+    v.answer.protocol = "tee-tls";
     v.encrypted_answer = f.encrypted;
-    detail::check_times(v, now(), opt_.nitro.max_clock_skew);
-
-    v.url = receipt.at("url").template get<std::string>();
-    v.verified_at = receipt.at("verified_at").template get<std::int64_t>();
-    v.library = receipt.at("library").template get<std::string>();
-    v.verified = v.identity.verified;
     return v;
 }
 
@@ -297,6 +327,17 @@ TEE_INLINE nlohmann::json make_receipt(std::string_view url, const nlohmann::jso
     return r;
 }
 
+TEE_INLINE nlohmann::json make_nova_receipt(std::string_view url, const nlohmann::json& attestation,
+                                            const nlohmann::json& answer, const nlohmann::json& signed_data,
+                                            std::string_view answer_key_hex, std::string_view request_nonce_hex,
+                                            std::string_view request_public_key_hex, std::int64_t verified_at) {
+    nlohmann::json r =
+        make_receipt(url, attestation, answer, signed_data, request_nonce_hex, request_public_key_hex, verified_at);
+    r["protocol"] = "nova";
+    r["answer_key"] = std::string(answer_key_hex);
+    return r;
+}
+
 TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
     nitro_options n = opt.nitro;
     // A chain expired since is verified at the document's own time, whatever its age.
@@ -319,6 +360,12 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
         if (it == r.end() || !((*it).*is)()) throw protocol_error(std::string("receipt has no \"") + k + "\" " + what);
         return &*it;
     };
+    bool nova = false;
+    if (const auto p = r.find("protocol"); p != r.end()) {
+        if (!p->is_string() || (*p != "nova" && *p != "tee-tls"))
+            throw protocol_error("receipt protocol " + p->dump() + " is not one this verifier reads (tee-tls, nova)");
+        nova = *p == "nova";
+    }
     need("url", &nlohmann::json::is_string, "string");
     need("verified_at", &nlohmann::json::is_number_integer, "integer");
     need("library", &nlohmann::json::is_string, "string");
@@ -326,8 +373,9 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
     const auto nonce = request->find("nonce");
     const auto nonce_bytes =
         nonce != request->end() && nonce->is_string() ? from_hex(nonce->get_ref<const std::string&>()) : std::nullopt;
-    if (!nonce_bytes || nonce_bytes->size() != protocol::nonce_size)
-        throw protocol_error("receipt request nonce is not 32 bytes of hex");
+    const std::size_t nonce_size = nova ? std::size_t(12) : protocol::nonce_size;
+    if (!nonce_bytes || nonce_bytes->size() != nonce_size)
+        throw protocol_error("receipt request nonce is not " + std::to_string(nonce_size) + " bytes of hex");
     const auto pk = request->find("public_key");
     const auto pk_bytes =
         pk != request->end() && pk->is_string() ? from_hex(pk->get_ref<const std::string&>()) : std::nullopt;
@@ -347,6 +395,15 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
     const auto data = f.answer->find("data");
     if (data == f.answer->end() || !data->is_object()) throw protocol_error("receipt answer has no \"data\" object");
     f.encrypted = data->contains("encrypted_data");
+    f.nova = nova;
+    if (nova) {
+        const auto key = r.find("answer_key");
+        const auto key_bytes =
+            key != r.end() && key->is_string() ? from_hex(key->get_ref<const std::string&>()) : std::nullopt;
+        if (!key_bytes || key_bytes->size() != 32)
+            throw protocol_error("Nova receipt answer_key is not 32 bytes of hex");
+        if (!f.encrypted) throw protocol_error("Nova receipt answer is not an encrypted envelope");
+    }
     return f;
 }
 
@@ -478,3 +535,18 @@ TEE_INLINE void detail::locked_append(const std::string& path, const std::functi
 }  // namespace tee
 #endif
 #endif  // TEE_CLIENT_DEFINITIONS
+
+// The Nova receipts' check (detail::nova_receipt_check) is the Nova protocol's.
+#if defined(BOTAN_HAS_KECCAK)
+#include "tee/nova_protocol.hpp"
+#else
+namespace tee::detail {
+template <class Crypto>
+struct nova_receipt_check {
+    static receipt_verification verify(const nlohmann::json&, const receipt_fields&, const Crypto&,
+                                       const nitro_attestation&) {
+        throw config_error("a Nova receipt needs Keccak-256, which this Botan lacks (its keccak module)");
+    }
+};
+}  // namespace tee::detail
+#endif

@@ -37,7 +37,7 @@ errors = [m.start() for m in re.finditer(r"(?m)^.*\berror\b:", bad.stderr)]
 if not errors:
     sys.exit("failed without an error diagnostic:\n" + bad.stderr)
 first = bad.stderr[errors[0]:errors[1] if len(errors) > 1 else None]
-named = re.search(r"'(tee::)?" + re.escape(concept) + r"(<[^']*>)?'", first)
+named = re.search(r"'(tee::)?" + re.escape(concept) + r"(<[^']*>)?'|concept (tee::)?" + re.escape(concept) + "'", first)
 if not named or member not in first:
     sys.exit(f"the first error does not name the concept '{concept}' and the member '{member}':\n" + bad.stderr)
 print(f"refused as expected: {named.group(0)} not satisfied ({member} missing)")
