@@ -124,9 +124,11 @@ def hkdf_salt(pub_a, pub_b, nonce12):
     return min(a, b) + max(a, b) + nonce12
 
 
-def message_key(own_private, peer_public, nonce12, label):
-    """The per-message AES-256 key: HKDF-SHA256(ECDH x, sorted keys || nonce, label)."""
-    shared = own_private.exchange(ec.ECDH(), peer_public)
+def message_key(own_private, peer_public, nonce12, label, shared=None):
+    """The per-message AES-256 key: HKDF-SHA256(ECDH x, sorted keys || nonce, label).
+    shared: the ECDH x coordinate if already known (SharedSecrets)."""
+    if shared is None:
+        shared = own_private.exchange(ec.ECDH(), peer_public)
     salt = hkdf_salt(own_private.public_key(), peer_public, nonce12)
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=label).derive(shared)
 
@@ -160,11 +162,13 @@ def rfc6979_k(secret, digest):
         v = hmac.new(k, v, hashlib.sha256).digest()
 
 
-def sign_recoverable(private_key, digest):
+def sign_recoverable(private_key, digest, d=None):
     """k256's sign_prehash_recoverable: RFC 6979 k, low-s with the recovery id
     flipped; returns r(32) || s(32) || v(1), v in {0, 1}. The point k*G comes
-    from `cryptography` (the public key of the scalar k): no curve arithmetic here."""
-    d = private_key.private_numbers().private_value
+    from `cryptography` (the public key of the scalar k): no curve arithmetic
+    here. d: the private scalar, if already known."""
+    if d is None:
+        d = private_key.private_numbers().private_value
     z = int.from_bytes(digest, "big")
     k = rfc6979_k(d, digest)
     point = ec.derive_private_key(k, ec.SECP256K1()).public_key().public_numbers()
@@ -174,11 +178,7 @@ def sign_recoverable(private_key, digest):
     v = (point.y & 1) | (2 if point.x >= N_K1 else 0)
     if s > N_K1 // 2:
         s, v = N_K1 - s, v ^ 1
-    sig = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
-    # Cross-check with the library's verifier before anything leaves the peer.
-    private_key.public_key().verify(utils.encode_dss_signature(r, s), digest,
-                                    ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-    return sig
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
 
 
 def canonical(obj):
@@ -198,19 +198,19 @@ def p384_from_label(label):
     return ec.derive_private_key(d, ec.SECP384R1())
 
 
-def seal(enclave_private, client_public, response_data, label, nonce12, envelope_private=None):
+def seal(enclave_private, client_public, response_data, label, nonce12, envelope_private=None, shared=None):
     """Encrypts response_data for the client and returns the envelope dict.
     envelope_private (key-swap fault) encrypts with, and names, another key."""
     own = envelope_private or enclave_private
     plaintext = canonical(response_data).encode("ascii")
-    key = message_key(own, client_public, nonce12, label)
+    key = message_key(own, client_public, nonce12, label, shared)
     return {"encrypted_data": AESGCM(key).encrypt(nonce12, plaintext, None).hex(),
             "nonce": nonce12.hex(), "public_key": spki(own.public_key()).hex()}
 
 
-def sign_envelope(eth_private, envelope):
+def sign_envelope(eth_private, envelope, d=None):
     """The 65-byte EIP-191 signature over the canonical envelope JSON."""
-    return sign_recoverable(eth_private, eip191_digest(canonical(envelope)))
+    return sign_recoverable(eth_private, eip191_digest(canonical(envelope)), d)
 
 
 # ---------------------------------------------------------------- test PKI
@@ -305,15 +305,33 @@ class Enclave:
         self.p384 = ec.generate_private_key(ec.SECP384R1())
         self.spki = spki(self.p384.public_key())
         self.eth = ec.generate_private_key(ec.SECP256K1())
+        self.eth_d = self.eth.private_numbers().private_value
         self.eth_addr = eth_address(self.eth.public_key())
         self.swap_key = ec.generate_private_key(ec.SECP384R1())       # key-swap fault
         self.other_addr = eth_address(ec.generate_private_key(ec.SECP256K1()).public_key())  # other-address
         self.replay_seen = set()
         self.replay_fifo = collections.deque()
+        self.lock = threading.Lock()
         self.api_key = None
         self.platform = None
         self.talks = 0
         self.first_talk_answer = None  # replay fault
+        # ECDH results per (own key, client key): a client reuses its key for
+        # every message, and P-384 ECDH costs milliseconds in Python, which
+        # would dominate a chat's time. Same bytes on the wire as recomputing.
+        self.shared = collections.OrderedDict()
+
+    def ecdh(self, own_private, client_public):
+        ident = (sec1(own_private.public_key()), sec1(client_public))
+        with self.lock:
+            z = self.shared.get(ident)
+        if z is None:
+            z = own_private.exchange(ec.ECDH(), client_public)
+            with self.lock:
+                self.shared[ident] = z
+                if len(self.shared) > 256:
+                    self.shared.popitem(last=False)
+        return z
 
 
 class DecryptError(Exception):
@@ -390,7 +408,8 @@ class Service:
             if len(enc.replay_fifo) > REPLAY_CACHE_SIZE:
                 enc.replay_seen.discard(enc.replay_fifo.popleft())
         try:
-            plain = AESGCM(message_key(enc.p384, client, nonce, self.label)).decrypt(nonce, data, None)
+            key = message_key(enc.p384, client, nonce, self.label, enc.ecdh(enc.p384, client))
+            plain = AESGCM(key).decrypt(nonce, data, None)
             text = plain.decode("utf-8")
         except Exception as e:
             raise DecryptError("AES-GCM decryption failed: %s" % (type(e).__name__,))
@@ -433,9 +452,9 @@ class Service:
             response_data["message"] = response_data["message"] + " (not what you sent)"
         if fault == "wrapped-timestamp":
             response_data["timestamp"] += 18446744073  # 2^64 ns in seconds
-        envelope = seal(enc.p384, client, response_data, self.label, os.urandom(12),
-                        enc.swap_key if fault == "key-swap" else None)
-        sig = bytearray(sign_envelope(enc.eth, envelope))
+        own = enc.swap_key if fault == "key-swap" else enc.p384
+        envelope = seal(own, client, response_data, self.label, os.urandom(12), None, enc.ecdh(own, client))
+        sig = bytearray(sign_envelope(enc.eth, envelope, enc.eth_d))
         if fault == "forged-signature":
             sig[5] ^= 0x01
         elif fault == "high-s":
