@@ -257,12 +257,16 @@ def peer_over_http(tmp):
                                "data": "0X" + AESGCM(key).encrypt(n[:12], b'{"message":"x"}', None).hex().upper()})
             status, _, raw, _ = raw_post(peer, "/talk", body.encode())
             check(status == 200 and "sig" in json.loads(raw), "/talk: accepted with " + what)
+        def sealed_with(n):  # a request correctly encrypted under a nonce of the wrong length
+            key = nova_client.message_key(s.key, s.enclave_key, n, LABEL)
+            return json.dumps({"nonce": n.hex(), "public_key": s.spki.hex(),
+                               "data": AESGCM(key).encrypt(n, b'{"message":"x"}', None).hex()})
         for what, body, ctype, want_status, want in (
                 ("missing data", '{"nonce":"00","public_key":"00"}', "application/json", 400,
                  "nonce, public_key, and data are required"),
                 ("bad hex", '{"nonce":"zz","public_key":"00","data":"00"}', "application/json", 400, "Decryption failed"),
-                ("11-byte nonce", json.dumps({"nonce": "00" * 11, "public_key": s.spki.hex(), "data": "00" * 17}),
-                 "application/json", 400, "Decryption failed"),
+                ("11-byte nonce", sealed_with(os.urandom(11)), "application/json", 400, "Decryption failed"),
+                ("16-byte nonce", sealed_with(os.urandom(16)), "application/json", 400, "Decryption failed"),
                 ("text/plain body", "{}", "text/plain", 500, "415")):
             status, ctype_out, raw, _ = raw_post(peer, "/talk", body.encode(), ctype=ctype)
             check(status == want_status and want in json.loads(raw)["error"],
