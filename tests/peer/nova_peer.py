@@ -572,9 +572,17 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         path = self.path_only()
         if path.startswith("/.well-known/attestation"):
-            self.send(*self.service.attestation(body))
+            try:
+                answer = self.service.attestation(body)
+            except Exception as e:  # a bug here must not drop the connection silently
+                answer = 500, "text/plain; charset=utf-8", ("%s: %s" % (type(e).__name__, e)).encode(), {}
+            self.send(*answer)
         elif path in ("/set-api-key", "/talk"):
-            self.send_json(*self.service.encrypted_endpoint(path, self.headers.get("Content-Type", ""), body))
+            try:
+                answer = self.service.encrypted_endpoint(path, self.headers.get("Content-Type", ""), body)
+            except Exception as e:  # the app's catch-all: 500 {"error": <exception text>}
+                answer = 500, {"error": str(e)}
+            self.send_json(*answer)
         else:
             self.send(404, "text/plain; charset=utf-8", b"Not Found")
 
