@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ pkg-config meson ninja-build             # toolchain
   libbotan-2-dev nlohmann-json3-dev libcpp-httplib-dev   # the library's dependencies
-  doctest-dev python3 python3-cryptography python3-cbor2 # tests and the Python interop peer
+  doctest-dev python3 python3-cryptography python3-cbor2 # tests and the Python interop peers
+  python3-pycryptodome                         # Keccak-256 for the Python Nova peer
   cmake                                        # the test of the installed CMake package
   clang-format-14                              # the test of the source layout (.clang-format)
 )
