@@ -217,7 +217,13 @@ TEE_CLIENT_MEMBER
 auto client<Transport, Crypto, Attestation, Protocol>::reattest(const std::shared_ptr<const session_state>& seen)
     -> std::shared_ptr<const session_state> {
     std::lock_guard lock(mutex_);
-    if (session_ == seen) session_ = establish();
+    if (session_ == seen) {
+        auto fresh = establish();
+        // What the old session remembers that the new one must too (Nova: the
+        // answer nonces seen, while the attested key is the same).
+        if constexpr (requires { Protocol::carry_over(*seen, *fresh); }) Protocol::carry_over(*seen, *fresh);
+        session_ = std::move(fresh);
+    }
     return session_;
 }
 

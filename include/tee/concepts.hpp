@@ -295,6 +295,9 @@ struct client_key {
 //                                                                   causes: the client then
 //                                                                   establishes a new session (fully
 //                                                                   verified) and retries once.
+//   P::carry_over(old, fresh)        void                           Optional. Called when a session
+//                                                                   replaces another: what the new
+//                                                                   one must keep remembering.
 //
 // Errors. As the other policies: tee::error subclasses with their reasons; the
 // client cuts the API key out of every message.

@@ -94,9 +94,10 @@ struct nova_protocol {
     class answer_nonces {
     public:
         bool insert(byte_span nonce);
+        void insert_all(const answer_nonces& other);  // other's nonces, oldest first
 
     private:
-        std::mutex mutex_;
+        mutable std::mutex mutex_;
         std::set<std::vector<std::uint8_t>> seen_;
         std::deque<std::vector<std::uint8_t>> order_;
     };
@@ -271,6 +272,15 @@ struct nova_protocol {
         return r;
     }
 
+    // A session that replaces `old` (the client attested again) keeps
+    // remembering old's answer nonces while the attested key is the same: a
+    // host that provokes a new attestation must not get a fresh memory to
+    // replay into.
+    template <crypto_backend Crypto>
+    static void carry_over(const session<Crypto>& old, const session<Crypto>& fresh) {
+        if (old.identity.public_key == fresh.identity.public_key) fresh.seen.insert_all(old.seen);
+    }
+
     // A restarted enclave (new keys) answers a request to its old key with
     // HTTP 400 "Decryption failed: ..."; an answer from other keys fails its
     // signature or key check (a signature_error that is not a replay_error).
@@ -396,6 +406,15 @@ TEE_INLINE bool nova_protocol::answer_nonces::insert(byte_span nonce) {
         order_.pop_front();
     }
     return true;
+}
+
+TEE_INLINE void nova_protocol::answer_nonces::insert_all(const answer_nonces& other) {
+    std::deque<std::vector<std::uint8_t>> copy;
+    {
+        std::lock_guard lock(other.mutex_);
+        copy = other.order_;
+    }
+    for (const auto& n : copy) insert(n);
 }
 
 TEE_INLINE std::string nova_protocol::attestation_request(byte_span nonce) {
