@@ -16,9 +16,10 @@
 //    secp256k1 for the EIP-191 answer signatures (attested as user_data's
 //    eth_addr); a restart (rotate_key) replaces both and forgets the API key
 //    and the replay cache;
-//  - the signature is made on the 32-byte EIP-191 digest with Botan's "Raw"
-//    scheme (no second hash), then normalised to low s, and v is the recovery
-//    id that recovers our own address (0 or 1);
+//  - the signature is made on the 32-byte EIP-191 digest itself (no second
+//    hash: Botan 2's "Raw" scheme, Botan 3's scalar operations), then
+//    normalised to low s, and v is the recovery id that recovers our own
+//    address (0 or 1);
 //  - the replay cache is consulted, and filled, before decryption, so a
 //    repeated (client key, nonce) fails even when the first try did not decrypt;
 //  - the answer plaintext and the signed envelope are Python's
@@ -43,6 +44,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -53,6 +55,9 @@
 #include <botan/hash.h>
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>
+#if BOTAN_VERSION_MAJOR >= 3
+#include <botan/ec_scalar.h>
+#endif
 #include <nlohmann/json.hpp>
 
 #include "tee/botan_crypto.hpp"
@@ -550,14 +555,55 @@ private:
 #endif
     }
 
+    // r||s (64 bytes) of an ECDSA signature by `key` whose message representative
+    // is the 32-byte `digest` itself. Botan 2: the "Raw" scheme. Botan 3: the
+    // same computation on Botan's scalars (s = k^-1 (e + r d)), since Botan 3
+    // builds without the emsa_raw module (.ci/botan.sh's) have no "Raw".
+    static std::array<std::uint8_t, 64> sign_digest(const Botan::ECDSA_PrivateKey& key,
+                                                    const tee::detail::nova::hash256& digest) {
+        std::array<std::uint8_t, 64> rs{};
+#if BOTAN_VERSION_MAJOR >= 3
+        const Botan::EC_Group& group = tee::detail::botan::secp256k1();
+        auto& rng = Botan::system_rng();
+        const auto d = Botan::EC_Scalar::deserialize(group, key.raw_private_key_bits());
+        if (!d) throw std::logic_error("simulated Nova enclave: unreadable secp256k1 key");
+        const Botan::EC_Scalar e = Botan::EC_Scalar::from_bytes_with_trunc(group, digest);
+        for (;;) {
+            const Botan::EC_Scalar k = Botan::EC_Scalar::random(group, rng);
+            const Botan::EC_Scalar r = gk_x_mod_order(k, rng);
+            const Botan::EC_Scalar s = k.invert() * (e + r * *d);
+            if (r.is_zero() || s.is_zero()) continue;
+            r.serialize_to(std::span<std::uint8_t>(rs.data(), 32));
+            s.serialize_to(std::span<std::uint8_t>(rs.data() + 32, 32));
+            return rs;
+        }
+#else
+        Botan::PK_Signer signer(key, Botan::system_rng(), "Raw", tee::detail::botan::sig_raw);
+        const std::vector<std::uint8_t> sig = signer.sign_message(digest.data(), digest.size(), Botan::system_rng());
+        if (sig.size() != rs.size()) throw std::logic_error("simulated Nova enclave: signature is not 64 bytes");
+        std::copy(sig.begin(), sig.end(), rs.begin());
+        return rs;
+#endif
+    }
+
+#if BOTAN_VERSION_MAJOR >= 3
+    // x(k*G) mod n: Botan 3.7 wants a workspace argument, later releases deprecate it.
+    template <class Scalar>
+    static Scalar gk_x_mod_order(const Scalar& k, Botan::RandomNumberGenerator& rng) {
+        if constexpr (requires { Scalar::gk_x_mod_order(k, rng); }) {
+            return Scalar::gk_x_mod_order(k, rng);
+        } else {
+            std::vector<Botan::BigInt> ws;
+            return Scalar::gk_x_mod_order(k, rng, ws);
+        }
+    }
+#endif
+
     static std::array<std::uint8_t, 65> sign_eip191(std::string_view text, const keys& k) {
         namespace nova = tee::detail::nova;
         const nova::hash256 digest =
             nova::eip191_digest(byte_span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-        // "Raw": the digest is the message representative, not hashed again.
-        Botan::PK_Signer signer(*k.eth, Botan::system_rng(), "Raw", tee::detail::botan::sig_raw);
-        const std::vector<std::uint8_t> rs = signer.sign_message(digest.data(), digest.size(), Botan::system_rng());
-        if (rs.size() != 64) throw std::logic_error("simulated Nova enclave: secp256k1 signature is not 64 bytes");
+        const std::array<std::uint8_t, 64> rs = sign_digest(*k.eth, digest);
         std::array<std::uint8_t, 65> sig{};
         std::copy(rs.begin(), rs.end(), sig.begin());
         const Botan::BigInt& n = tee::detail::botan::secp256k1().get_order();
