@@ -14,17 +14,25 @@
 //    at infinity, address strings, another signer, other bytes, the salt's
 //    inputs, the label, the nonce;
 //  * signatures made here by random secp256k1 keys (both parities of v)
-//    recover their own address and no other.
+//    recover their own address and no other;
+//  * the simulated Nova enclave (tee/testing/simulated_nova.hpp), driven
+//    through handle() by a client built from these primitives: its documents
+//    (nonce, key, eth_addr user_data, COSE signature), answers that decrypt
+//    and recover to the attested address, its request checks and replay
+//    cache, a restart, and each nova_fault's one misbehaviour.
 #include "tee/detail/nova_crypto.hpp"
 
 #include "tee/botan_crypto.hpp"
 #include "tee/detail/canonical_json.hpp"
 #include "tee/encoding.hpp"
+#include "tee/nitro_attestation.hpp"
+#include "tee/testing/simulated_enclave.hpp"
 
 #include <botan/ecdh.h>
 #include <botan/ecdsa.h>
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>
+#include <botan/x509cert.h>
 #if BOTAN_VERSION_MAJOR >= 3
 #include <botan/ec_scalar.h>
 #endif
@@ -34,7 +42,13 @@
 
 #include "test_data.hpp"
 
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nova = tee::detail::nova;
@@ -505,4 +519,468 @@ TEST_CASE("agree refuses a peer key that is not a P-384 SPKI or uncompressed poi
     bytes off = kat_bytes("enclave_sec1");
     off[96] ^= 1;  // off the curve
     CHECK_THROWS_AS(nova::agree(c, client, off), tee::protocol_error);
+}
+
+// ---------------------------------------------------------------------------
+// The simulated Nova enclave (tee/testing/simulated_nova.hpp) through
+// simulated_enclave::handle() (no sockets), played against by a client made
+// of the primitives above.
+namespace {
+
+using tee::testing::nova_fault;
+using json = nlohmann::json;
+
+tee::testing::enclave_options nova_options(bool nitro, nova_fault f = nova_fault::none) {
+    tee::testing::enclave_options o;
+    o.nova = true;
+    o.nitro = nitro;
+    o.nova_misbehaviour = f;
+    return o;
+}
+
+std::string b64(const bytes& b) { return tee::to_base64(b); }
+
+// What a client takes from an attestation: the document (nitro) or the mock
+// form's fields, the key and the address.
+struct nova_attested {
+    std::optional<tee::nitro_attestation::parsed> doc;  // nitro
+    bytes nonce;                                        // as the document states it (empty: null / "")
+    bool nonce_null = false;
+    bytes public_key;
+    std::string user_data;
+    std::string eth_addr;
+};
+
+nova_attested attest(tee::testing::simulated_enclave& e, const std::string& request_body) {
+    const tee::http_response r = e.handle("POST", "/.well-known/attestation", request_body);
+    REQUIRE(r.status == 200);
+    nova_attested a;
+    bytes cose;
+    if (e.content_type("/.well-known/attestation", r) == "application/cbor") {
+        cose.assign(r.body.begin(), r.body.end());
+    } else {
+        const json j = json::parse(r.body);
+        if (j.at("attestation_doc").is_string()) {
+            cose = *tee::from_base64(j.at("attestation_doc").get<std::string>());  // the JSON wrapper
+        } else {
+            CHECK(j.at("mock") == true);
+            const json& d = j.at("attestation_doc");
+            a.nonce = unhex(d.at("nonce").get<std::string>());
+            a.public_key = unhex(d.at("public_key").get<std::string>());
+            a.user_data = d.at("user_data").get<std::string>();
+        }
+    }
+    if (!cose.empty()) {
+        a.doc = tee::nitro_attestation::parse(cose);
+        a.nonce_null = !a.doc->nonce.has_value();
+        a.nonce = a.doc->nonce.value_or(bytes{});
+        a.public_key = a.doc->public_key.value_or(bytes{});
+        a.user_data.assign(a.doc->user_data->begin(), a.doc->user_data->end());
+    }
+    a.eth_addr = json::parse(a.user_data).at("eth_addr").get<std::string>();
+    return a;
+}
+
+struct nova_answer {
+    json envelope;
+    std::string sig_hex;
+    std::optional<json> plaintext;  // when it opens with the attested key
+};
+
+// A client of one enclave: one P-384 key, the agreement with the attested key.
+struct nova_peer {
+    tee::testing::simulated_enclave& enclave;
+    tee::botan_crypto c{};
+    tee::botan_crypto::private_key key = c.generate_p384();
+    nova_attested attested{};
+    std::optional<nova::key_agreement> ka{};
+
+    explicit nova_peer(tee::testing::simulated_enclave& e, nova::hkdf_label label = nova::hkdf_label::capsule)
+        : enclave(e) {
+        attested = attest(e, json{{"nonce", b64(c.random_bytes(32))}}.dump());
+        ka = nova::agree(c, key, attested.public_key, label);
+    }
+
+    std::string request_body(const json& plaintext, const bytes& nonce) const {
+        const std::string text = plaintext.dump();
+        const bytes ct = nova::seal(c, *ka, nonce, text_bytes(text));
+        return json{{"nonce", hx(nonce)}, {"public_key", hx(c.spki_der(key))}, {"data", hx(ct)}}.dump();
+    }
+    tee::http_response post(std::string_view path, const json& plaintext) {
+        return enclave.handle("POST", path, request_body(plaintext, c.random_bytes(12)));
+    }
+    tee::http_response set_api_key(const std::string& k = "sk-test") {
+        return post("/set-api-key", {{"api_key", k}, {"platform", "openai"}});
+    }
+    tee::http_response talk(const std::string& message, const std::string& model = "gpt-4") {
+        return post("/talk", {{"message", message}, {"ai_model", model}});
+    }
+
+    nova_answer open(const tee::http_response& r) const {
+        REQUIRE(r.status == 200);
+        const json j = json::parse(r.body);
+        CHECK(r.body == tee::canonical_json(j) + "\n");  // Flask's jsonify: sorted, compact, ASCII, newline
+        nova_answer a;
+        a.envelope = j.at("data");
+        a.sig_hex = j.at("sig").get<std::string>();
+        auto pt = nova::open(c, *ka, unhex(a.envelope.at("nonce").get<std::string>()),
+                             unhex(a.envelope.at("encrypted_data").get<std::string>()));
+        if (pt) {
+            const std::string text(pt->begin(), pt->end());
+            a.plaintext = json::parse(text);
+            CHECK(text == tee::canonical_json(*a.plaintext));  // json.dumps(sort_keys, compact, ensure_ascii)
+        }
+        return a;
+    }
+
+    signature_status signature_check(const nova_answer& a, const std::string& address) const {
+        const std::string signed_text = tee::canonical_json(a.envelope);
+        const auto sig = tee::from_hex(a.sig_hex);
+        if (!sig) return signature_status::wrong_length;
+        return nova::check_eip191_signature(text_bytes(signed_text), *sig, *nova::parse_eth_address(address));
+    }
+};
+
+std::int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string error_of(const tee::http_response& r) { return json::parse(r.body).at("error").get<std::string>(); }
+
+}  // namespace
+
+TEST_CASE("simulated Nova attestation: raw CBOR with our nonce, the P-384 SPKI and eth_addr as user_data") {
+    tee::testing::simulated_enclave e(nova_options(true));
+    const tee::botan_crypto c;
+    const bytes nonce = c.random_bytes(32);
+    const nova_attested a = attest(e, json{{"nonce", b64(nonce)}}.dump());
+    REQUIRE(a.doc.has_value());
+    CHECK(a.nonce == nonce);
+    CHECK(a.public_key.size() == 120);
+    CHECK(hx(bytes(a.public_key.begin(), a.public_key.begin() + 24)) ==
+          "3076301006072a8648ce3d020106052b8104002203620004");
+    CHECK(a.public_key == e.public_key());
+    CHECK(a.user_data == R"({"eth_addr":")" + e.nova()->eth_address() + "\"}");
+    CHECK(a.user_data.size() == 57);
+    CHECK(a.eth_addr == e.nova()->eth_address());
+    CHECK(a.doc->pcrs == tee::testing::test_pki::default_pcrs());
+    // the COSE signature is the leaf's, and the leaf is the test chain's
+    CHECK(a.doc->certificate == e.pki()->leaf_der());
+    const Botan::X509_Certificate leaf(a.doc->certificate);
+    const auto leaf_key = leaf.subject_public_key();
+    Botan::PK_Verifier verifier(*leaf_key, tee::detail::botan::ecdsa_sha384, tee::detail::botan::sig_raw);
+    CHECK(verifier.verify_message(tee::nitro_attestation::signed_bytes(*a.doc), a.doc->signature));
+}
+
+TEST_CASE("simulated Nova attestation: no nonce is CBOR null; caller user_data kept, eth_addr overwritten") {
+    tee::testing::simulated_enclave e(nova_options(true));
+    for (const std::string body : {"", "{}", " "}) {
+        const nova_attested a = attest(e, body);
+        CHECK(a.nonce_null);
+    }
+    const nova_attested a =
+        attest(e, R"({"user_data":{"z":1,"eth_addr":"0x00","\u00e9":"\u00fc"},"public_key":"ignored"})");
+    CHECK(a.user_data == "{\"z\":1,\"eth_addr\":\"" + e.nova()->eth_address() + "\",\"\xc3\xa9\":\"\xc3\xbc\"}");
+    CHECK(a.public_key == e.public_key());
+}
+
+TEST_CASE("simulated Nova attestation refuses bad JSON, non-canonical base64 and non-object user_data") {
+    tee::testing::simulated_enclave e(nova_options(true));
+    const auto status = [&](std::string_view body) {
+        const tee::http_response r = e.handle("POST", "/.well-known/attestation", body);
+        if (r.status != 200) CHECK(e.content_type("/.well-known/attestation", r).rfind("text/plain", 0) == 0);
+        return r;
+    };
+    CHECK(status("{nope").body == "Invalid JSON in request body");
+    CHECK(status("{nope").status == 400);
+    CHECK(status(R"({"nonce":"AAA"})").status == 400);    // no padding
+    CHECK(status(R"({"nonce":"AAB="})").status == 400);   // non-zero trailing bits
+    CHECK(status(R"({"nonce":"AA A="})").status == 400);  // whitespace
+    CHECK(status(R"({"nonce":"AA-_"})").status == 400);   // URL-safe alphabet
+    CHECK(status(R"({"nonce":"AAA="})").status == 200);
+    CHECK(status(R"({"nonce":5})").status == 400);
+    CHECK(status(R"({"user_data":[1]})").body == "user_data must be a JSON object");
+    CHECK(status(R"({"user_data":"x"})").status == 400);
+    CHECK(status("[]").status == 400);
+    CHECK(e.handle("GET", "/.well-known/attestation", "").status == 405);
+}
+
+TEST_CASE("simulated Nova mock attestation: JSON with hex nonce, hex SPKI and the user_data text") {
+    tee::testing::simulated_enclave e(nova_options(false));
+    const bytes nonce = tee::botan_crypto{}.random_bytes(32);
+    const tee::http_response r = e.handle("POST", "/.well-known/attestation", json{{"nonce", b64(nonce)}}.dump());
+    CHECK(e.content_type("/.well-known/attestation", r) == "application/json");
+    const nova_attested a = attest(e, json{{"nonce", b64(nonce)}}.dump());
+    CHECK_FALSE(a.doc.has_value());
+    CHECK(a.nonce == nonce);
+    CHECK(a.public_key == e.public_key());
+    CHECK(a.user_data == R"({"eth_addr":")" + e.nova()->eth_address() + "\"}");
+}
+
+TEST_CASE("simulated Nova chat: answers decrypt with the attested key and recover to the attested eth_addr") {
+    for (const bool nitro : {true, false}) {
+        CAPTURE(nitro);
+        tee::testing::simulated_enclave e(nova_options(nitro));
+        nova_peer peer(e);
+        const nova_answer set = peer.open(peer.set_api_key());
+        REQUIRE(set.plaintext.has_value());
+        CHECK(set.plaintext->at("message") == "API key cached successfully");
+        CHECK(set.plaintext->at("platform") == "openai");
+        CHECK(set.plaintext->at("status") == "success");
+        CHECK(peer.signature_check(set, peer.attested.eth_addr) == signature_status::ok);
+
+        const std::string prompt = "h\xc3\xa9llo \xf0\x9f\x98\x80";  // héllo 😀
+        const tee::http_response r = peer.talk(prompt, "gpt-4o");
+        const nova_answer a = peer.open(r);
+        REQUIRE(a.plaintext.has_value());
+        CHECK(a.envelope.size() == 3);
+        CHECK(unhex(a.envelope.at("public_key").get<std::string>()) == peer.attested.public_key);
+        CHECK(a.envelope.at("nonce").get<std::string>().size() == 24);
+        CHECK(a.plaintext->at("message") == prompt);
+        CHECK(a.plaintext->at("ai_model") == "gpt-4o");
+        CHECK(a.plaintext->at("platform") == "openai");
+        CHECK(a.plaintext->at("response") == "Echo from the simulated enclave: " + prompt);
+        CHECK(a.plaintext->at("timestamp").is_number_integer());
+        CHECK(std::llabs(a.plaintext->at("timestamp").get<std::int64_t>() - now_s()) <= 2);
+        // the plaintext is ASCII: the prompt travels as \u escapes, the astral character as a surrogate pair
+        CHECK(tee::canonical_json(*a.plaintext).find("h\\u00e9llo \\ud83d\\ude00") != std::string::npos);
+        REQUIRE(a.sig_hex.size() == 130);
+        const bytes sig = unhex(a.sig_hex);
+        CHECK(sig[64] <= 1);
+        CHECK(Botan::BigInt(sig.data() + 32, 32) <= (order() >> 1));
+        CHECK(peer.signature_check(a, peer.attested.eth_addr) == signature_status::ok);
+        // an answer nonce is fresh every time
+        const nova_answer b = peer.open(peer.talk(prompt, "gpt-4o"));
+        CHECK(b.envelope.at("nonce") != a.envelope.at("nonce"));
+    }
+}
+
+TEST_CASE("simulated Nova enclave with the enclaver label talks only to clients using that label") {
+    tee::testing::enclave_options o = nova_options(false);
+    o.nova_label = std::string(nova::label_text(nova::hkdf_label::enclaver));
+    tee::testing::simulated_enclave e(o);
+    nova_peer capsule(e);
+    CHECK(error_of(capsule.set_api_key()).rfind("Decryption failed: ", 0) == 0);
+    nova_peer enclaver(e, nova::hkdf_label::enclaver);
+    const nova_answer a = enclaver.open(enclaver.set_api_key());
+    CHECK(a.plaintext.has_value());
+}
+
+TEST_CASE("simulated Nova enclave accepts the frontend's malformed SPKI, 0x prefixes and upper-case hex") {
+    tee::testing::simulated_enclave e(nova_options(false));
+    nova_peer peer(e);
+    const bytes nonce = peer.c.random_bytes(12);
+    const std::string text = R"({"api_key":"k","platform":"openai"})";
+    const bytes ct = nova::seal(peer.c, *peer.ka, nonce, text_bytes(text));
+    bytes browser = peer.c.spki_der(peer.key);
+    REQUIRE(browser[14] == 0x05);
+    browser[14] = 0x08;  // the OID length the official frontend writes
+    std::string data_hex = hx(ct);
+    for (auto& ch : data_hex) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const std::string body =
+        json{{"nonce", "0x0x" + hx(nonce)}, {"public_key", "0x" + hx(browser)}, {"data", "0x" + data_hex}}.dump();
+    CHECK(peer.open(e.handle("POST", "/set-api-key", body)).plaintext.has_value());
+}
+
+TEST_CASE("simulated Nova enclave refuses a repeated (client key, nonce) before decrypting, FIFO of 4096") {
+    tee::testing::simulated_enclave e(nova_options(false));
+    nova_peer peer(e);
+    const bytes nonce = peer.c.random_bytes(12);
+    const std::string body = peer.request_body({{"api_key", "k"}, {"platform", "openai"}}, nonce);
+    CHECK(e.handle("POST", "/set-api-key", body).status == 200);
+    const tee::http_response again = e.handle("POST", "/set-api-key", body);
+    CHECK(again.status == 400);
+    CHECK(error_of(again).rfind("Decryption failed: ", 0) == 0);
+    // a request that does not decrypt still takes its place in the cache
+    const std::string key_hex = hx(peer.c.spki_der(peer.key));
+    const std::string garbage = json{{"nonce", hx(bytes(12, 7))}, {"public_key", key_hex}, {"data", "00"}}.dump();
+    CHECK(e.handle("POST", "/set-api-key", garbage).status == 400);
+    const std::string fine = peer.request_body({{"api_key", "k"}, {"platform", "openai"}}, bytes(12, 7));
+    CHECK(e.handle("POST", "/set-api-key", fine).status == 400);
+    // 4096 later requests push the first out of the cache
+    for (std::size_t i = 0; i < tee::testing::simulated_nova::replay_cache_size; ++i) {
+        bytes n(12, 0);
+        n[0] = 0xee;
+        n[10] = static_cast<std::uint8_t>(i >> 8);
+        n[11] = static_cast<std::uint8_t>(i);
+        e.handle("POST", "/set-api-key", json{{"nonce", hx(n)}, {"public_key", key_hex}, {"data", "00"}}.dump());
+    }
+    CHECK(e.handle("POST", "/set-api-key", body).status == 200);
+}
+
+TEST_CASE("simulated Nova enclave: /talk needs an API key, the last /set-api-key wins, requests are checked") {
+    tee::testing::simulated_enclave e(nova_options(false));
+    nova_peer peer(e);
+    const tee::http_response before = peer.talk("hi");
+    CHECK(before.status == 400);
+    CHECK(error_of(before) == "API key not set. Call /set-api-key first.");
+    CHECK(json::parse(e.handle("GET", "/", "").body).at("api_key_available") == false);
+
+    CHECK(peer.set_api_key("first").status == 200);
+    nova_peer other(e);  // another client: the key is process-wide
+    CHECK(other.set_api_key("second").status == 200);
+    CHECK(e.nova()->api_key_is("second"));
+    CHECK_FALSE(e.nova()->api_key_is("first"));
+    CHECK(peer.talk("hi").status == 200);
+
+    CHECK(error_of(peer.post("/set-api-key", {{"api_key", ""}})) == "api_key is required");
+    CHECK(error_of(peer.post("/set-api-key", {{"api_key", "k"}, {"platform", "anthropic"}})) ==
+          "Invalid platform: anthropic");
+    CHECK(peer.post("/set-api-key", {{"api_key", "k"}}).status == 200);  // platform defaults to openai
+    CHECK(error_of(peer.talk("")) == "message is required");
+    CHECK(error_of(peer.talk("hi", "gpt-3")) == "Invalid model: gpt-3");
+    const nova_answer dflt = peer.open(peer.post("/talk", {{"message", "hi"}}));
+    CHECK(dflt.plaintext->at("ai_model") == "gpt-4");
+    CHECK(peer.post("/talk", json::array({1})).status == 500);  // plaintext not an object
+
+    const auto bad = [&](std::string_view body) { return e.handle("POST", "/talk", body); };
+    CHECK(error_of(bad(R"({"nonce":"00"})")) == "nonce, public_key, and data are required");
+    CHECK(error_of(bad("[]")) == "nonce, public_key, and data are required");
+    CHECK(bad("{nope").status == 500);
+    CHECK(error_of(bad(R"({"nonce":"0011","public_key":"00","data":"00"})")).rfind("Decryption failed: ", 0) == 0);
+    CHECK(e.handle("GET", "/attestation", "").status == 404);
+    CHECK(e.handle("POST", "/attestation", "").status == 404);
+
+    const json health = json::parse(e.handle("GET", "/", "").body);
+    CHECK(health.at("enclave_address") == e.nova()->eth_address());
+    CHECK(health.at("api_key_available") == true);
+    CHECK(health.at("cached_platform") == "openai");
+    CHECK(health.at("status") == "ok");
+}
+
+TEST_CASE("simulated Nova enclave restart: new keys, the API key and the old session forgotten") {
+    tee::testing::enclave_options o = nova_options(false);
+    o.rotate_key_after = 2;
+    tee::testing::simulated_enclave e(o);
+    nova_peer peer(e);
+    const std::string address = e.nova()->eth_address();
+    const bytes spki = e.public_key();
+    REQUIRE(peer.set_api_key().status == 200);
+    CHECK(peer.talk("one").status == 200);
+    CHECK(peer.talk("two").status == 200);  // the second chat restarts the enclave after answering
+    CHECK(e.nova()->eth_address() != address);
+    CHECK(e.public_key() != spki);
+    CHECK(error_of(peer.talk("three")).rfind("Decryption failed: ", 0) == 0);
+    nova_peer again(e);
+    CHECK(error_of(again.talk("four")) == "API key not set. Call /set-api-key first.");
+    CHECK(again.set_api_key().status == 200);
+    const nova_answer a = again.open(again.talk("five"));
+    CHECK(again.signature_check(a, again.attested.eth_addr) == signature_status::ok);
+}
+
+TEST_CASE("nova_fault names round-trip") {
+    for (const auto& f : tee::testing::nova_fault_table) {
+        CHECK(tee::testing::to_string(f.id) == f.name);
+        CHECK(tee::testing::nova_fault_from_string(f.name) == f.id);
+    }
+    CHECK_FALSE(tee::testing::nova_fault_from_string("no-such-fault").has_value());
+}
+
+TEST_CASE("each nova_fault produces its one misbehaviour") {
+    const auto chat = [](nova_fault f, bool nitro = false) {
+        auto e = std::make_unique<tee::testing::simulated_enclave>(nova_options(nitro, f));
+        auto peer = std::make_unique<nova_peer>(*e);
+        REQUIRE(peer->set_api_key().status == 200);
+        return std::make_pair(std::move(e), std::move(peer));
+    };
+    SUBCASE("forged-signature") {
+        auto [e, p] = chat(nova_fault::forged_signature);
+        const nova_answer a = p->open(p->talk("hi"));
+        CHECK(a.plaintext.has_value());
+        CHECK(p->signature_check(a, p->attested.eth_addr) != signature_status::ok);
+    }
+    SUBCASE("other-address") {
+        auto [e, p] = chat(nova_fault::other_address, true);
+        CHECK(p->attested.eth_addr != e->nova()->eth_address());
+        const nova_answer a = p->open(p->talk("hi"));
+        CHECK(p->signature_check(a, p->attested.eth_addr) == signature_status::wrong_signer);
+        CHECK(p->signature_check(a, e->nova()->eth_address()) == signature_status::ok);
+    }
+    SUBCASE("key-swap") {
+        auto [e, p] = chat(nova_fault::key_swap);
+        const nova_answer a = p->open(p->talk("hi"));
+        const bytes swapped = unhex(a.envelope.at("public_key").get<std::string>());
+        CHECK(swapped != p->attested.public_key);
+        CHECK(swapped.size() == 120);
+        CHECK_FALSE(a.plaintext.has_value());  // not under the attested key
+        const nova::key_agreement impostor = nova::agree(p->c, p->key, swapped);
+        CHECK(nova::open(p->c, impostor, unhex(a.envelope.at("nonce").get<std::string>()),
+                         unhex(a.envelope.at("encrypted_data").get<std::string>()))
+                  .has_value());
+        CHECK(p->signature_check(a, p->attested.eth_addr) == signature_status::ok);
+    }
+    SUBCASE("replay") {
+        auto [e, p] = chat(nova_fault::replay);
+        const tee::http_response first = p->talk("one");
+        const tee::http_response second = p->talk("two");
+        CHECK(second.body == first.body);
+        CHECK(p->open(second).plaintext->at("message") == "one");
+    }
+    SUBCASE("high-s") {
+        auto [e, p] = chat(nova_fault::high_s);
+        const nova_answer a = p->open(p->talk("hi"));
+        CHECK(p->signature_check(a, p->attested.eth_addr) == signature_status::high_s);
+        bytes twin = unhex(a.sig_hex);  // its low-s twin is the enclave's valid signature
+        const bytes low = be32(order() - Botan::BigInt(twin.data() + 32, 32));
+        std::copy(low.begin(), low.end(), twin.begin() + 32);
+        twin[64] ^= 1;
+        CHECK(nova::check_eip191_signature(text_bytes(tee::canonical_json(a.envelope)), twin,
+                                           *nova::parse_eth_address(p->attested.eth_addr)) == signature_status::ok);
+    }
+    SUBCASE("empty-signature") {
+        auto [e, p] = chat(nova_fault::empty_signature);
+        const nova_answer a = p->open(p->talk("hi"));
+        CHECK(a.sig_hex.empty());
+        CHECK(p->signature_check(a, p->attested.eth_addr) == signature_status::wrong_length);
+    }
+    SUBCASE("v-27") {
+        auto [e, p] = chat(nova_fault::v_27);
+        const nova_answer a = p->open(p->talk("hi"));
+        const bytes sig = unhex(a.sig_hex);
+        CHECK((sig[64] == 27 || sig[64] == 28));
+        CHECK(p->signature_check(a, p->attested.eth_addr) == signature_status::ok);
+    }
+    SUBCASE("wrong-nonce") {
+        for (const bool nitro : {true, false}) {
+            tee::testing::simulated_enclave e(nova_options(nitro, nova_fault::wrong_nonce));
+            const bytes nonce = tee::botan_crypto{}.random_bytes(32);
+            const nova_attested a = attest(e, json{{"nonce", b64(nonce)}}.dump());
+            CHECK(a.nonce.size() == 32);
+            CHECK(a.nonce != nonce);
+            CHECK(attest(e, "{}").nonce.size() == 32);  // none asked, one stated
+        }
+    }
+    SUBCASE("echo-mismatch, model-mismatch, platform-mismatch: validly signed") {
+        const std::pair<nova_fault, const char*> cases[] = {{nova_fault::echo_mismatch, "message"},
+                                                            {nova_fault::model_mismatch, "ai_model"},
+                                                            {nova_fault::platform_mismatch, "platform"}};
+        for (const auto& [f, field] : cases) {
+            CAPTURE(field);
+            auto [e, p] = chat(f);
+            const nova_answer a = p->open(p->talk("hi", "gpt-4"));
+            const json sent = {{"message", "hi"}, {"ai_model", "gpt-4"}, {"platform", "openai"}};
+            for (const char* k : {"message", "ai_model", "platform"})
+                CHECK((a.plaintext->at(k) == sent.at(k)) == (std::string_view(k) != field));
+            CHECK(p->signature_check(a, p->attested.eth_addr) == signature_status::ok);
+        }
+    }
+    SUBCASE("wrapped-timestamp and stale-timestamp") {
+        auto [e1, wrapped] = chat(nova_fault::wrapped_timestamp);
+        const std::int64_t t1 = wrapped->open(wrapped->talk("hi")).plaintext->at("timestamp").get<std::int64_t>();
+        CHECK(std::llabs(t1 - (now_s() + 18446744073)) <= 2);
+        auto [e2, stale] = chat(nova_fault::stale_timestamp);
+        const std::int64_t t2 = stale->open(stale->talk("hi")).plaintext->at("timestamp").get<std::int64_t>();
+        CHECK(std::llabs(t2 - (now_s() - 3600)) <= 2);
+    }
+    SUBCASE("wrapper") {
+        tee::testing::simulated_enclave e(nova_options(true, nova_fault::wrapper));
+        const tee::http_response r = e.handle("POST", "/.well-known/attestation", "{}");
+        CHECK(e.content_type("/.well-known/attestation", r) == "application/json");
+        const json j = json::parse(r.body);
+        REQUIRE(j.at("attestation_doc").is_string());
+        const nova_attested a = attest(e, "{}");
+        REQUIRE(a.doc.has_value());
+        CHECK(a.public_key == e.public_key());
+    }
 }

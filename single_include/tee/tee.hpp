@@ -6730,6 +6730,293 @@ extern template class client<httplib_transport, botan_crypto, mock_attestation>;
 // ---- end tee/tee.hpp
 
 #ifdef TEE_ENABLE_TESTING
+// ---- begin tee/detail/nova_crypto.hpp ----------------------------------
+// tee/detail/nova_crypto.hpp - the cryptography of Sparsity's Nova protocol
+// (PROTOCOL-NOVA.md sections 4, 6 and 7) as functions on bytes, for a Nova
+// protocol policy to build on: Keccak-256, the EIP-191 digest, secp256k1
+// public-key recovery to an Ethereum address, and the per-message AES-256-GCM
+// key with its sorted-key salt. Botan only: OpenSSL 3.0 has no Keccak-256.
+//
+// Traps handled here:
+//  - Ethereum's Keccak-256 is the original Keccak (padding 0x01), not
+//    SHA3-256 (padding 0x06); they differ on every input. Botan calls it
+//    "Keccak-1600(256)".
+//  - Every well-formed (r, s, v) recovers *some* key, so a recovery proves
+//    nothing until its address equals the attested one; and the checks Botan
+//    leaves to the caller come first: 65 bytes, v only 0/1 or 27/28, r and s in
+//    [1, n-1], s <= n/2 (the twin (r, n-s, v^1) recovers the same key, so
+//    high s would make every answer malleable), and no point at infinity
+//    (Botan 2 returns it instead of throwing).
+//  - The HKDF salt sorts the two keys as *uncompressed* 97-byte points,
+//    bytewise, whatever encoding a key travelled in, and ends with the same
+//    12 bytes that are the GCM IV; the ECDH secret is the x coordinate only.
+
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <botan/bigint.h>
+#include <botan/ecdsa.h>
+#include <botan/hash.h>
+
+
+// A Botan built without Keccak would fail every answer at run time as "not
+// recoverable"; refuse to compile instead (Botan 3: enable the keccak module).
+#if !defined(BOTAN_HAS_KECCAK)
+#error "tee/detail/nova_crypto.hpp needs Botan's keccak module (Keccak-1600(256), Ethereum's Keccak-256)"
+#endif
+
+namespace tee::detail::nova {
+
+using hash256 = std::array<std::uint8_t, 32>;
+using eth_address = std::array<std::uint8_t, 20>;
+
+// ------------------------------------------------------------------ hashing
+// Keccak-256 as Ethereum uses it (not SHA3-256).
+hash256 keccak256(byte_span data);
+
+// EIP-191 personal_sign: Keccak-256 of
+// 0x19 "Ethereum Signed Message:\n" || decimal length of `message` || message.
+hash256 eip191_digest(byte_span message);
+
+// ---------------------------------------------------------------- addresses
+// "0x" followed by exactly 40 hex digits, either case (not checksum-checked:
+// the capsule writes lowercase). nullopt for anything else ("0X", spaces, ...).
+std::optional<eth_address> parse_eth_address(std::string_view text);
+
+// "0x" + 40 lowercase hex digits.
+std::string to_string(const eth_address& address);
+
+// The address of an uncompressed secp256k1 point 04||X||Y (65 bytes): the last
+// 20 bytes of Keccak-256(X||Y). nullopt for any other length or first byte.
+std::optional<eth_address> eth_address_of_point(byte_span point);
+
+// --------------------------------------------------------------- signatures
+inline constexpr std::size_t signature_size = 65;  // r(32) || s(32) || v(1)
+
+// Why a signature is refused, in the order the checks run.
+enum class signature_status {
+    ok,
+    wrong_length,     // not 65 bytes (the app sends "" when signing failed)
+    bad_v,            // v not 0, 1, 27 or 28
+    r_out_of_range,   // r = 0 or r >= n
+    s_out_of_range,   // s = 0 or s >= n
+    high_s,           // s > n/2: the malleable twin of a low-s signature
+    not_recoverable,  // no point with x = r, or the recovered key is the point at infinity
+    wrong_signer,     // a valid signature by another key (or over other bytes)
+};
+
+std::string_view to_string(signature_status status) noexcept;
+
+struct recovered_signer {
+    signature_status status = signature_status::not_recoverable;
+    eth_address address{};  // meaningful when status == ok
+};
+
+// Recovers the signer of a 32-byte digest from r||s||v with Botan's
+// ECDSA_PublicKey recovery constructor. Never throws: refusals come back as
+// the status.
+recovered_signer recover_signer(const hash256& digest, byte_span signature) noexcept;
+
+// EIP-191 verification of `message`: ok only when the signature passes every
+// check and recovers `expected`.
+signature_status check_eip191_signature(byte_span message, byte_span signature, const eth_address& expected) noexcept;
+
+// The same with the address as text ("0x" + 40 hex, compared case-insensitively)
+// and failures as exceptions: attestation_error if `expected_address` is not
+// an address (it can only come from the attested user_data), signature_error
+// naming the failed check otherwise.
+void require_eip191_signature(byte_span message, byte_span signature, std::string_view expected_address);
+
+// ----------------------------------------------- per-message key (section 4)
+// The HKDF info label: the current runtime's, or the older enclaver runtime's.
+enum class hkdf_label { capsule, enclaver };
+
+std::string_view label_text(hkdf_label label) noexcept;  // "capsule-ecdh-aes256gcm-v1" / "enclaver-..."
+
+inline constexpr std::size_t nonce_size = 12;  // the GCM IV and the salt's suffix
+inline constexpr std::size_t key_size = 32;    // AES-256
+
+// salt = min(A, B) || max(A, B) || nonce, A and B the uncompressed points
+// (97 bytes each, 04||X||Y) compared bytewise. Throws protocol_error unless
+// both are 97-byte uncompressed points and the nonce has 12 bytes.
+std::vector<std::uint8_t> message_salt(byte_span point_a, byte_span point_b, byte_span nonce);
+
+// What a session keeps between messages: the ECDH x coordinate of its key and
+// the attested enclave key (fixed for the session), and both points for the salt.
+struct key_agreement {
+    secure_bytes shared_x;                // 48 bytes
+    std::vector<std::uint8_t> own_point;  // 04||X||Y
+    std::vector<std::uint8_t> peer_point;
+    hkdf_label label = hkdf_label::capsule;
+};
+
+// ECDH of our key with the peer's (its SPKI or raw point, as C::load_public_key
+// accepts; throws protocol_error otherwise). Once per session and attested key.
+template <crypto_backend C>
+key_agreement agree(const C& crypto, const typename C::private_key& own, byte_span peer_key,
+                    hkdf_label label = hkdf_label::capsule) {
+    const typename C::public_key peer = crypto.load_public_key(peer_key);  // on-curve check
+    const std::vector<std::uint8_t> own_spki = crypto.spki_der(own);
+    const byte_span own_point = p384::point_of(own_spki);
+    const byte_span peer_point = p384::point_of(peer_key);
+    if (own_point.empty() || peer_point.empty()) throw protocol_error("Nova key agreement needs two P-384 keys");
+    return {crypto.ecdh(own, peer), std::vector<std::uint8_t>(own_point.begin(), own_point.end()),
+            std::vector<std::uint8_t>(peer_point.begin(), peer_point.end()), label};
+}
+
+// key = HKDF-SHA256(IKM = shared x, salt = message_salt(...), info = label, L = 32).
+template <crypto_backend C>
+secure_bytes message_key(const C& crypto, const key_agreement& ka, byte_span nonce) {
+    const std::vector<std::uint8_t> salt = message_salt(ka.own_point, ka.peer_point, nonce);
+    const std::string_view info = label_text(ka.label);
+    return crypto.hkdf_sha256(ka.shared_x, salt,
+                              byte_span(reinterpret_cast<const std::uint8_t*>(info.data()), info.size()), key_size);
+}
+
+// AES-256-GCM under the message key, IV = the same 12-byte nonce, no AAD:
+// ciphertext || tag (16 bytes). Either direction (the peer derives the same key).
+template <crypto_backend C>
+std::vector<std::uint8_t> seal(const C& crypto, const key_agreement& ka, byte_span nonce, byte_span plaintext) {
+    const secure_bytes key = message_key(crypto, ka, nonce);
+    return crypto.aes256gcm_seal(key, nonce, plaintext);
+}
+
+// The plaintext, or nullopt when the tag does not verify (wrong key, nonce,
+// label or bytes). Throws protocol_error for a nonce that is not 12 bytes.
+template <crypto_backend C>
+std::optional<secure_bytes> open(const C& crypto, const key_agreement& ka, byte_span nonce, byte_span ciphertext) {
+    const secure_bytes key = message_key(crypto, ka, nonce);
+    return crypto.aes256gcm_open(key, nonce, ciphertext);
+}
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE hash256 keccak256(byte_span data) {
+    auto h = Botan::HashFunction::create_or_throw("Keccak-1600(256)");
+    h->update(data.data(), data.size());
+    hash256 out{};
+    h->final(out.data());
+    return out;
+}
+
+TEE_INLINE hash256 eip191_digest(byte_span message) {
+    constexpr std::string_view prefix =
+        "\x19"
+        "Ethereum Signed Message:\n";
+    const std::string length = std::to_string(message.size());
+    auto h = Botan::HashFunction::create_or_throw("Keccak-1600(256)");
+    h->update(reinterpret_cast<const std::uint8_t*>(prefix.data()), prefix.size());
+    h->update(reinterpret_cast<const std::uint8_t*>(length.data()), length.size());
+    h->update(message.data(), message.size());
+    hash256 out{};
+    h->final(out.data());
+    return out;
+}
+
+TEE_INLINE std::optional<eth_address> parse_eth_address(std::string_view text) {
+    if (text.size() != 2 + 2 * 20 || text[0] != '0' || text[1] != 'x') return std::nullopt;
+    eth_address out{};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const int hi = hex_value(text[2 + 2 * i]), lo = hex_value(text[3 + 2 * i]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    }
+    return out;
+}
+
+TEE_INLINE std::string to_string(const eth_address& address) { return "0x" + to_hex(address); }
+
+TEE_INLINE std::optional<eth_address> eth_address_of_point(byte_span point) {
+    if (point.size() != 65 || point[0] != 0x04) return std::nullopt;
+    const hash256 h = keccak256(point.subspan(1));
+    eth_address out{};
+    std::copy(h.end() - 20, h.end(), out.begin());
+    return out;
+}
+
+TEE_INLINE std::string_view to_string(signature_status status) noexcept {
+    switch (status) {
+        case signature_status::ok: return "valid";
+        case signature_status::wrong_length: return "signature is not 65 bytes r||s||v";
+        case signature_status::bad_v: return "signature recovery id v is not 0, 1, 27 or 28";
+        case signature_status::r_out_of_range: return "signature r is not in [1, n-1]";
+        case signature_status::s_out_of_range: return "signature s is not in [1, n-1]";
+        case signature_status::high_s: return "signature s is above n/2 (not the canonical low-s form)";
+        case signature_status::not_recoverable: return "no public key can be recovered from the signature";
+        case signature_status::wrong_signer: return "signature is not by the attested address";
+    }
+    return "invalid signature";
+}
+
+TEE_INLINE recovered_signer recover_signer(const hash256& digest, byte_span signature) noexcept {
+    if (signature.size() != signature_size) return {signature_status::wrong_length, {}};
+    std::uint8_t v = signature[64];
+    if (v == 27 || v == 28) v = static_cast<std::uint8_t>(v - 27);
+    if (v > 1) return {signature_status::bad_v, {}};
+    try {
+        const Botan::EC_Group& group = botan::secp256k1();
+        const Botan::BigInt& n = group.get_order();
+        const Botan::BigInt r(signature.data(), 32), s(signature.data() + 32, 32);
+        if (r.is_zero() || r >= n) return {signature_status::r_out_of_range, {}};
+        if (s.is_zero() || s >= n) return {signature_status::s_out_of_range, {}};
+        if (s > (n >> 1)) return {signature_status::high_s, {}};
+        const Botan::ECDSA_PublicKey key(group, std::vector<std::uint8_t>(digest.begin(), digest.end()), r, s, v);
+        // Botan 2 hands back the point at infinity (encoded as one zero byte)
+        // when s*R == e*G; Botan 3 throws. Either way: not a key.
+        if (auto address = eth_address_of_point(botan::point_of(key))) return {signature_status::ok, *address};
+        return {signature_status::not_recoverable, {}};
+    } catch (const std::exception&) {
+        return {signature_status::not_recoverable, {}};  // no curve point with x = r, and the like
+    }
+}
+
+TEE_INLINE signature_status check_eip191_signature(byte_span message, byte_span signature,
+                                                   const eth_address& expected) noexcept {
+    try {
+        const recovered_signer signer = recover_signer(eip191_digest(message), signature);
+        if (signer.status != signature_status::ok) return signer.status;
+        return signer.address == expected ? signature_status::ok : signature_status::wrong_signer;
+    } catch (const std::exception&) {
+        return signature_status::not_recoverable;  // Keccak missing from the Botan build, or out of memory
+    }
+}
+
+TEE_INLINE void require_eip191_signature(byte_span message, byte_span signature, std::string_view expected_address) {
+    const std::optional<eth_address> expected = parse_eth_address(expected_address);
+    if (!expected) throw attestation_error("attested eth_addr is not \"0x\" followed by 40 hex digits");
+    const signature_status status = check_eip191_signature(message, signature, *expected);
+    if (status != signature_status::ok) throw signature_error("Nova answer: " + std::string(to_string(status)));
+}
+
+TEE_INLINE std::string_view label_text(hkdf_label label) noexcept {
+    return label == hkdf_label::enclaver ? "enclaver-ecdh-aes256gcm-v1" : "capsule-ecdh-aes256gcm-v1";
+}
+
+TEE_INLINE std::vector<std::uint8_t> message_salt(byte_span point_a, byte_span point_b, byte_span nonce) {
+    const auto uncompressed = [](byte_span p) { return p.size() == p384::point_size && p[0] == 0x04; };
+    if (!uncompressed(point_a) || !uncompressed(point_b))
+        throw protocol_error("Nova HKDF salt needs two uncompressed P-384 points (97 bytes, 04||x||y)");
+    if (nonce.size() != nonce_size) throw protocol_error("Nova message nonce must be 12 bytes");
+    const bool a_first = std::lexicographical_compare(point_a.begin(), point_a.end(), point_b.begin(), point_b.end());
+    const byte_span lo = a_first ? point_a : point_b, hi = a_first ? point_b : point_a;
+    std::vector<std::uint8_t> salt(lo.size() + hi.size() + nonce.size());  // sized once: GCC 12 -O3 misreads insert()
+    auto out = std::copy(lo.begin(), lo.end(), salt.begin());
+    out = std::copy(hi.begin(), hi.end(), out);
+    std::copy(nonce.begin(), nonce.end(), out);
+    return salt;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee::detail::nova
+// ---- end tee/detail/nova_crypto.hpp
+
 // ---- begin tee/testing/test_pki.hpp ------------------------------------
 // tee/testing/test_pki.hpp - a throw-away certificate chain shaped like AWS
 // Nitro's (P-384 root -> intermediate -> leaf), and COSE_Sign1 attestation
@@ -6745,6 +7032,7 @@ extern template class client<httplib_transport, botan_crypto, mock_attestation>;
 #include <stdexcept>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -6816,9 +7104,12 @@ public:
     }
 
     // The payload map of a document, in AWS's key order; tests edit it freely.
+    // user_data: SHA-256(enclave_spki) (the tee-tls binding) unless given
+    // (Nova: the {"eth_addr": ...} JSON bytes).
     cbor::value payload(const std::vector<std::uint8_t>& enclave_spki, const std::vector<std::uint8_t>& nonce,
                         std::map<unsigned, std::vector<std::uint8_t>> pcrs, const std::string& module_id,
-                        std::uint64_t timestamp_ms = 0) const {
+                        std::uint64_t timestamp_ms = 0,
+                        std::optional<std::vector<std::uint8_t>> user_data = std::nullopt) const {
         using cbor::value;
         if (timestamp_ms == 0)
             timestamp_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -6827,8 +7118,11 @@ public:
         if (pcrs.empty()) pcrs = default_pcrs();
         cbor::value::map_type pcr_map;
         for (auto& [i, v] : pcrs) pcr_map.emplace_back(value::uint(i), value::bytes(v));
-        auto digest = Botan::HashFunction::create_or_throw("SHA-256");
-        auto user_data = digest->process(enclave_spki);
+        if (!user_data) {
+            auto digest = Botan::HashFunction::create_or_throw("SHA-256");
+            auto d = digest->process(enclave_spki);
+            user_data.emplace(d.begin(), d.end());
+        }
         cbor::value::map_type m;
         auto add = [&](const char* k, value v) { m.emplace_back(value::text(k), std::move(v)); };
         add("module_id", value::text(module_id));
@@ -6838,7 +7132,7 @@ public:
         add("certificate", value::bytes(leaf_der()));
         add("cabundle", value::array({value::bytes(root_der()), value::bytes(intermediate_der())}));
         add("public_key", value::bytes(enclave_spki));
-        add("user_data", value::bytes(std::vector<std::uint8_t>(user_data.begin(), user_data.end())));
+        add("user_data", value::bytes(std::move(*user_data)));
         add("nonce", value::bytes(nonce));
         return value::map(std::move(m));
     }
@@ -6949,6 +7243,637 @@ private:
 }  // namespace tee::testing
 // ---- end tee/testing/test_pki.hpp
 
+// ---- begin tee/testing/simulated_nova.hpp ------------------------------
+// tee/testing/simulated_nova.hpp - the Nova side of the simulated enclave
+// (enclave_options::nova): Sparsity's secured-chat-bot on a Nova capsule
+// runtime, written from PROTOCOL-NOVA.md sections 3-7, 9 and 10, with a fake
+// "LLM" that echoes the prompt. For tests, the demo and `mock_enclave
+// --protocol nova`; it is not an enclave and proves nothing.
+//
+//   POST /.well-known/attestation  raw CBOR COSE_Sign1 (nitro; application/cbor)
+//                                  or the mock JSON form; user_data is
+//                                  {"eth_addr": "0x..."} of the signing key
+//   POST /set-api-key              encrypted {"api_key", "platform"}
+//   POST /talk                     encrypted {"message", "ai_model"}
+//   GET  /                         health, naming the (unauthenticated) address
+//
+// Traps handled here, the ones a client trips over if its peer gets them wrong:
+//  - two keys per runtime start: P-384 for ECDH (attested as public_key) and
+//    secp256k1 for the EIP-191 answer signatures (attested as user_data's
+//    eth_addr); a restart (rotate_key) replaces both and forgets the API key
+//    and the replay cache;
+//  - the signature is made on the 32-byte EIP-191 digest itself (no second
+//    hash: Botan 2's "Raw" scheme, Botan 3's scalar operations), then
+//    normalised to low s, and v is the recovery id that recovers our own
+//    address (0 or 1);
+//  - the replay cache is consulted, and filled, before decryption, so a
+//    repeated (client key, nonce) fails even when the first try did not decrypt;
+//  - the answer plaintext and the signed envelope are Python's
+//    json.dumps(sort_keys=True, separators=(',', ':')) with ensure_ascii: the
+//    bytes of canonical_json;
+//  - the request's client key is parsed as leniently as the capsule parses it
+//    (the AlgorithmIdentifier is skipped unread, so the official frontend's
+//    malformed OID length passes); the salt uses the uncompressed point.
+//
+// nova_fault makes the server misbehave in one named way, so that a client's
+// tests can produce each of its refusals (nova_fault_table lists them).
+
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <botan/bigint.h>
+#include <botan/ecdsa.h>
+#include <botan/hash.h>
+#include <botan/pubkey.h>
+#include <botan/system_rng.h>
+#if BOTAN_VERSION_MAJOR >= 3
+#include <botan/ec_scalar.h>
+#endif
+#include <nlohmann/json.hpp>
+
+
+namespace tee::testing {
+
+// One misbehaviour of a Nova service each (mock_enclave --nova-fault NAME).
+enum class nova_fault {
+    none,
+    forged_signature,   // one byte of r changed
+    other_address,      // user_data names another eth_addr than the signing key's
+    key_swap,           // answers encrypted by, and naming, another P-384 key (validly signed)
+    replay,             // every /talk answer after the first is the first one again
+    high_s,             // s -> n - s and v flipped: the malleable twin of the signature
+    empty_signature,    // "sig": ""
+    v_27,               // v written as 27/28 (a valid form)
+    wrong_nonce,        // the document's nonce differs from the request's
+    echo_mismatch,      // /talk: the answer's message differs from the prompt
+    model_mismatch,     // /talk: the answer's ai_model differs
+    platform_mismatch,  // /talk: the answer's platform differs
+    wrapped_timestamp,  // /talk: timestamp = now + 18446744073 (a wrapped nanosecond clock)
+    wrapper,            // attestation as JSON {"attestation_doc": base64(cbor)} (a valid form)
+    stale_timestamp,    // /talk: timestamp = now - 3600
+};
+
+struct nova_fault_info {
+    nova_fault id;
+    std::string_view name;
+    std::string_view description;
+};
+
+inline constexpr nova_fault_info nova_fault_table[] = {
+    {nova_fault::none, "none", "correct answers"},
+    {nova_fault::forged_signature, "forged-signature", "one byte of the signature's r changed"},
+    {nova_fault::other_address, "other-address", "the attested user_data names another eth_addr"},
+    {nova_fault::key_swap, "key-swap", "answers encrypted by, and naming, another P-384 key (validly signed)"},
+    {nova_fault::replay, "replay", "every /talk answer after the first is the first one again"},
+    {nova_fault::high_s, "high-s", "signature s replaced by n - s and v flipped (the malleable twin)"},
+    {nova_fault::empty_signature, "empty-signature", "\"sig\": \"\" (the app's answer when signing failed)"},
+    {nova_fault::v_27, "v-27", "recovery id written as 27/28 (a valid form)"},
+    {nova_fault::wrong_nonce, "wrong-nonce", "the document's nonce differs from the request's"},
+    {nova_fault::echo_mismatch, "echo-mismatch", "/talk answers name another message than the prompt"},
+    {nova_fault::model_mismatch, "model-mismatch", "/talk answers name another ai_model"},
+    {nova_fault::platform_mismatch, "platform-mismatch", "/talk answers name another platform"},
+    {nova_fault::wrapped_timestamp, "wrapped-timestamp", "/talk timestamp now + 18446744073 (a wrapped clock)"},
+    {nova_fault::wrapper, "wrapper", "attestation as JSON {\"attestation_doc\": base64} (a valid form)"},
+    {nova_fault::stale_timestamp, "stale-timestamp", "/talk timestamp one hour old"},
+};
+
+constexpr std::string_view to_string(nova_fault f) {
+    for (const auto& i : nova_fault_table)
+        if (i.id == f) return i.name;
+    return "none";
+}
+
+inline std::optional<nova_fault> nova_fault_from_string(std::string_view name) {
+    for (const auto& i : nova_fault_table)
+        if (i.name == name) return i.id;
+    return std::nullopt;
+}
+
+struct nova_settings {
+    std::string label = "capsule-ecdh-aes256gcm-v1";  // HKDF info of both directions
+    nova_fault fault = nova_fault::none;
+    std::string response_prefix = "Echo from the simulated enclave: ";
+    std::map<unsigned, std::vector<std::uint8_t>> pcrs{};  // nitro: PCR values (empty: test_pki's defaults)
+    std::string module_id = "i-00000000simulated-enc0000000000000000";
+};
+
+class simulated_nova {
+public:
+    // The models /talk accepts (the app's list).
+    static constexpr std::string_view models[] = {"gpt-5.1",      "gpt-5",  "gpt-5-mini",  "gpt-4.1",
+                                                  "gpt-4.1-mini", "gpt-4o", "gpt-4o-mini", "gpt-4"};
+    static constexpr std::size_t replay_cache_size = 4096;
+
+    // pki: sign real-format documents with it (not owned; it outlives this);
+    // null: the mock attestation form.
+    explicit simulated_nova(nova_settings s, const test_pki* pki = nullptr) : s_(std::move(s)), pki_(pki) {
+        rotate_key();
+    }
+
+    // A restart: new P-384 and secp256k1 keys, no API key, an empty replay cache.
+    void rotate_key() {
+        auto k = std::make_shared<keys>();
+        k->p384 = crypto_.generate_p384();
+        k->spki = crypto_.spki_der(k->p384);
+        k->impostor = crypto_.generate_p384();
+        k->impostor_spki = crypto_.spki_der(k->impostor);
+        k->eth = std::make_unique<Botan::ECDSA_PrivateKey>(Botan::system_rng(), tee::detail::botan::secp256k1());
+        k->address = *tee::detail::nova::eth_address_of_point(tee::detail::botan::point_of(*k->eth));
+        k->other_address = k->address;
+        k->other_address[0] ^= 0x5a;
+        std::lock_guard lock(mutex_);
+        keys_ = std::move(k);
+        api_key_.reset();
+        platform_.clear();
+        seen_.clear();
+        seen_order_.clear();
+        first_answer_.reset();
+    }
+
+    std::vector<std::uint8_t> public_key() const { return current()->spki; }  // 120-byte SPKI DER
+    std::string eth_address() const { return tee::detail::nova::to_string(current()->address); }
+    const nova_settings& settings() const noexcept { return s_; }
+    // For tests: whether the cached API key is `key` (the key itself is not handed out).
+    bool api_key_is(std::string_view key) const {
+        std::lock_guard lock(mutex_);
+        return api_key_ && *api_key_ == key;
+    }
+
+    http_response handle(std::string_view method, std::string_view path, std::string_view body) {
+        if (path == "/.well-known/attestation") return method == "POST" ? attestation(body) : http_response{405, ""};
+        if (path == "/" && method == "GET") return health();
+        if (path == "/set-api-key" && method == "POST") return set_api_key(body);
+        if (path == "/talk" && method == "POST") {
+            http_response r = talk(body);
+            if (s_.fault == nova_fault::replay && r.status == 200) {
+                std::lock_guard lock(mutex_);
+                if (first_answer_) return *first_answer_;
+                first_answer_ = r;
+            }
+            return r;
+        }
+        return {404, error_body("Not Found")};
+    }
+
+    // The Content-Type of an answer to `path`: the document is raw CBOR, the
+    // attestation errors plain text, everything else JSON.
+    std::string content_type(std::string_view path, const http_response& r) const {
+        if (path == "/.well-known/attestation") {
+            if (r.status != 200) return "text/plain; charset=utf-8";
+            if (pki_ && s_.fault != nova_fault::wrapper) return "application/cbor";
+        }
+        return "application/json";
+    }
+
+    // ------------------------------------------------------------ attestation
+    http_response attestation(std::string_view body) const {
+        const auto k = current();
+        nlohmann::ordered_json req = nlohmann::ordered_json::object();
+        if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+            try {
+                req = nlohmann::ordered_json::parse(body);
+            } catch (const std::exception&) {
+                return {400, "Invalid JSON in request body"};
+            }
+        }
+        if (!req.is_object()) return {400, "invalid type: expected an object"};
+        std::optional<std::vector<std::uint8_t>> nonce;
+        if (auto it = req.find("nonce"); it != req.end() && !it->is_null()) {
+            if (!it->is_string()) return {400, "invalid type: nonce, expected a string"};
+            nonce = strict_base64(it->get<std::string>());
+            if (!nonce) return {400, "Invalid nonce: not canonical standard base64"};
+        }
+        nlohmann::ordered_json user_data = nlohmann::ordered_json::object();
+        if (auto it = req.find("user_data"); it != req.end() && !it->is_null()) {
+            if (!it->is_object()) return {400, "user_data must be a JSON object"};
+            user_data = *it;
+        }
+        const auto& address = s_.fault == nova_fault::other_address ? k->other_address : k->address;
+        user_data["eth_addr"] = tee::detail::nova::to_string(address);  // a caller's value keeps its position
+        const std::string user_text = user_data.dump();                 // compact, raw UTF-8, insertion order
+
+        std::optional<std::vector<std::uint8_t>> doc_nonce = nonce;
+        if (s_.fault == nova_fault::wrong_nonce) {
+            if (doc_nonce && !doc_nonce->empty())
+                doc_nonce->back() ^= 0x01;
+            else
+                doc_nonce = crypto_.random_bytes(32);
+        }
+        if (!pki_) {
+            nlohmann::ordered_json j;
+            j["attestation_doc"] = {{"nonce", to_hex(doc_nonce.value_or(std::vector<std::uint8_t>{}))},
+                                    {"public_key", to_hex(k->spki)},
+                                    {"user_data", user_text}};
+            j["mock"] = true;
+            return {200, j.dump()};
+        }
+        cbor::value payload =
+            pki_->payload(k->spki, doc_nonce.value_or(std::vector<std::uint8_t>{}), s_.pcrs, s_.module_id, 0,
+                          std::vector<std::uint8_t>(user_text.begin(), user_text.end()));
+        if (!doc_nonce) {  // fields not given to the NSM are CBOR null
+            cbor::value::map_type m = payload.as_map();
+            for (auto& [key, v] : m)
+                if (key.is_text() && key.as_text() == "nonce") v = cbor::value::null();
+            payload = cbor::value::map(std::move(m));
+        }
+        const std::vector<std::uint8_t> cose = pki_->sign(payload);
+        if (s_.fault == nova_fault::wrapper)
+            return {200, nlohmann::ordered_json{{"attestation_doc", to_base64(cose)}}.dump()};
+        return {200, std::string(cose.begin(), cose.end())};
+    }
+
+    // ------------------------------------------------------------ health (GET /)
+    http_response health() const {
+        const auto k = current();
+        nlohmann::json j;
+        {
+            std::lock_guard lock(mutex_);
+            j["api_key_available"] = api_key_.has_value();
+            j["cached_platform"] = api_key_ ? nlohmann::json(platform_) : nlohmann::json(nullptr);
+        }
+        j["enclave_address"] = tee::detail::nova::to_string(k->address);
+        j["endpoints"] = {{"attestation", "/.well-known/attestation"},
+                          {"health", "/"},
+                          {"set_api_key", "/set-api-key"},
+                          {"talk", "/talk"}};
+        j["frontend_available"] = false;
+        j["note"] = "Attestation available at /.well-known/attestation";
+        j["service"] = "Secured Chatbot";
+        j["status"] = "ok";
+        j["supported_platforms"] = {"openai"};
+        j["version"] = "1.0.0";
+        return {200, canonical_json(j) + "\n"};
+    }
+
+    // ------------------------------------------------------------ encrypted endpoints
+    http_response set_api_key(std::string_view body) {
+        opened req;
+        if (auto failed = open_request(body, req)) return *failed;
+        const nlohmann::json& p = req.plaintext;
+        const auto api_key = p.find("api_key");
+        if (api_key == p.end() || !api_key->is_string() || api_key->get<std::string>().empty())
+            return {400, error_body("api_key is required")};
+        const nlohmann::json platform = p.contains("platform") ? p["platform"] : nlohmann::json("openai");
+        if (platform != "openai") return {400, error_body("Invalid platform: " + python_str(platform))};
+        {
+            std::lock_guard lock(mutex_);
+            api_key_ = api_key->get<std::string>();
+            platform_ = "openai";
+        }
+        nlohmann::json data;
+        data["message"] = "API key cached successfully";
+        data["platform"] = "openai";
+        data["status"] = "success";
+        data["timestamp"] = now_seconds();
+        return answer(data, req);
+    }
+
+    http_response talk(std::string_view body) const {
+        opened req;
+        if (auto failed = open_request(body, req)) return *failed;
+        const nlohmann::json& p = req.plaintext;
+        {
+            std::lock_guard lock(mutex_);
+            if (!api_key_) return {400, error_body("API key not set. Call /set-api-key first.")};
+        }
+        const auto message = p.find("message");
+        if (message == p.end() || !message->is_string() || message->get<std::string>().empty())
+            return {400, error_body("message is required")};
+        const nlohmann::json model = p.contains("ai_model") ? p["ai_model"] : nlohmann::json("gpt-4");
+        if (!model.is_string() || !known_model(model.get<std::string>()))
+            return {400, error_body("Invalid model: " + python_str(model))};
+        const std::string prompt = message->get<std::string>();
+        nlohmann::json data;
+        data["ai_model"] = model;
+        data["message"] = prompt;
+        data["platform"] = "openai";
+        data["response"] = s_.response_prefix + prompt;
+        data["timestamp"] = now_seconds();
+        switch (s_.fault) {
+            case nova_fault::echo_mismatch: data["message"] = prompt + " (another prompt)"; break;
+            case nova_fault::model_mismatch: data["ai_model"] = model == "gpt-4o" ? "gpt-4" : "gpt-4o"; break;
+            case nova_fault::platform_mismatch: data["platform"] = "anthropic"; break;
+            case nova_fault::wrapped_timestamp: data["timestamp"] = now_seconds() + 18446744073; break;
+            case nova_fault::stale_timestamp: data["timestamp"] = now_seconds() - 3600; break;
+            default: break;
+        }
+        return answer(data, req);
+    }
+
+    // The 65-byte EIP-191 signature r||s||v (v = 0/1, low s) of `text` by the
+    // current signing key: what the capsule's /v1/eth/sign returns.
+    std::array<std::uint8_t, 65> sign_eip191(std::string_view text) const { return sign_eip191(text, *current()); }
+
+private:
+    struct keys {
+        botan_crypto::private_key p384;  // ECDH; attested as public_key
+        std::vector<std::uint8_t> spki;
+        botan_crypto::private_key impostor;  // key_swap
+        std::vector<std::uint8_t> impostor_spki;
+        std::unique_ptr<Botan::ECDSA_PrivateKey> eth;  // secp256k1; attested as user_data's eth_addr
+        tee::detail::nova::eth_address address{};
+        tee::detail::nova::eth_address other_address{};  // other_address
+    };
+    struct opened {
+        nlohmann::json plaintext;
+        std::vector<std::uint8_t> client_point;  // 04||X||Y
+        std::shared_ptr<const keys> k;
+    };
+
+    static std::int64_t now_seconds() {
+        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+    static std::string error_body(std::string_view text) {
+        return canonical_json(nlohmann::json{{"error", text}}) + "\n";
+    }
+    static http_response decryption_failed(std::string_view why) {
+        return {400, error_body("Decryption failed: " + std::string(why))};
+    }
+    // What the app's requests call reports for every refusal of the capsule's decrypt.
+    static constexpr std::string_view capsule_refusal =
+        "400 Client Error: Bad Request for url: http://127.0.0.1:18000/v1/encryption/decrypt";
+
+    static bool known_model(std::string_view m) {
+        for (auto known : models)
+            if (known == m) return true;
+        return false;
+    }
+    // How Python's str() shows a JSON value in an error message (near enough).
+    static std::string python_str(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+    // base64 0.22 STANDARD: padded, canonical, no whitespace.
+    static std::optional<std::vector<std::uint8_t>> strict_base64(std::string_view text) {
+        if (text.find_first_of(" \t\r\n") != std::string_view::npos) return std::nullopt;
+        auto b = from_base64(text);
+        if (!b || to_base64(*b) != text) return std::nullopt;
+        return b;
+    }
+
+    // Hex as the capsule takes it: either case, `prefixes` leading "0x" at most.
+    static std::optional<std::vector<std::uint8_t>> lenient_hex(std::string_view text, int prefixes) {
+        for (int i = 0; i < prefixes && text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'); ++i)
+            text.remove_prefix(2);
+        return from_hex(text);
+    }
+
+    // The capsule's SPKI reader: SEQUENCE { AlgorithmIdentifier (skipped by
+    // its length, OIDs unread), BIT STRING (unused-bits byte, then the point) };
+    // lengths in short, 0x81 or 0x82 form; trailing bytes ignored.
+    static std::optional<std::vector<std::uint8_t>> lenient_point(byte_span der) {
+        std::size_t pos = 0;
+        auto header = [&](std::uint8_t tag, std::size_t& len) {
+            if (pos + 2 > der.size() || der[pos] != tag) return false;
+            const std::uint8_t b = der[pos + 1];
+            pos += 2;
+            if (b < 0x80) {
+                len = b;
+            } else if (b == 0x81 && pos + 1 <= der.size()) {
+                len = der[pos];
+                pos += 1;
+            } else if (b == 0x82 && pos + 2 <= der.size()) {
+                len = std::size_t{der[pos]} << 8 | der[pos + 1];
+                pos += 2;
+            } else {
+                return false;
+            }
+            return len <= der.size() - pos;
+        };
+        std::size_t len = 0;
+        if (!header(0x30, len) || !header(0x30, len)) return std::nullopt;
+        pos += len;
+        if (!header(0x03, len) || len < 2 || der[pos] != 0x00) return std::nullopt;
+        return std::vector<std::uint8_t>(der.begin() + static_cast<std::ptrdiff_t>(pos) + 1,
+                                         der.begin() + static_cast<std::ptrdiff_t>(pos + len));
+    }
+
+    // Sections 4, 5 and 10: the body's three fields, the replay cache, ECDH,
+    // GCM, JSON. An answer when the request is refused, nullopt when `out` holds it.
+    std::optional<http_response> open_request(std::string_view body, opened& out) const {
+        nlohmann::json req;
+        try {
+            req = nlohmann::json::parse(body);
+        } catch (const std::exception&) {
+            return http_response{500, error_body("400 Bad Request: Failed to decode JSON object")};
+        }
+        auto field = [&](const char* name) -> const nlohmann::json* {
+            if (!req.is_object()) return nullptr;
+            auto it = req.find(name);
+            if (it == req.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty())) return nullptr;
+            return &*it;
+        };
+        const nlohmann::json *nonce_j = field("nonce"), *key_j = field("public_key"), *data_j = field("data");
+        if (!nonce_j || !key_j || !data_j)
+            return http_response{400, error_body("nonce, public_key, and data are required")};
+        if (!nonce_j->is_string() || !key_j->is_string() || !data_j->is_string())
+            return decryption_failed(capsule_refusal);
+        const auto nonce = lenient_hex(nonce_j->get<std::string>(), 2);
+        const auto client_key = lenient_hex(key_j->get<std::string>(), 1);
+        const auto ct = lenient_hex(data_j->get<std::string>(), 1);
+        if (!nonce || !client_key || !ct || (nonce->size() != 12 && nonce->size() != 32))
+            return decryption_failed(capsule_refusal);
+        const byte_span iv = byte_span(*nonce).first(tee::detail::nova::nonce_size);  // a 32-byte nonce: its first 12
+
+        out.k = current();
+        if (!remember(*client_key, iv, *out.k)) return decryption_failed(capsule_refusal);  // replayed
+        std::optional<secure_bytes> plain;
+        try {
+            const auto point = lenient_point(*client_key);
+            if (!point) return decryption_failed(capsule_refusal);
+            out.client_point = *point;
+            plain = crypto_.aes256gcm_open(message_key(out.k->p384, out.client_point, iv), iv, *ct);
+        } catch (const std::exception&) {
+            return decryption_failed(capsule_refusal);  // not a P-384 point
+        }
+        if (!plain) return decryption_failed(capsule_refusal);
+        try {
+            out.plaintext = nlohmann::json::parse(plain->begin(), plain->end());
+        } catch (const std::exception&) {
+            return decryption_failed("Expecting value: line 1 column 1 (char 0)");  // json.loads
+        }
+        if (!out.plaintext.is_object()) {
+            static const std::map<nlohmann::json::value_t, std::string_view> python_type = {
+                {nlohmann::json::value_t::array, "list"},          {nlohmann::json::value_t::string, "str"},
+                {nlohmann::json::value_t::boolean, "bool"},        {nlohmann::json::value_t::null, "NoneType"},
+                {nlohmann::json::value_t::number_float, "float"},  {nlohmann::json::value_t::number_integer, "int"},
+                {nlohmann::json::value_t::number_unsigned, "int"},
+            };
+            const auto t = python_type.find(out.plaintext.type());
+            return http_response{500,
+                                 error_body("'" + std::string(t == python_type.end() ? "object" : t->second) +
+                                            "' object has no attribute 'get'")};
+        }
+        return std::nullopt;
+    }
+
+    // Checks and records SHA-256(client key as sent || nonce) in the FIFO of
+    // the runtime start `k`; false for a repeat.
+    bool remember(byte_span client_key, byte_span nonce, const keys& k) const {
+        auto h = Botan::HashFunction::create_or_throw("SHA-256");
+        h->update(client_key.data(), client_key.size());
+        h->update(nonce.data(), nonce.size());
+        const auto d = h->final();
+        std::string fingerprint(d.begin(), d.end());
+        std::lock_guard lock(mutex_);
+        if (keys_.get() != &k) return true;  // restarted meanwhile: the decryption fails anyway
+        if (!seen_.insert(fingerprint).second) return false;
+        seen_order_.push_back(std::move(fingerprint));
+        if (seen_order_.size() > replay_cache_size) {
+            seen_.erase(seen_order_.front());
+            seen_order_.pop_front();
+        }
+        return true;
+    }
+
+    // HKDF-SHA256(ECDH x, sorted points || nonce, label, 32) of `own` and the client's point.
+    secure_bytes message_key(const botan_crypto::private_key& own, byte_span client_point, byte_span nonce) const {
+        const tee::detail::nova::key_agreement ka = tee::detail::nova::agree(crypto_, own, client_point);
+        const std::vector<std::uint8_t> salt = tee::detail::nova::message_salt(ka.own_point, ka.peer_point, nonce);
+        return crypto_.hkdf_sha256(ka.shared_x, salt,
+                                   byte_span(reinterpret_cast<const std::uint8_t*>(s_.label.data()), s_.label.size()),
+                                   tee::detail::nova::key_size);
+    }
+
+    // Section 6: the sealed envelope under a fresh nonce, signed (section 7).
+    http_response answer(const nlohmann::json& data, const opened& req) const {
+        const keys& k = *req.k;
+        const bool swap = s_.fault == nova_fault::key_swap;
+        const std::string plaintext = canonical_json(data);
+        const std::vector<std::uint8_t> nonce = crypto_.random_bytes(tee::detail::nova::nonce_size);
+        const std::vector<std::uint8_t> ct = crypto_.aes256gcm_seal(
+            message_key(swap ? k.impostor : k.p384, req.client_point, nonce), nonce,
+            byte_span(reinterpret_cast<const std::uint8_t*>(plaintext.data()), plaintext.size()));
+        nlohmann::json envelope;
+        envelope["encrypted_data"] = to_hex(ct);
+        envelope["nonce"] = to_hex(nonce);
+        envelope["public_key"] = to_hex(swap ? k.impostor_spki : k.spki);
+        std::array<std::uint8_t, 65> sig = sign_eip191(canonical_json(envelope), k);
+        std::string sig_hex = to_hex(sig);
+        switch (s_.fault) {
+            case nova_fault::forged_signature:
+                sig[5] ^= 0x01;
+                sig_hex = to_hex(sig);
+                break;
+            case nova_fault::high_s: {
+                const Botan::BigInt& n = tee::detail::botan::secp256k1().get_order();
+                encode32(n - Botan::BigInt(sig.data() + 32, 32), sig.data() + 32);
+                sig[64] ^= 0x01;
+                sig_hex = to_hex(sig);
+                break;
+            }
+            case nova_fault::v_27:
+                sig[64] = static_cast<std::uint8_t>(sig[64] + 27);
+                sig_hex = to_hex(sig);
+                break;
+            case nova_fault::empty_signature: sig_hex.clear(); break;
+            default: break;
+        }
+        return {200, canonical_json(nlohmann::json{{"data", envelope}, {"sig", sig_hex}}) + "\n"};  // Flask jsonify
+    }
+
+    static void encode32(const Botan::BigInt& v, std::uint8_t* out) {
+#if BOTAN_VERSION_MAJOR >= 3
+        v.serialize_to(std::span<std::uint8_t>(out, 32));
+#else
+        v.binary_encode(out, 32);
+#endif
+    }
+
+    // r||s (64 bytes) of an ECDSA signature by `key` whose message representative
+    // is the 32-byte `digest` itself. Botan 2: the "Raw" scheme. Botan 3: the
+    // same computation on Botan's scalars (s = k^-1 (e + r d)), since Botan 3
+    // builds without the emsa_raw module (.ci/botan.sh's) have no "Raw".
+    static std::array<std::uint8_t, 64> sign_digest(const Botan::ECDSA_PrivateKey& key,
+                                                    const tee::detail::nova::hash256& digest) {
+        std::array<std::uint8_t, 64> rs{};
+#if BOTAN_VERSION_MAJOR >= 3
+        const Botan::EC_Group& group = tee::detail::botan::secp256k1();
+        auto& rng = Botan::system_rng();
+        const auto d = Botan::EC_Scalar::deserialize(group, key.raw_private_key_bits());
+        if (!d) throw std::logic_error("simulated Nova enclave: unreadable secp256k1 key");
+        const Botan::EC_Scalar e = Botan::EC_Scalar::from_bytes_with_trunc(group, digest);
+        for (;;) {
+            const Botan::EC_Scalar k = Botan::EC_Scalar::random(group, rng);
+            const Botan::EC_Scalar r = gk_x_mod_order(k, rng);
+            const Botan::EC_Scalar s = k.invert() * (e + r * *d);
+            if (r.is_zero() || s.is_zero()) continue;
+            r.serialize_to(std::span<std::uint8_t>(rs.data(), 32));
+            s.serialize_to(std::span<std::uint8_t>(rs.data() + 32, 32));
+            return rs;
+        }
+#else
+        Botan::PK_Signer signer(key, Botan::system_rng(), "Raw", tee::detail::botan::sig_raw);
+        const std::vector<std::uint8_t> sig = signer.sign_message(digest.data(), digest.size(), Botan::system_rng());
+        if (sig.size() != rs.size()) throw std::logic_error("simulated Nova enclave: signature is not 64 bytes");
+        std::copy(sig.begin(), sig.end(), rs.begin());
+        return rs;
+#endif
+    }
+
+#if BOTAN_VERSION_MAJOR >= 3
+    // x(k*G) mod n: Botan 3.7 wants a workspace argument, later releases deprecate it.
+    template <class Scalar>
+    static Scalar gk_x_mod_order(const Scalar& k, Botan::RandomNumberGenerator& rng) {
+        if constexpr (requires { Scalar::gk_x_mod_order(k, rng); }) {
+            return Scalar::gk_x_mod_order(k, rng);
+        } else {
+            std::vector<Botan::BigInt> ws;
+            return Scalar::gk_x_mod_order(k, rng, ws);
+        }
+    }
+#endif
+
+    static std::array<std::uint8_t, 65> sign_eip191(std::string_view text, const keys& k) {
+        namespace nova = tee::detail::nova;
+        const nova::hash256 digest =
+            nova::eip191_digest(byte_span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+        const std::array<std::uint8_t, 64> rs = sign_digest(*k.eth, digest);
+        std::array<std::uint8_t, 65> sig{};
+        std::copy(rs.begin(), rs.end(), sig.begin());
+        const Botan::BigInt& n = tee::detail::botan::secp256k1().get_order();
+        const Botan::BigInt s(rs.data() + 32, 32);
+        if (s > (n >> 1)) encode32(n - s, sig.data() + 32);  // low s, like k256
+        for (const std::uint8_t v : {std::uint8_t{0}, std::uint8_t{1}}) {
+            sig[64] = v;
+            const nova::recovered_signer who = nova::recover_signer(digest, sig);
+            if (who.status == nova::signature_status::ok && who.address == k.address) return sig;
+        }
+        throw std::logic_error("simulated Nova enclave: no recovery id gives its own address");
+    }
+
+    std::shared_ptr<const keys> current() const {
+        std::lock_guard lock(mutex_);
+        return keys_;
+    }
+
+    nova_settings s_;
+    const test_pki* pki_;
+    botan_crypto crypto_;
+    mutable std::mutex mutex_;  // guards everything below
+    std::shared_ptr<const keys> keys_;
+    std::optional<std::string> api_key_;  // process-wide: the last /set-api-key wins
+    std::string platform_;
+    mutable std::set<std::string> seen_;  // replay cache: fingerprints, and their FIFO order
+    mutable std::deque<std::string> seen_order_;
+    std::optional<http_response> first_answer_;  // replay
+};
+
+}  // namespace tee::testing
+// ---- end tee/testing/simulated_nova.hpp
+
 // ---- begin tee/testing/simulated_enclave.hpp ---------------------------
 // tee/testing/simulated_enclave.hpp - a development enclave in a class, for
 // tests, the demo and examples/mock_enclave. It behaves like the Python
@@ -6961,8 +7886,13 @@ private:
 //   POST /.well-known/attestation   the same, plus "public_key"
 //   POST /talk          decrypt, check, echo, sign exactly like the service
 //
+// With enclave_options::nova it speaks Sparsity's Nova protocol instead
+// (tee/testing/simulated_nova.hpp): POST /.well-known/attestation (raw CBOR),
+// POST /set-api-key, POST /talk, GET /.
+//
 // handle() is a pure request -> answer function (no sockets); enclave_server
-// (tee/testing/enclave_server.hpp) puts it on a loopback port.
+// (tee/testing/enclave_server.hpp) puts it on a loopback port, with the
+// Content-Type content_type() names.
 
 
 #include <atomic>
@@ -6992,12 +7922,18 @@ struct enclave_options {
     // Behaviours of newer or misbehaving services, for tests (mock_enclave flags):
     bool encrypt_response = false;  // answer "data": {"encrypted_data", "nonce", "public_key"}
     bool well_known = true;         // also serve POST /.well-known/attestation
-    unsigned rotate_key_after = 0;  // restart with a new key after every N chats (0: never)
+    unsigned rotate_key_after = 0;  // restart with a new key after every N chats (0: never; Nova: answered ones)
     bool replay = false;            // always send the first answer again
     // Nitro: serve one document, made this long ago and unchanged while it runs
     // (one per key), like the services' start-up document; its leaf certificate
     // is valid for 3 hours from then, like AWS's. Unset: a fresh document per request.
     std::optional<std::chrono::seconds> stale_document{};
+    // Nova (PROTOCOL-NOVA.md) instead of tee-tls: nitro, pcrs, module_id,
+    // response_prefix and rotate_key_after apply; the other behaviours above
+    // do not (stale_document neither: a Nova document is made per request).
+    bool nova = false;
+    std::string nova_label = "capsule-ecdh-aes256gcm-v1";  // HKDF info ("enclaver-ecdh-aes256gcm-v1": older runtimes)
+    nova_fault nova_misbehaviour = nova_fault::none;
 };
 
 class simulated_enclave {
@@ -7011,10 +7947,16 @@ public:
             pki_ = std::make_unique<test_pki>();
         }
         rotate_key();
+        if (opt_.nova)
+            nova_ = std::make_unique<simulated_nova>(
+                nova_settings{opt_.nova_label, opt_.nova_misbehaviour, opt_.response_prefix, opt_.pcrs, opt_.module_id},
+                pki_.get());
     }
 
-    // Replaces the enclave key, as a restarted enclave would.
+    // Replaces the enclave key, as a restarted enclave would (Nova: both keys,
+    // and the API key and replay cache are forgotten).
     void rotate_key() {
+        if (nova_) nova_->rotate_key();
         auto k = std::make_shared<keys>();
         k->sign = std::make_unique<Botan::ECDSA_PrivateKey>(Botan::system_rng(), group());
         k->ecdh.key = tee::detail::botan::ecdh_key_of(*k->sign);
@@ -7028,10 +7970,24 @@ public:
         keys_ = std::move(k);
     }
 
-    std::vector<std::uint8_t> public_key() const { return current()->spki; }
+    std::vector<std::uint8_t> public_key() const { return nova_ ? nova_->public_key() : current()->spki; }
     const test_pki* pki() const noexcept { return pki_.get(); }
+    // The Nova server (nova mode), else null.
+    const simulated_nova* nova() const noexcept { return nova_.get(); }
+
+    // The Content-Type of an answer to `path` (Nova's document: application/cbor).
+    std::string content_type(std::string_view path, const http_response& r) const {
+        return nova_ ? nova_->content_type(path, r) : "application/json";
+    }
 
     http_response handle(std::string_view method, std::string_view path, std::string_view body) {
+        if (nova_) {
+            http_response r = nova_->handle(method, path, body);
+            if (method == "POST" && path == "/talk" && r.status == 200 && opt_.rotate_key_after != 0 &&
+                ++chats_ % opt_.rotate_key_after == 0)  // a chat is an answered /talk
+                rotate_key();
+            return r;
+        }
         if (method == "GET" && path == "/attestation") return attestation();
         if (method == "POST" && path == "/.well-known/attestation" && opt_.well_known) return well_known_attestation();
         if (method == "POST" && path == "/talk") {
@@ -7174,6 +8130,7 @@ private:
     enclave_options opt_;
     std::chrono::system_clock::time_point made_{};  // stale_document: when its documents were made
     std::unique_ptr<test_pki> pki_;
+    std::unique_ptr<simulated_nova> nova_;
     mutable std::mutex mutex_;
     std::shared_ptr<const keys> keys_;
     std::atomic<unsigned> chats_{0};
@@ -7661,7 +8618,7 @@ public:
             if (const auto f = fault_.load(); f != fault::none && req.method == "POST" && req.path == "/talk")
                 return serve_fault(f, std::move(r), res);
             res.status = r.status;
-            res.set_content(r.body, "application/json");
+            res.set_content(r.body, enclave_.content_type(req.path, r));
         };
         server_->Get(".*", handler);
         server_->Post(".*", handler);

@@ -43,7 +43,7 @@ public:
             if (const auto f = fault_.load(); f != fault::none && req.method == "POST" && req.path == "/talk")
                 return serve_fault(f, std::move(r), res);
             res.status = r.status;
-            res.set_content(r.body, "application/json");
+            res.set_content(r.body, enclave_.content_type(req.path, r));
         };
         server_->Get(".*", handler);
         server_->Post(".*", handler);

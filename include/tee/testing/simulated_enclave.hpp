@@ -9,8 +9,13 @@
 //   POST /.well-known/attestation   the same, plus "public_key"
 //   POST /talk          decrypt, check, echo, sign exactly like the service
 //
+// With enclave_options::nova it speaks Sparsity's Nova protocol instead
+// (tee/testing/simulated_nova.hpp): POST /.well-known/attestation (raw CBOR),
+// POST /set-api-key, POST /talk, GET /.
+//
 // handle() is a pure request -> answer function (no sockets); enclave_server
-// (tee/testing/enclave_server.hpp) puts it on a loopback port.
+// (tee/testing/enclave_server.hpp) puts it on a loopback port, with the
+// Content-Type content_type() names.
 #pragma once
 
 #include "tee/detail/prelude.hpp"
@@ -35,6 +40,7 @@
 #include "tee/detail/canonical_json.hpp"
 #include "tee/encoding.hpp"
 #include "tee/protocol.hpp"
+#include "tee/testing/simulated_nova.hpp"
 #include "tee/testing/test_pki.hpp"
 
 namespace tee::testing {
@@ -47,12 +53,18 @@ struct enclave_options {
     // Behaviours of newer or misbehaving services, for tests (mock_enclave flags):
     bool encrypt_response = false;  // answer "data": {"encrypted_data", "nonce", "public_key"}
     bool well_known = true;         // also serve POST /.well-known/attestation
-    unsigned rotate_key_after = 0;  // restart with a new key after every N chats (0: never)
+    unsigned rotate_key_after = 0;  // restart with a new key after every N chats (0: never; Nova: answered ones)
     bool replay = false;            // always send the first answer again
     // Nitro: serve one document, made this long ago and unchanged while it runs
     // (one per key), like the services' start-up document; its leaf certificate
     // is valid for 3 hours from then, like AWS's. Unset: a fresh document per request.
     std::optional<std::chrono::seconds> stale_document{};
+    // Nova (PROTOCOL-NOVA.md) instead of tee-tls: nitro, pcrs, module_id,
+    // response_prefix and rotate_key_after apply; the other behaviours above
+    // do not (stale_document neither: a Nova document is made per request).
+    bool nova = false;
+    std::string nova_label = "capsule-ecdh-aes256gcm-v1";  // HKDF info ("enclaver-ecdh-aes256gcm-v1": older runtimes)
+    nova_fault nova_misbehaviour = nova_fault::none;
 };
 
 class simulated_enclave {
@@ -66,10 +78,16 @@ public:
             pki_ = std::make_unique<test_pki>();
         }
         rotate_key();
+        if (opt_.nova)
+            nova_ = std::make_unique<simulated_nova>(
+                nova_settings{opt_.nova_label, opt_.nova_misbehaviour, opt_.response_prefix, opt_.pcrs, opt_.module_id},
+                pki_.get());
     }
 
-    // Replaces the enclave key, as a restarted enclave would.
+    // Replaces the enclave key, as a restarted enclave would (Nova: both keys,
+    // and the API key and replay cache are forgotten).
     void rotate_key() {
+        if (nova_) nova_->rotate_key();
         auto k = std::make_shared<keys>();
         k->sign = std::make_unique<Botan::ECDSA_PrivateKey>(Botan::system_rng(), group());
         k->ecdh.key = tee::detail::botan::ecdh_key_of(*k->sign);
@@ -83,10 +101,24 @@ public:
         keys_ = std::move(k);
     }
 
-    std::vector<std::uint8_t> public_key() const { return current()->spki; }
+    std::vector<std::uint8_t> public_key() const { return nova_ ? nova_->public_key() : current()->spki; }
     const test_pki* pki() const noexcept { return pki_.get(); }
+    // The Nova server (nova mode), else null.
+    const simulated_nova* nova() const noexcept { return nova_.get(); }
+
+    // The Content-Type of an answer to `path` (Nova's document: application/cbor).
+    std::string content_type(std::string_view path, const http_response& r) const {
+        return nova_ ? nova_->content_type(path, r) : "application/json";
+    }
 
     http_response handle(std::string_view method, std::string_view path, std::string_view body) {
+        if (nova_) {
+            http_response r = nova_->handle(method, path, body);
+            if (method == "POST" && path == "/talk" && r.status == 200 && opt_.rotate_key_after != 0 &&
+                ++chats_ % opt_.rotate_key_after == 0)  // a chat is an answered /talk
+                rotate_key();
+            return r;
+        }
         if (method == "GET" && path == "/attestation") return attestation();
         if (method == "POST" && path == "/.well-known/attestation" && opt_.well_known) return well_known_attestation();
         if (method == "POST" && path == "/talk") {
@@ -229,6 +261,7 @@ private:
     enclave_options opt_;
     std::chrono::system_clock::time_point made_{};  // stale_document: when its documents were made
     std::unique_ptr<test_pki> pki_;
+    std::unique_ptr<simulated_nova> nova_;
     mutable std::mutex mutex_;
     std::shared_ptr<const keys> keys_;
     std::atomic<unsigned> chats_{0};

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,9 +89,12 @@ public:
     }
 
     // The payload map of a document, in AWS's key order; tests edit it freely.
+    // user_data: SHA-256(enclave_spki) (the tee-tls binding) unless given
+    // (Nova: the {"eth_addr": ...} JSON bytes).
     cbor::value payload(const std::vector<std::uint8_t>& enclave_spki, const std::vector<std::uint8_t>& nonce,
                         std::map<unsigned, std::vector<std::uint8_t>> pcrs, const std::string& module_id,
-                        std::uint64_t timestamp_ms = 0) const {
+                        std::uint64_t timestamp_ms = 0,
+                        std::optional<std::vector<std::uint8_t>> user_data = std::nullopt) const {
         using cbor::value;
         if (timestamp_ms == 0)
             timestamp_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -99,8 +103,11 @@ public:
         if (pcrs.empty()) pcrs = default_pcrs();
         cbor::value::map_type pcr_map;
         for (auto& [i, v] : pcrs) pcr_map.emplace_back(value::uint(i), value::bytes(v));
-        auto digest = Botan::HashFunction::create_or_throw("SHA-256");
-        auto user_data = digest->process(enclave_spki);
+        if (!user_data) {
+            auto digest = Botan::HashFunction::create_or_throw("SHA-256");
+            auto d = digest->process(enclave_spki);
+            user_data.emplace(d.begin(), d.end());
+        }
         cbor::value::map_type m;
         auto add = [&](const char* k, value v) { m.emplace_back(value::text(k), std::move(v)); };
         add("module_id", value::text(module_id));
@@ -110,7 +117,7 @@ public:
         add("certificate", value::bytes(leaf_der()));
         add("cabundle", value::array({value::bytes(root_der()), value::bytes(intermediate_der())}));
         add("public_key", value::bytes(enclave_spki));
-        add("user_data", value::bytes(std::vector<std::uint8_t>(user_data.begin(), user_data.end())));
+        add("user_data", value::bytes(std::move(*user_data)));
         add("nonce", value::bytes(nonce));
         return value::map(std::move(m));
     }
