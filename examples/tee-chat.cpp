@@ -600,6 +600,8 @@ int verify_offline(const options& o) {
         j["ai_model"] = v.answer.ai_model;
         j["timestamp"] = v.answer.timestamp;
         j["encrypted_answer"] = v.encrypted_answer;
+        j["protocol"] = v.protocol;
+        if (!v.answer.signer_address.empty()) j["signer_address"] = v.answer.signer_address;
         j["url"] = v.url;
         j["verified_at"] = v.verified_at;
         j["library"] = v.library;
@@ -692,6 +694,7 @@ int main(int argc, char** argv) {
         if (o.demo) {
             tee::testing::enclave_options eo;
             eo.nitro = !o.allow_mock;
+            eo.nova = o.nova;
             enclave.emplace(eo);
             server.emplace(*enclave);
             cfg.url = server->url();

@@ -15,6 +15,7 @@
 //    nitro_attestation's Nova key binding on documents of the test PKI;
 //  * which failures make the client attest again (means_key_change).
 #include "tee/tee.hpp"
+#include "tee/testing/simulated_enclave.hpp"
 #include "tee/testing/test_pki.hpp"
 
 #include <botan/bigint.h>
@@ -439,4 +440,218 @@ TEST_CASE("nitro_attestation's Nova binding: a P-384 SPKI and user_data naming e
         nova_document(pki, spki, R"({"eth_addr":"0xd30077d0ee91bc6907a1666f1d2054b4322a2b0f","app_wallet":"0x1"})",
                       nonce),
         crypto, nova_context));
+}
+
+// ------------------------------------------------------------- end to end
+// tee::nova_client's policies over a transport that calls a simulated Nova
+// enclave in the same process (tee/testing/simulated_nova.hpp): the real
+// crypto, Nitro verification and checks, no sockets. The transport records
+// the paths, so that the requests a chat makes are counted.
+
+namespace {
+
+class in_process {
+public:
+    in_process(tee::testing::simulated_enclave& e, std::vector<std::string>& paths) : e_(&e), paths_(&paths) {}
+    tee::http_response get(std::string_view path) {
+        paths_->emplace_back(path);
+        return e_->handle("GET", path, "");
+    }
+    tee::http_response post_json(std::string_view path, std::string_view body) {
+        paths_->emplace_back(path);
+        return e_->handle("POST", path, body);
+    }
+
+private:
+    tee::testing::simulated_enclave* e_;
+    std::vector<std::string>* paths_;
+};
+
+using nova_test_client = tee::client<in_process, tee::botan_crypto, tee::nitro_attestation, tee::nova_protocol>;
+
+struct nova_service {
+    tee::testing::simulated_enclave enclave;
+    std::vector<std::string> paths;
+    tee::config cfg = example_config();
+
+    explicit nova_service(tee::testing::nova_fault fault = tee::testing::nova_fault::none, unsigned rotate = 0)
+        : nova_service(tee::testing::enclave_options{
+              .nitro = true, .rotate_key_after = rotate, .nova = true, .nova_misbehaviour = fault}) {}
+    explicit nova_service(tee::testing::enclave_options o) : enclave(std::move(o)) {}
+
+    tee::nitro_options trust() const {
+        tee::nitro_options o;
+        o.trusted_root = enclave.pki()->root_pem();
+        o.expected_pcrs = tee::testing::test_pki::default_pins();
+        return o;
+    }
+    nova_test_client client(tee::nitro_options o) {
+        return nova_test_client(cfg, in_process(enclave, paths), tee::nitro_attestation(o));
+    }
+    nova_test_client client() { return client(trust()); }
+    std::size_t count(std::string_view path) const { return std::count(paths.begin(), paths.end(), path); }
+};
+
+template <class E>
+E chat_refused(tee::testing::nova_fault fault, std::string_view fragment, int chats = 1) {
+    nova_service s(fault);
+    auto c = s.client();
+    return expect_throw<E>(
+        [&] {
+            for (int i = 0; i < chats; ++i) c.chat("hello");
+        },
+        fragment);
+}
+
+}  // namespace
+
+TEST_CASE("nova_client chats with a simulated Nova enclave: verified, signed by the attested address") {
+    nova_service s;
+    auto c = s.client();
+    const tee::enclave_identity id = c.attest();
+    CHECK(id.verified);
+    CHECK(id.kind == "nitro");
+    const tee::chat_result r = c.chat("h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80");
+    CHECK(r.message == "h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80");
+    CHECK(r.response.find(r.message) != std::string::npos);
+    CHECK(r.protocol == "nova");
+    CHECK(r.signer_address == nova::to_string(nova_protocol::signer_of(id)));
+    CHECK(r.signature.size() == 130);
+    CHECK(r.ai_model == "gpt-4");
+    CHECK(s.enclave.nova()->api_key_is("sk-nova-SECRET"));
+    // One attestation, the API key once, one /talk per chat.
+    c.chat("again");
+    CHECK(s.count("/.well-known/attestation") == 1);
+    CHECK(s.count("/set-api-key") == 1);
+    CHECK(s.count("/talk") == 2);
+}
+
+TEST_CASE("nova_client: the older runtime's HKDF label is a configuration, and a wrong one fails") {
+    nova_service s(
+        tee::testing::enclave_options{.nitro = true, .nova = true, .nova_label = "enclaver-ecdh-aes256gcm-v1"});
+    s.cfg.nova_hkdf_label = tee::nova_label::enclaver;
+    CHECK_NOTHROW(s.client().chat("hello"));
+    s.cfg.nova_hkdf_label = tee::nova_label::capsule;
+    const auto e = expect_throw<tee::service_error>([&] { s.client().attest(); }, "Decryption failed");
+    CHECK(e.http_status() == 400);
+}
+
+TEST_CASE("each misbehaviour of the enclave is refused with its own type and reason") {
+    using tee::testing::nova_fault;
+    CHECK(chat_refused<tee::signature_error>(nova_fault::forged_signature, "Nova answer").reason() !=
+          signature_reason::other);
+    CHECK(chat_refused<tee::signature_error>(nova_fault::other_address, "not by the attested address").reason() ==
+          signature_reason::wrong_signer);
+    CHECK(chat_refused<tee::signature_error>(nova_fault::key_swap, "other than the attested one").reason() ==
+          signature_reason::key_mismatch);
+    CHECK(chat_refused<tee::replay_error>(nova_fault::replay, "seen before", 2).reason() == signature_reason::replayed);
+    CHECK(chat_refused<tee::signature_error>(nova_fault::high_s, "above n/2").reason() == signature_reason::malleable);
+    CHECK(chat_refused<tee::signature_error>(nova_fault::empty_signature, "not 65 bytes").reason() ==
+          signature_reason::missing);
+    CHECK(chat_refused<tee::replay_error>(nova_fault::echo_mismatch, "message differs").reason() ==
+          signature_reason::echo_mismatch);
+    CHECK(chat_refused<tee::replay_error>(nova_fault::model_mismatch, "ai_model differs").reason() ==
+          signature_reason::echo_mismatch);
+    CHECK(chat_refused<tee::replay_error>(nova_fault::platform_mismatch, "platform").reason() ==
+          signature_reason::echo_mismatch);
+    CHECK(chat_refused<tee::replay_error>(nova_fault::wrapped_timestamp, "away from the local clock").reason() ==
+          signature_reason::time_window);
+    CHECK(chat_refused<tee::replay_error>(nova_fault::stale_timestamp, "away from the local clock").reason() ==
+          signature_reason::time_window);
+    CHECK(chat_refused<tee::attestation_error>(nova_fault::wrong_nonce, "not the one we sent").reason() ==
+          tee::attestation_reason::nonce);
+}
+
+TEST_CASE("valid forms are accepted: v as 27/28, the JSON attestation wrapper") {
+    for (auto fault : {tee::testing::nova_fault::v_27, tee::testing::nova_fault::wrapper}) {
+        CAPTURE(static_cast<int>(fault));
+        nova_service s(fault);
+        CHECK_NOTHROW(s.client().chat("hello"));
+    }
+}
+
+TEST_CASE("nova_client refuses an enclave image it does not trust") {
+    nova_service s;
+    auto o = s.trust();
+    o.expected_pcrs[0] = std::string(96, 'a');
+    const auto e = expect_throw<tee::attestation_error>([&] { s.client(o).chat("hello"); }, "PCR0");
+    CHECK(e.reason() == tee::attestation_reason::pcr_mismatch);
+    CHECK(s.count("/set-api-key") == 0);  // the API key never went to it
+}
+
+TEST_CASE("a restarted enclave (new keys): attest again, send the API key again, retry once") {
+    nova_service s(tee::testing::nova_fault::none, 1);  // a new key after every chat
+    auto c = s.client();
+    const auto first = c.attest();
+    c.chat("one");
+    const auto r = c.chat("two");  // 400 Decryption failed, then a new session
+    CHECK(r.message == "two");
+    CHECK(c.attest().public_key != first.public_key);
+    CHECK(s.count("/.well-known/attestation") == 2);
+    CHECK(s.count("/set-api-key") == 2);
+    CHECK(s.count("/talk") == 3);
+    nova_service t(tee::testing::nova_fault::none, 1);
+    t.cfg.reattest_on_key_change = false;
+    auto d = t.client();
+    d.chat("one");
+    expect_throw<tee::service_error>([&] { d.chat("two"); }, "Decryption failed");
+}
+
+TEST_CASE("a new session to the same key keeps remembering the answer nonces seen") {
+    using session = nova_protocol::session<tee::botan_crypto>;
+    session old, fresh, other;
+    old.identity.public_key = fresh.identity.public_key = kat_bytes("enclave_spki");
+    other.identity.public_key = kat_bytes("client_spki");
+    const bytes nonce(12, 9);
+    REQUIRE(old.seen.insert(nonce));
+    nova_protocol::carry_over(old, fresh);
+    CHECK_FALSE(fresh.seen.insert(nonce));
+    nova_protocol::carry_over(old, other);  // another key: its answers are another enclave's
+    CHECK(other.seen.insert(nonce));
+}
+
+TEST_CASE("nova_mock_client talks to a development enclave and says it verified nothing") {
+    tee::testing::simulated_enclave enclave(tee::testing::enclave_options{.nova = true});
+    std::vector<std::string> paths;
+    tee::client<in_process, tee::botan_crypto, tee::mock_attestation, tee::nova_protocol> c(example_config(),
+                                                                                            in_process(enclave, paths));
+    const auto r = c.chat("hello");
+    CHECK(r.attestation_kind == "mock");
+    CHECK_FALSE(c.attest().verified);
+    CHECK(r.signer_address.size() == 42);
+}
+
+TEST_CASE("a Nova receipt verifies offline, and an edited one does not") {
+    nova_service s;
+    s.cfg.receipts = true;
+    const auto r = s.client().chat("receipt please");
+    REQUIRE(r.receipt.has_value());
+    const nlohmann::json& receipt = *r.receipt;
+    CHECK(receipt.at("protocol") == "nova");
+    CHECK(receipt.dump().find("sk-nova-SECRET") == std::string::npos);
+    tee::receipt_options o;
+    o.nitro = s.trust();
+    const auto v = tee::verify_receipt(receipt, o);
+    CHECK(v.verified);
+    CHECK(v.protocol == "nova");
+    CHECK(v.answer.message == "receipt please");
+    CHECK(v.answer.signer_address == r.signer_address);
+
+    auto edited = receipt;
+    edited["signed_data"]["response"] = "something else";
+    CHECK(expect_throw<tee::signature_error>([&] { tee::verify_receipt(edited, o); }, "differs").reason() ==
+          signature_reason::invalid);
+    edited = receipt;
+    std::string key = edited["answer_key"];
+    key[0] = key[0] == '0' ? '1' : '0';
+    edited["answer_key"] = key;
+    CHECK(expect_throw<tee::signature_error>([&] { tee::verify_receipt(edited, o); }, "does not open").reason() ==
+          signature_reason::undecryptable);
+    edited = receipt;
+    edited["answer"]["data"]["nonce"] = std::string(24, '0');
+    CHECK(expect_throw<tee::signature_error>([&] { tee::verify_receipt(edited, o); }, "").reason() ==
+          signature_reason::wrong_signer);
+    o.nitro.expected_pcrs[1] = std::string(96, 'b');
+    CHECK(expect_throw<tee::attestation_error>([&] { tee::verify_receipt(receipt, o); }, "PCR1").reason() ==
+          tee::attestation_reason::pcr_mismatch);
 }
