@@ -15,8 +15,8 @@ INCLUDE = os.path.join(ROOT, "include")
 LOCAL = re.compile(r'^\s*#\s*include\s+[<"](tee/[^">]+)[">]\s*(//.*)?$')
 PRAGMA = re.compile(r"^\s*#\s*pragma\s+once\s*$")
 # Internal building blocks that no public header includes, so the single
-# header leaves them out (use them from include/): the Nova protocol's crypto.
-STANDALONE = {"tee/detail/nova_crypto.hpp"}
+# header leaves them out (use them from include/). None at present.
+STANDALONE = set()
 
 
 def version():

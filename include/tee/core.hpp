@@ -25,4 +25,5 @@
 #if defined(BOTAN_HAS_KECCAK)
 #include "tee/nova_protocol.hpp"  // needs Botan's keccak module
 #endif
+#include "tee/receipt.hpp"
 #include "tee/client.hpp"

@@ -56,10 +56,8 @@
 #include "tee/detail/nova_crypto.hpp"
 #include "tee/encoding.hpp"
 #include "tee/errors.hpp"
-#include "tee/mock_attestation.hpp"
-#include "tee/nitro_attestation.hpp"
 #include "tee/protocol.hpp"
-#include "tee/receipt.hpp"
+#include "tee/detail/receipt_record.hpp"
 
 namespace tee {
 
@@ -344,54 +342,6 @@ nova_protocol::opened_answer nova_protocol::open_answer(const Crypto& crypto, co
     if (!data.is_object()) throw protocol_error("decrypted Nova answer is not a JSON object");
     return {std::move(data), std::move(e.signature), std::move(e.nonce), std::move(answer["data"])};
 }
-
-// A Nova receipt (make_nova_receipt): the document under the Nova binding
-// (no nonce: it was the fetcher's), the envelope's signature by the attested
-// eth_addr and its named key (verify_envelope), the disclosed answer key
-// opening the envelope to exactly signed_data, and the signed fields.
-template <class Crypto>
-struct detail::nova_receipt_check {
-    static receipt_verification verify(const nlohmann::json& receipt, const receipt_fields& f, const Crypto& crypto,
-                                       const nitro_attestation& nitro) {
-        if constexpr (!nova_crypto_backend<Crypto>) {
-            throw config_error(
-                "a Nova receipt needs a crypto backend with Keccak-256 and secp256k1 recovery "
-                "(botan_crypto)");
-        } else {
-            receipt_verification v;
-            v.protocol = "nova";
-            v.identity = f.mock_attestation
-                ? mock_attestation{}.verify(*f.attestation, crypto)
-                : nitro.verify(*f.attestation, crypto, attestation_context{{}, key_binding::nova_eth_addr});
-            const auto signer = nova_protocol::signer_of(v.identity);
-            const nova_protocol::envelope e =
-                nova_protocol::verify_envelope(crypto, *f.answer, v.identity.public_key, signer);
-            const auto key = from_hex(receipt.at("answer_key").template get_ref<const std::string&>());
-            const auto plain = crypto.aes256gcm_open(*key, e.nonce, e.ciphertext);
-            if (!plain)
-                throw signature_error(signature_reason::undecryptable,
-                                      "receipt answer_key does not open the signed envelope");
-            nlohmann::json opened;
-            try {
-                opened = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
-            } catch (const protocol_error&) {
-                throw protocol_error("receipt's opened answer is not JSON");
-            }
-            if (opened != *f.signed_data)
-                throw signature_error(signature_reason::invalid,
-                                      "receipt signed_data differs from what its envelope opens to");
-            v.answer = protocol::read_signed_fields(opened);
-            v.answer.data = std::move(opened);
-            v.answer.signature = e.signature;
-            v.answer.signer_address = detail::nova::to_string(signer);
-            v.answer.enclave_key_fingerprint = v.identity.key_fingerprint;
-            v.answer.attestation_kind = v.identity.kind;
-            v.answer.protocol = "nova";
-            v.encrypted_answer = true;
-            return v;
-        }
-    }
-};
 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----

@@ -54,11 +54,13 @@
 #include "tee/nitro_attestation.hpp"
 #include "tee/detail/p384.hpp"
 #include "tee/protocol.hpp"
+#include "tee/detail/receipt_record.hpp"
 #include "tee/version.hpp"
+#if defined(BOTAN_HAS_KECCAK)
+#include "tee/nova_protocol.hpp"  // Nova receipts (Botan's keccak module)
+#endif
 
 namespace tee {
-
-inline constexpr int receipt_version = 1;
 
 // What a receipt is checked against. The image policy is the caller's: pin
 // PCR0..2 in nitro.expected_pcrs (without pins any Nitro enclave passes).
@@ -94,24 +96,6 @@ struct receipt_log_report {
     std::string failure;  // why line failed_line fails
     bool ok() const noexcept { return failed_line == 0; }
 };
-
-// Builds a receipt from a verified chat (the client calls it when
-// config::receipts is set). `attestation` and `answer` are the objects as
-// served, `signed_data` the object the signature covers.
-nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestation, const nlohmann::json& answer,
-                            const nlohmann::json& signed_data, std::string_view request_nonce_hex,
-                            std::string_view request_public_key_hex, std::int64_t verified_at);
-
-// The same for a Nova chat (tee/nova_protocol.hpp): "protocol": "nova", the
-// attestation as the policy read it ({"attestation_doc": base64 of the CBOR}),
-// the answer {"data": envelope, "sig"}, the decrypted object, and "answer_key",
-// the answer's own AES key (hex): Nova's signature covers only the encrypted
-// envelope, so the key is what lets anyone open it again. Every message has
-// its own key: it opens this answer and nothing else.
-nlohmann::json make_nova_receipt(std::string_view url, const nlohmann::json& attestation, const nlohmann::json& answer,
-                                 const nlohmann::json& signed_data, std::string_view answer_key_hex,
-                                 std::string_view request_nonce_hex, std::string_view request_public_key_hex,
-                                 std::int64_t verified_at);
 
 // The caller's Nitro options as a receipt is verified with them: at the
 // document's own signed time, with no age limit and no nonce (the document
@@ -157,6 +141,7 @@ public:
 
 private:
     receipt_verification verify_tee_tls(const detail::receipt_fields& f) const;
+    receipt_verification verify_nova(const nlohmann::json& receipt, const detail::receipt_fields& f) const;
     std::chrono::system_clock::time_point now() const {
         return opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
     }
@@ -187,9 +172,7 @@ struct receipt_fields {
     bool encrypted;
     bool nova;  // "protocol": "nova"
 };
-// The Nova part of receipt_verifier::verify (tee/nova_protocol.hpp).
-template <class Crypto>
-struct nova_receipt_check;
+
 receipt_fields receipt_structure(const nlohmann::json& receipt);
 // The envelope of an encrypted answer names the attested key.
 void check_envelope(const nlohmann::json& envelope, const enclave_identity& id);
@@ -211,7 +194,7 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
                                 "receipt holds a mock attestation, which proves nothing about who held the "
                                 "key; refused (allow mock receipts to read it)");
     if (f.nova) {
-        v = detail::nova_receipt_check<Crypto>::verify(receipt, f, crypto_, nitro_);
+        v = verify_nova(receipt, f);
     } else {
         v = verify_tee_tls(f);
     }
@@ -253,6 +236,55 @@ receipt_verification receipt_verifier<Crypto>::verify_tee_tls(const detail::rece
     v.answer.protocol = "tee-tls";
     v.encrypted_answer = f.encrypted;
     return v;
+}
+
+// A Nova receipt (make_nova_receipt): the document under the Nova binding
+// (no nonce: it was the fetcher's), the envelope's signature by the attested
+// eth_addr and its named key (nova_protocol::verify_envelope), the disclosed
+// answer key opening the envelope to exactly signed_data, and the signed fields.
+template <crypto_backend Crypto>
+receipt_verification receipt_verifier<Crypto>::verify_nova(const nlohmann::json& receipt,
+                                                           const detail::receipt_fields& f) const {
+#if defined(BOTAN_HAS_KECCAK)
+    if constexpr (nova_crypto_backend<Crypto>) {
+        receipt_verification v;
+        v.protocol = "nova";
+        v.identity = f.mock_attestation
+            ? mock_attestation{}.verify(*f.attestation, crypto_)
+            : nitro_.verify(*f.attestation, crypto_, attestation_context{{}, key_binding::nova_eth_addr});
+        const auto signer = nova_protocol::signer_of(v.identity);
+        const nova_protocol::envelope e =
+            nova_protocol::verify_envelope(crypto_, *f.answer, v.identity.public_key, signer);
+        const auto key = from_hex(receipt.at("answer_key").template get_ref<const std::string&>());
+        const auto plain = crypto_.aes256gcm_open(*key, e.nonce, e.ciphertext);
+        if (!plain)
+            throw signature_error(signature_reason::undecryptable,
+                                  "receipt answer_key does not open the signed envelope");
+        nlohmann::json opened;
+        try {
+            opened = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
+        } catch (const protocol_error&) {
+            throw protocol_error("receipt's opened answer is not JSON");
+        }
+        if (opened != *f.signed_data)
+            throw signature_error(signature_reason::invalid,
+                                  "receipt signed_data differs from what its envelope opens to");
+        v.answer = protocol::read_signed_fields(opened);
+        v.answer.data = std::move(opened);
+        v.answer.signature = e.signature;
+        v.answer.signer_address = detail::nova::to_string(signer);
+        v.answer.enclave_key_fingerprint = v.identity.key_fingerprint;
+        v.answer.attestation_kind = v.identity.kind;
+        v.answer.protocol = "nova";
+        v.encrypted_answer = true;
+        return v;
+    }
+#endif
+    (void)receipt;
+    (void)f;
+    throw config_error(
+        "a Nova receipt needs a crypto backend with Keccak-256 and secp256k1 recovery (botan_crypto, with Botan's "
+        "keccak module)");
 }
 
 template <crypto_backend Crypto>
@@ -311,33 +343,6 @@ receipt_log_report receipt_verifier<Crypto>::verify_log_file(const std::string& 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
 #if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestation,
-                                       const nlohmann::json& answer, const nlohmann::json& signed_data,
-                                       std::string_view request_nonce_hex, std::string_view request_public_key_hex,
-                                       std::int64_t verified_at) {
-    nlohmann::json r;
-    r["receipt_version"] = receipt_version;
-    r["url"] = std::string(url);
-    r["attestation"] = attestation;
-    r["answer"] = answer;
-    r["signed_data"] = signed_data;
-    r["request"] = {{"nonce", std::string(request_nonce_hex)}, {"public_key", std::string(request_public_key_hex)}};
-    r["verified_at"] = verified_at;
-    r["library"] = "tee-client " + std::string(version());
-    return r;
-}
-
-TEE_INLINE nlohmann::json make_nova_receipt(std::string_view url, const nlohmann::json& attestation,
-                                            const nlohmann::json& answer, const nlohmann::json& signed_data,
-                                            std::string_view answer_key_hex, std::string_view request_nonce_hex,
-                                            std::string_view request_public_key_hex, std::int64_t verified_at) {
-    nlohmann::json r =
-        make_receipt(url, attestation, answer, signed_data, request_nonce_hex, request_public_key_hex, verified_at);
-    r["protocol"] = "nova";
-    r["answer_key"] = std::string(answer_key_hex);
-    return r;
-}
-
 TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
     nitro_options n = opt.nitro;
     // A chain expired since is verified at the document's own time, whatever its age.
@@ -535,18 +540,3 @@ TEE_INLINE void detail::locked_append(const std::string& path, const std::functi
 }  // namespace tee
 #endif
 #endif  // TEE_CLIENT_DEFINITIONS
-
-// The Nova receipts' check (detail::nova_receipt_check) is the Nova protocol's.
-#if defined(BOTAN_HAS_KECCAK)
-#include "tee/nova_protocol.hpp"
-#else
-namespace tee::detail {
-template <class Crypto>
-struct nova_receipt_check {
-    static receipt_verification verify(const nlohmann::json&, const receipt_fields&, const Crypto&,
-                                       const nitro_attestation&) {
-        throw config_error("a Nova receipt needs Keccak-256, which this Botan lacks (its keccak module)");
-    }
-};
-}  // namespace tee::detail
-#endif

@@ -30,7 +30,7 @@
 #include "tee/config.hpp"
 #include "tee/errors.hpp"
 #include "tee/protocol.hpp"
-#include "tee/receipt.hpp"
+#include "tee/detail/receipt_record.hpp"
 
 namespace tee {
 

@@ -288,12 +288,13 @@ TEE_INLINE std::string redacted_prefix(std::string_view text, std::string_view s
 //   protocol_error     the peer's answer is malformed (bad JSON, missing field, ...)
 //   service_error      the service refused: {"error": ...} or an HTTP 4xx/5xx
 //   signature_error    the answer's signature does not verify, or the signed
-//                      fields do not match what was sent
+//                      fields do not match what was sent; reason() says which check
 //   replay_error       (a signature_error) correctly signed, but not the answer
 //                      to this prompt now: a replayed or misrouted answer
 //
 // What to test and branch on: the type, kind(), attestation_error::reason(),
-// transport_error::cause() and service_error::http_status(). These are stable:
+// signature_error::reason(), transport_error::cause() and
+// service_error::http_status(). These are stable:
 // a release may reword a message, not change a reason. what() is for people.
 //
 // Messages never contain the API key or key material: they are built only
@@ -471,13 +472,52 @@ private:
     std::string message_;
 };
 
-struct signature_error : error {
-    explicit signature_error(std::string what) : error(error_kind::signature, std::move(what)) {}
+// Which answer check failed. Stable: test and branch on it, not on the text.
+enum class signature_reason {
+    invalid,        // the signature does not verify with the attested key, or cannot be read
+    missing,        // Nova: the answer's "sig" is empty (the service failed to sign)
+    malleable,      // Nova: s above n/2, the twin of a canonical low-s signature
+    wrong_signer,   // Nova: a valid signature by another address than the attested eth_addr
+    key_mismatch,   // the answer names or uses an enclave key other than the attested one
+    undecryptable,  // the encrypted answer does not open with this exchange's key
+    replayed,       // (replay_error) Nova: an answer nonce already seen in this session
+    echo_mismatch,  // (replay_error) the signed message, model or platform is not what was sent
+    time_window,    // (replay_error) the signed timestamp is outside the answer time window
+    other,          // a signature_error built without a reason (a policy of your own)
+};
+
+constexpr std::string_view to_string(signature_reason r) noexcept {
+    switch (r) {
+        case signature_reason::invalid: return "invalid";
+        case signature_reason::missing: return "missing";
+        case signature_reason::malleable: return "malleable";
+        case signature_reason::wrong_signer: return "wrong_signer";
+        case signature_reason::key_mismatch: return "key_mismatch";
+        case signature_reason::undecryptable: return "undecryptable";
+        case signature_reason::replayed: return "replayed";
+        case signature_reason::echo_mismatch: return "echo_mismatch";
+        case signature_reason::time_window: return "time_window";
+        case signature_reason::other: return "other";
+    }
+    return "other";
+}
+
+class signature_error : public error {
+public:
+    signature_error(signature_reason reason, std::string what)
+        : error(error_kind::signature, std::move(what)), reason_(reason) {}
+    // reason() == other: for policies of your own (the library's checks always name one).
+    explicit signature_error(std::string what) : signature_error(signature_reason::other, std::move(what)) {}
+    signature_reason reason() const noexcept { return reason_; }
+
+private:
+    signature_reason reason_;
 };
 
 // A replayed or misrouted answer: correctly signed, but not the answer to this
-// prompt now (another prompt, or a timestamp outside the answer time window).
-// The client does not attest again for it, as it does for other signature_errors.
+// prompt now (another prompt, model or platform; an answer nonce seen before;
+// a timestamp outside the answer time window). The client does not attest
+// again for it, as it does for other signature_errors.
 struct replay_error : signature_error {
     using signature_error::signature_error;
 };
@@ -877,6 +917,7 @@ private:
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -1043,9 +1084,17 @@ concept crypto_backend = std::default_initializable<C> &&
 // What the client tells a policy about the exchange: the optional third
 // argument of verify(). A policy that takes it is called with it; one that
 // does not is called with (answer, crypto) only.
+// How the document binds the enclave key (the protocols differ).
+enum class key_binding {
+    user_data_digest,  // tee-tls: user_data == SHA-256(public_key)
+    nova_eth_addr,     // Nova: public_key is the 120-byte P-384 SPKI itself; user_data is the
+                       // JSON object {"eth_addr": "0x<40 hex>", ...} naming the enclave's signing address
+};
+
 // clang-format off
 struct attestation_context {
     std::string_view service_url;  // the base URL the client talks to (config::url)
+    key_binding binding = key_binding::user_data_digest;  // set by the protocol, never by the server
 };
 // clang-format on
 
@@ -1103,6 +1152,66 @@ concept attestation_policy = crypto_backend<C> &&
     };
 // clang-format on
 
+// ----------------------------------------------------------- protocol policy
+// The wire protocol a client speaks: what it sends and how each answer is
+// verified. Two exist: tee_tls_protocol (tee/tee_tls_protocol.hpp, the default)
+// and nova_protocol (tee/nova_protocol.hpp). Protocols are the library's: the
+// client's guarantees (every answer verified against the attested key, the
+// key never in an error text) rest on them, so write one only to speak
+// another service's wire format, with the tests of tests/test_nova_protocol.cpp
+// as the model.
+struct config;
+struct chat_result;
+class error;
+
+// The client's own key pair, as a protocol sees it.
+template <class Crypto>
+struct client_key {
+    const typename Crypto::private_key& key;
+    std::string_view spki_hex;  // its DER SubjectPublicKeyInfo, hex, as every request carries it
+};
+
+// clang-format off
+// Named requirements. `t` is a Transport&, `c` a const Crypto&, `a` a const
+// Attestation&, `own` a const client_key<Crypto>&, `cfg` a const config&, `s` a
+// const P::session<Crypto>&, `m` a std::string_view, `e` a const error&.
+//
+//   expression                       type                           semantics
+//   P::name                          convertible to string_view     "tee-tls", "nova": chat_result::protocol.
+//   P::session<Crypto>                                              What one attestation established;
+//                                                                   shared read-only by the chats of
+//                                                                   the session (a member that
+//                                                                   changes, such as a replay
+//                                                                   record, guards itself).
+//   P::establish(t, c, a, own, cfg)  shared_ptr<const session>      Fetches the attestation, has the
+//                                                                   policy verify it, and does what a
+//                                                                   session needs before its first chat.
+//   P::exchange(t, c, s, own, cfg,   chat_result                    One chat, its answer verified
+//       m)                                                          against the session's attested keys.
+//   P::means_key_change(e)           bool                           Whether a failed chat is what an
+//                                                                   enclave restarted with new keys
+//                                                                   causes: the client then
+//                                                                   establishes a new session (fully
+//                                                                   verified) and retries once.
+//   P::carry_over(old, fresh)        void                           Optional. Called when a session
+//                                                                   replaces another: what the new
+//                                                                   one must keep remembering.
+//
+// Errors. As the other policies: tee::error subclasses with their reasons; the
+// client cuts the API key out of every message.
+// Threads. exchange() runs on every thread that chats, concurrently, with one
+// session; establish() one call at a time per client.
+template <class P, class T, class C, class A>
+concept protocol_policy = transport<T> && attestation_policy<A, C> &&
+    requires(T& t, const C& c, const A& a, const client_key<C>& own, const config& cfg,
+             const typename P::template session<C>& s, std::string_view m, const error& e) {
+        { P::name } -> std::convertible_to<std::string_view>;
+        { P::establish(t, c, a, own, cfg) } -> std::same_as<std::shared_ptr<const typename P::template session<C>>>;
+        { P::exchange(t, c, s, own, cfg, m) } -> std::same_as<chat_result>;
+        { P::means_key_change(e) } -> std::same_as<bool>;
+    };
+// clang-format on
+
 }  // namespace tee
 // ---- end tee/concepts.hpp
 
@@ -1131,6 +1240,13 @@ enum class client_key_mode {
     per_request,  // a fresh key pair per chat: a later leak of a client key reveals no earlier request
 };
 
+// The HKDF info label of the Nova protocol (PROTOCOL-NOVA sections 4 and 13):
+// an enclave image speaks the label of the runtime it was built with.
+enum class nova_label {
+    capsule,   // "capsule-ecdh-aes256gcm-v1": the current runtime
+    enclaver,  // "enclaver-ecdh-aes256gcm-v1": images built before 2026-03-18
+};
+
 struct config {
     std::string url = "http://127.0.0.1:8000";  // TEE_TLS_URL; trailing '/' allowed
     secret_string api_key;                      // PLATFORM_API_KEY; travels only encrypted
@@ -1151,6 +1267,9 @@ struct config {
     // window of the local clock. The signed message must always equal the prompt.
     std::chrono::seconds answer_time_window{300};
     bool accept_any_answer_time = false;  // relax the window check, by name
+
+    // tee::nova_client only: the HKDF label of the enclave's runtime.
+    nova_label nova_hkdf_label = nova_label::capsule;
 
     // Receipts (tee/receipt.hpp): each chat_result carries `receipt`, the
     // evidence anyone can verify offline later. Off: nothing is kept.
@@ -1618,10 +1737,13 @@ struct chat_result {
     std::string platform;
     std::string ai_model;
     std::int64_t timestamp = 0;           // signed, seconds since the epoch
-    nlohmann::json data;                  // the whole signed object
-    std::string signature;                // hex DER signature over canonical_json(data)
-    std::string enclave_key_fingerprint;  // hex SHA-256 of the key that signed it
+    nlohmann::json data;                  // the whole signed object (Nova: the decrypted answer)
+    std::string signature;                // hex: DER ECDSA P-384 over canonical_json(data) (tee-tls), or
+                                          // Nova's 65-byte EIP-191 r||s||v over the encrypted envelope
+    std::string enclave_key_fingerprint;  // hex SHA-256 of the attested enclave key
     std::string attestation_kind;         // "nitro" or "mock"
+    std::string protocol;                 // "tee-tls" or "nova": the protocol policy's name
+    std::string signer_address;           // Nova: the attested eth_addr that signed ("0x" + 40 hex)
     // With config::receipts: the chat's receipt (tee/receipt.hpp). Empty otherwise.
     std::optional<nlohmann::json> receipt;
 
@@ -1776,9 +1898,12 @@ nlohmann::json open_answer(const Crypto& crypto, const nlohmann::json& enc, cons
     auto named_point = p384::point_of(named), attested_point = p384::point_of(keys->enclave_key);
     if (named_point.empty() ||
         !std::equal(named_point.begin(), named_point.end(), attested_point.begin(), attested_point.end()))
-        throw signature_error("encrypted answer names an enclave key other than the attested one");
+        throw signature_error(signature_reason::key_mismatch,
+                              "encrypted answer names an enclave key other than the attested one");
     auto plain = crypto.aes256gcm_open(keys->aes_key, nonce, ciphertext);
-    if (!plain) throw signature_error("encrypted answer does not decrypt with this exchange's key");
+    if (!plain)
+        throw signature_error(signature_reason::undecryptable,
+                              "encrypted answer does not decrypt with this exchange's key");
     nlohmann::json data = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
     if (!data.is_object()) throw protocol_error("decrypted answer data is not an object");
     return data;
@@ -1793,6 +1918,17 @@ struct answer_check {
     std::optional<answer_keys> keys{};  // to open an encrypted answer; none: one is refused
     std::string_view secret{};          // the API key: redacted from a refusal's text
 };
+
+// The fields of a signed answer object (both protocols'): response, message,
+// platform, ai_model (strings) and timestamp (an integer in the int64 range);
+// protocol_error when one is missing or of another type. Sets r.data to nothing.
+chat_result read_signed_fields(const nlohmann::json& data);
+
+// replay_error(time_window) unless the signed timestamp (seconds) lies within
+// `window` of `now`, compared in integer seconds: a chrono time_point counts
+// nanoseconds in an int64, so a timestamp of now + 2^64 ns would overflow
+// there and wrap to "now".
+void check_answer_time(std::int64_t timestamp, std::chrono::system_clock::time_point now, std::chrono::seconds window);
 
 // Parses and verifies the answer to POST /talk with the enclave key, and
 // checks that it answers check.prompt (signed message equal, timestamp in
@@ -1820,43 +1956,14 @@ chat_result verify_answer(const Crypto& crypto, const typename Crypto::public_ke
     std::string canonical = canonical_json(*data_it);
     auto msg = std::span(reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size());
     if (!crypto.ecdsa_p384_verify_der(enclave_key, msg, *sig))
-        throw signature_error("answer signature does not verify with the attested enclave key");
+        throw signature_error(signature_reason::invalid,
+                              "answer signature does not verify with the attested enclave key");
 
-    const nlohmann::json& data = *data_it;
-    auto text = [&](const char* k) -> std::string {
-        auto it = data.find(k);
-        if (it == data.end()) throw protocol_error(std::string("signed data has no \"") + k + "\"");
-        if (!it->is_string()) throw protocol_error(std::string("signed data \"") + k + "\" is not a string");
-        return it->get<std::string>();
-    };
-    chat_result r;
-    r.response = text("response");
-    r.message = text("message");
-    r.platform = text("platform");
-    r.ai_model = text("ai_model");
-    auto ts = data.find("timestamp");
-    if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
-    if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
-    if (ts->is_number_unsigned() &&
-        ts->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
-    r.timestamp = ts->get<std::int64_t>();
-
+    chat_result r = read_signed_fields(*data_it);
     if (r.message != check.prompt)
-        throw replay_error("signed message differs from the prompt sent: a replayed or misrouted answer");
-    if (check.check_time) {
-        // In integer seconds: a chrono time_point counts nanoseconds in an int64,
-        // so a timestamp of now + 2^64 ns would overflow there and wrap to "now".
-        // The difference of two int64 values, taken as uint64, is exact.
-        const std::int64_t now_s =
-            std::chrono::duration_cast<std::chrono::seconds>(check.now.time_since_epoch()).count();
-        const std::uint64_t skew = r.timestamp >= now_s
-            ? static_cast<std::uint64_t>(r.timestamp) - static_cast<std::uint64_t>(now_s)
-            : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(r.timestamp);
-        if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(check.window.count(), 0)))
-            throw replay_error("signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
-                               std::to_string(check.window.count()) + " s): a replayed answer, or a wrong clock");
-    }
+        throw replay_error(signature_reason::echo_mismatch,
+                           "signed message differs from the prompt sent: a replayed or misrouted answer");
+    if (check.check_time) check_answer_time(r.timestamp, check.now, check.window);
     r.data = std::move(*data_it);
     r.signature = std::move(sig_it->get_ref<std::string&>());
     return r;
@@ -1911,6 +2018,41 @@ TEE_INLINE secure_bytes protocol::request_plaintext(const secret_string& api_key
     tee::detail::append_python_string(out, model);
     put("}");
     return out;
+}
+
+TEE_INLINE chat_result protocol::read_signed_fields(const nlohmann::json& data) {
+    auto text = [&](const char* k) -> std::string {
+        auto it = data.find(k);
+        if (it == data.end()) throw protocol_error(std::string("signed data has no \"") + k + "\"");
+        if (!it->is_string()) throw protocol_error(std::string("signed data \"") + k + "\" is not a string");
+        return it->get<std::string>();
+    };
+    chat_result r;
+    r.response = text("response");
+    r.message = text("message");
+    r.platform = text("platform");
+    r.ai_model = text("ai_model");
+    auto ts = data.find("timestamp");
+    if (ts == data.end()) throw protocol_error("signed data has no \"timestamp\"");
+    if (!ts->is_number_integer()) throw protocol_error("signed data \"timestamp\" is not an integer");
+    if (ts->is_number_unsigned() &&
+        ts->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw protocol_error("signed data \"timestamp\" is beyond the 64-bit signed range");
+    r.timestamp = ts->get<std::int64_t>();
+    return r;
+}
+
+TEE_INLINE void protocol::check_answer_time(std::int64_t timestamp, std::chrono::system_clock::time_point now,
+                                            std::chrono::seconds window) {
+    // The difference of two int64 values, taken as uint64, is exact.
+    const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    const std::uint64_t skew = timestamp >= now_s
+        ? static_cast<std::uint64_t>(timestamp) - static_cast<std::uint64_t>(now_s)
+        : static_cast<std::uint64_t>(now_s) - static_cast<std::uint64_t>(timestamp);
+    if (skew > static_cast<std::uint64_t>(std::max<std::int64_t>(window.count(), 0)))
+        throw replay_error(signature_reason::time_window,
+                           "signed timestamp is " + std::to_string(skew) + " s away from the local clock (window " +
+                               std::to_string(window.count()) + " s): a replayed answer, or a wrong clock");
 }
 
 TEE_INLINE std::string protocol::talk_request(byte_span nonce, std::string_view client_spki_hex, byte_span ciphertext) {
@@ -2382,14 +2524,317 @@ TEE_INLINE const p384_comb::table& p384_comb::g_table() {
 #endif  // BOTAN_VERSION_MAJOR < 3
 // ---- end tee/detail/p384_comb.hpp
 
+// ---- begin tee/detail/nova_crypto.hpp ----------------------------------
+// tee/detail/nova_crypto.hpp - the cryptography of Sparsity's Nova protocol
+// (PROTOCOL-NOVA.md sections 4, 6 and 7) as functions on bytes, for a Nova
+// protocol policy to build on: Keccak-256, the EIP-191 digest, secp256k1
+// public-key recovery to an Ethereum address, and the per-message AES-256-GCM
+// key with its sorted-key salt. Botan only: OpenSSL 3.0 has no Keccak-256.
+//
+// Traps handled here:
+//  - Ethereum's Keccak-256 is the original Keccak (padding 0x01), not
+//    SHA3-256 (padding 0x06); they differ on every input. Botan calls it
+//    "Keccak-1600(256)".
+//  - Every well-formed (r, s, v) recovers *some* key, so a recovery proves
+//    nothing until its address equals the attested one; and the checks Botan
+//    leaves to the caller come first: 65 bytes, v only 0/1 or 27/28, r and s in
+//    [1, n-1], s <= n/2 (the twin (r, n-s, v^1) recovers the same key, so
+//    high s would make every answer malleable), and no point at infinity
+//    (Botan 2 returns it instead of throwing).
+//  - The HKDF salt sorts the two keys as *uncompressed* 97-byte points,
+//    bytewise, whatever encoding a key travelled in, and ends with the same
+//    12 bytes that are the GCM IV; the ECDH secret is the x coordinate only.
+
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <botan/bigint.h>
+#include <botan/ecdsa.h>
+#include <botan/hash.h>
+
+
+// A Botan built without Keccak would fail every answer at run time as "not
+// recoverable"; refuse to compile instead (Botan 3: enable the keccak module).
+#if !defined(BOTAN_HAS_KECCAK)
+#error "tee/detail/nova_crypto.hpp needs Botan's keccak module (Keccak-1600(256), Ethereum's Keccak-256)"
+#endif
+
+namespace tee::detail::nova {
+
+using hash256 = std::array<std::uint8_t, 32>;
+using eth_address = std::array<std::uint8_t, 20>;
+
+// ------------------------------------------------------------------ hashing
+// Keccak-256 as Ethereum uses it (not SHA3-256).
+hash256 keccak256(byte_span data);
+
+// EIP-191 personal_sign: Keccak-256 of
+// 0x19 "Ethereum Signed Message:\n" || decimal length of `message` || message.
+hash256 eip191_digest(byte_span message);
+
+// ---------------------------------------------------------------- addresses
+// "0x" followed by exactly 40 hex digits, either case (not checksum-checked:
+// the capsule writes lowercase). nullopt for anything else ("0X", spaces, ...).
+std::optional<eth_address> parse_eth_address(std::string_view text);
+
+// "0x" + 40 lowercase hex digits.
+std::string to_string(const eth_address& address);
+
+// The address of an uncompressed secp256k1 point 04||X||Y (65 bytes): the last
+// 20 bytes of Keccak-256(X||Y). nullopt for any other length or first byte.
+std::optional<eth_address> eth_address_of_point(byte_span point);
+
+// --------------------------------------------------------------- signatures
+inline constexpr std::size_t signature_size = 65;  // r(32) || s(32) || v(1)
+
+// Why a signature is refused, in the order the checks run.
+enum class signature_status {
+    ok,
+    wrong_length,     // not 65 bytes (the app sends "" when signing failed)
+    bad_v,            // v not 0, 1, 27 or 28
+    r_out_of_range,   // r = 0 or r >= n
+    s_out_of_range,   // s = 0 or s >= n
+    high_s,           // s > n/2: the malleable twin of a low-s signature
+    not_recoverable,  // no point with x = r, or the recovered key is the point at infinity
+    wrong_signer,     // a valid signature by another key (or over other bytes)
+};
+
+std::string_view to_string(signature_status status) noexcept;
+
+struct recovered_signer {
+    signature_status status = signature_status::not_recoverable;
+    eth_address address{};  // meaningful when status == ok
+};
+
+// Recovers the signer of a 32-byte digest from r||s||v with Botan's
+// ECDSA_PublicKey recovery constructor. Never throws: refusals come back as
+// the status.
+recovered_signer recover_signer(const hash256& digest, byte_span signature) noexcept;
+
+// EIP-191 verification of `message`: ok only when the signature passes every
+// check and recovers `expected`.
+signature_status check_eip191_signature(byte_span message, byte_span signature, const eth_address& expected) noexcept;
+
+// The same with the address as text ("0x" + 40 hex, compared case-insensitively)
+// and failures as exceptions: attestation_error if `expected_address` is not
+// an address (it can only come from the attested user_data), signature_error
+// naming the failed check otherwise.
+void require_eip191_signature(byte_span message, byte_span signature, std::string_view expected_address);
+
+// The signature_error a refusal is, with its reason (an empty signature:
+// missing; high s: malleable; another signer: wrong_signer; else invalid).
+[[noreturn]] void throw_signature_failure(signature_status status, bool empty_signature);
+
+// ----------------------------------------------- per-message key (section 4)
+// The HKDF info label: the current runtime's, or the older enclaver runtime's.
+using hkdf_label = tee::nova_label;
+
+std::string_view label_text(hkdf_label label) noexcept;  // "capsule-ecdh-aes256gcm-v1" / "enclaver-..."
+
+inline constexpr std::size_t nonce_size = 12;  // the GCM IV and the salt's suffix
+inline constexpr std::size_t key_size = 32;    // AES-256
+
+// salt = min(A, B) || max(A, B) || nonce, A and B the uncompressed points
+// (97 bytes each, 04||X||Y) compared bytewise. Throws protocol_error unless
+// both are 97-byte uncompressed points and the nonce has 12 bytes.
+std::vector<std::uint8_t> message_salt(byte_span point_a, byte_span point_b, byte_span nonce);
+
+// What a session keeps between messages: the ECDH x coordinate of its key and
+// the attested enclave key (fixed for the session), and both points for the salt.
+struct key_agreement {
+    secure_bytes shared_x;                // 48 bytes
+    std::vector<std::uint8_t> own_point;  // 04||X||Y
+    std::vector<std::uint8_t> peer_point;
+    hkdf_label label = hkdf_label::capsule;
+};
+
+// ECDH of our key with the peer's (its SPKI or raw point, as C::load_public_key
+// accepts; throws protocol_error otherwise). Once per session and attested key.
+template <crypto_backend C>
+key_agreement agree(const C& crypto, const typename C::private_key& own, byte_span peer_key,
+                    hkdf_label label = hkdf_label::capsule) {
+    const typename C::public_key peer = crypto.load_public_key(peer_key);  // on-curve check
+    const std::vector<std::uint8_t> own_spki = crypto.spki_der(own);
+    const byte_span own_point = p384::point_of(own_spki);
+    const byte_span peer_point = p384::point_of(peer_key);
+    if (own_point.empty() || peer_point.empty()) throw protocol_error("Nova key agreement needs two P-384 keys");
+    return {crypto.ecdh(own, peer), std::vector<std::uint8_t>(own_point.begin(), own_point.end()),
+            std::vector<std::uint8_t>(peer_point.begin(), peer_point.end()), label};
+}
+
+// key = HKDF-SHA256(IKM = shared x, salt = message_salt(...), info = label, L = 32).
+template <crypto_backend C>
+secure_bytes message_key(const C& crypto, const key_agreement& ka, byte_span nonce) {
+    const std::vector<std::uint8_t> salt = message_salt(ka.own_point, ka.peer_point, nonce);
+    const std::string_view info = label_text(ka.label);
+    return crypto.hkdf_sha256(ka.shared_x, salt,
+                              byte_span(reinterpret_cast<const std::uint8_t*>(info.data()), info.size()), key_size);
+}
+
+// AES-256-GCM under the message key, IV = the same 12-byte nonce, no AAD:
+// ciphertext || tag (16 bytes). Either direction (the peer derives the same key).
+template <crypto_backend C>
+std::vector<std::uint8_t> seal(const C& crypto, const key_agreement& ka, byte_span nonce, byte_span plaintext) {
+    const secure_bytes key = message_key(crypto, ka, nonce);
+    return crypto.aes256gcm_seal(key, nonce, plaintext);
+}
+
+// The plaintext, or nullopt when the tag does not verify (wrong key, nonce,
+// label or bytes). Throws protocol_error for a nonce that is not 12 bytes.
+template <crypto_backend C>
+std::optional<secure_bytes> open(const C& crypto, const key_agreement& ka, byte_span nonce, byte_span ciphertext) {
+    const secure_bytes key = message_key(crypto, ka, nonce);
+    return crypto.aes256gcm_open(key, nonce, ciphertext);
+}
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE hash256 keccak256(byte_span data) {
+    auto h = Botan::HashFunction::create_or_throw("Keccak-1600(256)");
+    h->update(data.data(), data.size());
+    hash256 out{};
+    h->final(out.data());
+    return out;
+}
+
+TEE_INLINE hash256 eip191_digest(byte_span message) {
+    constexpr std::string_view prefix =
+        "\x19"
+        "Ethereum Signed Message:\n";
+    const std::string length = std::to_string(message.size());
+    auto h = Botan::HashFunction::create_or_throw("Keccak-1600(256)");
+    h->update(reinterpret_cast<const std::uint8_t*>(prefix.data()), prefix.size());
+    h->update(reinterpret_cast<const std::uint8_t*>(length.data()), length.size());
+    h->update(message.data(), message.size());
+    hash256 out{};
+    h->final(out.data());
+    return out;
+}
+
+TEE_INLINE std::optional<eth_address> parse_eth_address(std::string_view text) {
+    if (text.size() != 2 + 2 * 20 || text[0] != '0' || text[1] != 'x') return std::nullopt;
+    eth_address out{};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const int hi = hex_value(text[2 + 2 * i]), lo = hex_value(text[3 + 2 * i]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    }
+    return out;
+}
+
+TEE_INLINE std::string to_string(const eth_address& address) { return "0x" + to_hex(address); }
+
+TEE_INLINE std::optional<eth_address> eth_address_of_point(byte_span point) {
+    if (point.size() != 65 || point[0] != 0x04) return std::nullopt;
+    const hash256 h = keccak256(point.subspan(1));
+    eth_address out{};
+    std::copy(h.end() - 20, h.end(), out.begin());
+    return out;
+}
+
+TEE_INLINE std::string_view to_string(signature_status status) noexcept {
+    switch (status) {
+        case signature_status::ok: return "valid";
+        case signature_status::wrong_length: return "signature is not 65 bytes r||s||v";
+        case signature_status::bad_v: return "signature recovery id v is not 0, 1, 27 or 28";
+        case signature_status::r_out_of_range: return "signature r is not in [1, n-1]";
+        case signature_status::s_out_of_range: return "signature s is not in [1, n-1]";
+        case signature_status::high_s: return "signature s is above n/2 (not the canonical low-s form)";
+        case signature_status::not_recoverable: return "no public key can be recovered from the signature";
+        case signature_status::wrong_signer: return "signature is not by the attested address";
+    }
+    return "invalid signature";
+}
+
+TEE_INLINE recovered_signer recover_signer(const hash256& digest, byte_span signature) noexcept {
+    if (signature.size() != signature_size) return {signature_status::wrong_length, {}};
+    std::uint8_t v = signature[64];
+    if (v == 27 || v == 28) v = static_cast<std::uint8_t>(v - 27);
+    if (v > 1) return {signature_status::bad_v, {}};
+    try {
+        const Botan::EC_Group& group = botan::secp256k1();
+        const Botan::BigInt& n = group.get_order();
+        const Botan::BigInt r(signature.data(), 32), s(signature.data() + 32, 32);
+        if (r.is_zero() || r >= n) return {signature_status::r_out_of_range, {}};
+        if (s.is_zero() || s >= n) return {signature_status::s_out_of_range, {}};
+        if (s > (n >> 1)) return {signature_status::high_s, {}};
+        const Botan::ECDSA_PublicKey key(group, std::vector<std::uint8_t>(digest.begin(), digest.end()), r, s, v);
+        // Botan 2 hands back the point at infinity (encoded as one zero byte)
+        // when s*R == e*G; Botan 3 throws. Either way: not a key.
+        if (auto address = eth_address_of_point(botan::point_of(key))) return {signature_status::ok, *address};
+        return {signature_status::not_recoverable, {}};
+    } catch (const std::exception&) {
+        return {signature_status::not_recoverable, {}};  // no curve point with x = r, and the like
+    }
+}
+
+TEE_INLINE signature_status check_eip191_signature(byte_span message, byte_span signature,
+                                                   const eth_address& expected) noexcept {
+    try {
+        const recovered_signer signer = recover_signer(eip191_digest(message), signature);
+        if (signer.status != signature_status::ok) return signer.status;
+        return signer.address == expected ? signature_status::ok : signature_status::wrong_signer;
+    } catch (const std::exception&) {
+        return signature_status::not_recoverable;  // Keccak missing from the Botan build, or out of memory
+    }
+}
+
+TEE_INLINE void require_eip191_signature(byte_span message, byte_span signature, std::string_view expected_address) {
+    const std::optional<eth_address> expected = parse_eth_address(expected_address);
+    if (!expected)
+        throw attestation_error(attestation_reason::key_binding,
+                                "attested eth_addr is not \"0x\" followed by 40 hex digits");
+    const signature_status status = check_eip191_signature(message, signature, *expected);
+    if (status != signature_status::ok) throw_signature_failure(status, signature.empty());
+}
+
+TEE_INLINE void throw_signature_failure(signature_status status, bool empty_signature) {
+    const signature_reason reason = status == signature_status::wrong_signer ? signature_reason::wrong_signer
+        : status == signature_status::high_s                                 ? signature_reason::malleable
+        : empty_signature                                                    ? signature_reason::missing
+                                                                             : signature_reason::invalid;
+    throw signature_error(reason, "Nova answer: " + std::string(to_string(status)));
+}
+
+TEE_INLINE std::string_view label_text(hkdf_label label) noexcept {
+    return label == hkdf_label::enclaver ? "enclaver-ecdh-aes256gcm-v1" : "capsule-ecdh-aes256gcm-v1";
+}
+
+TEE_INLINE std::vector<std::uint8_t> message_salt(byte_span point_a, byte_span point_b, byte_span nonce) {
+    const auto uncompressed = [](byte_span p) { return p.size() == p384::point_size && p[0] == 0x04; };
+    if (!uncompressed(point_a) || !uncompressed(point_b))
+        throw protocol_error("Nova HKDF salt needs two uncompressed P-384 points (97 bytes, 04||x||y)");
+    if (nonce.size() != nonce_size) throw protocol_error("Nova message nonce must be 12 bytes");
+    const bool a_first = std::lexicographical_compare(point_a.begin(), point_a.end(), point_b.begin(), point_b.end());
+    const byte_span lo = a_first ? point_a : point_b, hi = a_first ? point_b : point_a;
+    std::vector<std::uint8_t> salt(lo.size() + hi.size() + nonce.size());  // sized once: GCC 12 -O3 misreads insert()
+    auto out = std::copy(lo.begin(), lo.end(), salt.begin());
+    out = std::copy(hi.begin(), hi.end(), out);
+    std::copy(nonce.begin(), nonce.end(), out);
+    return salt;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee::detail::nova
+// ---- end tee/detail/nova_crypto.hpp
+
 // ---- begin tee/botan_crypto.hpp ----------------------------------------
 // tee/botan_crypto.hpp - the Botan crypto backend (the default), on Botan 3
 // or Botan 2 (tee/detail/botan_compat.hpp names the differences).
 //
 // Implements tee::crypto_backend with Botan: P-384 keys, ECDH, HKDF-SHA256,
 // AES-256-GCM (any IV length; the protocol uses 32 bytes) and ECDSA P-384 /
-// SHA-384 verification. Secrets come back as tee::secure_bytes; Botan keeps
-// private scalars in its own wiping containers. Randomness is Botan's
+// SHA-384 verification; and for the Nova protocol Keccak-256 and EIP-191
+// secp256k1 signer recovery (Botan's keccak module). Secrets come back as
+// tee::secure_bytes; Botan keeps private scalars in its own wiping
+// containers. Randomness is Botan's
 // system_rng (getrandom), which is thread-safe.
 //
 // Interop trap handled here: Botan's X509::BER_encode of an ECDH key writes
@@ -2418,6 +2863,8 @@ TEE_INLINE const p384_comb::table& p384_comb::g_table() {
 #include <botan/system_rng.h>
 
 #if BOTAN_VERSION_MAJOR < 3
+#endif
+#if defined(BOTAN_HAS_KECCAK)
 #endif
 
 namespace tee {
@@ -2471,6 +2918,16 @@ public:
     secure_bytes ecdh(const private_key& priv, const public_key& peer) const;
     secure_bytes hkdf_sha256(byte_span ikm, byte_span salt, byte_span info, std::size_t length) const;
     bool ecdsa_p384_verify_der(const public_key& pub, byte_span msg, byte_span sig) const;
+
+#if defined(BOTAN_HAS_KECCAK)
+    // What the Nova protocol adds (tee/nova_protocol.hpp; tee/detail/nova_crypto.hpp):
+    // Ethereum's Keccak-256, and EIP-191 verification by secp256k1 signer recovery.
+    std::array<std::uint8_t, 32> keccak256(byte_span data) const { return detail::nova::keccak256(data); }
+    detail::nova::signature_status check_eip191_signature(byte_span message, byte_span signature,
+                                                          const detail::nova::eth_address& signer) const {
+        return detail::nova::check_eip191_signature(message, signature, signer);
+    }
+#endif
 
 private:
     friend class detail::crypto_backend_base<botan_crypto>;
@@ -2642,10 +3099,15 @@ TEE_INLINE bool botan_crypto::verify(const public_key& pub, byte_span msg, byte_
 //
 //   {"attestation_doc": {"nonce": "<hex>", "public_key": "<hex DER SPKI>"}, "mock": true}
 //
+// A Nova development enclave adds "user_data": "<the JSON text {\"eth_addr\": ...}>";
+// nonce and user_data are copied into the identity unchecked (the Nova
+// protocol compares the nonce and reads the signing address from them).
+//
 // It refuses a real (Nitro) document - talking to a real enclave without
 // verifying it would be a silent downgrade - and any answer without a usable key.
 
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -2672,12 +3134,15 @@ struct mock_attestation {
             throw attestation_error(attestation_reason::key_binding,
                                     std::string("mock attestation key unusable: ") + e.what());
         }
+        read_statements(answer, id);
         return id;
     }
 
     // The hex public_key of a mock attestation_doc, decoded (not a template:
     // compiled once, see tee/detail/prelude.hpp).
     static std::vector<std::uint8_t> key_of(const nlohmann::json& answer);
+    // Its nonce (hex) and user_data (text), when present, into id.nonce and id.user_data.
+    static void read_statements(const nlohmann::json& answer, enclave_identity& id);
 };
 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
@@ -2699,6 +3164,21 @@ TEE_INLINE std::vector<std::uint8_t> mock_attestation::key_of(const nlohmann::js
     auto bytes = from_hex(pk->get_ref<const std::string&>());
     if (!bytes) throw attestation_error(attestation_reason::malformed, "mock attestation public_key is not hex");
     return std::move(*bytes);
+}
+
+TEE_INLINE void mock_attestation::read_statements(const nlohmann::json& answer, enclave_identity& id) {
+    const auto& doc = answer["attestation_doc"];  // an object: key_of() checked it
+    if (auto n = doc.find("nonce"); n != doc.end()) {
+        auto bytes = n->is_string() ? from_hex(n->get_ref<const std::string&>()) : std::nullopt;
+        if (!bytes) throw attestation_error(attestation_reason::malformed, "mock attestation nonce is not hex");
+        id.nonce = std::move(*bytes);
+    }
+    if (auto u = doc.find("user_data"); u != doc.end()) {
+        if (!u->is_string())
+            throw attestation_error(attestation_reason::malformed, "mock attestation user_data is not a string");
+        const std::string& text = u->get_ref<const std::string&>();
+        id.user_data.assign(text.begin(), text.end());
+    }
 }
 #endif  // TEE_CLIENT_DEFINITIONS
 
@@ -4144,7 +4624,9 @@ TEE_INLINE bool ok(status s) { return static_cast<int>(s) < static_cast<int>(sta
 //  3. chain leaf -> cabundle (root first, checked in order) -> trusted root at
 //     the verification time (now, or injected): tee/detail/x509_chain.hpp, with the
 //     signatures verified by the crypto backend;
-//  4. user_data == SHA-256(public_key), the key requests will be encrypted to;
+//  4. the key requests will be encrypted to: user_data == SHA-256(public_key)
+//     (tee-tls), or, when the context says key_binding::nova_eth_addr, a
+//     120-byte P-384 SPKI with user_data {"eth_addr": "0x..."} (Nova);
 //  5. pins: PCR values, maximum document age, nonce; debug-mode enclaves
 //     (PCR0 all zeros) refused;
 //  6. the image policy (tee/image_policy.hpp): PCR pins, a signed allowlist,
@@ -4278,16 +4760,21 @@ public:
         }
         check_chain(chain, links, p, id);
 
-        // 4. The enclave key, bound by user_data.
+        // 4. The enclave key, bound by user_data (tee-tls) or stated whole
+        // with the signing address beside it (Nova).
         if (!p.public_key)
             throw attestation_error(attestation_reason::key_binding, "document carries no enclave public_key");
         if (!p.user_data)
             throw attestation_error(attestation_reason::key_binding,
                                     "document carries no user_data binding the public_key");
-        auto digest = crypto.sha256(*p.public_key);
-        if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
-            throw attestation_error(attestation_reason::key_binding,
-                                    "user_data is not SHA-256(public_key): the key is not bound to this document");
+        if (context.binding == key_binding::nova_eth_addr) {
+            check_nova_binding(*p.public_key, *p.user_data);
+        } else {
+            auto digest = crypto.sha256(*p.public_key);
+            if (p.user_data->size() != digest.size() || !std::equal(digest.begin(), digest.end(), p.user_data->begin()))
+                throw attestation_error(attestation_reason::key_binding,
+                                        "user_data is not SHA-256(public_key): the key is not bound to this document");
+        }
         try {
             crypto.load_public_key(*p.public_key);  // throws unless P-384
         } catch (const protocol_error&) {
@@ -4349,6 +4836,10 @@ private:
     // Step 6 (the allowlist's signature and time are checked before, by the backend).
     void accept_allowlisted(enclave_identity& id, const std::string& release_key_id) const;
     void check_image(enclave_identity& id, const attestation_context& context) const;
+    // Nova (PROTOCOL-NOVA section 8, step 2): public_key is exactly the
+    // 120-byte P-384 SPKI; user_data a JSON object whose "eth_addr" is "0x" and
+    // 40 hex digits (other members, such as app_wallet, are ignored).
+    static void check_nova_binding(byte_span public_key, byte_span user_data);
     std::int64_t unix_now() const;
     static std::chrono::system_clock::time_point signed_at(const parsed& p);
     static attestation_error chain_failure(Botan::Certificate_Status_Code why,
@@ -4414,6 +4905,28 @@ TEE_INLINE void nitro_attestation::accept_allowlisted(enclave_identity& id, cons
     if (!opt_.allowlist->version_state_file.empty())
         allowlist_versions::accept(opt_.allowlist->version_state_file, release_key_id, allowlist_->version);
     id.image_policy = "allowlist: " + image->name + " (version " + std::to_string(allowlist_->version) + ")";
+}
+
+TEE_INLINE void nitro_attestation::check_nova_binding(byte_span public_key, byte_span user_data) {
+    if (public_key.size() != p384::spki_size || p384::point_of(public_key).empty())
+        throw attestation_error(attestation_reason::key_binding,
+                                "document public_key is not the 120-byte P-384 SubjectPublicKeyInfo Nova states");
+    nlohmann::json j;
+    try {
+        j = parse_json(std::string_view(reinterpret_cast<const char*>(user_data.data()), user_data.size()),
+                       json_limits{4, 4096});
+    } catch (const protocol_error&) {
+        throw attestation_error(attestation_reason::key_binding,
+                                "document user_data is not JSON (Nova's {\"eth_addr\"})");
+    }
+    auto it = j.is_object() ? j.find("eth_addr") : j.end();
+    if (it == j.end() || !it->is_string())
+        throw attestation_error(attestation_reason::key_binding, "document user_data has no \"eth_addr\" string");
+    const std::string& a = it->get_ref<const std::string&>();
+    if (a.size() != 42 || a[0] != '0' || a[1] != 'x' ||
+        !std::all_of(a.begin() + 2, a.end(), [](char c) { return detail::hex_value(c) >= 0; }))
+        throw attestation_error(attestation_reason::key_binding,
+                                "document user_data eth_addr is not \"0x\" followed by 40 hex digits");
 }
 
 TEE_INLINE void nitro_attestation::check_image(enclave_identity& id, const attestation_context& context) const {
@@ -4759,6 +5272,659 @@ TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::ti
 }  // namespace tee
 // ---- end tee/nitro_attestation.hpp
 
+// ---- begin tee/detail/receipt_record.hpp -------------------------------
+// tee/detail/receipt_record.hpp - what a receipt holds, as the protocols
+// build it after a verified chat (tee_tls_protocol, nova_protocol); reading
+// and verifying receipts is tee/receipt.hpp's (which includes this header).
+//
+// The trap it handles: a receipt is shared, so it is built from what was
+// verified and public (the answer as served, the attestation, the request's
+// nonce and public key), never from the API key or the request plaintext;
+// Nova's per-message answer key is the one secret it holds, because it opens
+// that answer and no other message.
+
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+
+namespace tee {
+
+inline constexpr int receipt_version = 1;
+
+// Builds a receipt from a verified chat (the client calls it when
+// config::receipts is set). `attestation` and `answer` are the objects as
+// served, `signed_data` the object the signature covers.
+nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestation, const nlohmann::json& answer,
+                            const nlohmann::json& signed_data, std::string_view request_nonce_hex,
+                            std::string_view request_public_key_hex, std::int64_t verified_at);
+
+// The same for a Nova chat (tee/nova_protocol.hpp): "protocol": "nova", the
+// attestation as the policy read it ({"attestation_doc": base64 of the CBOR}),
+// the answer {"data": envelope, "sig"}, the decrypted object, and "answer_key",
+// the answer's own AES key (hex): Nova's signature covers only the encrypted
+// envelope, so the key is what lets anyone open it again. Every message has
+// its own key: it opens this answer and nothing else.
+nlohmann::json make_nova_receipt(std::string_view url, const nlohmann::json& attestation, const nlohmann::json& answer,
+                                 const nlohmann::json& signed_data, std::string_view answer_key_hex,
+                                 std::string_view request_nonce_hex, std::string_view request_public_key_hex,
+                                 std::int64_t verified_at);
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestation,
+                                       const nlohmann::json& answer, const nlohmann::json& signed_data,
+                                       std::string_view request_nonce_hex, std::string_view request_public_key_hex,
+                                       std::int64_t verified_at) {
+    nlohmann::json r;
+    r["receipt_version"] = receipt_version;
+    r["url"] = std::string(url);
+    r["attestation"] = attestation;
+    r["answer"] = answer;
+    r["signed_data"] = signed_data;
+    r["request"] = {{"nonce", std::string(request_nonce_hex)}, {"public_key", std::string(request_public_key_hex)}};
+    r["verified_at"] = verified_at;
+    r["library"] = "tee-client " + std::string(version());
+    return r;
+}
+
+TEE_INLINE nlohmann::json make_nova_receipt(std::string_view url, const nlohmann::json& attestation,
+                                            const nlohmann::json& answer, const nlohmann::json& signed_data,
+                                            std::string_view answer_key_hex, std::string_view request_nonce_hex,
+                                            std::string_view request_public_key_hex, std::int64_t verified_at) {
+    nlohmann::json r =
+        make_receipt(url, attestation, answer, signed_data, request_nonce_hex, request_public_key_hex, verified_at);
+    r["protocol"] = "nova";
+    r["answer_key"] = std::string(answer_key_hex);
+    return r;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/detail/receipt_record.hpp
+
+// ---- begin tee/tee_tls_protocol.hpp ------------------------------------
+// tee/tee_tls_protocol.hpp - the default protocol policy: tee-tls, the
+// protocol of the reference services (PROTOCOL sections 2 and 3), as the
+// session tee::client keeps and the two steps it runs: establish() (attest,
+// derive the session's AES key) and exchange() (one chat). The wire itself
+// (paths, bodies, what an answer means) is tee/protocol.hpp's.
+//
+// The trap it handles: the session's AES key comes from a static ECDH with
+// the attested key, so it is derived once per attestation and shared by every
+// chat of the session (unless config::client_keys is per_request, when each
+// chat has its own key pair and so its own AES key); a new attestation with
+// another key starts a new session.
+//
+// The protocol policy named requirements are in tee/concepts.hpp
+// ("protocol policy"); tee/nova_protocol.hpp is the other implementation.
+
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+
+namespace tee {
+
+struct tee_tls_protocol {
+    static constexpr std::string_view name = "tee-tls";
+
+    // What one attestation established; immutable, shared by the chats of the session.
+    template <crypto_backend Crypto>
+    struct session {
+        enclave_identity identity;
+        typename Crypto::public_key enclave_key;
+        secure_bytes aes_key;               // from the static ECDH with the attested key
+        nlohmann::json attestation_answer;  // as served; kept only with config::receipts
+    };
+
+    // Attests (protocol::attest: config::endpoint, verified by the policy)
+    // and derives the session's AES key.
+    template <transport Transport, crypto_backend Crypto, class Attestation>
+    requires attestation_policy<Attestation, Crypto>
+    static std::shared_ptr<const session<Crypto>> establish(Transport& t, const Crypto& crypto,
+                                                            const Attestation& policy, const client_key<Crypto>& own,
+                                                            const config& cfg) {
+        protocol::attested a = protocol::attest(
+            t, crypto, policy, {.endpoint = cfg.endpoint, .service_url = cfg.url, .secret = cfg.api_key.reveal()});
+        auto key = crypto.load_public_key(a.identity.public_key);
+        secure_bytes aes = protocol::derive_key(crypto, own.key, key);
+        if (!cfg.receipts) a.answer = nullptr;
+        return std::make_shared<const session<Crypto>>(
+            session<Crypto>{std::move(a.identity), std::move(key), std::move(aes), std::move(a.answer)});
+    }
+
+    // One chat: encrypt the request (with the API key) to the attested key,
+    // post it, verify the answer (protocol::verify_answer).
+    template <transport Transport, crypto_backend Crypto>
+    static chat_result exchange(Transport& t, const Crypto& crypto, const session<Crypto>& s,
+                                const client_key<Crypto>& own, const config& cfg, std::string_view message) {
+        // per_request: a fresh key pair, and so a fresh AES key, for this chat only
+        std::optional<typename Crypto::private_key> once;
+        std::string once_hex;
+        secure_bytes once_aes;
+        if (cfg.client_keys == client_key_mode::per_request) {
+            once = crypto.generate_p384();
+            once_hex = to_hex(crypto.spki_der(*once));
+            once_aes = protocol::derive_key(crypto, *once, s.enclave_key);
+        }
+        const secure_bytes& aes = once ? once_aes : s.aes_key;
+        const std::string_view spki_hex = once ? std::string_view(once_hex) : own.spki_hex;
+
+        std::vector<std::uint8_t> nonce = crypto.random_bytes(protocol::nonce_size);
+        std::vector<std::uint8_t> ciphertext;
+        {
+            secure_bytes plaintext = protocol::request_plaintext(cfg.api_key, message, cfg.platform, cfg.model);
+            ciphertext = crypto.aes256gcm_seal(aes, nonce, plaintext);
+        }  // the plaintext (with the API key) is wiped here
+        http_response res = protocol::post_talk(t, protocol::talk_request(nonce, spki_hex, ciphertext));
+        chat_result r = protocol::verify_answer(crypto, s.enclave_key, res,
+                                                {.prompt = message,
+                                                 .now = std::chrono::system_clock::now(),
+                                                 .window = cfg.answer_time_window,
+                                                 .check_time = !cfg.accept_any_answer_time,
+                                                 .keys = protocol::answer_keys{aes, s.identity.public_key},
+                                                 .secret = cfg.api_key.reveal()});
+        if (cfg.receipts)
+            r.receipt = make_receipt(
+                cfg.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                    .count());
+        return r;
+    }
+
+    // HTTP 500 or a signature that does not verify: protocol::means_key_change.
+    static bool means_key_change(const error& e) noexcept { return protocol::means_key_change(e); }
+};
+
+}  // namespace tee
+// ---- end tee/tee_tls_protocol.hpp
+
+// ---- begin tee/nova_protocol.hpp ---------------------------------------
+// tee/nova_protocol.hpp - the Nova protocol policy: Sparsity's current
+// platform (PROTOCOL-NOVA.md), verified end to end, as tee::nova_client speaks it.
+//
+//   tee::nova_client c(cfg);   // client<httplib_transport, botan_crypto, nitro_attestation, nova_protocol>
+//
+//   attestation: POST {url}/.well-known/attestation {"nonce": base64(32 fresh
+//             random bytes)}, answered with the raw CBOR COSE_Sign1 (a JSON
+//             {"attestation_doc": base64} wrapper is accepted too). The policy
+//             verifies it with key_binding::nova_eth_addr: public_key is the
+//             enclave's P-384 SPKI, user_data {"eth_addr": ...} its signing
+//             address. The document's nonce must be ours.
+//   session:  POST {url}/set-api-key {"api_key", "platform"}, once per attested
+//             session (and again after a new attestation); its answer is
+//             verified like a chat's.
+//   request:  POST {url}/talk {"nonce": hex(12 fresh bytes), "public_key":
+//             hex(client SPKI), "data": hex(AES-256-GCM(key, iv = nonce) || tag)}
+//             with {"message", "ai_model"}; every message has its own key:
+//             HKDF-SHA256(ECDH x, salt = the two points sorted || nonce,
+//             info = config::nova_hkdf_label's text).
+//   answer:   {"data": {"encrypted_data", "nonce", "public_key"}, "sig":
+//             hex(r||s||v)}: EIP-191 (Keccak-256, secp256k1) over the canonical
+//             JSON of the envelope.
+//
+// The traps it handles (section 11: the vendor's own frontend checks none):
+//  - the signing address is taken only from the verified user_data, never from
+//    GET / (unauthenticated) nor from an answer;
+//  - the envelope names a key: it must be the attested one, byte for byte, or
+//    a host that swapped in its own P-384 key could forge answers;
+//  - the signature covers only the envelope, not the request: an answer is
+//    this request's only if its nonce is new in the session, it opens with this
+//    session's key, and its message, ai_model and platform echo the request
+//    with a timestamp inside the window;
+//  - v comes as 0/1 or 27/28; high s, an empty or a malformed signature is refused.
+
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+
+namespace tee {
+
+// A crypto backend that can speak Nova: the crypto_backend members, plus
+// Keccak-256 and EIP-191 signer recovery on secp256k1 (botan_crypto;
+// openssl_crypto has neither, OpenSSL 3.0 has no Keccak-256).
+// clang-format off
+template <class C>
+concept nova_crypto_backend = crypto_backend<C> &&
+    requires(const C& c, byte_span bytes, const detail::nova::eth_address& signer) {
+        { c.keccak256(bytes) } -> std::same_as<std::array<std::uint8_t, 32>>;
+        { c.check_eip191_signature(bytes, bytes, signer) } -> std::same_as<detail::nova::signature_status>;
+    };
+// clang-format on
+
+struct nova_protocol {
+    static constexpr std::string_view name = "nova";
+
+    static constexpr std::string_view attestation_path = "/.well-known/attestation";  // POST {"nonce"}
+    static constexpr std::string_view set_api_key_path = "/set-api-key";              // POST, once per session
+    static constexpr std::string_view talk_path = "/talk";                            // POST, one chat
+    static constexpr std::size_t attestation_nonce_size = 32;
+    // The answer nonces a session remembers (a FIFO; older answers are also
+    // outside the answer time window unless thousands of chats run within it).
+    static constexpr std::size_t remembered_answers = 1u << 16;
+    // What the enclave defaults to (PROTOCOL-NOVA section 5), and so what it echoes.
+    static constexpr std::string_view default_platform = "openai";
+    static constexpr std::string_view default_model = "gpt-4";
+
+    // The answer nonces seen in one session: insert() is false for one seen
+    // before. Thread-safe (the chats of a session share it).
+    class answer_nonces {
+    public:
+        bool insert(byte_span nonce);
+        void insert_all(const answer_nonces& other);  // other's nonces, oldest first
+
+    private:
+        mutable std::mutex mutex_;
+        std::set<std::vector<std::uint8_t>> seen_;
+        std::deque<std::vector<std::uint8_t>> order_;
+    };
+
+    // What one attestation established: the key agreement with the attested
+    // key, the attested signing address, the nonces seen.
+    template <crypto_backend Crypto>
+    struct session {
+        enclave_identity identity;
+        detail::nova::key_agreement keys;  // with the client's own key pair
+        detail::nova::eth_address signer{};
+        std::string signer_text;            // "0x" + 40 lowercase hex
+        nlohmann::json attestation_answer;  // as the policy read it; kept only with config::receipts
+        mutable answer_nonces seen;
+    };
+
+    // ---------------------------------------------------------- attestation
+    // The body of the attestation request: {"nonce": "<standard base64>"}.
+    static std::string attestation_request(byte_span nonce);
+
+    // The attestation answer as an attestation policy reads it: raw CBOR
+    // becomes {"attestation_doc": base64}; a JSON answer (the wrapper, or a
+    // development enclave's mock answer) is parsed as it is. Over
+    // protocol::attestation_answer_limits: attestation_error(malformed).
+    static nlohmann::json attestation_answer(const http_response& res);
+
+    // The signing address the verified identity states (user_data's
+    // "eth_addr"); attestation_error(key_binding) when it states none.
+    static detail::nova::eth_address signer_of(const enclave_identity& id);
+
+    // attestation_error(nonce) unless the document carries `sent`.
+    static void check_nonce(const enclave_identity& id, byte_span sent);
+
+    // The attestation exchange with a fresh nonce, verified by the policy
+    // (key_binding::nova_eth_addr), the nonce compared. A policy that takes no
+    // attestation_context is called without one: then its own checks are all.
+    template <transport Transport, crypto_backend Crypto, class Attestation>
+    requires attestation_policy<Attestation, Crypto>
+    static protocol::attested attest(Transport& t, const Crypto& crypto, const Attestation& policy, const config& cfg) {
+        const std::vector<std::uint8_t> nonce = crypto.random_bytes(attestation_nonce_size);
+        http_response res = t.post_json(attestation_path, attestation_request(nonce));
+        if (res.status != 200) protocol::throw_if_refused(res, cfg.api_key.reveal());
+        protocol::attested a{{}, attestation_answer(res)};
+        const attestation_context context{cfg.url, key_binding::nova_eth_addr};
+        if constexpr (requires { policy.verify(a.answer, crypto, context); })
+            a.identity = policy.verify(a.answer, crypto, context);
+        else
+            a.identity = policy.verify(a.answer, crypto);
+        check_nonce(a.identity, nonce);
+        return a;
+    }
+
+    // --------------------------------------------------------------- answers
+    // What an answer is opened and checked with.
+    struct answer_keys {
+        const detail::nova::key_agreement& keys;
+        byte_span attested_key;  // the attested SPKI: the envelope must name exactly it
+        const detail::nova::eth_address& signer;
+        answer_nonces* seen = nullptr;  // the session's record; none: not checked
+        std::string_view secret{};      // the API key: redacted from a refusal's text
+    };
+
+    // An answer's envelope whose signature and named key are verified.
+    struct envelope {
+        std::vector<std::uint8_t> ciphertext, nonce;  // nonce: 12 bytes
+        std::string signature;                        // hex r||s||v as sent
+    };
+
+    // An answer, verified and opened.
+    struct opened_answer {
+        nlohmann::json data;    // the decrypted object
+        std::string signature;  // hex r||s||v as sent
+        std::vector<std::uint8_t> nonce;
+        nlohmann::json envelope;  // {"encrypted_data", "nonce", "public_key"} as received
+    };
+
+    // The checks of an answer {"data": envelope, "sig"} that need no key of
+    // the session: exactly three hex members, the EIP-191 signature over the
+    // envelope recovering to `signer`, the named key exactly `attested_key`, a
+    // 12-byte nonce. (Receipts check a kept answer with it.)
+    template <nova_crypto_backend Crypto>
+    static envelope verify_envelope(const Crypto& crypto, const nlohmann::json& answer, byte_span attested_key,
+                                    const detail::nova::eth_address& signer);
+
+    // Section 8 step 4 for one answer: refusals (non-200, "error") are
+    // service_errors; then the envelope's three hex members, the signature
+    // (EIP-191, recovering to the attested address), the named key (exactly
+    // the attested SPKI), the nonce (12 bytes, new in the session), the tag,
+    // and a JSON object inside. Throws service_error, protocol_error,
+    // signature_error or replay_error.
+    template <nova_crypto_backend Crypto>
+    static opened_answer open_answer(const Crypto& crypto, const http_response& res, const answer_keys& k);
+
+    // The plaintexts. set-api-key's holds the key: built in wiping memory.
+    static secure_bytes set_api_key_plaintext(const secret_string& api_key, std::string_view platform);
+    static std::string talk_plaintext(std::string_view message, std::string_view model);
+    static std::string platform_of(const config& cfg);  // config::platform, or the enclave's default
+    static std::string model_of(const config& cfg);     // config::model, or the enclave's default
+
+    // A /talk answer's signed fields, checked against what was sent: message,
+    // ai_model and platform equal (replay_error echo_mismatch), the timestamp
+    // in the window (unless config::accept_any_answer_time).
+    static chat_result read_talk_answer(const nlohmann::json& data, std::string_view message, const config& cfg,
+                                        std::chrono::system_clock::time_point now);
+    // A /set-api-key answer: status "success", our platform, timestamp in the window.
+    static void check_set_api_key_answer(const nlohmann::json& data, const config& cfg,
+                                         std::chrono::system_clock::time_point now);
+
+    // ------------------------------------------------ the protocol policy
+    // Attests, agrees the session's key, and sends the API key (/set-api-key).
+    template <transport Transport, nova_crypto_backend Crypto, class Attestation>
+    requires attestation_policy<Attestation, Crypto>
+    static std::shared_ptr<const session<Crypto>> establish(Transport& t, const Crypto& crypto,
+                                                            const Attestation& policy, const client_key<Crypto>& own,
+                                                            const config& cfg) {
+        protocol::attested a = attest(t, crypto, policy, cfg);
+        auto s = std::make_shared<session<Crypto>>();
+        s->keys = detail::nova::agree(crypto, own.key, a.identity.public_key, cfg.nova_hkdf_label);
+        s->signer = signer_of(a.identity);
+        s->signer_text = detail::nova::to_string(s->signer);
+        s->identity = std::move(a.identity);
+        if (cfg.receipts) s->attestation_answer = std::move(a.answer);
+
+        const std::vector<std::uint8_t> nonce = crypto.random_bytes(detail::nova::nonce_size);
+        std::vector<std::uint8_t> ciphertext;
+        {
+            const secure_bytes plaintext = set_api_key_plaintext(cfg.api_key, platform_of(cfg));
+            ciphertext = detail::nova::seal(crypto, s->keys, nonce, plaintext);
+        }  // the plaintext (with the API key) is wiped here
+        const http_response res =
+            t.post_json(set_api_key_path, protocol::talk_request(nonce, own.spki_hex, ciphertext));
+        const opened_answer answer =
+            open_answer(crypto, res, {s->keys, s->identity.public_key, s->signer, &s->seen, cfg.api_key.reveal()});
+        check_set_api_key_answer(answer.data, cfg, std::chrono::system_clock::now());
+        return s;
+    }
+
+    // One chat: {"message", "ai_model"} sealed under a fresh nonce's key,
+    // posted to /talk, the answer opened and checked.
+    template <transport Transport, nova_crypto_backend Crypto>
+    static chat_result exchange(Transport& t, const Crypto& crypto, const session<Crypto>& s,
+                                const client_key<Crypto>& own, const config& cfg, std::string_view message) {
+        // per_request: a fresh key pair, and so a fresh key agreement, for this chat only
+        std::optional<detail::nova::key_agreement> once;
+        std::string once_hex;
+        if (cfg.client_keys == client_key_mode::per_request) {
+            const typename Crypto::private_key k = crypto.generate_p384();
+            once_hex = to_hex(crypto.spki_der(k));
+            once = detail::nova::agree(crypto, k, s.identity.public_key, cfg.nova_hkdf_label);
+        }
+        const detail::nova::key_agreement& keys = once ? *once : s.keys;
+        const std::string_view spki_hex = once ? std::string_view(once_hex) : own.spki_hex;
+
+        const std::vector<std::uint8_t> nonce = crypto.random_bytes(detail::nova::nonce_size);
+        const std::string plaintext = talk_plaintext(message, model_of(cfg));
+        const std::vector<std::uint8_t> ciphertext = detail::nova::seal(
+            crypto, keys, nonce, byte_span(reinterpret_cast<const std::uint8_t*>(plaintext.data()), plaintext.size()));
+        const http_response res = t.post_json(talk_path, protocol::talk_request(nonce, spki_hex, ciphertext));
+        opened_answer answer =
+            open_answer(crypto, res, {keys, s.identity.public_key, s.signer, &s.seen, cfg.api_key.reveal()});
+        chat_result r = read_talk_answer(answer.data, message, cfg, std::chrono::system_clock::now());
+        if (cfg.receipts)  // the answer's own key opens it again: it reveals no other message
+            r.receipt = make_nova_receipt(
+                cfg.url, s.attestation_answer,
+                nlohmann::json{{"data", std::move(answer.envelope)}, {"sig", answer.signature}}, answer.data,
+                to_hex(detail::nova::message_key(crypto, keys, answer.nonce)), to_hex(nonce), spki_hex,
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                    .count());
+        r.data = std::move(answer.data);
+        r.signature = std::move(answer.signature);
+        r.signer_address = s.signer_text;
+        return r;
+    }
+
+    // A session that replaces `old` (the client attested again) keeps
+    // remembering old's answer nonces while the attested key is the same: a
+    // host that provokes a new attestation must not get a fresh memory to
+    // replay into.
+    template <crypto_backend Crypto>
+    static void carry_over(const session<Crypto>& old, const session<Crypto>& fresh) {
+        if (old.identity.public_key == fresh.identity.public_key) fresh.seen.insert_all(old.seen);
+    }
+
+    // A restarted enclave (new keys) answers a request to its old key with
+    // HTTP 400 "Decryption failed: ..."; an answer from other keys fails its
+    // signature or key check (a signature_error that is not a replay_error).
+    static bool means_key_change(const error& e) noexcept;
+};
+
+template <nova_crypto_backend Crypto>
+nova_protocol::envelope nova_protocol::verify_envelope(const Crypto& crypto, const nlohmann::json& answer,
+                                                       byte_span attested_key,
+                                                       const detail::nova::eth_address& signer) {
+    if (!answer.is_object()) throw protocol_error("answer is not a JSON object");
+    auto data_it = answer.find("data");
+    if (data_it == answer.end() || !data_it->is_object()) throw protocol_error("answer has no \"data\" object");
+    auto sig_it = answer.find("sig");
+    if (sig_it == answer.end() || !sig_it->is_string()) throw protocol_error("answer has no \"sig\" string");
+    const nlohmann::json& data = *data_it;
+    if (data.size() != 3)
+        throw protocol_error("answer envelope must have exactly encrypted_data, nonce and public_key");
+    auto field = [&](const char* key) {
+        auto it = data.find(key);
+        if (it == data.end() || !it->is_string())
+            throw protocol_error(std::string("answer envelope has no \"") + key + "\" string");
+        auto bytes = from_hex(it->template get_ref<const std::string&>());
+        if (!bytes) throw protocol_error(std::string("answer envelope \"") + key + "\" is not hex");
+        return std::move(*bytes);
+    };
+    envelope e{field("encrypted_data"), field("nonce"), sig_it->template get<std::string>()};
+    const std::vector<std::uint8_t> named_key = field("public_key");
+
+    // The signature over the envelope, by the attested address.
+    auto sig = from_hex(e.signature);
+    if (!sig) throw signature_error(signature_reason::invalid, "Nova answer: \"sig\" is not hex");
+    const std::string signed_text = canonical_json(data);
+    const auto status = crypto.check_eip191_signature(
+        byte_span(reinterpret_cast<const std::uint8_t*>(signed_text.data()), signed_text.size()), *sig, signer);
+    if (status != detail::nova::signature_status::ok) detail::nova::throw_signature_failure(status, sig->empty());
+
+    // The key it names and was sealed with: exactly the attested one.
+    if (!std::equal(named_key.begin(), named_key.end(), attested_key.begin(), attested_key.end()))
+        throw signature_error(signature_reason::key_mismatch,
+                              "Nova answer names an enclave key other than the attested one");
+    if (e.nonce.size() != detail::nova::nonce_size) throw protocol_error("Nova answer nonce is not 12 bytes");
+    return e;
+}
+
+template <nova_crypto_backend Crypto>
+nova_protocol::opened_answer nova_protocol::open_answer(const Crypto& crypto, const http_response& res,
+                                                        const answer_keys& k) {
+    protocol::throw_if_refused(res, k.secret);
+    nlohmann::json answer = parse_json(res.body);
+    if (auto e = answer.is_object() ? answer.find("error") : answer.end(); e != answer.end())
+        throw service_error(200, protocol::refusal_text(e->is_string() ? e->get<std::string>() : e->dump(), k.secret));
+    envelope e = verify_envelope(crypto, answer, k.attested_key, k.signer);
+    if (k.seen != nullptr && !k.seen->insert(e.nonce))
+        throw replay_error(signature_reason::replayed,
+                           "Nova answer nonce seen before in this session: a replayed answer");
+    auto plain = detail::nova::open(crypto, k.keys, e.nonce, e.ciphertext);
+    if (!plain)
+        throw signature_error(signature_reason::undecryptable, "Nova answer does not decrypt with this session's key");
+    nlohmann::json data = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
+    if (!data.is_object()) throw protocol_error("decrypted Nova answer is not a JSON object");
+    return {std::move(data), std::move(e.signature), std::move(e.nonce), std::move(answer["data"])};
+}
+
+// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
+// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
+#if defined(TEE_CLIENT_DEFINITIONS)
+TEE_INLINE bool nova_protocol::answer_nonces::insert(byte_span nonce) {
+    std::vector<std::uint8_t> n(nonce.begin(), nonce.end());
+    std::lock_guard lock(mutex_);
+    if (!seen_.insert(n).second) return false;
+    order_.push_back(std::move(n));
+    if (order_.size() > remembered_answers) {
+        seen_.erase(order_.front());
+        order_.pop_front();
+    }
+    return true;
+}
+
+TEE_INLINE void nova_protocol::answer_nonces::insert_all(const answer_nonces& other) {
+    std::deque<std::vector<std::uint8_t>> copy;
+    {
+        std::lock_guard lock(other.mutex_);
+        copy = other.order_;
+    }
+    for (const auto& n : copy) insert(n);
+}
+
+TEE_INLINE std::string nova_protocol::attestation_request(byte_span nonce) {
+    return "{\"nonce\":\"" + to_base64(nonce) + "\"}";
+}
+
+TEE_INLINE nlohmann::json nova_protocol::attestation_answer(const http_response& res) {
+    if (res.body.size() > protocol::attestation_answer_limits.max_bytes)
+        throw attestation_error(attestation_reason::malformed,
+                                "attestation answer is " + std::to_string(res.body.size()) + " bytes, more than the " +
+                                    std::to_string(protocol::attestation_answer_limits.max_bytes) +
+                                    " an attestation needs (AWS's documents are about 4.5 KB)");
+    const auto first = std::find_if_not(res.body.begin(), res.body.end(),
+                                        [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+    if (first != res.body.end() && *first == '{') return protocol::parse_attestation_answer(res);
+    if (res.body.empty()) throw attestation_error(attestation_reason::malformed, "attestation answer is empty");
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(res.body.data());
+    return nlohmann::json{{"attestation_doc", to_base64(byte_span(bytes, res.body.size()))}};
+}
+
+TEE_INLINE detail::nova::eth_address nova_protocol::signer_of(const enclave_identity& id) {
+    nlohmann::json j;
+    try {
+        j = parse_json(std::string_view(reinterpret_cast<const char*>(id.user_data.data()), id.user_data.size()),
+                       json_limits{4, 4096});
+    } catch (const protocol_error&) {
+        throw attestation_error(attestation_reason::key_binding,
+                                "attested user_data is not JSON: it names no signing address (eth_addr)");
+    }
+    auto it = j.is_object() ? j.find("eth_addr") : j.end();
+    if (it == j.end() || !it->is_string())
+        throw attestation_error(attestation_reason::key_binding, "attested user_data has no \"eth_addr\" string");
+    auto address = detail::nova::parse_eth_address(it->get_ref<const std::string&>());
+    if (!address)
+        throw attestation_error(attestation_reason::key_binding,
+                                "attested eth_addr is not \"0x\" followed by 40 hex digits");
+    return *address;
+}
+
+TEE_INLINE void nova_protocol::check_nonce(const enclave_identity& id, byte_span sent) {
+    if (!std::equal(id.nonce.begin(), id.nonce.end(), sent.begin(), sent.end()))
+        throw attestation_error(attestation_reason::nonce,
+                                id.nonce.empty() ? "attestation document carries no nonce; it must carry ours"
+                                                 : "attestation document nonce is not the one we sent");
+}
+
+TEE_INLINE secure_bytes nova_protocol::set_api_key_plaintext(const secret_string& api_key, std::string_view platform) {
+    for (auto [what, text] : {std::pair{"platform", platform}, {"API key", api_key.reveal()}})
+        if (!is_valid_utf8(text)) throw config_error(std::string(what) + " is not valid UTF-8");
+    secure_bytes out;
+    out.reserve(32 + api_key.size() * 2 + platform.size());
+    detail::append_text(out, "{\"api_key\":");
+    detail::append_python_string(out, api_key.reveal());
+    detail::append_text(out, ",\"platform\":");
+    detail::append_python_string(out, platform);
+    detail::append_text(out, "}");
+    return out;
+}
+
+TEE_INLINE std::string nova_protocol::talk_plaintext(std::string_view message, std::string_view model) {
+    for (auto [what, text] : {std::pair{"message", message}, {"model", model}})
+        if (!is_valid_utf8(text)) throw config_error(std::string(what) + " is not valid UTF-8");
+    return nlohmann::json{{"message", std::string(message)}, {"ai_model", std::string(model)}}.dump();
+}
+
+TEE_INLINE std::string nova_protocol::platform_of(const config& cfg) {
+    return cfg.platform.empty() ? std::string(default_platform) : cfg.platform;
+}
+
+TEE_INLINE std::string nova_protocol::model_of(const config& cfg) {
+    return cfg.model.empty() ? std::string(default_model) : cfg.model;
+}
+
+TEE_INLINE chat_result nova_protocol::read_talk_answer(const nlohmann::json& data, std::string_view message,
+                                                       const config& cfg, std::chrono::system_clock::time_point now) {
+    chat_result r = protocol::read_signed_fields(data);
+    if (r.message != message)
+        throw replay_error(signature_reason::echo_mismatch,
+                           "Nova answer's message differs from the prompt sent: a replayed or misrouted answer");
+    if (r.ai_model != model_of(cfg))
+        throw replay_error(signature_reason::echo_mismatch, "Nova answer's ai_model differs from the model asked for");
+    if (r.platform != platform_of(cfg))
+        throw replay_error(signature_reason::echo_mismatch, "Nova answer's platform differs from the platform sent");
+    if (!cfg.accept_any_answer_time) protocol::check_answer_time(r.timestamp, now, cfg.answer_time_window);
+    return r;
+}
+
+TEE_INLINE void nova_protocol::check_set_api_key_answer(const nlohmann::json& data, const config& cfg,
+                                                        std::chrono::system_clock::time_point now) {
+    auto status = data.find("status");
+    if (status == data.end() || !status->is_string() || status->get_ref<const std::string&>() != "success")
+        throw protocol_error("Nova /set-api-key answer does not say \"status\": \"success\"");
+    auto platform = data.find("platform");
+    if (platform == data.end() || !platform->is_string() || platform->get_ref<const std::string&>() != platform_of(cfg))
+        throw replay_error(signature_reason::echo_mismatch, "Nova /set-api-key answer names another platform");
+    auto ts = data.find("timestamp");
+    if (ts == data.end() || !ts->is_number_integer())
+        throw protocol_error("Nova /set-api-key answer has no integer \"timestamp\"");
+    if (ts->is_number_unsigned() &&
+        ts->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw protocol_error("Nova /set-api-key answer \"timestamp\" is beyond the 64-bit signed range");
+    if (!cfg.accept_any_answer_time) protocol::check_answer_time(ts->get<std::int64_t>(), now, cfg.answer_time_window);
+}
+
+TEE_INLINE bool nova_protocol::means_key_change(const error& e) noexcept {
+    if (dynamic_cast<const replay_error*>(&e) != nullptr) return false;
+    if (dynamic_cast<const signature_error*>(&e) != nullptr) return true;
+    const auto* refused = dynamic_cast<const service_error*>(&e);
+    return refused != nullptr && refused->http_status() == 400 &&
+        refused->service_message().rfind("Decryption failed", 0) == 0;
+}
+#endif  // TEE_CLIENT_DEFINITIONS
+
+}  // namespace tee
+// ---- end tee/nova_protocol.hpp
+
 // ---- begin tee/receipt.hpp ---------------------------------------------
 // tee/receipt.hpp - receipts: the evidence of one verified chat, kept so that
 // anyone can check it offline, years later, and an append-only log of them in
@@ -4804,10 +5970,10 @@ TEE_INLINE std::string nitro_attestation::iso_time(std::chrono::system_clock::ti
 
 #include <nlohmann/json.hpp>
 
+#if defined(BOTAN_HAS_KECCAK)
+#endif
 
 namespace tee {
-
-inline constexpr int receipt_version = 1;
 
 // What a receipt is checked against. The image policy is the caller's: pin
 // PCR0..2 in nitro.expected_pcrs (without pins any Nitro enclave passes).
@@ -4821,10 +5987,11 @@ struct receipt_options {
 
 // What a receipt proves, once verified.
 struct receipt_verification {
-    bool verified = false;          // a Nitro receipt, verified; false: a mock one (allow_mock only)
-    enclave_identity identity;      // the attested enclave, verified at the document's own time
-    chat_result answer;             // the signed fields (response, message, ..., timestamp, data, signature)
-    bool encrypted_answer = false;  // the answer travelled encrypted; signed_data is its decrypted form
+    std::string protocol = "tee-tls";  // or "nova"
+    bool verified = false;             // a Nitro receipt, verified; false: a mock one (allow_mock only)
+    enclave_identity identity;         // the attested enclave, verified at the document's own time
+    chat_result answer;                // the signed fields (response, message, ..., timestamp, data, signature)
+    bool encrypted_answer = false;     // the answer travelled encrypted; signed_data is its decrypted form
     // The client's own record (not signed by the enclave):
     std::string url;
     std::int64_t verified_at = 0;
@@ -4843,13 +6010,6 @@ struct receipt_log_report {
     bool ok() const noexcept { return failed_line == 0; }
 };
 
-// Builds a receipt from a verified chat (the client calls it when
-// config::receipts is set). `attestation` and `answer` are the objects as
-// served, `signed_data` the object the signature covers.
-nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestation, const nlohmann::json& answer,
-                            const nlohmann::json& signed_data, std::string_view request_nonce_hex,
-                            std::string_view request_public_key_hex, std::int64_t verified_at);
-
 // The caller's Nitro options as a receipt is verified with them: at the
 // document's own signed time, with no age limit and no nonce (the document
 // was fetched by someone else, long ago). The one place that adapts them.
@@ -4863,6 +6023,10 @@ std::string append_receipt(const std::string& path, const nlohmann::json& receip
 
 // The JSON limits of a receipt: an answer (depth 32, 8 MiB) and a document inside.
 inline constexpr json_limits receipt_json_limits{40, 32u << 20};
+
+namespace detail {
+struct receipt_fields;
+}  // namespace detail
 
 // Verifies receipts with one set of options (the trust root parsed once).
 template <crypto_backend Crypto = botan_crypto>
@@ -4889,6 +6053,8 @@ public:
     receipt_log_report verify_log_file(const std::string& path) const;
 
 private:
+    receipt_verification verify_tee_tls(const detail::receipt_fields& f) const;
+    receipt_verification verify_nova(const nlohmann::json& receipt, const detail::receipt_fields& f) const;
     std::chrono::system_clock::time_point now() const {
         return opt_.clock ? opt_.clock() : std::chrono::system_clock::now();
     }
@@ -4917,7 +6083,9 @@ struct receipt_fields {
     const nlohmann::json* signed_data;
     bool mock_attestation;
     bool encrypted;
+    bool nova;  // "protocol": "nova"
 };
+
 receipt_fields receipt_structure(const nlohmann::json& receipt);
 // The envelope of an encrypted answer names the attested key.
 void check_envelope(const nlohmann::json& envelope, const enclave_identity& id);
@@ -4934,15 +6102,29 @@ template <crypto_backend Crypto>
 receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& receipt) const {
     const detail::receipt_fields f = detail::receipt_structure(receipt);
     receipt_verification v;
-    if (f.mock_attestation) {
-        if (!opt_.allow_mock)
-            throw attestation_error(attestation_reason::mock_refused,
-                                    "receipt holds a mock attestation, which proves nothing about who held the "
-                                    "key; refused (allow mock receipts to read it)");
-        v.identity = mock_attestation{}.verify(*f.attestation, crypto_);
+    if (f.mock_attestation && !opt_.allow_mock)
+        throw attestation_error(attestation_reason::mock_refused,
+                                "receipt holds a mock attestation, which proves nothing about who held the "
+                                "key; refused (allow mock receipts to read it)");
+    if (f.nova) {
+        v = verify_nova(receipt, f);
     } else {
-        v.identity = nitro_.verify(*f.attestation, crypto_);
+        v = verify_tee_tls(f);
     }
+    detail::check_times(v, now(), opt_.nitro.max_clock_skew);
+
+    v.url = receipt.at("url").template get<std::string>();
+    v.verified_at = receipt.at("verified_at").template get<std::int64_t>();
+    v.library = receipt.at("library").template get<std::string>();
+    v.verified = v.identity.verified;
+    return v;
+}
+
+template <crypto_backend Crypto>
+receipt_verification receipt_verifier<Crypto>::verify_tee_tls(const detail::receipt_fields& f) const {
+    receipt_verification v;
+    v.identity = f.mock_attestation ? mock_attestation{}.verify(*f.attestation, crypto_)
+                                    : nitro_.verify(*f.attestation, crypto_);
     check_advertised_key(*f.attestation, v.identity);
 
     // The answer: the plain one must carry signed_data itself; an envelope must
@@ -4951,7 +6133,7 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
     if (f.encrypted)
         detail::check_envelope(f.answer->at("data"), v.identity);
     else if (f.answer->at("data") != *f.signed_data)
-        throw signature_error("receipt signed_data differs from the answer's data");
+        throw signature_error(signature_reason::invalid, "receipt signed_data differs from the answer's data");
     const auto msg = f.signed_data->find("message");
     if (msg == f.signed_data->end() || !msg->is_string())
         throw protocol_error("receipt signed_data has no \"message\" string");
@@ -4964,14 +6146,58 @@ receipt_verification receipt_verifier<Crypto>::verify(const nlohmann::json& rece
                                         .check_time = false});
     v.answer.enclave_key_fingerprint = v.identity.key_fingerprint;
     v.answer.attestation_kind = v.identity.kind;
+    v.answer.protocol = "tee-tls";
     v.encrypted_answer = f.encrypted;
-    detail::check_times(v, now(), opt_.nitro.max_clock_skew);
-
-    v.url = receipt.at("url").template get<std::string>();
-    v.verified_at = receipt.at("verified_at").template get<std::int64_t>();
-    v.library = receipt.at("library").template get<std::string>();
-    v.verified = v.identity.verified;
     return v;
+}
+
+// A Nova receipt (make_nova_receipt): the document under the Nova binding
+// (no nonce: it was the fetcher's), the envelope's signature by the attested
+// eth_addr and its named key (nova_protocol::verify_envelope), the disclosed
+// answer key opening the envelope to exactly signed_data, and the signed fields.
+template <crypto_backend Crypto>
+receipt_verification receipt_verifier<Crypto>::verify_nova(const nlohmann::json& receipt,
+                                                           const detail::receipt_fields& f) const {
+#if defined(BOTAN_HAS_KECCAK)
+    if constexpr (nova_crypto_backend<Crypto>) {
+        receipt_verification v;
+        v.protocol = "nova";
+        v.identity = f.mock_attestation
+            ? mock_attestation{}.verify(*f.attestation, crypto_)
+            : nitro_.verify(*f.attestation, crypto_, attestation_context{{}, key_binding::nova_eth_addr});
+        const auto signer = nova_protocol::signer_of(v.identity);
+        const nova_protocol::envelope e =
+            nova_protocol::verify_envelope(crypto_, *f.answer, v.identity.public_key, signer);
+        const auto key = from_hex(receipt.at("answer_key").template get_ref<const std::string&>());
+        const auto plain = crypto_.aes256gcm_open(*key, e.nonce, e.ciphertext);
+        if (!plain)
+            throw signature_error(signature_reason::undecryptable,
+                                  "receipt answer_key does not open the signed envelope");
+        nlohmann::json opened;
+        try {
+            opened = parse_json(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
+        } catch (const protocol_error&) {
+            throw protocol_error("receipt's opened answer is not JSON");
+        }
+        if (opened != *f.signed_data)
+            throw signature_error(signature_reason::invalid,
+                                  "receipt signed_data differs from what its envelope opens to");
+        v.answer = protocol::read_signed_fields(opened);
+        v.answer.data = std::move(opened);
+        v.answer.signature = e.signature;
+        v.answer.signer_address = detail::nova::to_string(signer);
+        v.answer.enclave_key_fingerprint = v.identity.key_fingerprint;
+        v.answer.attestation_kind = v.identity.kind;
+        v.answer.protocol = "nova";
+        v.encrypted_answer = true;
+        return v;
+    }
+#endif
+    (void)receipt;
+    (void)f;
+    throw config_error(
+        "a Nova receipt needs a crypto backend with Keccak-256 and secp256k1 recovery (botan_crypto, with Botan's "
+        "keccak module)");
 }
 
 template <crypto_backend Crypto>
@@ -5030,22 +6256,6 @@ receipt_log_report receipt_verifier<Crypto>::verify_log_file(const std::string& 
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
 #if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE nlohmann::json make_receipt(std::string_view url, const nlohmann::json& attestation,
-                                       const nlohmann::json& answer, const nlohmann::json& signed_data,
-                                       std::string_view request_nonce_hex, std::string_view request_public_key_hex,
-                                       std::int64_t verified_at) {
-    nlohmann::json r;
-    r["receipt_version"] = receipt_version;
-    r["url"] = std::string(url);
-    r["attestation"] = attestation;
-    r["answer"] = answer;
-    r["signed_data"] = signed_data;
-    r["request"] = {{"nonce", std::string(request_nonce_hex)}, {"public_key", std::string(request_public_key_hex)}};
-    r["verified_at"] = verified_at;
-    r["library"] = "tee-client " + std::string(version());
-    return r;
-}
-
 TEE_INLINE nitro_options receipt_nitro_options(const receipt_options& opt) {
     nitro_options n = opt.nitro;
     // A chain expired since is verified at the document's own time, whatever its age.
@@ -5068,6 +6278,12 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
         if (it == r.end() || !((*it).*is)()) throw protocol_error(std::string("receipt has no \"") + k + "\" " + what);
         return &*it;
     };
+    bool nova = false;
+    if (const auto p = r.find("protocol"); p != r.end()) {
+        if (!p->is_string() || (*p != "nova" && *p != "tee-tls"))
+            throw protocol_error("receipt protocol " + p->dump() + " is not one this verifier reads (tee-tls, nova)");
+        nova = *p == "nova";
+    }
     need("url", &nlohmann::json::is_string, "string");
     need("verified_at", &nlohmann::json::is_number_integer, "integer");
     need("library", &nlohmann::json::is_string, "string");
@@ -5075,8 +6291,9 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
     const auto nonce = request->find("nonce");
     const auto nonce_bytes =
         nonce != request->end() && nonce->is_string() ? from_hex(nonce->get_ref<const std::string&>()) : std::nullopt;
-    if (!nonce_bytes || nonce_bytes->size() != protocol::nonce_size)
-        throw protocol_error("receipt request nonce is not 32 bytes of hex");
+    const std::size_t nonce_size = nova ? std::size_t(12) : protocol::nonce_size;
+    if (!nonce_bytes || nonce_bytes->size() != nonce_size)
+        throw protocol_error("receipt request nonce is not " + std::to_string(nonce_size) + " bytes of hex");
     const auto pk = request->find("public_key");
     const auto pk_bytes =
         pk != request->end() && pk->is_string() ? from_hex(pk->get_ref<const std::string&>()) : std::nullopt;
@@ -5096,6 +6313,15 @@ TEE_INLINE detail::receipt_fields detail::receipt_structure(const nlohmann::json
     const auto data = f.answer->find("data");
     if (data == f.answer->end() || !data->is_object()) throw protocol_error("receipt answer has no \"data\" object");
     f.encrypted = data->contains("encrypted_data");
+    f.nova = nova;
+    if (nova) {
+        const auto key = r.find("answer_key");
+        const auto key_bytes =
+            key != r.end() && key->is_string() ? from_hex(key->get_ref<const std::string&>()) : std::nullopt;
+        if (!key_bytes || key_bytes->size() != 32)
+            throw protocol_error("Nova receipt answer_key is not 32 bytes of hex");
+        if (!f.encrypted) throw protocol_error("Nova receipt answer is not an encrypted envelope");
+    }
     return f;
 }
 
@@ -5109,7 +6335,8 @@ TEE_INLINE void detail::check_envelope(const nlohmann::json& env, const enclave_
     }
     const auto a = p384::point_of(named), b = p384::point_of(id.public_key);
     if (a.empty() || !std::equal(a.begin(), a.end(), b.begin(), b.end()))
-        throw signature_error("encrypted answer names an enclave key other than the attested one");
+        throw signature_error(signature_reason::key_mismatch,
+                              "encrypted answer names an enclave key other than the attested one");
 }
 
 TEE_INLINE void detail::check_times(const receipt_verification& v, std::chrono::system_clock::time_point now,
@@ -5117,8 +6344,9 @@ TEE_INLINE void detail::check_times(const receipt_verification& v, std::chrono::
     using namespace std::chrono;
     // (A document signed after the clock is refused by nitro_attestation itself.)
     if (v.answer.timestamp > duration_cast<seconds>((now + skew).time_since_epoch()).count())
-        throw signature_error("receipt's answer is signed after the verification clock (" +
-                              std::to_string(v.answer.timestamp) + " s since the epoch)");
+        throw signature_error(signature_reason::time_window,
+                              "receipt's answer is signed after the verification clock (" +
+                                  std::to_string(v.answer.timestamp) + " s since the epoch)");
 }
 
 TEE_INLINE std::string detail::read_whole_file(const std::string& path) {
@@ -5228,30 +6456,33 @@ TEE_INLINE void detail::locked_append(const std::string& path, const std::functi
 // ---- end tee/receipt.hpp
 
 // ---- begin tee/client.hpp ----------------------------------------------
-// tee/client.hpp - tee::client<Transport, Crypto, Attestation>: the secure chat.
+// tee/client.hpp - tee::client<Transport, Crypto, Attestation, Protocol>: the secure chat.
 //
 //   tee::client<> c(tee::config::from_env());   // Nitro attestation, Botan, httplib
 //   tee::chat_result r = c.chat("BTC price right now");
 //
 // This header has no transport of its own (it is part of <tee/core.hpp>, which
-// includes no HTTP library and no OS header): Crypto and Attestation default to
-// botan_crypto and nitro_attestation here; Transport defaults to
-// httplib_transport in <tee/tee.hpp>, which also names client<> and its aliases.
+// includes no HTTP library and no OS header): Crypto, Attestation and Protocol
+// default to botan_crypto, nitro_attestation and tee_tls_protocol here;
+// Transport defaults to httplib_transport in <tee/tee.hpp>, which also names
+// client<> and its aliases (nova_client: Protocol = nova_protocol).
 //
 // Life of a client:
 //  * construction: checks the configuration, builds the transport, generates
 //    the client's P-384 key pair (kept for the client's lifetime, as the
 //    services expect, unless config::client_keys is per_request). No I/O.
-//  * attest(): the attestation exchange (protocol::attest: config::endpoint,
-//    verified by the Attestation policy); loads the enclave key and derives
-//    the AES key (ECDH + HKDF) once. chat() calls it on first use; call it
-//    yourself to fail early.
-//  * chat(): encrypt the request to the attested key, post it, verify the
-//    answer (protocol::verify_answer), return it. If the failure is one a
-//    restarted enclave causes (protocol::means_key_change), the client attests
-//    again (fully verified) and retries once.
-// What travels and what an answer means is tee/protocol.hpp's; this header
-// keeps the session, the threads, the receipts and the retry.
+//  * attest(): Protocol::establish - the attestation exchange, verified by
+//    the Attestation policy, and what the session needs from it (tee-tls: the
+//    AES key, derived once; Nova: the key agreement, the signing address and
+//    the API key sent once). chat() calls it on first use; call it yourself
+//    to fail early.
+//  * chat(): Protocol::exchange - encrypt the request to the attested key,
+//    post it, verify the answer, return it. If the failure is one a restarted
+//    enclave causes (Protocol::means_key_change), the client attests again
+//    (fully verified) and retries once.
+// What travels and what an answer means is the protocol policy's
+// (tee/tee_tls_protocol.hpp over tee/protocol.hpp; tee/nova_protocol.hpp);
+// this header keeps the session, the threads, the redaction and the retry.
 //
 // Threads: one client may be used from several threads at once (chat(),
 // chat_async(), attest()). The session (identity, keys) is immutable and
@@ -5273,13 +6504,20 @@ TEE_INLINE void detail::locked_append(const std::string& path, const std::functi
 
 namespace tee {
 
-template <transport Transport, crypto_backend Crypto = botan_crypto, class Attestation = nitro_attestation>
+template <transport Transport, crypto_backend Crypto = botan_crypto, class Attestation = nitro_attestation,
+          class Protocol = tee_tls_protocol>
 requires attestation_policy<Attestation, Crypto>
 class client {
+    static_assert(protocol_policy<Protocol, Transport, Crypto, Attestation>,
+                  "Protocol is not a protocol policy for this transport, crypto backend and attestation policy "
+                  "(tee/concepts.hpp); tee::nova_protocol needs a crypto backend with Keccak-256 and secp256k1 "
+                  "recovery (botan_crypto: openssl_crypto has none, OpenSSL 3.0 has no Keccak-256)");
+
 public:
     using transport_type = Transport;
     using crypto_type = Crypto;
     using attestation_type = Attestation;
+    using protocol_type = Protocol;
 
     // Builds the transport from cfg (transport_options_for(cfg)).
     explicit client(config cfg, Attestation attestation = Attestation{}) requires
@@ -5315,12 +6553,7 @@ public:
     const std::string& client_public_key_hex() const noexcept { return spki_hex_; }
 
 private:
-    struct session_state {
-        enclave_identity identity;
-        typename Crypto::public_key enclave_key;
-        secure_bytes aes_key;               // from the static ECDH with the attested key: once per session
-        nlohmann::json attestation_answer;  // as served; kept only with config::receipts
-    };
+    using session_state = typename Protocol::template session<Crypto>;
 
     chat_result chat_once_or_twice(std::string_view message);
     chat_result exchange(const session_state& s, std::string_view message);
@@ -5342,20 +6575,20 @@ private:
 // instantiation declaration (TEE_CLIENT_COMPILED_LIB, below) keeps them out of
 // the including file: member functions defined in the class are inline, and
 // compilers instantiate inline members of an extern template anyway.
-#define TEE_CLIENT_MEMBER                                                    \
-    template <transport Transport, crypto_backend Crypto, class Attestation> \
+#define TEE_CLIENT_MEMBER                                                                    \
+    template <transport Transport, crypto_backend Crypto, class Attestation, class Protocol> \
     requires attestation_policy<Attestation, Crypto>
 
 TEE_CLIENT_MEMBER
-client<Transport, Crypto, Attestation>::client(
+client<Transport, Crypto, Attestation, Protocol>::client(
     config cfg, Attestation attestation) requires std::constructible_from<Transport, const transport_options&>
     : client(cfg, Transport(transport_options_for(cfg)), std::move(attestation)) {}
 
 TEE_CLIENT_MEMBER
-client<Transport, Crypto, Attestation>::~client() = default;
+client<Transport, Crypto, Attestation, Protocol>::~client() = default;
 
 TEE_CLIENT_MEMBER
-client<Transport, Crypto, Attestation>::client(config cfg, Transport transport, Attestation attestation)
+client<Transport, Crypto, Attestation, Protocol>::client(config cfg, Transport transport, Attestation attestation)
     : cfg_(std::move(cfg)),
       attestation_(std::move(attestation)),
       transport_(std::move(transport)),
@@ -5370,7 +6603,7 @@ client<Transport, Crypto, Attestation>::client(config cfg, Transport transport, 
 // Service texts are redacted before they are cut to size
 // (protocol::refusal_text); this catches whatever else could carry it.
 TEE_CLIENT_MEMBER
-enclave_identity client<Transport, Crypto, Attestation>::attest() {
+enclave_identity client<Transport, Crypto, Attestation, Protocol>::attest() {
     try {
         return session()->identity;
     } catch (error& e) {
@@ -5380,7 +6613,7 @@ enclave_identity client<Transport, Crypto, Attestation>::attest() {
 }
 
 TEE_CLIENT_MEMBER
-chat_result client<Transport, Crypto, Attestation>::chat(std::string_view message) {
+chat_result client<Transport, Crypto, Attestation, Protocol>::chat(std::string_view message) {
     try {
         return chat_once_or_twice(message);
     } catch (error& e) {
@@ -5390,17 +6623,17 @@ chat_result client<Transport, Crypto, Attestation>::chat(std::string_view messag
 }
 
 TEE_CLIENT_MEMBER
-std::future<chat_result> client<Transport, Crypto, Attestation>::chat_async(std::string message) {
+std::future<chat_result> client<Transport, Crypto, Attestation, Protocol>::chat_async(std::string message) {
     return std::async(std::launch::async, [this, m = std::move(message)] { return chat(m); });
 }
 
 TEE_CLIENT_MEMBER
-chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::string_view message) {
+chat_result client<Transport, Crypto, Attestation, Protocol>::chat_once_or_twice(std::string_view message) {
     auto s = session();
     try {
         return exchange(*s, message);
     } catch (const error& e) {
-        if (!cfg_.reattest_on_key_change || !protocol::means_key_change(e)) throw;
+        if (!cfg_.reattest_on_key_change || !Protocol::means_key_change(e)) throw;
         auto fresh = reattest(s);
         if (fresh->identity.public_key == s->identity.public_key) throw;  // the same key: the first failure stands
         return exchange(*fresh, message);
@@ -5408,49 +6641,20 @@ chat_result client<Transport, Crypto, Attestation>::chat_once_or_twice(std::stri
 }
 
 TEE_CLIENT_MEMBER
-chat_result client<Transport, Crypto, Attestation>::exchange(const session_state& s, std::string_view message) {
-    // per_request: a fresh key pair, and so a fresh AES key, for this chat only
-    std::optional<typename Crypto::private_key> once;
-    std::string once_hex;
-    secure_bytes once_aes;
-    if (cfg_.client_keys == client_key_mode::per_request) {
-        once = crypto_.generate_p384();
-        once_hex = to_hex(crypto_.spki_der(*once));
-        once_aes = protocol::derive_key(crypto_, *once, s.enclave_key);
-    }
-    const secure_bytes& aes = once ? once_aes : s.aes_key;
-    const std::string& spki_hex = once ? once_hex : spki_hex_;
-
-    std::vector<std::uint8_t> nonce = crypto_.random_bytes(protocol::nonce_size);
-    std::vector<std::uint8_t> ciphertext;
-    {
-        secure_bytes plaintext = protocol::request_plaintext(cfg_.api_key, message, cfg_.platform, cfg_.model);
-        ciphertext = crypto_.aes256gcm_seal(aes, nonce, plaintext);
-    }  // the plaintext (with the API key) is wiped here
-    http_response res = protocol::post_talk(transport_, protocol::talk_request(nonce, spki_hex, ciphertext));
-    chat_result r = protocol::verify_answer(crypto_, s.enclave_key, res,
-                                            {.prompt = message,
-                                             .now = std::chrono::system_clock::now(),
-                                             .window = cfg_.answer_time_window,
-                                             .check_time = !cfg_.accept_any_answer_time,
-                                             .keys = protocol::answer_keys{aes, s.identity.public_key},
-                                             .secret = cfg_.api_key.reveal()});
+chat_result client<Transport, Crypto, Attestation, Protocol>::exchange(const session_state& s,
+                                                                       std::string_view message) {
+    chat_result r = Protocol::exchange(transport_, crypto_, s, client_key<Crypto>{key_, spki_hex_}, cfg_, message);
     r.enclave_key_fingerprint = s.identity.key_fingerprint;
     r.attestation_kind = s.identity.kind;
-    if (cfg_.receipts) {
-        r.receipt = make_receipt(
-            cfg_.url, s.attestation_answer, parse_json(res.body), r.data, to_hex(nonce), spki_hex,
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                .count());
-        // The service holds the key and could echo it: a receipt is for sharing, so none is made then.
-        if (r.receipt->dump().find(cfg_.api_key.reveal()) != std::string::npos)
-            throw protocol_error("the answer contains the API key: no receipt made (a receipt is meant to be shared)");
-    }
+    r.protocol = std::string(Protocol::name);
+    // The service holds the key and could echo it: a receipt is for sharing, so none is made then.
+    if (r.receipt && r.receipt->dump().find(cfg_.api_key.reveal()) != std::string::npos)
+        throw protocol_error("the answer contains the API key: no receipt made (a receipt is meant to be shared)");
     return r;
 }
 
 TEE_CLIENT_MEMBER
-auto client<Transport, Crypto, Attestation>::session() -> std::shared_ptr<const session_state> {
+auto client<Transport, Crypto, Attestation, Protocol>::session() -> std::shared_ptr<const session_state> {
     std::lock_guard lock(mutex_);
     if (!session_) session_ = establish();
     return session_;
@@ -5458,23 +6662,22 @@ auto client<Transport, Crypto, Attestation>::session() -> std::shared_ptr<const 
 
 // Attests again unless another thread already did since `seen`.
 TEE_CLIENT_MEMBER
-auto client<Transport, Crypto, Attestation>::reattest(const std::shared_ptr<const session_state>& seen)
+auto client<Transport, Crypto, Attestation, Protocol>::reattest(const std::shared_ptr<const session_state>& seen)
     -> std::shared_ptr<const session_state> {
     std::lock_guard lock(mutex_);
-    if (session_ == seen) session_ = establish();
+    if (session_ == seen) {
+        auto fresh = establish();
+        // What the old session remembers that the new one must too (Nova: the
+        // answer nonces seen, while the attested key is the same).
+        if constexpr (requires { Protocol::carry_over(*seen, *fresh); }) Protocol::carry_over(*seen, *fresh);
+        session_ = std::move(fresh);
+    }
     return session_;
 }
 
 TEE_CLIENT_MEMBER
-auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<const session_state> {
-    protocol::attested a =
-        protocol::attest(transport_, crypto_, attestation_,
-                         {.endpoint = cfg_.endpoint, .service_url = cfg_.url, .secret = cfg_.api_key.reveal()});
-    auto key = crypto_.load_public_key(a.identity.public_key);
-    secure_bytes aes = protocol::derive_key(crypto_, key_, key);
-    if (!cfg_.receipts) a.answer = nullptr;
-    return std::make_shared<const session_state>(
-        session_state{std::move(a.identity), std::move(key), std::move(aes), std::move(a.answer)});
+auto client<Transport, Crypto, Attestation, Protocol>::establish() -> std::shared_ptr<const session_state> {
+    return Protocol::establish(transport_, crypto_, attestation_, client_key<Crypto>{key_, spki_hex_}, cfg_);
 }
 
 #undef TEE_CLIENT_MEMBER
@@ -5492,9 +6695,13 @@ auto client<Transport, Crypto, Attestation>::establish() -> std::shared_ptr<cons
 // examples/custom_transport.cpp) and name it:
 //
 //   #include <tee/core.hpp>
-//   tee::client<my_transport> c(cfg);   // Botan, Nitro attestation
+//   tee::client<my_transport> c(cfg);   // Botan, Nitro attestation, tee-tls
+//   tee::client<my_transport, tee::botan_crypto, tee::nitro_attestation, tee::nova_protocol> n(cfg);
 //
 // <tee/tee.hpp> adds the default transport (cpp-httplib) and tee::client<>.
+
+#if defined(BOTAN_HAS_KECCAK)
+#endif
 // ---- end tee/core.hpp
 
 // ---- begin tee/detail/platform.hpp -------------------------------------
@@ -6703,15 +7910,20 @@ TEE_INLINE std::vector<std::uint8_t> openssl_crypto::der_of_raw(byte_span sig) {
 
 namespace tee {
 
-// The default transport: tee::client<> is client<httplib_transport, botan_crypto, nitro_attestation>
-// (the other two defaults are in tee/client.hpp).
-template <transport Transport = httplib_transport, crypto_backend Crypto, class Attestation>
+// The default transport: tee::client<> is client<httplib_transport, botan_crypto, nitro_attestation,
+// tee_tls_protocol> (the other three defaults are in tee/client.hpp).
+template <transport Transport = httplib_transport, crypto_backend Crypto, class Attestation, class Protocol>
 requires attestation_policy<Attestation, Crypto>
 class client;
 
 // Short names for the common choices (like spdlog's _mt / _st):
 using nitro_client = client<>;                                                  // the default, spelled out
 using mock_client = client<httplib_transport, botan_crypto, mock_attestation>;  // development enclaves only
+#if defined(BOTAN_HAS_KECCAK)
+// Sparsity's Nova protocol (tee/nova_protocol.hpp), verified the same way:
+using nova_client = client<httplib_transport, botan_crypto, nitro_attestation, nova_protocol>;
+using nova_mock_client = client<httplib_transport, botan_crypto, mock_attestation, nova_protocol>;  // development only
+#endif
 
 // Opt-in separate compilation (like spdlog's SPDLOG_COMPILED_LIB): with
 // TEE_CLIENT_COMPILED_LIB defined, files that include this header do not
@@ -6730,293 +7942,6 @@ extern template class client<httplib_transport, botan_crypto, mock_attestation>;
 // ---- end tee/tee.hpp
 
 #ifdef TEE_ENABLE_TESTING
-// ---- begin tee/detail/nova_crypto.hpp ----------------------------------
-// tee/detail/nova_crypto.hpp - the cryptography of Sparsity's Nova protocol
-// (PROTOCOL-NOVA.md sections 4, 6 and 7) as functions on bytes, for a Nova
-// protocol policy to build on: Keccak-256, the EIP-191 digest, secp256k1
-// public-key recovery to an Ethereum address, and the per-message AES-256-GCM
-// key with its sorted-key salt. Botan only: OpenSSL 3.0 has no Keccak-256.
-//
-// Traps handled here:
-//  - Ethereum's Keccak-256 is the original Keccak (padding 0x01), not
-//    SHA3-256 (padding 0x06); they differ on every input. Botan calls it
-//    "Keccak-1600(256)".
-//  - Every well-formed (r, s, v) recovers *some* key, so a recovery proves
-//    nothing until its address equals the attested one; and the checks Botan
-//    leaves to the caller come first: 65 bytes, v only 0/1 or 27/28, r and s in
-//    [1, n-1], s <= n/2 (the twin (r, n-s, v^1) recovers the same key, so
-//    high s would make every answer malleable), and no point at infinity
-//    (Botan 2 returns it instead of throwing).
-//  - The HKDF salt sorts the two keys as *uncompressed* 97-byte points,
-//    bytewise, whatever encoding a key travelled in, and ends with the same
-//    12 bytes that are the GCM IV; the ECDH secret is the x coordinate only.
-
-
-#include <algorithm>
-#include <array>
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include <botan/bigint.h>
-#include <botan/ecdsa.h>
-#include <botan/hash.h>
-
-
-// A Botan built without Keccak would fail every answer at run time as "not
-// recoverable"; refuse to compile instead (Botan 3: enable the keccak module).
-#if !defined(BOTAN_HAS_KECCAK)
-#error "tee/detail/nova_crypto.hpp needs Botan's keccak module (Keccak-1600(256), Ethereum's Keccak-256)"
-#endif
-
-namespace tee::detail::nova {
-
-using hash256 = std::array<std::uint8_t, 32>;
-using eth_address = std::array<std::uint8_t, 20>;
-
-// ------------------------------------------------------------------ hashing
-// Keccak-256 as Ethereum uses it (not SHA3-256).
-hash256 keccak256(byte_span data);
-
-// EIP-191 personal_sign: Keccak-256 of
-// 0x19 "Ethereum Signed Message:\n" || decimal length of `message` || message.
-hash256 eip191_digest(byte_span message);
-
-// ---------------------------------------------------------------- addresses
-// "0x" followed by exactly 40 hex digits, either case (not checksum-checked:
-// the capsule writes lowercase). nullopt for anything else ("0X", spaces, ...).
-std::optional<eth_address> parse_eth_address(std::string_view text);
-
-// "0x" + 40 lowercase hex digits.
-std::string to_string(const eth_address& address);
-
-// The address of an uncompressed secp256k1 point 04||X||Y (65 bytes): the last
-// 20 bytes of Keccak-256(X||Y). nullopt for any other length or first byte.
-std::optional<eth_address> eth_address_of_point(byte_span point);
-
-// --------------------------------------------------------------- signatures
-inline constexpr std::size_t signature_size = 65;  // r(32) || s(32) || v(1)
-
-// Why a signature is refused, in the order the checks run.
-enum class signature_status {
-    ok,
-    wrong_length,     // not 65 bytes (the app sends "" when signing failed)
-    bad_v,            // v not 0, 1, 27 or 28
-    r_out_of_range,   // r = 0 or r >= n
-    s_out_of_range,   // s = 0 or s >= n
-    high_s,           // s > n/2: the malleable twin of a low-s signature
-    not_recoverable,  // no point with x = r, or the recovered key is the point at infinity
-    wrong_signer,     // a valid signature by another key (or over other bytes)
-};
-
-std::string_view to_string(signature_status status) noexcept;
-
-struct recovered_signer {
-    signature_status status = signature_status::not_recoverable;
-    eth_address address{};  // meaningful when status == ok
-};
-
-// Recovers the signer of a 32-byte digest from r||s||v with Botan's
-// ECDSA_PublicKey recovery constructor. Never throws: refusals come back as
-// the status.
-recovered_signer recover_signer(const hash256& digest, byte_span signature) noexcept;
-
-// EIP-191 verification of `message`: ok only when the signature passes every
-// check and recovers `expected`.
-signature_status check_eip191_signature(byte_span message, byte_span signature, const eth_address& expected) noexcept;
-
-// The same with the address as text ("0x" + 40 hex, compared case-insensitively)
-// and failures as exceptions: attestation_error if `expected_address` is not
-// an address (it can only come from the attested user_data), signature_error
-// naming the failed check otherwise.
-void require_eip191_signature(byte_span message, byte_span signature, std::string_view expected_address);
-
-// ----------------------------------------------- per-message key (section 4)
-// The HKDF info label: the current runtime's, or the older enclaver runtime's.
-enum class hkdf_label { capsule, enclaver };
-
-std::string_view label_text(hkdf_label label) noexcept;  // "capsule-ecdh-aes256gcm-v1" / "enclaver-..."
-
-inline constexpr std::size_t nonce_size = 12;  // the GCM IV and the salt's suffix
-inline constexpr std::size_t key_size = 32;    // AES-256
-
-// salt = min(A, B) || max(A, B) || nonce, A and B the uncompressed points
-// (97 bytes each, 04||X||Y) compared bytewise. Throws protocol_error unless
-// both are 97-byte uncompressed points and the nonce has 12 bytes.
-std::vector<std::uint8_t> message_salt(byte_span point_a, byte_span point_b, byte_span nonce);
-
-// What a session keeps between messages: the ECDH x coordinate of its key and
-// the attested enclave key (fixed for the session), and both points for the salt.
-struct key_agreement {
-    secure_bytes shared_x;                // 48 bytes
-    std::vector<std::uint8_t> own_point;  // 04||X||Y
-    std::vector<std::uint8_t> peer_point;
-    hkdf_label label = hkdf_label::capsule;
-};
-
-// ECDH of our key with the peer's (its SPKI or raw point, as C::load_public_key
-// accepts; throws protocol_error otherwise). Once per session and attested key.
-template <crypto_backend C>
-key_agreement agree(const C& crypto, const typename C::private_key& own, byte_span peer_key,
-                    hkdf_label label = hkdf_label::capsule) {
-    const typename C::public_key peer = crypto.load_public_key(peer_key);  // on-curve check
-    const std::vector<std::uint8_t> own_spki = crypto.spki_der(own);
-    const byte_span own_point = p384::point_of(own_spki);
-    const byte_span peer_point = p384::point_of(peer_key);
-    if (own_point.empty() || peer_point.empty()) throw protocol_error("Nova key agreement needs two P-384 keys");
-    return {crypto.ecdh(own, peer), std::vector<std::uint8_t>(own_point.begin(), own_point.end()),
-            std::vector<std::uint8_t>(peer_point.begin(), peer_point.end()), label};
-}
-
-// key = HKDF-SHA256(IKM = shared x, salt = message_salt(...), info = label, L = 32).
-template <crypto_backend C>
-secure_bytes message_key(const C& crypto, const key_agreement& ka, byte_span nonce) {
-    const std::vector<std::uint8_t> salt = message_salt(ka.own_point, ka.peer_point, nonce);
-    const std::string_view info = label_text(ka.label);
-    return crypto.hkdf_sha256(ka.shared_x, salt,
-                              byte_span(reinterpret_cast<const std::uint8_t*>(info.data()), info.size()), key_size);
-}
-
-// AES-256-GCM under the message key, IV = the same 12-byte nonce, no AAD:
-// ciphertext || tag (16 bytes). Either direction (the peer derives the same key).
-template <crypto_backend C>
-std::vector<std::uint8_t> seal(const C& crypto, const key_agreement& ka, byte_span nonce, byte_span plaintext) {
-    const secure_bytes key = message_key(crypto, ka, nonce);
-    return crypto.aes256gcm_seal(key, nonce, plaintext);
-}
-
-// The plaintext, or nullopt when the tag does not verify (wrong key, nonce,
-// label or bytes). Throws protocol_error for a nonce that is not 12 bytes.
-template <crypto_backend C>
-std::optional<secure_bytes> open(const C& crypto, const key_agreement& ka, byte_span nonce, byte_span ciphertext) {
-    const secure_bytes key = message_key(crypto, ka, nonce);
-    return crypto.aes256gcm_open(key, nonce, ciphertext);
-}
-
-// ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
-// compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
-#if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE hash256 keccak256(byte_span data) {
-    auto h = Botan::HashFunction::create_or_throw("Keccak-1600(256)");
-    h->update(data.data(), data.size());
-    hash256 out{};
-    h->final(out.data());
-    return out;
-}
-
-TEE_INLINE hash256 eip191_digest(byte_span message) {
-    constexpr std::string_view prefix =
-        "\x19"
-        "Ethereum Signed Message:\n";
-    const std::string length = std::to_string(message.size());
-    auto h = Botan::HashFunction::create_or_throw("Keccak-1600(256)");
-    h->update(reinterpret_cast<const std::uint8_t*>(prefix.data()), prefix.size());
-    h->update(reinterpret_cast<const std::uint8_t*>(length.data()), length.size());
-    h->update(message.data(), message.size());
-    hash256 out{};
-    h->final(out.data());
-    return out;
-}
-
-TEE_INLINE std::optional<eth_address> parse_eth_address(std::string_view text) {
-    if (text.size() != 2 + 2 * 20 || text[0] != '0' || text[1] != 'x') return std::nullopt;
-    eth_address out{};
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        const int hi = hex_value(text[2 + 2 * i]), lo = hex_value(text[3 + 2 * i]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-    }
-    return out;
-}
-
-TEE_INLINE std::string to_string(const eth_address& address) { return "0x" + to_hex(address); }
-
-TEE_INLINE std::optional<eth_address> eth_address_of_point(byte_span point) {
-    if (point.size() != 65 || point[0] != 0x04) return std::nullopt;
-    const hash256 h = keccak256(point.subspan(1));
-    eth_address out{};
-    std::copy(h.end() - 20, h.end(), out.begin());
-    return out;
-}
-
-TEE_INLINE std::string_view to_string(signature_status status) noexcept {
-    switch (status) {
-        case signature_status::ok: return "valid";
-        case signature_status::wrong_length: return "signature is not 65 bytes r||s||v";
-        case signature_status::bad_v: return "signature recovery id v is not 0, 1, 27 or 28";
-        case signature_status::r_out_of_range: return "signature r is not in [1, n-1]";
-        case signature_status::s_out_of_range: return "signature s is not in [1, n-1]";
-        case signature_status::high_s: return "signature s is above n/2 (not the canonical low-s form)";
-        case signature_status::not_recoverable: return "no public key can be recovered from the signature";
-        case signature_status::wrong_signer: return "signature is not by the attested address";
-    }
-    return "invalid signature";
-}
-
-TEE_INLINE recovered_signer recover_signer(const hash256& digest, byte_span signature) noexcept {
-    if (signature.size() != signature_size) return {signature_status::wrong_length, {}};
-    std::uint8_t v = signature[64];
-    if (v == 27 || v == 28) v = static_cast<std::uint8_t>(v - 27);
-    if (v > 1) return {signature_status::bad_v, {}};
-    try {
-        const Botan::EC_Group& group = botan::secp256k1();
-        const Botan::BigInt& n = group.get_order();
-        const Botan::BigInt r(signature.data(), 32), s(signature.data() + 32, 32);
-        if (r.is_zero() || r >= n) return {signature_status::r_out_of_range, {}};
-        if (s.is_zero() || s >= n) return {signature_status::s_out_of_range, {}};
-        if (s > (n >> 1)) return {signature_status::high_s, {}};
-        const Botan::ECDSA_PublicKey key(group, std::vector<std::uint8_t>(digest.begin(), digest.end()), r, s, v);
-        // Botan 2 hands back the point at infinity (encoded as one zero byte)
-        // when s*R == e*G; Botan 3 throws. Either way: not a key.
-        if (auto address = eth_address_of_point(botan::point_of(key))) return {signature_status::ok, *address};
-        return {signature_status::not_recoverable, {}};
-    } catch (const std::exception&) {
-        return {signature_status::not_recoverable, {}};  // no curve point with x = r, and the like
-    }
-}
-
-TEE_INLINE signature_status check_eip191_signature(byte_span message, byte_span signature,
-                                                   const eth_address& expected) noexcept {
-    try {
-        const recovered_signer signer = recover_signer(eip191_digest(message), signature);
-        if (signer.status != signature_status::ok) return signer.status;
-        return signer.address == expected ? signature_status::ok : signature_status::wrong_signer;
-    } catch (const std::exception&) {
-        return signature_status::not_recoverable;  // Keccak missing from the Botan build, or out of memory
-    }
-}
-
-TEE_INLINE void require_eip191_signature(byte_span message, byte_span signature, std::string_view expected_address) {
-    const std::optional<eth_address> expected = parse_eth_address(expected_address);
-    if (!expected) throw attestation_error("attested eth_addr is not \"0x\" followed by 40 hex digits");
-    const signature_status status = check_eip191_signature(message, signature, *expected);
-    if (status != signature_status::ok) throw signature_error("Nova answer: " + std::string(to_string(status)));
-}
-
-TEE_INLINE std::string_view label_text(hkdf_label label) noexcept {
-    return label == hkdf_label::enclaver ? "enclaver-ecdh-aes256gcm-v1" : "capsule-ecdh-aes256gcm-v1";
-}
-
-TEE_INLINE std::vector<std::uint8_t> message_salt(byte_span point_a, byte_span point_b, byte_span nonce) {
-    const auto uncompressed = [](byte_span p) { return p.size() == p384::point_size && p[0] == 0x04; };
-    if (!uncompressed(point_a) || !uncompressed(point_b))
-        throw protocol_error("Nova HKDF salt needs two uncompressed P-384 points (97 bytes, 04||x||y)");
-    if (nonce.size() != nonce_size) throw protocol_error("Nova message nonce must be 12 bytes");
-    const bool a_first = std::lexicographical_compare(point_a.begin(), point_a.end(), point_b.begin(), point_b.end());
-    const byte_span lo = a_first ? point_a : point_b, hi = a_first ? point_b : point_a;
-    std::vector<std::uint8_t> salt(lo.size() + hi.size() + nonce.size());  // sized once: GCC 12 -O3 misreads insert()
-    auto out = std::copy(lo.begin(), lo.end(), salt.begin());
-    out = std::copy(hi.begin(), hi.end(), out);
-    std::copy(nonce.begin(), nonce.end(), out);
-    return salt;
-}
-#endif  // TEE_CLIENT_DEFINITIONS
-
-}  // namespace tee::detail::nova
-// ---- end tee/detail/nova_crypto.hpp
-
 // ---- begin tee/testing/test_pki.hpp ------------------------------------
 // tee/testing/test_pki.hpp - a throw-away certificate chain shaped like AWS
 // Nitro's (P-384 root -> intermediate -> leaf), and COSE_Sign1 attestation
