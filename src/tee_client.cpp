@@ -10,6 +10,8 @@
 #endif
 #define TEE_CLIENT_IMPLEMENTATION
 #include <tee/tee.hpp>
+// The Nova primitives: tee::testing's simulated Nova enclave calls them.
+#include <tee/detail/nova_crypto.hpp>
 
 template class tee::client<>;
 template class tee::client<tee::httplib_transport, tee::botan_crypto, tee::mock_attestation>;

@@ -483,7 +483,7 @@ private:
     }
 
     // Checks and records SHA-256(client key as sent || nonce) in the FIFO of
-    // the runtime start `k`; false for a repeat.
+    // the runtime start `k`; false for a repeat, or when `k` has been replaced since.
     bool remember(byte_span client_key, byte_span nonce, const keys& k) const {
         auto h = Botan::HashFunction::create_or_throw("SHA-256");
         h->update(client_key.data(), client_key.size());
@@ -491,7 +491,7 @@ private:
         const auto d = h->final();
         std::string fingerprint(d.begin(), d.end());
         std::lock_guard lock(mutex_);
-        if (keys_.get() != &k) return true;  // restarted meanwhile: the decryption fails anyway
+        if (keys_.get() != &k) return false;  // restarted meanwhile: that runtime's key is gone
         if (!seen_.insert(fingerprint).second) return false;
         seen_order_.push_back(std::move(fingerprint));
         if (seen_order_.size() > replay_cache_size) {
