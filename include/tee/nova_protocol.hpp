@@ -95,9 +95,10 @@ struct nova_protocol {
         void insert_all(const answer_nonces& other);  // other's nonces, oldest first
 
     private:
+        using nonce = std::array<std::uint8_t, detail::nova::nonce_size>;
         mutable std::mutex mutex_;
-        std::set<std::vector<std::uint8_t>> seen_;
-        std::deque<std::vector<std::uint8_t>> order_;
+        std::set<nonce> seen_;
+        std::deque<nonce> order_;
     };
 
     // What one attestation established: the key agreement with the attested
@@ -346,8 +347,10 @@ nova_protocol::opened_answer nova_protocol::open_answer(const Crypto& crypto, co
 // ---- definitions (header-only: inline in every file; TEE_CLIENT_COMPILED_LIB:
 // compiled once in src/tee_client.cpp; see tee/detail/prelude.hpp) ----
 #if defined(TEE_CLIENT_DEFINITIONS)
-TEE_INLINE bool nova_protocol::answer_nonces::insert(byte_span nonce) {
-    std::vector<std::uint8_t> n(nonce.begin(), nonce.end());
+TEE_INLINE bool nova_protocol::answer_nonces::insert(byte_span bytes) {
+    if (bytes.size() != detail::nova::nonce_size) throw protocol_error("Nova answer nonce is not 12 bytes");
+    nonce n{};
+    std::copy(bytes.begin(), bytes.end(), n.begin());
     std::lock_guard lock(mutex_);
     if (!seen_.insert(n).second) return false;
     order_.push_back(std::move(n));
@@ -359,12 +362,12 @@ TEE_INLINE bool nova_protocol::answer_nonces::insert(byte_span nonce) {
 }
 
 TEE_INLINE void nova_protocol::answer_nonces::insert_all(const answer_nonces& other) {
-    std::deque<std::vector<std::uint8_t>> copy;
+    std::deque<nonce> copy;
     {
         std::lock_guard lock(other.mutex_);
         copy = other.order_;
     }
-    for (const auto& n : copy) insert(n);
+    for (const nonce& n : copy) insert(n);
 }
 
 TEE_INLINE std::string nova_protocol::attestation_request(byte_span nonce) {
