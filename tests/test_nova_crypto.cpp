@@ -955,9 +955,10 @@ TEST_CASE("each nova_fault produces its one misbehaviour") {
         const std::pair<nova_fault, const char*> cases[] = {{nova_fault::echo_mismatch, "message"},
                                                             {nova_fault::model_mismatch, "ai_model"},
                                                             {nova_fault::platform_mismatch, "platform"}};
-        for (const auto& [f, field] : cases) {
+        for (const auto& c : cases) {
+            const char* field = c.second;  // a plain variable: clang 14 cannot capture a structured binding
             CAPTURE(field);
-            auto [e, p] = chat(f);
+            auto [e, p] = chat(c.first);
             const nova_answer a = p->open(p->talk("hi", "gpt-4"));
             const json sent = {{"message", "hi"}, {"ai_model", "gpt-4"}, {"platform", "openai"}};
             for (const char* k : {"message", "ai_model", "platform"})

@@ -560,6 +560,7 @@ TEST_CASE("each misbehaviour of the enclave is refused with its own type and rea
           signature_reason::time_window);
     CHECK(chat_refused<tee::attestation_error>(nova_fault::wrong_nonce, "not the one we sent").reason() ==
           tee::attestation_reason::nonce);
+    chat_refused<tee::protocol_error>(nova_fault::key_not_cached, "/set-api-key answer does not say");
 }
 
 TEST_CASE("valid forms are accepted: v as 27/28, the JSON attestation wrapper") {

@@ -87,6 +87,7 @@ enum class nova_fault {
     wrapped_timestamp,  // /talk: timestamp = now + 18446744073 (a wrapped nanosecond clock)
     wrapper,            // attestation as JSON {"attestation_doc": base64(cbor)} (a valid form)
     stale_timestamp,    // /talk: timestamp = now - 3600
+    key_not_cached,     // /set-api-key: a signed answer whose status is "error" (the key is not cached)
 };
 
 struct nova_fault_info {
@@ -111,6 +112,7 @@ inline constexpr nova_fault_info nova_fault_table[] = {
     {nova_fault::wrapped_timestamp, "wrapped-timestamp", "/talk timestamp now + 18446744073 (a wrapped clock)"},
     {nova_fault::wrapper, "wrapper", "attestation as JSON {\"attestation_doc\": base64} (a valid form)"},
     {nova_fault::stale_timestamp, "stale-timestamp", "/talk timestamp one hour old"},
+    {nova_fault::key_not_cached, "key-not-cached", "/set-api-key answers, signed, with \"status\": \"error\""},
 };
 
 constexpr std::string_view to_string(nova_fault f) {
@@ -291,6 +293,12 @@ public:
             return {400, error_body("api_key is required")};
         const nlohmann::json platform = p.contains("platform") ? p["platform"] : nlohmann::json("openai");
         if (platform != "openai") return {400, error_body("Invalid platform: " + python_str(platform))};
+        if (s_.fault == nova_fault::key_not_cached)
+            return answer({{"message", "API key not cached"},
+                           {"platform", "openai"},
+                           {"status", "error"},
+                           {"timestamp", now_seconds()}},
+                          req);
         {
             std::lock_guard lock(mutex_);
             api_key_ = api_key->get<std::string>();
